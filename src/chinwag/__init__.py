@@ -1,0 +1,3 @@
+"""chinwag: a multi-user chat server and terminal client."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,96 @@
+"""The ``chinwag`` command: ``chinwag serve``, ``chinwag hash-password``, ``chinwag connect``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from chinwag import __version__, config, log
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def serve(args: argparse.Namespace) -> int:
+    from chinwag.server.console import run_console
+    from chinwag.server.server import ChatServer
+
+    options = {k: v for k, v in vars(args).items() if k != "command"}
+    try:
+        settings = config.load(options)
+    except config.ConfigError as error:
+        print(f"chinwag: {error}", file=sys.stderr)
+        return 2
+    log.configure(settings.log_file)
+    try:
+        server = ChatServer(settings)
+    except OSError as error:
+        print(
+            f"chinwag: cannot listen on {settings.host}:{settings.port}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 1
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        os.write(wake_w, b"\0")
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    with server:
+        server.start()
+        stdin_fd = sys.stdin.fileno() if settings.console and sys.stdin.isatty() else None
+        run_console(server, wake_r, stdin_fd)
+        log.event("shutting down")
+    return 0
+
+
+def hash_password(args: argparse.Namespace) -> int:
+    from chinwag.passwords import hash_password as make_hash
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("chinwag: the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("chinwag: the password must not be empty", file=sys.stderr)
+        return 1
+    print(make_hash(password))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chinwag", description="A multi-user chat server and client."
+    )
+    parser.add_argument("--version", action="version", version=f"chinwag {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve_parser = commands.add_parser("serve", help="run the chat server")
+    config.add_arguments(serve_parser)
+    serve_parser.set_defaults(run=serve)
+
+    hash_parser = commands.add_parser(
+        "hash-password", help="print the hash of a password, for the configuration"
+    )
+    hash_parser.set_defaults(run=hash_password)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Command = args.run
+    del args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,150 @@
+"""The server's configuration: one frozen object, built once, passed explicitly.
+
+Every option can come from four places; the first that sets it wins:
+command line (``--max-clients 50``) > environment (``CHINWAG_MAX_CLIENTS=50``) >
+TOML file (``max_clients = 50``, named by ``--config`` or ``CHINWAG_CONFIG``) > default.
+The options are the fields of :class:`Config`; their help texts are the documentation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chinwag.passwords import is_password_hash
+
+ENV_PREFIX = "CHINWAG_"
+
+
+class ConfigError(Exception):
+    """The operator's configuration is wrong; the message says where and how."""
+
+
+def _option(default: Any, help_text: str, *, minimum: int | None = None) -> Any:
+    return field(default=default, metadata={"help": help_text, "minimum": minimum})
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = _option("0.0.0.0", "address to listen on")
+    port: int = _option(8089, "TCP port for the text protocol (0: any free port)", minimum=0)
+    max_clients: int = _option(0, "most clients connected at once (0: unlimited)", minimum=0)
+    max_line_bytes: int = _option(4096, "longest line a client may send, in bytes", minimum=16)
+    send_queue_bytes: int = _option(
+        1024 * 1024,
+        "bytes queued for a client that reads slowly before it is dropped",
+        minimum=1024,
+    )
+    oper_password_hash: str = _option(
+        "",
+        "scrypt hash of the operator password (see `chinwag hash-password`); empty: no operators",
+    )
+    log_file: str = _option("", "also write the log to this file, rotated at 5 MiB")
+    keepalive_idle: int = _option(
+        60, "seconds of silence before TCP keepalive probes start", minimum=1
+    )
+    keepalive_interval: int = _option(10, "seconds between TCP keepalive probes", minimum=1)
+    keepalive_count: int = _option(
+        5, "unanswered keepalive probes before a peer is dead", minimum=1
+    )
+    thread_stack_kib: int = _option(256, "stack size of connection threads, in KiB", minimum=64)
+    console: bool = _option(True, "read operator commands from the terminal the server runs in")
+
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):
+            minimum = spec.metadata.get("minimum")
+            value = getattr(self, spec.name)
+            if minimum is not None and value < minimum:
+                raise ConfigError(f"{spec.name} must be at least {minimum}, not {value}")
+        if self.port > 65535:
+            raise ConfigError(f"port must be at most 65535, not {self.port}")
+        if self.oper_password_hash and not is_password_hash(self.oper_password_hash):
+            raise ConfigError("oper_password_hash is not a hash made by `chinwag hash-password`")
+
+
+def _convert(name: str, kind: str, value: Any, source: str) -> Any:
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+    elif kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+    elif isinstance(value, str):
+        return value
+    raise ConfigError(f"{source}: {name} must be a {kind}, not {value!r}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--config`` and one option per field; unset options stay ``None``."""
+    parser.add_argument("--config", metavar="FILE", help="TOML file with options (keys as below)")
+    for spec in dataclasses.fields(Config):
+        flag = "--" + spec.name.replace("_", "-")
+        help_text = f"{spec.metadata['help']} (default: {spec.default!r})"
+        if spec.type == "bool":
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        else:
+            kind = int if spec.type == "int" else str
+            parser.add_argument(
+                flag, type=kind, default=None, metavar=spec.name.upper(), help=help_text
+            )
+
+
+def load(
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the configuration from the command line's values, the environment and a file."""
+    cli = dict(cli or {})
+    env = os.environ if env is None else env
+    fields = {spec.name: str(spec.type) for spec in dataclasses.fields(Config)}
+    values: dict[str, Any] = {}
+
+    config_file = cli.pop("config", None) or env.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        values.update(_read_file(Path(config_file), fields))
+    for name, kind in fields.items():
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = _convert(name, kind, raw, f"environment {ENV_PREFIX}{name.upper()}")
+    for name, value in cli.items():
+        if name in fields and value is not None:
+            values[name] = _convert(name, fields[name], value, "command line")
+    try:
+        return Config(**values)
+    except TypeError as exc:  # pragma: no cover - guarded by the field checks above
+        raise ConfigError(str(exc)) from exc
+
+
+def _read_file(path: Path, fields: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    values = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if name not in fields:
+            raise ConfigError(f"{path}: unknown option {key!r}")
+        values[name] = _convert(name, fields[name], value, str(path))
+    return values

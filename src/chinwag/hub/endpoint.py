@@ -1,0 +1,27 @@
+"""What a member's connection must offer so that deliveries can reach it.
+
+The hub stores each member's endpoint without ever calling it; the dispatcher calls it,
+outside the hub's lock. Endpoints that share a formatter get the same encoded bytes.
+"""
+
+from typing import Protocol
+
+from chinwag.hub.events import Event
+
+
+class Formatter(Protocol):
+    def format(self, event: Event) -> bytes: ...
+
+
+class Endpoint(Protocol):
+    @property
+    def formatter(self) -> Formatter: ...
+
+    def send(self, data: bytes) -> None:
+        """Queue ``data``; never blocks."""
+
+    def flush(self) -> None:
+        """Start sending what is queued; never blocks."""
+
+    def close(self, reason: str) -> None:
+        """Flush, then end the connection; ``reason`` is what the others are told."""

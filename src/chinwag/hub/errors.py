@@ -1,0 +1,50 @@
+"""Errors a user's command can run into.
+
+Each one is the *user's* fault (a name taken, a nick that does not exist) and carries a
+message meant for that user. Front ends turn them into an error line (text protocol) or a
+numeric (IRC) by class, so every distinct situation has its own class.
+"""
+
+
+class ChatError(Exception):
+    """A command could not be carried out; ``str(error)`` is the message for the user."""
+
+
+class InvalidName(ChatError):
+    """A nickname or room name breaks the naming rules."""
+
+
+class NameInUse(ChatError):
+    """Somebody else already uses that nickname."""
+
+
+class ReservedName(ChatError):
+    """That nickname is kept for the server or for generated client names."""
+
+
+class NoSuchUser(ChatError):
+    """No connected user has that nickname."""
+
+
+class NotInRoom(ChatError):
+    """The user is not in the room the command needs."""
+
+
+class AlreadyInRoom(ChatError):
+    """The user is in that room already."""
+
+
+class NotOperator(ChatError):
+    """The command is for operators only."""
+
+
+class NoOperators(ChatError):
+    """No operator password is configured on this server."""
+
+
+class WrongPassword(ChatError):
+    """The operator password did not match."""
+
+
+class BadArguments(ChatError):
+    """The command's arguments are missing or malformed."""

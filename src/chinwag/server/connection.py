@@ -1,0 +1,143 @@
+"""One text-protocol client: its socket, its reader thread and its outbox.
+
+Theory of operation (the ``socketserver`` shape): the thread named after the client runs
+``setup`` (enter the hub, greet), ``handle`` (read, frame, interpret, deliver) and, in a
+``finally``, ``finish`` (leave the hub, deregister, close, log). ``finish`` is the only
+place a connection ends, so ``Removed connection`` is logged exactly once however it ended.
+Other threads end a connection with :meth:`close`, which records the reason and shuts the
+socket down; the blocked ``recv`` then returns and the reader thread finishes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+import threading
+from collections.abc import Callable
+
+from chinwag import log
+from chinwag.config import Config
+from chinwag.hub.events import Delivery
+from chinwag.hub.hub import Hub, Member
+from chinwag.server.dispatch import deliver
+from chinwag.server.outbox import Outbox, Parking
+from chinwag.server.registry import ConnectionInfo
+from chinwag.text.format import TEXT, TextFormatter
+from chinwag.text.framing import LineBuffer, LineTooLong
+from chinwag.text.session import TextSession
+
+RECV_BYTES = 65536
+
+
+def describe_error(exc: OSError) -> str:
+    if exc.errno in (errno.ECONNRESET, errno.EPIPE):
+        return "connection reset by peer"
+    if exc.errno == errno.ETIMEDOUT:
+        return "connection timed out"
+    return f"connection error: {exc.strerror or exc}"
+
+
+class Connection:
+    """A client connection and the thread that serves it."""
+
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        hub: Hub,
+        config: Config,
+        parking: Parking,
+        on_finish: Callable[[Connection], None],
+    ) -> None:
+        self.info = info
+        self.name = info.name
+        self._sock = info.sock
+        self._hub = hub
+        self._on_finish = on_finish
+        self._framer = LineBuffer(config.max_line_bytes)
+        self._outbox = Outbox(self._sock, config.send_queue_bytes, parking, self._overflowed)
+        self.member = Member(info.name, info.address[0], self, info.connected_at)
+        self.session = TextSession(hub, self.member)
+        self._state_lock = threading.Lock()
+        self._close_reason: str | None = None  # set once the connection is being closed
+        self._sock_closed = False
+        self.thread = threading.Thread(target=self._run, name=info.name, daemon=True)
+
+    # --- the endpoint the dispatcher talks to --------------------------------------------
+
+    @property
+    def formatter(self) -> TextFormatter:
+        return TEXT
+
+    def send(self, data: bytes) -> None:
+        self._outbox.put(data)
+
+    def flush(self) -> None:
+        self._outbox.flush()
+
+    def close(self, reason: str) -> None:
+        with self._state_lock:
+            if self._close_reason is not None or self._sock_closed:
+                return
+            self._close_reason = reason
+            self._outbox.flush()
+            with contextlib.suppress(OSError):  # the peer may have shut it down already
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    @property
+    def queued_bytes(self) -> int:
+        return self._outbox.queued
+
+    # --- the reader thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        reason = "connection closed"
+        try:
+            deliver(self.session.start())
+            reason = self._handle()
+        except Exception:  # noqa: BLE001 - a bug must cost one connection, not the server
+            log.problem(f"error while serving {self.name}")
+            reason = "server error"
+        finally:
+            self._finish(reason)
+
+    def _handle(self) -> str:
+        """Serve the client until it leaves; return why it left."""
+        while not self.session.finished:
+            try:
+                data = self._sock.recv(RECV_BYTES)
+            except OSError as exc:
+                return describe_error(exc)
+            if not data:
+                return "connection closed"
+            deliveries: list[Delivery] = []
+            for frame in self._framer.feed(data):
+                if isinstance(frame, LineTooLong):
+                    problem = f"line too long (over {frame.limit} bytes); it was dropped"
+                    deliveries.append(self.session.problem(problem))
+                else:
+                    deliveries += self.session.handle(frame.text)
+            deliver(deliveries)
+        return ""
+
+    def _finish(self, reason: str) -> None:
+        with self._state_lock:
+            if self._close_reason is not None:
+                reason = self._close_reason
+            self._close_reason = reason
+        try:
+            deliver(self._hub.remove(self.member, reason))
+        except Exception:  # noqa: BLE001 - the socket must still be closed and logged
+            log.problem(f"error while removing {self.name} from the hub")
+        self._outbox.close()
+        with self._state_lock:
+            self._sock_closed = True
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
+        self._on_finish(self)
+        log.event(f"Removed connection for {self.name}")
+
+    def _overflowed(self) -> None:
+        log.event(f"{self.name} ({self.member.nick}) is not reading: send queue exceeded")
+        self.close("send queue exceeded")

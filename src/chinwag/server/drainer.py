@@ -1,0 +1,92 @@
+"""The drainer thread: finishes sending for outboxes whose socket was full.
+
+Outboxes are parked here from any thread (rarely: only when a client reads slower than
+the chat talks). One thread waits in ``select`` for those sockets to become writable and
+sends what is queued; a socketpair wakes it when an outbox is parked or the drainer stops.
+Parking goes through a queue so that only the drainer thread touches its selector.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import threading
+
+from chinwag import log
+from chinwag.server.outbox import Outbox
+
+
+class Drainer:
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._lock = threading.Lock()
+        self._arrivals: list[Outbox] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chinwag-drainer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def park(self, outbox: Outbox) -> None:
+        with self._lock:
+            self._arrivals.append(outbox)
+        self._wake()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._wake_w.send(b"\0")
+
+    def _run(self) -> None:
+        watched: dict[Outbox, int] = {}  # outbox -> the file descriptor it is watched under
+        while not self._stop.is_set():
+            try:
+                ready = self._selector.select()
+            except OSError:
+                log.problem("the drainer's select failed")
+                continue
+            for key, _ in ready:
+                if key.fileobj is self._wake_r:
+                    with contextlib.suppress(BlockingIOError):
+                        self._wake_r.recv(4096)
+                elif key.data.send_parked():
+                    self._forget(key.data, watched)
+            # Forget closed outboxes before watching new ones: a closed connection's file
+            # descriptor number may already belong to a socket that is parking now.
+            for outbox in [o for o in watched if o.closed]:
+                self._forget(outbox, watched)
+            self._admit_arrivals(watched)
+
+    def _admit_arrivals(self, watched: dict[Outbox, int]) -> None:
+        with self._lock:
+            arrivals, self._arrivals = self._arrivals, []
+        for outbox in arrivals:
+            if outbox in watched or outbox.closed:
+                continue
+            try:
+                fd = outbox.sock.fileno()
+                self._selector.register(fd, selectors.EVENT_WRITE, outbox)
+            except (ValueError, KeyError, OSError):
+                log.problem("could not watch a parked connection; dropping its queue")
+                outbox.close()
+                continue
+            watched[outbox] = fd
+
+    def _forget(self, outbox: Outbox, watched: dict[Outbox, int]) -> None:
+        fd = watched.pop(outbox, None)
+        if fd is not None:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self._selector.unregister(fd)

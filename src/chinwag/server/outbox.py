@@ -1,0 +1,115 @@
+"""A connection's bounded outgoing queue, written without ever blocking the writer.
+
+Theory of operation: any thread may :meth:`Outbox.put` bytes for a client and then
+:meth:`Outbox.flush`. Flushing sends everything queued in one ``send`` call with
+``MSG_DONTWAIT``; whatever the kernel does not take stays queued and the outbox is
+*parked* with the :class:`~chinwag.server.drainer.Drainer`, which finishes the job when the
+socket becomes writable. So a client that does not read costs its senders nothing: their
+threads never wait on it. When the queued bytes would pass the limit, the outbox closes
+and ``on_overflow`` is called once (the connection then drops the client).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024
+
+
+class Parking(Protocol):
+    def park(self, outbox: Outbox) -> None: ...
+
+
+class Outbox:
+    def __init__(
+        self,
+        sock: socket.socket,
+        limit: int,
+        parking: Parking,
+        on_overflow: Callable[[], None],
+    ) -> None:
+        self.sock = sock
+        self.limit = limit
+        self._parking = parking
+        self._on_overflow = on_overflow
+        self._lock = threading.Lock()
+        self._chunks: list[bytes] = []
+        self._queued = 0
+        self._parked = False
+        self._closed = False
+
+    @property
+    def queued(self) -> int:
+        """Bytes waiting to be sent."""
+        return self._queued
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def put(self, data: bytes) -> bool:
+        """Queue ``data``; ``False`` when the outbox is closed or just overflowed."""
+        with self._lock:
+            if self._closed:
+                return False
+            if self._queued + len(data) > self.limit:
+                self._close_locked()
+                overflowed = True
+            else:
+                self._chunks.append(data)
+                self._queued += len(data)
+                return True
+        if overflowed:
+            self._on_overflow()
+        return False
+
+    def flush(self) -> None:
+        """Send what is queued, as far as the socket takes it now; park the rest."""
+        with self._lock:
+            if self._parked or self._closed or not self._chunks:
+                return
+            self._send_locked()
+            if not self._chunks:
+                return
+            self._parked = True
+        self._parking.park(self)
+
+    def send_parked(self) -> bool:
+        """Called by the drainer when the socket is writable; ``True`` once nothing is left."""
+        with self._lock:
+            if not self._closed:
+                self._send_locked()
+            if self._chunks and not self._closed:
+                return False
+            self._parked = False
+            return True
+
+    def close(self) -> None:
+        """Drop whatever is queued and accept nothing more."""
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        self._closed = True
+        self._chunks.clear()
+        self._queued = 0
+
+    def _send_locked(self) -> None:
+        data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        try:
+            sent = self.sock.send(data, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            # The peer is gone. Its reader thread sees the same and cleans up.
+            self._close_locked()
+            return
+        if sent == len(data):
+            self._chunks.clear()
+            self._queued = 0
+        else:
+            self._chunks = [data[sent:]]
+            self._queued = len(data) - sent

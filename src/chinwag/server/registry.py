@@ -1,0 +1,54 @@
+"""The registry of active connections: generated name, connect time, address and socket.
+
+Names are ``Client-1``, ``Client-2``, ... counted for the life of the server and never
+reused. One lock guards the table; readers get snapshots, so nobody iterates a dict that
+another thread is changing.
+"""
+
+import itertools
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    name: str
+    connected_at: datetime
+    address: tuple[str, int]
+    sock: socket.socket = field(repr=False, compare=False)
+
+
+class ActiveConnections:
+    """Thread-safe table of the connections the server is serving now."""
+
+    def __init__(self, max_clients: int = 0) -> None:
+        self.max_clients = max_clients  # 0: unlimited
+        self._lock = threading.Lock()
+        self._counter = itertools.count(1)
+        self._by_name: dict[str, ConnectionInfo] = {}
+
+    def try_add(self, sock: socket.socket, address: tuple[str, int]) -> ConnectionInfo | None:
+        """Register a new connection under a fresh name, or ``None`` when the server is full."""
+        with self._lock:
+            if self.max_clients and len(self._by_name) >= self.max_clients:
+                return None
+            info = ConnectionInfo(f"Client-{next(self._counter)}", datetime.now(), address, sock)
+            self._by_name[info.name] = info
+            return info
+
+    def remove(self, name: str) -> bool:
+        """Forget a connection; ``False`` if it was not registered."""
+        with self._lock:
+            return self._by_name.pop(name, None) is not None
+
+    def snapshot(self) -> list[ConnectionInfo]:
+        with self._lock:
+            return list(self._by_name.values())
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name

@@ -1,0 +1,206 @@
+"""The chat server's lifecycle: listen, accept, serve each client in its own thread, stop.
+
+Lifecycle (as in ``socketserver``): ``ChatServer(config)`` binds; :meth:`start` starts the
+drainer and the accept thread and logs ``Server started on HOST:PORT``;
+:meth:`serve_forever` also waits until :meth:`shutdown`; :meth:`shutdown` says goodbye to
+every client, closes them, and joins every thread it started. Use it as a context manager
+and it is shut down however the block ends.
+
+The accept thread refuses banned addresses and connections past ``max_clients`` before
+any thread is started for them. A failing ``accept`` (out of file descriptors, say) is
+logged and retried after a pause, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import resource
+import socket
+import threading
+import time
+from types import TracebackType
+
+from chinwag import log
+from chinwag.config import Config
+from chinwag.hub.hub import Hub
+from chinwag.server.connection import Connection
+from chinwag.server.drainer import Drainer
+from chinwag.server.registry import ActiveConnections
+from chinwag.text.format import TEXT
+
+SHUTDOWN_NOTICE = "* server shutting down"
+SHUTDOWN_GRACE_SECONDS = 1.5
+_RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+_ACCEPT_BACKOFF_SECONDS = (0.05, 1.0)
+_BACKLOG = 1024
+
+
+def raise_open_file_limit() -> int:
+    """Raise this process's open-file limit as far as allowed; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            return hard
+    return soft
+
+
+class ChatServer:
+    """A running chat server (see the module docstring for its lifecycle)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.hub = Hub(oper_password_hash=config.oper_password_hash)
+        self.registry = ActiveConnections(config.max_clients)
+        self._drainer = Drainer()
+        self._lock = threading.Lock()
+        self._connections: dict[str, Connection] = {}
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._listener = socket.create_server(
+            (config.host, config.port), family=_family(config.host), backlog=_BACKLOG
+        )
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name="chinwag-accept", daemon=True
+        )
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The host and port actually listened on (the port is real even if 0 was asked)."""
+        host, port = self._listener.getsockname()[:2]
+        return host, port
+
+    def start(self) -> None:
+        raise_open_file_limit()
+        threading.stack_size(self.config.thread_stack_kib * 1024)
+        self._drainer.start()
+        self._accept_thread.start()
+        host, port = self.address
+        log.LOGGER.info(f"Server started on {host}:{port}")
+
+    def serve_forever(self) -> None:
+        """Start, then wait until :meth:`shutdown` has finished."""
+        self.start()
+        self._stopped.wait()
+
+    def connections(self) -> list[Connection]:
+        with self._lock:
+            return list(self._connections.values())
+
+    def shutdown(self) -> None:
+        """Tell every client, close every connection, join every thread. Idempotent."""
+        if self._stopping.is_set():
+            self._stopped.wait()
+            return
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        if self._accept_thread.is_alive():
+            self._accept_thread.join()
+        self._listener.close()
+        self.hub.close()
+        goodbye = TEXT.line(SHUTDOWN_NOTICE)
+        connections = self.connections()
+        for connection in connections:
+            connection.send(goodbye)
+            connection.close("server shutting down")
+        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+        for connection in connections:
+            connection.thread.join(max(0.0, deadline - time.monotonic()))
+        self._drainer.stop()
+        self._stopped.set()
+
+    def __enter__(self) -> ChatServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._accept_thread.is_alive():
+            self.shutdown()
+        else:
+            self._listener.close()
+
+    # --- the accept thread -----------------------------------------------------------------
+
+    def _accept_loop(self) -> None:
+        pause = _ACCEPT_BACKOFF_SECONDS[0]
+        while not self._stopping.is_set():
+            try:
+                sock, address = self._listener.accept()
+            except OSError as exc:
+                if self._stopping.is_set():
+                    return
+                if exc.errno in _RESOURCE_ERRORS:
+                    log.event(f"cannot accept connections: {exc.strerror}; retrying in {pause:g}s")
+                    self._stopping.wait(pause)
+                    pause = min(pause * 2, _ACCEPT_BACKOFF_SECONDS[1])
+                # Anything else (a connection reset before it was accepted) concerns
+                # one peer only: take the next one.
+                continue
+            pause = _ACCEPT_BACKOFF_SECONDS[0]
+            try:
+                self._admit(sock, address[:2])
+            except Exception:  # noqa: BLE001 - one bad connection never stops the accept loop
+                log.problem(f"error while accepting a connection from {address[0]}")
+                sock.close()
+
+    def _admit(self, sock: socket.socket, address: tuple[str, int]) -> None:
+        ip = address[0]
+        ban = self.hub.bans.find(ip)
+        if ban is not None:
+            until = (
+                ""
+                if ban.until is None
+                else time.strftime(" until %H:%M", time.localtime(ban.until))
+            )
+            _refuse(sock, f"! You are banned from this server{until}")
+            log.event(f"Refused connection from {ip}: banned")
+            return
+        info = self.registry.try_add(sock, address)
+        if info is None:
+            _refuse(sock, f"! Server is full ({self.config.max_clients} clients); try again later")
+            log.event(f"Refused connection from {ip}: server is full")
+            return
+        self._tune(sock)
+        log.event(f"Client {info.name} connected to server at {info.connected_at.isoformat()}")
+        connection = Connection(info, self.hub, self.config, self._drainer, self._forget)
+        with self._lock:
+            self._connections[info.name] = connection
+        try:
+            connection.thread.start()
+        except RuntimeError:
+            log.problem(f"cannot start a thread for {info.name}")
+            with self._lock:
+                del self._connections[info.name]
+            self.registry.remove(info.name)
+            sock.close()
+            log.event(f"Removed connection for {info.name}")
+
+    def _forget(self, connection: Connection) -> None:
+        with self._lock:
+            self._connections.pop(connection.name, None)
+        self.registry.remove(connection.name)
+
+    def _tune(self, sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, self.config.keepalive_idle)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, self.config.keepalive_interval)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, self.config.keepalive_count)
+
+
+def _refuse(sock: socket.socket, line: str) -> None:
+    """Tell a refused client why in one line, without waiting for it, and close."""
+    with contextlib.suppress(OSError):
+        sock.send(TEXT.line(line), socket.MSG_DONTWAIT)
+        sock.shutdown(socket.SHUT_WR)
+    sock.close()
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET

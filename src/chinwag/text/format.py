@@ -1,0 +1,114 @@
+"""Rendering hub events as lines of the text protocol.
+
+Line shapes (each ends with ``\\r\\n`` so ``telnet`` shows it right too):
+
+* ``[HH:MM:SS] nick: text``      a message in the room
+* ``[HH:MM:SS] * nick text``     an action (``/me``)
+* ``[HH:MM:SS] *nick* text``     a private message
+* ``[HH:MM:SS] *** Notice from nick: text``  an operator's notice to everyone
+* ``* ...``                      a notice: joins, leaves, nick changes, replies
+* ``! ...``                      an error in reply to what you sent
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from chinwag.hub.events import (
+    Event,
+    Farewell,
+    Info,
+    Joined,
+    NickChanged,
+    Parted,
+    PrivateMessage,
+    Problem,
+    Quit,
+    RoomMessage,
+    Wall,
+)
+
+EOL = "\r\n"
+
+
+def stamp(time: datetime) -> str:
+    return time.strftime("[%H:%M:%S]")
+
+
+def _with_reason(text: str, reason: str) -> str:
+    return f"{text} ({reason})" if reason else text
+
+
+def _room_message(e: RoomMessage) -> str:
+    if e.action:
+        return f"{stamp(e.time)} * {e.sender} {e.text}"
+    return f"{stamp(e.time)} {e.sender}: {e.text}"
+
+
+def _private(e: PrivateMessage) -> str:
+    return f"{stamp(e.time)} *{e.sender}* {e.text}"
+
+
+def _joined(e: Joined) -> str:
+    return f"* {e.nick} joined " + ("the chat" if e.connected else e.room)
+
+
+def _parted(e: Parted) -> str:
+    return _with_reason(f"* {e.nick} left {e.room}", e.reason)
+
+
+def _quit(e: Quit) -> str:
+    return _with_reason(f"* {e.nick} left the chat", e.reason)
+
+
+def _nick(e: NickChanged) -> str:
+    return f"* you are now known as {e.new}" if e.own else f"* {e.old} is now known as {e.new}"
+
+
+def _wall(e: Wall) -> str:
+    return f"{stamp(e.time)} *** Notice from {e.sender}: {e.text}"
+
+
+def _info(e: Info) -> str:
+    return EOL.join(f"* {line}" for line in e.lines)
+
+
+def _problem(e: Problem) -> str:
+    return f"! {e.text}"
+
+
+def _farewell(e: Farewell) -> str:
+    return f"* {e.text}"
+
+
+_RENDER: dict[type[Any], Callable[[Any], str]] = {
+    RoomMessage: _room_message,
+    PrivateMessage: _private,
+    Joined: _joined,
+    Parted: _parted,
+    Quit: _quit,
+    NickChanged: _nick,
+    Wall: _wall,
+    Info: _info,
+    Problem: _problem,
+    Farewell: _farewell,
+}
+
+
+def render(event: Event) -> str:
+    """The text line(s) for ``event``, without the final line end."""
+    return _RENDER[type(event)](event)
+
+
+class TextFormatter:
+    """Encodes events for text-protocol connections; one shared instance serves them all."""
+
+    def format(self, event: Event) -> bytes:
+        return (render(event) + EOL).encode("utf-8")
+
+    def line(self, text: str) -> bytes:
+        """A line that is no event (a refusal before the hub knows the client)."""
+        return (text + EOL).encode("utf-8")
+
+
+TEXT = TextFormatter()

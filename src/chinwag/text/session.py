@@ -1,0 +1,281 @@
+"""A text-protocol user's side of the conversation: lines in, hub calls, deliveries out.
+
+Theory of operation: each received line is cleaned (no control characters or escapes),
+then it is either ``exit``, a ``/command`` looked up in :data:`COMMANDS`, or a chat message
+for the user's current room (``//text`` sends a message that starts with ``/``). Handlers
+are small functions that call the hub and return the deliveries to make; a
+:class:`~chinwag.hub.errors.ChatError` becomes an error line for the user. The session
+holds no socket: the connection that owns it hands the deliveries on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chinwag.hub import errors, names
+from chinwag.hub.events import Delivery, Farewell, Info, Problem, info
+from chinwag.hub.hub import Hub, Member, idle_for
+from chinwag.text.sanitize import clean
+
+Handler = Callable[["TextSession", str], list[Delivery]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    handler: Handler
+    usage: str
+    summary: str
+    operator: bool = False
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    *aliases: str, usage: str, summary: str, operator: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register a handler under ``/name`` and any further aliases."""
+
+    def register(handler: Handler) -> Handler:
+        entry = Command(aliases[0], handler, usage, summary, operator)
+        for alias in aliases:
+            COMMANDS[alias] = entry
+        return handler
+
+    return register
+
+
+class TextSession:
+    """The command interpreter of one text connection (or of the server console)."""
+
+    def __init__(self, hub: Hub, member: Member, *, console: bool = False) -> None:
+        self.hub = hub
+        self.member = member
+        self.console = console
+        self.room: str | None = None if console else names.LOBBY
+        self.finished = False
+
+    def start(self) -> list[Delivery]:
+        """Enter the hub and greet the user."""
+        deliveries = self.hub.add(self.member)
+        nick = self.member.nick
+        deliveries.append(
+            info(
+                self.member,
+                f"Welcome to chinwag, {nick}! You are in {names.LOBBY}.",
+                "Choose a name with /nick NAME; /help lists the commands.",
+            )
+        )
+        return deliveries
+
+    def handle(self, line: str) -> list[Delivery]:  # noqa: PLR0911 - one return per kind of line
+        """The deliveries caused by one received line."""
+        text = clean(line).strip()
+        if not text or self.finished:
+            return []
+        self.member.last_active = time.monotonic()
+        if text.casefold() == "exit":
+            return self._quit("")
+        if text.startswith("//"):
+            return self._say(text[1:])
+        if not text.startswith("/"):
+            return self._say(text)
+        name, _, args = text[1:].partition(" ")
+        entry = COMMANDS.get(name.casefold())
+        if entry is None:
+            return [self.problem(f"unknown command /{name}, try /help")]
+        try:
+            return entry.handler(self, args.strip())
+        except errors.ChatError as error:
+            return [self.problem(str(error))]
+
+    def problem(self, text: str) -> Delivery:
+        return Delivery(Problem(text), (self.member,))
+
+    def _say(self, text: str) -> list[Delivery]:
+        if self.room is None:  # the console has no room: plain text is a notice to all
+            return self.hub.wall(self.member, text)
+        return self.hub.say(self.member, self.room, text)
+
+    def _quit(self, reason: str) -> list[Delivery]:
+        self.finished = True
+        goodbye = Farewell(f"Goodbye, {self.member.nick}!", reason)
+        return [Delivery(goodbye, (self.member,))]
+
+    def current_room(self) -> str:
+        if self.room is None:
+            raise errors.BadArguments("the console is in no room")
+        return self.room
+
+
+def _require(args: str, usage: str) -> str:
+    if not args:
+        raise errors.BadArguments(f"usage: {usage}")
+    return args
+
+
+def _split(args: str, usage: str) -> tuple[str, str]:
+    first, _, rest = _require(args, usage).partition(" ")
+    return first, rest.strip()
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+# --- commands everyone has ---------------------------------------------------------------
+
+
+@command("help", usage="/help [COMMAND]", summary="list the commands, or explain one")
+def _help(session: TextSession, args: str) -> list[Delivery]:
+    if args:
+        entry = COMMANDS.get(args.lstrip("/").casefold())
+        if entry is None:
+            raise errors.BadArguments(f"there is no command /{args.lstrip('/')}")
+        aliases = sorted(a for a, c in COMMANDS.items() if c is entry and a != entry.name)
+        also = f" (also /{', /'.join(aliases)})" if aliases else ""
+        return [info(session.member, f"{entry.usage}: {entry.summary}{also}")]
+    lines = ["commands:"]
+    for entry in dict.fromkeys(COMMANDS.values()):
+        if entry.operator and not session.member.operator:
+            continue
+        lines.append(f"  {entry.usage:<24} {entry.summary}")
+    lines.append("  exit                     leave the chat")
+    lines.append("anything else you type is sent to everyone in your room")
+    return [info(session.member, *lines)]
+
+
+@command("nick", usage="/nick NAME", summary="change your name")
+def _nick(session: TextSession, args: str) -> list[Delivery]:
+    return session.hub.rename(session.member, _require(args, "/nick NAME"))
+
+
+@command("who", "list", "users", usage="/who [ROOM]", summary="who is in your room")
+def _who(session: TextSession, args: str) -> list[Delivery]:
+    if args:
+        names.check_room(args)
+        room_members = session.hub.room_members(args)
+        where = args
+    elif session.room is None:
+        room_members, where = session.hub.members(), "the chat"
+    else:
+        room_members, where = session.hub.room_members(session.room), session.room
+    now = time.monotonic()
+    count = len(room_members)
+    lines = [f"{count} user{'s' if count != 1 else ''} in {where}:"]
+    for m in sorted(room_members, key=lambda m: names.fold(m.nick)):
+        role = " (operator)" if m.operator else ""
+        since = m.connected_at.strftime("%H:%M:%S")
+        lines.append(f"  {m.nick}{role} - connected {since}, idle {_duration(idle_for(m, now))}")
+    return [info(session.member, *lines)]
+
+
+@command("rooms", usage="/rooms", summary="the rooms and how many are in each")
+def _rooms(session: TextSession, args: str) -> list[Delivery]:
+    listing = ", ".join(f"{name} ({count})" for name, count in session.hub.rooms())
+    return [info(session.member, f"rooms: {listing}")]
+
+
+@command("join", usage="/join ROOM", summary="move to another room (made if new)")
+def _join(session: TextSession, args: str) -> list[Delivery]:
+    target = _require(args, "/join ROOM")
+    current = session.current_room()
+    names.check_room(target)
+    if names.fold(target) == names.fold(current):
+        raise errors.AlreadyInRoom(f"you are already in {current}")
+    deliveries = session.hub.join(session.member, target)
+    deliveries += session.hub.part(session.member, current)
+    session.room = session.member.rooms[names.fold(target)]
+    count = len(session.hub.room_members(session.room))
+    deliveries.append(info(session.member, f"you are now in {session.room} ({count} here)"))
+    return deliveries
+
+
+@command("leave", "part", usage="/leave", summary="go back to the lobby")
+def _leave(session: TextSession, args: str) -> list[Delivery]:
+    if names.fold(session.current_room()) == names.fold(names.LOBBY):
+        raise errors.AlreadyInRoom("you are in the lobby already")
+    return _join(session, names.LOBBY)
+
+
+@command("msg", "tell", usage="/msg NAME TEXT", summary="a private message to one user")
+def _msg(session: TextSession, args: str) -> list[Delivery]:
+    nick, text = _split(args, "/msg NAME TEXT")
+    if not text:
+        raise errors.BadArguments("usage: /msg NAME TEXT")
+    return session.hub.tell(session.member, nick, text)
+
+
+@command("me", usage="/me ACTION", summary="describe what you do: /me waves")
+def _me(session: TextSession, args: str) -> list[Delivery]:
+    text = _require(args, "/me ACTION")
+    return session.hub.say(session.member, session.current_room(), text, action=True)
+
+
+@command("quit", "exit", usage="/quit [REASON]", summary="leave the chat")
+def _quit(session: TextSession, args: str) -> list[Delivery]:
+    return session._quit(args)
+
+
+@command("op", usage="/op PASSWORD", summary="become an operator")
+def _op(session: TextSession, args: str) -> list[Delivery]:
+    return session.hub.authenticate_operator(session.member, _require(args, "/op PASSWORD"))
+
+
+# --- operator commands -------------------------------------------------------------------
+
+
+@command("kick", usage="/kick NAME [REASON]", summary="disconnect a user", operator=True)
+def _kick(session: TextSession, args: str) -> list[Delivery]:
+    nick, reason = _split(args, "/kick NAME [REASON]")
+    return session.hub.kick(session.member, nick, reason)
+
+
+@command("ban", usage="/ban NAME|IP [MINUTES]", summary="ban an address", operator=True)
+def _ban(session: TextSession, args: str) -> list[Delivery]:
+    target, rest = _split(args, "/ban NAME|IP [MINUTES]")
+    minutes: float | None = None
+    if rest:
+        try:
+            minutes = float(rest)
+        except ValueError:
+            raise errors.BadArguments("usage: /ban NAME|IP [MINUTES]") from None
+        if not 0 < minutes < 10**7:
+            raise errors.BadArguments("the minutes must be a positive number")
+    return session.hub.ban(session.member, target, minutes)
+
+
+@command("unban", usage="/unban IP|NAME", summary="lift a ban", operator=True)
+def _unban(session: TextSession, args: str) -> list[Delivery]:
+    return session.hub.unban(session.member, _require(args, "/unban IP|NAME"))
+
+
+@command("bans", usage="/bans", summary="the bans in force", operator=True)
+def _bans(session: TextSession, args: str) -> list[Delivery]:
+    bans = session.hub.ban_list(session.member)
+    if not bans:
+        return [info(session.member, "no bans")]
+    lines = []
+    for ban in bans:
+        until = (
+            "for good"
+            if ban.until is None
+            else time.strftime("until %H:%M:%S", time.localtime(ban.until))
+        )
+        who = f" ({ban.nick})" if ban.nick else ""
+        lines.append(f"{ban.address}{who} by {ban.by} {until}")
+    return [Delivery(Info(tuple(lines)), (session.member,))]
+
+
+@command("wall", usage="/wall TEXT", summary="a notice to everyone on the server", operator=True)
+def _wall(session: TextSession, args: str) -> list[Delivery]:
+    return session.hub.wall(session.member, _require(args, "/wall TEXT"))
