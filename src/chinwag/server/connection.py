@@ -1,4 +1,4 @@
-"""One text-protocol client: its socket, its reader thread and its outbox.
+"""One client, whatever its protocol: its socket, its reader thread and its outbox.
 
 Theory of operation (the ``socketserver`` shape): the thread named after the client runs
 ``setup`` (enter the hub, greet), ``handle`` (read, frame, interpret, deliver) and, in a
@@ -6,6 +6,9 @@ Theory of operation (the ``socketserver`` shape): the thread named after the cli
 place a connection ends, so ``Removed connection`` is logged exactly once however it ended.
 Other threads end a connection with :meth:`close`, which records the reason and shuts the
 socket down; the blocked ``recv`` then returns and the reader thread finishes.
+
+What the bytes mean is the business of a :class:`Session` (text, IRC): bytes in,
+deliveries out, no socket.
 """
 
 from __future__ import annotations
@@ -15,19 +18,43 @@ import errno
 import socket
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 from chinwag import log
 from chinwag.config import Config
+from chinwag.hub.endpoint import Formatter
 from chinwag.hub.events import Delivery
 from chinwag.hub.hub import Hub, Member
 from chinwag.server.dispatch import deliver
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
-from chinwag.text.format import TEXT, TextFormatter
-from chinwag.text.framing import LineBuffer, LineTooLong
 from chinwag.text.session import TextSession
 
 RECV_BYTES = 65536
+
+
+class Session(Protocol):
+    """A protocol front end: interprets one client's bytes, formats what it receives."""
+
+    @property
+    def formatter(self) -> Formatter: ...
+
+    @property
+    def finished(self) -> bool:
+        """The client asked to leave; nothing more is read."""
+
+    def start(self) -> list[Delivery]:
+        """Greet the client (and, for protocols without registration, enter the hub)."""
+
+    def receive(self, data: bytes) -> list[Delivery]:
+        """The deliveries caused by bytes received from the client."""
+
+
+SessionFactory = Callable[[Hub, Member, Config], Session]
+
+
+def text_session(hub: Hub, member: Member, config: Config) -> Session:
+    return TextSession(hub, member, max_line_bytes=config.max_line_bytes)
 
 
 def describe_error(exc: OSError) -> str:
@@ -48,16 +75,17 @@ class Connection:
         config: Config,
         parking: Parking,
         on_finish: Callable[[Connection], None],
+        *,
+        session_factory: SessionFactory = text_session,
     ) -> None:
         self.info = info
         self.name = info.name
         self._sock = info.sock
         self._hub = hub
         self._on_finish = on_finish
-        self._framer = LineBuffer(config.max_line_bytes)
         self._outbox = Outbox(self._sock, config.send_queue_bytes, parking, self._overflowed)
         self.member = Member(info.name, info.address[0], self, info.connected_at)
-        self.session = TextSession(hub, self.member)
+        self.session = session_factory(hub, self.member, config)
         self._state_lock = threading.Lock()
         self._close_reason: str | None = None  # set once the connection is being closed
         self._sock_closed = False
@@ -66,8 +94,8 @@ class Connection:
     # --- the endpoint the dispatcher talks to --------------------------------------------
 
     @property
-    def formatter(self) -> TextFormatter:
-        return TEXT
+    def formatter(self) -> Formatter:
+        return self.session.formatter
 
     def send(self, data: bytes) -> None:
         self._outbox.put(data)
@@ -110,14 +138,7 @@ class Connection:
                 return describe_error(exc)
             if not data:
                 return "connection closed"
-            deliveries: list[Delivery] = []
-            for frame in self._framer.feed(data):
-                if isinstance(frame, LineTooLong):
-                    problem = f"line too long (over {frame.limit} bytes); it was dropped"
-                    deliveries.append(self.session.problem(problem))
-                else:
-                    deliveries += self.session.handle(frame.text)
-            deliver(deliveries)
+            deliver(self.session.receive(data))
         return ""
 
     def _finish(self, reason: str) -> None:

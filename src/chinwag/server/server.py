@@ -6,7 +6,9 @@ drainer and the accept thread and logs ``Server started on HOST:PORT``;
 every client, closes them, and joins every thread it started. Use it as a context manager
 and it is shut down however the block ends.
 
-The accept thread refuses banned addresses and connections past ``max_clients`` before
+Each listener (the text port; others such as IRC) has its own accept thread and a factory
+for the protocol sessions of its connections; all of them share one hub.
+An accept thread refuses banned addresses and connections past ``max_clients`` before
 any thread is started for them. A failing ``accept`` (out of file descriptors, say) is
 logged and retried after a pause, never fatal.
 """
@@ -24,7 +26,7 @@ from types import TracebackType
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.hub import Hub
-from chinwag.server.connection import Connection
+from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
 from chinwag.text.format import TEXT
@@ -46,6 +48,16 @@ def raise_open_file_limit() -> int:
     return soft
 
 
+class Listener:
+    """A listening socket, the thread accepting on it and the protocol it serves."""
+
+    def __init__(self, name: str, sock: socket.socket, factory: SessionFactory) -> None:
+        self.name = name
+        self.sock = sock
+        self.factory = factory
+        self.thread: threading.Thread
+
+
 class ChatServer:
     """A running chat server (see the module docstring for its lifecycle)."""
 
@@ -58,24 +70,43 @@ class ChatServer:
         self._connections: dict[str, Connection] = {}
         self._stopping = threading.Event()
         self._stopped = threading.Event()
-        self._listener = socket.create_server(
-            (config.host, config.port), family=_family(config.host), backlog=_BACKLOG
+        self._started = False
+        self._listeners: list[Listener] = []
+        try:
+            self.add_listener("text", config.port, text_session)
+        except OSError:
+            self.server_close()
+            raise
+
+    def add_listener(self, name: str, port: int, factory: SessionFactory) -> Listener:
+        """Listen on another port (before :meth:`start`), serving ``factory``'s protocol."""
+        sock = socket.create_server(
+            (self.config.host, port), family=_family(self.config.host), backlog=_BACKLOG
         )
-        self._accept_thread = threading.Thread(
-            target=self._accept_loop, name="chinwag-accept", daemon=True
+        listener = Listener(name, sock, factory)
+        listener.thread = threading.Thread(
+            target=self._accept_loop, args=(listener,), name=f"chinwag-accept-{name}", daemon=True
         )
+        self._listeners.append(listener)
+        return listener
 
     @property
     def address(self) -> tuple[str, int]:
-        """The host and port actually listened on (the port is real even if 0 was asked)."""
-        host, port = self._listener.getsockname()[:2]
+        """The text listener's host and port (the port is real even if 0 was asked)."""
+        return self.listener_address("text")
+
+    def listener_address(self, name: str) -> tuple[str, int]:
+        listener = next(item for item in self._listeners if item.name == name)
+        host, port = listener.sock.getsockname()[:2]
         return host, port
 
     def start(self) -> None:
         raise_open_file_limit()
         threading.stack_size(self.config.thread_stack_kib * 1024)
+        self._started = True
         self._drainer.start()
-        self._accept_thread.start()
+        for listener in self._listeners:
+            listener.thread.start()
         host, port = self.address
         log.LOGGER.info(f"Server started on {host}:{port}")
 
@@ -94,11 +125,12 @@ class ChatServer:
             self._stopped.wait()
             return
         self._stopping.set()
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        if self._accept_thread.is_alive():
-            self._accept_thread.join()
-        self._listener.close()
+        for listener in self._listeners:
+            with contextlib.suppress(OSError):
+                listener.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            if listener.thread.is_alive():
+                listener.thread.join()
+        self.server_close()
         self.hub.close()
         goodbye = TEXT.line(SHUTDOWN_NOTICE)
         connections = self.connections()
@@ -120,18 +152,23 @@ class ChatServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._accept_thread.is_alive():
+        if self._started:
             self.shutdown()
         else:
-            self._listener.close()
+            self.server_close()
+
+    def server_close(self) -> None:
+        """Close the listening sockets."""
+        for listener in self._listeners:
+            listener.sock.close()
 
     # --- the accept thread -----------------------------------------------------------------
 
-    def _accept_loop(self) -> None:
+    def _accept_loop(self, listener: Listener) -> None:
         pause = _ACCEPT_BACKOFF_SECONDS[0]
         while not self._stopping.is_set():
             try:
-                sock, address = self._listener.accept()
+                sock, address = listener.sock.accept()
             except OSError as exc:
                 if self._stopping.is_set():
                     return
@@ -144,12 +181,14 @@ class ChatServer:
                 continue
             pause = _ACCEPT_BACKOFF_SECONDS[0]
             try:
-                self._admit(sock, address[:2])
+                self._admit(sock, address[:2], listener.factory)
             except Exception:  # noqa: BLE001 - one bad connection never stops the accept loop
                 log.problem(f"error while accepting a connection from {address[0]}")
                 sock.close()
 
-    def _admit(self, sock: socket.socket, address: tuple[str, int]) -> None:
+    def _admit(
+        self, sock: socket.socket, address: tuple[str, int], factory: SessionFactory
+    ) -> None:
         ip = address[0]
         ban = self.hub.bans.find(ip)
         if ban is not None:
@@ -168,7 +207,9 @@ class ChatServer:
             return
         self._tune(sock)
         log.event(f"Client {info.name} connected to server at {info.connected_at.isoformat()}")
-        connection = Connection(info, self.hub, self.config, self._drainer, self._forget)
+        connection = Connection(
+            info, self.hub, self.config, self._drainer, self._forget, session_factory=factory
+        )
         with self._lock:
             self._connections[info.name] = connection
         try:

@@ -18,6 +18,8 @@ from datetime import timedelta
 from chinwag.hub import errors, names
 from chinwag.hub.events import Delivery, Farewell, Info, Problem, info
 from chinwag.hub.hub import Hub, Member, idle_for
+from chinwag.text.format import TEXT, TextFormatter
+from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
 from chinwag.text.sanitize import clean
 
 Handler = Callable[["TextSession", str], list[Delivery]]
@@ -52,12 +54,22 @@ def command(
 class TextSession:
     """The command interpreter of one text connection (or of the server console)."""
 
-    def __init__(self, hub: Hub, member: Member, *, console: bool = False) -> None:
+    formatter: TextFormatter = TEXT
+
+    def __init__(
+        self,
+        hub: Hub,
+        member: Member,
+        *,
+        console: bool = False,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    ) -> None:
         self.hub = hub
         self.member = member
         self.console = console
         self.room: str | None = None if console else names.LOBBY
         self.finished = False
+        self._framer = LineBuffer(max_line_bytes)
 
     def start(self) -> list[Delivery]:
         """Enter the hub and greet the user."""
@@ -70,6 +82,17 @@ class TextSession:
                 "Choose a name with /nick NAME; /help lists the commands.",
             )
         )
+        return deliveries
+
+    def receive(self, data: bytes) -> list[Delivery]:
+        """The deliveries caused by bytes received from the client."""
+        deliveries: list[Delivery] = []
+        for frame in self._framer.feed(data):
+            if isinstance(frame, LineTooLong):
+                problem = f"line too long (over {frame.limit} bytes); it was dropped"
+                deliveries.append(self.problem(problem))
+            else:
+                deliveries += self.handle(frame.text)
         return deliveries
 
     def handle(self, line: str) -> list[Delivery]:  # noqa: PLR0911 - one return per kind of line
