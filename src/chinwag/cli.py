@@ -29,10 +29,10 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server = ChatServer(settings)
     except OSError as error:
-        print(
-            f"chinwag: cannot listen on {settings.host}:{settings.port}: {error.strerror}",
-            file=sys.stderr,
-        )
+        # create_server() decorates strerror with the address; say it once, plainly.
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        where = f"{settings.host}:{settings.port}"
+        print(f"chinwag: cannot listen on {where}: {reason}", file=sys.stderr)
         return 1
 
     wake_r, wake_w = os.pipe()

@@ -41,6 +41,9 @@ class Config:
         "bytes queued for a client that reads slowly before it is dropped",
         minimum=1024,
     )
+    socket_send_buffer: int = _option(
+        0, "kernel send buffer per client in bytes (0: the kernel tunes it)", minimum=0
+    )
     oper_password_hash: str = _option(
         "",
         "scrypt hash of the operator password (see `chinwag hash-password`); empty: no operators",

@@ -1,0 +1,156 @@
+"""Talking: broadcast, order, private messages, names, rooms and the everyday commands."""
+
+from __future__ import annotations
+
+import re
+
+from tests.integration.conftest import Harness
+
+STAMP = r"\[\d\d:\d\d:\d\d\]"
+
+
+def test_welcome_names_the_client_and_others_see_the_join(harness: Harness) -> None:
+    first = harness.connect()
+    second = harness.open()
+    welcome = second.expect(r"^\* Welcome")
+    assert re.fullmatch(r"\* Welcome to chinwag, Client-2! You are in lobby\.", welcome)
+    assert "/nick" in second.expect(r"^\* Choose")
+    assert "/help" in second.received[-1]
+    first.expect(r"^\* Client-2 joined the chat$")
+
+
+def test_a_message_reaches_everyone_else_stamped_and_without_echo(harness: Harness) -> None:
+    clients = [harness.connect(f"user{i}") for i in range(12)]
+    clients[0].send("hello, everyone")
+    for other in clients[1:]:
+        other.expect(f"^{STAMP} user0: hello, everyone$")
+    assert not any("hello" in line for line in clients[0].quiet_for(0.2))
+
+
+def test_each_senders_lines_arrive_in_order_and_whole(harness: Harness) -> None:
+    alice, bob, carol = (harness.connect(n) for n in ("alice", "bob", "carol"))
+    count = 300
+    alice.send(*(f"a{i:04d} " + "x" * 50 for i in range(count)))
+    bob.send(*(f"b{i:04d} " + "y" * 50 for i in range(count)))
+    for i in range(count):
+        carol.expect(f"^{STAMP} alice: a{i:04d} x{{50}}$")
+    seen_b = [line for line in carol.received if " bob: " in line]
+    carol.quiet_for(0.01)
+    for i in range(count):
+        bob_line = f" bob: b{i:04d} " + "y" * 50
+        assert any(line.endswith(bob_line) for line in carol.received), i
+    assert len(seen_b) <= count
+    indices = [int(line.split("bob: b")[1][:4]) for line in carol.received if " bob: " in line]
+    assert indices == sorted(indices)
+
+
+def test_cyrillic_messages_round_trip(harness: Harness) -> None:
+    olena, ivan = harness.connect("Олена"), harness.connect("Іван")
+    olena.send("Привіт, як справи? Всё хорошо 👋")
+    ivan.expect(f"^{STAMP} Олена: Привіт, як справи\\? Всё хорошо 👋$")
+
+
+def test_private_message_goes_to_one_user_only(harness: Harness) -> None:
+    alice, bob, carol = (harness.connect(n) for n in ("alice", "bob", "carol"))
+    alice.send("/msg BOB just between us")
+    bob.expect(rf"^{STAMP} \*alice\* just between us$")
+    assert not any("between us" in line for line in carol.quiet_for(0.2))
+    alice.send("/msg nobody hello")
+    alice.expect(r"^! there is no user called nobody$")
+    alice.send("/msg bob")
+    alice.expect(r"^! usage: /msg NAME TEXT$")
+
+
+def test_nick_changes_are_announced_and_collisions_refused(harness: Harness) -> None:
+    alice, bob = harness.connect("alice"), harness.connect()
+    alice.expect(r"^\* Client-2 joined the chat$")
+    bob.send("/nick ALICE")
+    bob.expect(r"^! the name ALICE is taken$")
+    for reserved in ("admin", "Server", "SYSTEM", "Client-1", "client-99"):
+        bob.send(f"/nick {reserved}")
+        bob.expect(r"^! .*reserved")
+    bob.send("/nick Client-2")
+    bob.expect(r"^! you are already called Client-2$")
+    bob.send("/nick bad name!")
+    bob.expect(r"^! a nickname may contain only")
+    bob.send("/nick " + "x" * 33)
+    bob.expect(r"^! a nickname must be 1-32 characters long$")
+    bob.send("/nick Боб")
+    bob.expect(r"^\* you are now known as Боб$")
+    alice.expect(r"^\* Client-2 is now known as Боб$")
+    alice.send("/nick Alice")  # a change of case is still a change
+    bob.expect(r"^\* alice is now known as Alice$")
+
+
+def test_rooms_keep_conversations_apart(harness: Harness) -> None:
+    alice, bob, carol = (harness.connect(n) for n in ("alice", "bob", "carol"))
+    bob.send("/join dev")
+    bob.expect(r"^\* you are now in dev \(1 here\)$")
+    alice.expect(r"^\* bob left lobby$")
+    carol.send("/join DEV")
+    carol.expect(r"^\* you are now in dev \(2 here\)$")
+    bob.expect(r"^\* carol joined dev$")
+    carol.send("in dev only")
+    bob.expect(f"^{STAMP} carol: in dev only$")
+    alice.send("/rooms")
+    alice.expect(r"^\* rooms: lobby \(1\), dev \(2\)$")
+    assert not any("in dev only" in line for line in alice.quiet_for(0.2))
+    alice.send("in lobby only")
+    assert not any("in lobby only" in line for line in bob.quiet_for(0.2))
+    bob.send("/leave")
+    bob.expect(r"^\* you are now in lobby \(2 here\)$")
+    carol.expect(r"^\* bob left dev$")
+    alice.expect(r"^\* bob joined lobby$")
+    bob.send("/leave")
+    bob.expect(r"^! you are in the lobby already$")
+    bob.send("/join lobby")
+    bob.expect(r"^! you are already in lobby$")
+    bob.send("/join no spaces")
+    bob.expect(r"^! a room name may contain only")
+
+
+def test_who_lists_the_room_with_connect_and_idle_time(harness: Harness) -> None:
+    alice, bob = harness.connect("alice"), harness.connect("bob")
+    for command in ("/who", "/list", "/users"):
+        alice.send(command)
+        alice.expect(r"^\* 2 users in lobby:$")
+        alice.expect(r"^\*   alice - connected \d\d:\d\d:\d\d, idle \d+s$")
+        alice.expect(r"^\*   bob - connected \d\d:\d\d:\d\d, idle \d+s$")
+    bob.send("/join dev")
+    alice.expect(r"^\* bob left lobby$")
+    alice.send("/who dev")
+    alice.expect(r"^\* 1 user in dev:$")
+
+
+def test_me_help_and_unknown_commands(harness: Harness) -> None:
+    alice, bob = harness.connect("alice"), harness.connect("bob")
+    alice.send("/me waves")
+    bob.expect(rf"^{STAMP} \* alice waves$")
+    alice.send("//join is not a command here")
+    bob.expect(f"^{STAMP} alice: /join is not a command here$")
+    alice.send("/frobnicate now")
+    alice.expect(r"^! unknown command /frobnicate, try /help$")
+    alice.send("/help")
+    alice.expect(r"^\* commands:$")
+    help_lines = [alice.expect(r"^\*   /nick NAME"), alice.expect(r"^\*   /msg NAME TEXT")]
+    assert all("  " in line for line in help_lines)
+    assert not any("/kick" in line for line in alice.received)  # operators only
+    alice.send("/help msg")
+    alice.expect(r"^\* /msg NAME TEXT: a private message to one user \(also /tell\)$")
+    before = len(alice.received)
+    alice.send("", "   ", "\r")  # empty lines are ignored: no error, no message
+    alice.send("/rooms")
+    alice.expect(r"^\* rooms: ")
+    assert alice.received[before:] == ["* rooms: lobby (2)"]
+
+
+def test_exit_and_quit_say_goodbye_and_tell_the_room(harness: Harness) -> None:
+    alice, bob, carol = (harness.connect(n) for n in ("alice", "bob", "carol"))
+    bob.send("/quit off to lunch")
+    assert bob.expect_closed()[-1] == "* Goodbye, bob!"
+    alice.expect(r"^\* bob left the chat \(off to lunch\)$")
+    carol.send("exit")
+    assert carol.expect_closed()[-1] == "* Goodbye, carol!"
+    alice.expect(r"^\* carol left the chat$")
+    harness.log.wait_for(r"^\[SERVER\] Removed connection for Client-[23]$", count=2)
+    assert len(harness.server.registry) == 1

@@ -1,0 +1,128 @@
+"""Operators: /op, /kick, /ban, /unban, /bans, /wall, and the server console."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+
+from chinwag.passwords import hash_password
+from chinwag.server.console import Console
+from chinwag.server.dispatch import deliver
+from tests.integration.conftest import STAMP_RE, Harness, LineClient
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def ops(make_harness: Callable[..., Harness], password_hash: str) -> Harness:
+    return make_harness(oper_password_hash=password_hash)
+
+
+def make_operator(client: LineClient) -> None:
+    client.send(f"/op {PASSWORD}")
+    client.expect(r"^\* you are now an operator$")
+
+
+def test_without_a_configured_password_nobody_is_operator(harness: Harness) -> None:
+    alice = harness.connect("alice")
+    alice.send("/op anything")
+    alice.expect(r"^! this server has no operators$")
+    alice.send("/kick alice")
+    alice.expect(r"^! only operators can do that$")
+
+
+def test_wrong_password_is_refused_and_logged(ops: Harness) -> None:
+    alice = ops.connect("alice")
+    alice.send("/op guess")
+    alice.expect(r"^! wrong operator password$")
+    ops.log.wait_for(r"^\[SERVER\] Client-1 \(alice\) gave a wrong operator password$")
+    alice.send("/wall hi")
+    alice.expect(r"^! only operators can do that$")
+
+
+def test_operator_kicks_a_user(ops: Harness) -> None:
+    alice, bob, carol = (ops.connect(n) for n in ("alice", "bob", "carol"))
+    make_operator(alice)
+    alice.send("/who")
+    alice.expect(r"^\*   alice \(operator\) - connected")
+    alice.send("/kick bob flooding")
+    alice.expect(r"^\* bob was kicked$")
+    assert bob.expect_closed()[-1] == "* You were kicked by alice: flooding"
+    carol.expect(r"^\* bob left the chat \(kicked by alice: flooding\)$")
+    ops.log.wait_for(r"^\[SERVER\] alice kicked Client-2 \(bob\) \(flooding\)$")
+    ops.log.wait_for(r"^\[SERVER\] Removed connection for Client-2$")
+    alice.send("/kick nobody")
+    alice.expect(r"^! there is no user called nobody$")
+
+
+def test_ban_refuses_the_address_until_lifted(ops: Harness) -> None:
+    alice = ops.connect("alice")
+    mallory = ops.connect("mallory", source="127.0.0.2")
+    make_operator(alice)
+    alice.send("/ban mallory 5")
+    alice.expect(r"^\* 127\.0\.0\.2 is banned for 5 minutes$")
+    assert mallory.expect_closed()[-1] == "* You were banned by alice"
+    ops.log.wait_for(r"^\[SERVER\] alice banned 127\.0\.0\.2 \(mallory\) for 5 minutes$")
+
+    again = LineClient(ops.server.address, "127.0.0.2")
+    ops.clients.append(again)
+    assert again.expect_closed()[0].startswith("! You are banned from this server until ")
+    ops.log.wait_for(r"^\[SERVER\] Refused connection from 127\.0\.0\.2: banned$")
+    ops.connect("fine")  # other addresses still get in
+
+    alice.send("/bans")
+    alice.expect(r"^\* 127\.0\.0\.2 \(mallory\) by alice until \d\d:\d\d:\d\d$")
+    alice.send("/unban mallory")
+    alice.expect(r"^\* the ban on 127\.0\.0\.2 is lifted$")
+    ops.connect("back", source="127.0.0.2")
+    alice.send("/unban 127.0.0.2")
+    alice.expect(r"^! 127\.0\.0\.2 is not banned$")
+    alice.send("/bans")
+    alice.expect(r"^\* no bans$")
+
+
+def test_ban_by_address_disconnects_everyone_there_but_the_operator(ops: Harness) -> None:
+    alice = ops.connect("alice", source="127.0.0.3")
+    bots = [ops.connect(f"bot{i}", source="127.0.0.3") for i in range(3)]
+    make_operator(alice)
+    alice.send("/ban 127.0.0.3")
+    alice.expect(r"^\* 127\.0\.0\.3 is banned for good$")
+    for bot in bots:
+        assert bot.expect_closed()[-1] == "* You were banned by alice"
+    alice.send("/ban nosuch")
+    alice.expect(r"^! there is no user or address called nosuch$")
+    alice.send("/ban bot0 soon")
+    alice.expect(r"^! usage: /ban NAME\|IP \[MINUTES\]$")
+
+
+def test_wall_reaches_every_room(ops: Harness) -> None:
+    alice, bob = ops.connect("alice"), ops.connect("bob")
+    bob.send("/join elsewhere")
+    bob.expect(r"^\* you are now in elsewhere")
+    make_operator(alice)
+    alice.send("/wall maintenance at noon")
+    for client in (alice, bob):
+        client.expect(f"^{STAMP_RE} \\*\\*\\* Notice from alice: maintenance at noon$")
+
+
+def test_console_commands_act_as_an_operator(harness: Harness) -> None:
+    alice, bob = harness.connect("alice"), harness.connect("bob")
+    out = io.StringIO()
+    console = Console(harness.server, out)
+    deliver(console.handle("who"))
+    assert "* 2 users in the chat:" in out.getvalue()
+    deliver(console.handle("/wall hello from the console"))
+    alice.expect(f"^{STAMP_RE} \\*\\*\\* Notice from server: hello from the console$")
+    deliver(console.handle("kick bob enough"))
+    assert bob.expect_closed()[-1] == "* You were kicked by server: enough"
+    deliver(console.handle("quit"))
+    assert "! the console cannot quit; press Ctrl-C to stop the server" in out.getvalue()
+    deliver(console.handle("plain text is a notice"))
+    alice.expect(r"\*\*\* Notice from server: plain text is a notice$")
