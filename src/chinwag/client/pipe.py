@@ -63,15 +63,11 @@ class PipeUI:
             if nick:
                 link.send(f"/nick {nick}")
             try:
-                quit_line: str | None = self._pump(link)
+                quit_line = self._pump(link)
             except KeyboardInterrupt:
                 quit_line = "/quit"
-            if self.outcome is None:
-                if quit_line is None:  # already sent: only wait for the server to close
-                    link.done.wait(GOODBYE_TIMEOUT)
-                    link.close()
-                else:
-                    link.leave(quit_line, GOODBYE_TIMEOUT)
+            if quit_line is not None and self.outcome is None:
+                link.leave(quit_line, GOODBYE_TIMEOUT)
             link.close()
             if self.outcome is not None and self.outcome.lost:
                 self.status(lost_message(self.outcome))
@@ -82,7 +78,7 @@ class PipeUI:
             os.close(self._wake_w)
 
     def _pump(self, link: Link) -> str | None:
-        """Forward stdin; the quit line still to send (None once one was sent)."""
+        """Forward stdin; the line to leave with, or None if the connection ended."""
         framer = LineBuffer(STDIN_MAX_LINE_BYTES)
         with selectors.DefaultSelector() as selector:
             selector.register(self._stdin_fd, selectors.EVENT_READ)
@@ -98,12 +94,10 @@ class PipeUI:
                         self.status(f"a line of over {frame.limit} bytes was not sent")
                         continue
                     outgoing = interpret(frame.text)
-                    if outgoing.intent is Intent.NOTHING:
-                        continue
-                    if not link.send(outgoing.wire):
+                    if outgoing.intent is Intent.QUIT:
+                        return outgoing.wire
+                    if outgoing.intent is not Intent.NOTHING and not link.send(outgoing.wire):
                         self.status(f"not connected, not sent: {outgoing.wire}")
-                    elif outgoing.intent is Intent.QUIT:
-                        return None
                 if not data:
                     return "/quit"
 
