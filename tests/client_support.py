@@ -180,3 +180,25 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+class HostileServer:
+    """A fake server that sends fixed bytes to whoever connects, then hangs up."""
+
+    def __init__(self, payload: bytes) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address: tuple[str, int] = self.listener.getsockname()[:2]
+        self.payload = payload
+        self.thread = threading.Thread(target=self._serve, name="test-hostile", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.sendall(self.payload)
+            conn.shutdown(socket.SHUT_WR)
+            conn.recv(1024)  # until the client closes too
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(5)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chinwag.server.server import ChatServer
-from tests.client_support import PipeClient, RawClient, start_server
+from tests.client_support import HostileServer, PipeClient, RawClient, start_server
 
 
 @pytest.fixture
@@ -45,3 +45,16 @@ def raw_clients() -> Iterator[Callable[[tuple[str, int]], RawClient]]:
     yield open_one
     for client in opened:
         client.close()
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[[bytes], HostileServer]]:
+    made: list[HostileServer] = []
+
+    def make(payload: bytes) -> HostileServer:
+        made.append(HostileServer(payload))
+        return made[-1]
+
+    yield make
+    for fake in made:
+        fake.close()

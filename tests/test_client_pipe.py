@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from chinwag.server.server import ChatServer
-from tests.client_support import STAMP, PipeClient, RawClient, free_port, start_server, wait_for
+from tests.client_support import (
+    STAMP,
+    HostileServer,
+    PipeClient,
+    RawClient,
+    free_port,
+    start_server,
+    wait_for,
+)
 
 Start = Callable[..., PipeClient]
 OpenRaw = Callable[[tuple[str, int]], RawClient]
@@ -137,41 +143,6 @@ def test_escape_sequences_through_the_server_never_reach_stdout(
     reader.close_stdin()
     assert reader.wait() == 0
     assert b"\x1b" not in reader.out.raw
-
-
-class HostileServer:
-    """A fake server that sends fixed bytes to whoever connects, then hangs up."""
-
-    def __init__(self, payload: bytes) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.address: tuple[str, int] = self.listener.getsockname()[:2]
-        self.payload = payload
-        self.thread = threading.Thread(target=self._serve, name="test-hostile", daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            conn.sendall(self.payload)
-            conn.shutdown(socket.SHUT_WR)
-            conn.recv(1024)  # until the client closes too
-
-    def close(self) -> None:
-        self.listener.close()
-        self.thread.join(5)
-
-
-@pytest.fixture
-def hostile() -> Iterator[Callable[[bytes], HostileServer]]:
-    made: list[HostileServer] = []
-
-    def make(payload: bytes) -> HostileServer:
-        made.append(HostileServer(payload))
-        return made[-1]
-
-    yield make
-    for fake in made:
-        fake.close()
 
 
 def test_escape_sequences_from_a_hostile_server_are_shown_neutralised(

@@ -19,9 +19,10 @@ EXIT_CANNOT_START = 1
 EXIT_LOST = 2
 
 MISSING_UI = (
-    "chinwag connect: the interactive client needs prompt_toolkit; "
-    "install it with: pip install 'chinwag[client]'\n"
-    "(pipe mode works without it: echo /who | chinwag connect)"
+    "chinwag connect: the interactive client needs prompt_toolkit.\n"
+    "Install it with: pip install 'chinwag[client]'\n"
+    "(or, in a checkout of chinwag: pip install '.[client]')\n"
+    "Pipe mode works without it: echo /who | chinwag connect"
 )
 
 
