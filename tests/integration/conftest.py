@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+import chinwag
 from chinwag.config import Config
 from chinwag.log import LOGGER
 from chinwag.server.server import ChatServer
 
 DEADLINE = 5.0
+# Subprocesses run the code under test, not whatever chinwag happens to be installed.
+SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": str(Path(chinwag.__file__).parents[1])}
 STAMP_RE = r"\[\d\d:\d\d:\d\d\]"
 
 
