@@ -179,7 +179,8 @@ class Harness:
             client.close()
 
 
-TEST_CONFIG = Config(host="127.0.0.1", port=0, console=False)
+# Flood control is off unless a test is about it: tests talk faster than people.
+TEST_CONFIG = Config(host="127.0.0.1", port=0, console=False, flood_burst=0)
 
 
 @pytest.fixture

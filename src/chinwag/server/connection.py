@@ -7,6 +7,10 @@ place a connection ends, so ``Removed connection`` is logged exactly once howeve
 Other threads end a connection with :meth:`close`, which records the reason and shuts the
 socket down; the blocked ``recv`` then returns and the reader thread finishes.
 
+Flood control paces lines here, where waiting is cheap: a flooding client's own thread
+waits before interpreting each line the token bucket has no token for, and a client with
+more lines waiting than the backlog limit is dropped for ``excess flood``.
+
 What the bytes mean is the business of a :class:`Session` (text, IRC): bytes in,
 deliveries out, no socket.
 """
@@ -23,9 +27,10 @@ from typing import Protocol
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.endpoint import Formatter
-from chinwag.hub.events import Delivery
+from chinwag.hub.events import Delivery, Farewell
 from chinwag.hub.hub import Hub, Member
 from chinwag.server.dispatch import deliver
+from chinwag.server.flood import TokenBucket
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
 from chinwag.text.session import TextSession
@@ -89,6 +94,10 @@ class Connection:
         self._state_lock = threading.Lock()
         self._close_reason: str | None = None  # set once the connection is being closed
         self._sock_closed = False
+        self._closing = threading.Event()  # wakes a reader that is pacing a flooder
+        flood_control = config.flood_burst > 0 and config.flood_rate > 0
+        self._bucket = TokenBucket(config.flood_burst, config.flood_rate) if flood_control else None
+        self._max_backlog = config.flood_max_backlog
         self.thread = threading.Thread(target=self._run, name=info.name, daemon=True)
 
     # --- the endpoint the dispatcher talks to --------------------------------------------
@@ -98,7 +107,8 @@ class Connection:
         return self.session.formatter
 
     def send(self, data: bytes) -> None:
-        self._outbox.put(data)
+        if self._close_reason is None:  # after the farewell, nothing more
+            self._outbox.put(data)
 
     def flush(self) -> None:
         self._outbox.flush()
@@ -108,6 +118,7 @@ class Connection:
             if self._close_reason is not None or self._sock_closed:
                 return
             self._close_reason = reason
+            self._closing.set()
             self._outbox.flush()
             with contextlib.suppress(OSError):  # the peer may have shut it down already
                 self._sock.shutdown(socket.SHUT_RDWR)
@@ -138,8 +149,29 @@ class Connection:
                 return describe_error(exc)
             if not data:
                 return "connection closed"
-            deliver(self.session.receive(data))
+            if self._bucket is None or self.member.operator:
+                deliver(self.session.receive(data))
+            elif not self._paced(data, self._bucket):
+                return "excess flood"
         return ""
+
+    def _paced(self, data: bytes, bucket: TokenBucket) -> bool:
+        """Interpret ``data`` line by line at the pace the bucket allows; ``False``: flooding."""
+        if data.count(b"\n") > self._max_backlog:
+            log.event(f"{self.name} ({self.member.nick}) dropped: excess flood")
+            farewell = Farewell("You sent too much too fast (excess flood)", "excess flood")
+            deliver([Delivery(farewell, (self.member,))])
+            return False
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0 and not self.session.finished:
+            delay = bucket.take()
+            if delay and self._closing.wait(delay):
+                return True  # closed while waiting: the rest does not matter any more
+            deliver(self.session.receive(data[start : end + 1]))
+            start = end + 1
+        if start < len(data) and not self.session.finished:
+            deliver(self.session.receive(data[start:]))
+        return True
 
     def _finish(self, reason: str) -> None:
         with self._state_lock:

@@ -26,6 +26,7 @@ from types import TracebackType
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.hub import Hub
+from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
@@ -65,6 +66,11 @@ class ChatServer:
         self.config = config
         self.hub = Hub(oper_password_hash=config.oper_password_hash)
         self.registry = ActiveConnections(config.max_clients)
+        self.admission = AdmissionControl(
+            config.max_per_address,
+            config.max_connects_per_minute,
+            parse_networks(config.exempt_addresses),
+        )
         self._drainer = Drainer()
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -200,8 +206,14 @@ class ChatServer:
             _refuse(sock, f"! You are banned from this server{until}")
             log.event(f"Refused connection from {ip}: banned")
             return
+        refusal = self.admission.admit(ip)
+        if refusal is not None:
+            _refuse(sock, f"! {refusal[0].upper()}{refusal[1:]}; try again later")
+            log.event(f"Refused connection from {ip}: {refusal}")
+            return
         info = self.registry.try_add(sock, address)
         if info is None:
+            self.admission.release(ip)
             _refuse(sock, f"! Server is full ({self.config.max_clients} clients); try again later")
             log.event(f"Refused connection from {ip}: server is full")
             return
@@ -219,6 +231,7 @@ class ChatServer:
             with self._lock:
                 del self._connections[info.name]
             self.registry.remove(info.name)
+            self.admission.release(ip)
             sock.close()
             log.event(f"Removed connection for {info.name}")
 
@@ -226,6 +239,7 @@ class ChatServer:
         with self._lock:
             self._connections.pop(connection.name, None)
         self.registry.remove(connection.name)
+        self.admission.release(connection.info.address[0])
 
     def _tune(self, sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
