@@ -89,3 +89,31 @@ def test_keepalive_and_nodelay_are_on_for_every_connection(harness: Harness) -> 
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
+
+
+def test_a_server_password_is_required_before_chatting(
+    make_harness: Callable[..., Harness],
+) -> None:
+    harness = make_harness(password_hash=hash_password("letmein"))
+    member = harness.open()
+    member.expect(r"^\* This server needs a password: send /pass PASSWORD$")
+    member.send("hello?", "/who")
+    member.expect(r"^! send /pass PASSWORD first$")
+    member.expect(r"^! send /pass PASSWORD first$")
+    member.send("/pass letmein")
+    member.expect(r"^\* Welcome to chinwag, Client-1!")
+
+    intruder = harness.open()
+    intruder.expect(r"^\* This server needs a password")
+    intruder.send("/pass guess")
+    assert intruder.expect_closed() == ["* Wrong password"]
+    harness.log.wait_for(r"^\[SERVER\] Client-2 gave a wrong server password$")
+    harness.log.wait_for(r"^\[SERVER\] Removed connection for Client-2$")
+    assert not any("Client-2" in line for line in member.quiet_for(0.2))  # never joined
+
+
+def test_a_plain_server_password_works_too(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness(password="open sesame")
+    client = harness.open()
+    client.send("/pass open sesame")
+    client.expect(r"^\* Welcome to chinwag")

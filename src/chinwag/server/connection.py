@@ -29,6 +29,7 @@ from chinwag.config import Config
 from chinwag.hub.endpoint import Formatter
 from chinwag.hub.events import Delivery, Farewell
 from chinwag.hub.hub import Hub, Member
+from chinwag.passwords import password_checker
 from chinwag.server.dispatch import deliver
 from chinwag.server.flood import TokenBucket
 from chinwag.server.outbox import Outbox, Parking
@@ -59,7 +60,12 @@ SessionFactory = Callable[[Hub, Member, Config], Session]
 
 
 def text_session(hub: Hub, member: Member, config: Config) -> Session:
-    return TextSession(hub, member, max_line_bytes=config.max_line_bytes)
+    return TextSession(
+        hub,
+        member,
+        max_line_bytes=config.max_line_bytes,
+        password_check=password_checker(config.password, config.password_hash),
+    )
 
 
 def describe_error(exc: OSError) -> str:
