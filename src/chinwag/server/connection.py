@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -34,6 +35,7 @@ from chinwag.server.dispatch import deliver
 from chinwag.server.flood import TokenBucket
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
+from chinwag.server.tls import TlsChannel, TlsError
 from chinwag.text.session import TextSession
 
 RECV_BYTES = 65536
@@ -88,13 +90,18 @@ class Connection:
         on_finish: Callable[[Connection], None],
         *,
         session_factory: SessionFactory = text_session,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.info = info
         self.name = info.name
         self._sock = info.sock
         self._hub = hub
         self._on_finish = on_finish
-        self._outbox = Outbox(self._sock, config.send_queue_bytes, parking, self._overflowed)
+        self._tls = TlsChannel(tls) if tls is not None else None
+        self._handshake_timeout = config.handshake_timeout
+        self._outbox = Outbox(
+            self._sock, config.send_queue_bytes, parking, self._overflowed, self._tls
+        )
         self.member = Member(info.name, info.address[0], self, info.connected_at)
         self.session = session_factory(hub, self.member, config)
         self._state_lock = threading.Lock()
@@ -138,8 +145,13 @@ class Connection:
     def _run(self) -> None:
         reason = "connection closed"
         try:
+            if self._tls is not None:
+                self._tls.handshake(self._sock, self._handshake_timeout)
             deliver(self.session.start())
             reason = self._handle()
+        except TlsError as exc:
+            log.event(f"{self.name}: {exc}")
+            reason = str(exc)
         except Exception:  # noqa: BLE001 - a bug must cost one connection, not the server
             log.problem(f"error while serving {self.name}")
             reason = "server error"
@@ -155,6 +167,12 @@ class Connection:
                 return describe_error(exc)
             if not data:
                 return "connection closed"
+            if self._tls is not None:
+                data = self._outbox.open(data)
+                if self._tls.closed_by_peer:
+                    return "connection closed"
+                if not data:
+                    continue  # only part of a TLS record so far
             if self._bucket is None or self.member.operator:
                 deliver(self.session.receive(data))
             elif not self._paced(data, self._bucket):

@@ -19,6 +19,7 @@ import contextlib
 import errno
 import resource
 import socket
+import ssl
 import threading
 import time
 from types import TracebackType
@@ -30,6 +31,7 @@ from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
+from chinwag.server.tls import server_context
 from chinwag.text.format import TEXT
 
 SHUTDOWN_NOTICE = "* server shutting down"
@@ -52,10 +54,17 @@ def raise_open_file_limit() -> int:
 class Listener:
     """A listening socket, the thread accepting on it and the protocol it serves."""
 
-    def __init__(self, name: str, sock: socket.socket, factory: SessionFactory) -> None:
+    def __init__(
+        self,
+        name: str,
+        sock: socket.socket,
+        factory: SessionFactory,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.name = name
         self.sock = sock
         self.factory = factory
+        self.tls = tls
         self.thread: threading.Thread
 
 
@@ -78,18 +87,25 @@ class ChatServer:
         self._stopped = threading.Event()
         self._started = False
         self._listeners: list[Listener] = []
+        tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert else None
         try:
-            self.add_listener("text", config.port, text_session)
+            if tls is not None and config.tls_port:
+                self.add_listener("text", config.port, text_session)
+                self.add_listener("tls", config.tls_port, text_session, tls)
+            else:
+                self.add_listener("text", config.port, text_session, tls)
         except OSError:
             self.server_close()
             raise
 
-    def add_listener(self, name: str, port: int, factory: SessionFactory) -> Listener:
+    def add_listener(
+        self, name: str, port: int, factory: SessionFactory, tls: ssl.SSLContext | None = None
+    ) -> Listener:
         """Listen on another port (before :meth:`start`), serving ``factory``'s protocol."""
         sock = socket.create_server(
             (self.config.host, port), family=_family(self.config.host), backlog=_BACKLOG
         )
-        listener = Listener(name, sock, factory)
+        listener = Listener(name, sock, factory, tls)
         listener.thread = threading.Thread(
             target=self._accept_loop, args=(listener,), name=f"chinwag-accept-{name}", daemon=True
         )
@@ -115,6 +131,9 @@ class ChatServer:
             listener.thread.start()
         host, port = self.address
         log.LOGGER.info(f"Server started on {host}:{port}")
+        if any(listener.name == "tls" for listener in self._listeners):
+            tls_host, tls_port = self.listener_address("tls")
+            log.event(f"TLS on {tls_host}:{tls_port}")
 
     def serve_forever(self) -> None:
         """Start, then wait until :meth:`shutdown` has finished."""
@@ -187,14 +206,12 @@ class ChatServer:
                 continue
             pause = _ACCEPT_BACKOFF_SECONDS[0]
             try:
-                self._admit(sock, address[:2], listener.factory)
+                self._admit(sock, address[:2], listener)
             except Exception:  # noqa: BLE001 - one bad connection never stops the accept loop
                 log.problem(f"error while accepting a connection from {address[0]}")
                 sock.close()
 
-    def _admit(
-        self, sock: socket.socket, address: tuple[str, int], factory: SessionFactory
-    ) -> None:
+    def _admit(self, sock: socket.socket, address: tuple[str, int], listener: Listener) -> None:
         ip = address[0]
         ban = self.hub.bans.find(ip)
         if ban is not None:
@@ -220,7 +237,13 @@ class ChatServer:
         self._tune(sock)
         log.event(f"Client {info.name} connected to server at {info.connected_at.isoformat()}")
         connection = Connection(
-            info, self.hub, self.config, self._drainer, self._forget, session_factory=factory
+            info,
+            self.hub,
+            self.config,
+            self._drainer,
+            self._forget,
+            session_factory=listener.factory,
+            tls=listener.tls,
         )
         with self._lock:
             self._connections[info.name] = connection
