@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from chinwag.passwords import hash_password
-from tests.integration.conftest import STAMP_RE, Harness, wait_for
+from tests.integration.conftest import (
+    DEADLINE,
+    STAMP_RE,
+    SUBPROCESS_ENV,
+    Harness,
+    LineClient,
+    wait_for,
+)
 
 
 def test_connections_per_address_are_capped_without_starting_threads(
@@ -117,3 +130,50 @@ def test_a_plain_server_password_works_too(make_harness: Callable[..., Harness])
     client = harness.open()
     client.send("/pass open sesame")
     client.expect(r"^\* Welcome to chinwag")
+
+
+def test_running_out_of_file_descriptors_pauses_accepting_without_dying(tmp_path: Path) -> None:
+    limit = 40
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chinwag", "serve", "--host", "127.0.0.1", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=SUBPROCESS_ENV,
+    )
+    assert process.stdout is not None
+    clients: list[LineClient] = []
+    try:
+        port = int(process.stdout.readline().rsplit(":", 1)[1])
+        # Lowered once it runs: the server raises its own limit as far as allowed at start.
+        resource.prlimit(process.pid, resource.RLIMIT_NOFILE, (limit, limit))
+        # More clients than descriptors: the rest wait in the listen backlog.
+        for _ in range(limit + 10):
+            clients.append(LineClient(("127.0.0.1", port)))
+        exhausted = ""
+        while "cannot accept connections" not in exhausted:
+            exhausted = process.stdout.readline()
+            assert exhausted, "the server exited"
+        assert "Too many open files" in exhausted
+        cpu_before = _cpu_seconds(process.pid)
+        time.sleep(1.0)  # while exhausted, the accept thread must back off, not spin
+        assert _cpu_seconds(process.pid) - cpu_before < 0.3
+        for client in clients[:20]:
+            client.close()
+        # Freed descriptors let the waiting clients in.
+        clients[-1].expect(r"^\* Welcome to chinwag")
+        assert process.poll() is None
+    finally:
+        for client in clients:
+            client.close()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=DEADLINE) == 0
+        _, errors = process.communicate()
+    assert "Traceback" not in errors
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

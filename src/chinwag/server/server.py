@@ -272,6 +272,14 @@ class ChatServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, self.config.keepalive_idle)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, self.config.keepalive_interval)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, self.config.keepalive_count)
+        # Keepalive probes stop while sent data waits for an acknowledgement; the user
+        # timeout bounds that case too, so a peer that vanished mid-send is dropped in
+        # about the same time as one that vanished while idle.
+        dead_after = (
+            self.config.keepalive_idle
+            + self.config.keepalive_interval * self.config.keepalive_count
+        )
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, dead_after * 1000)
 
 
 def _refuse(sock: socket.socket, line: str) -> None:
