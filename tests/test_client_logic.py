@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -23,6 +24,7 @@ from chinwag.client.options import ClientOptions, UsageError, split_target
 from chinwag.client.outgoing import Intent, Outgoing, interpret
 from chinwag.client.safety import neutralise
 from chinwag.client.state import MAX_NICKS_SEEN, ClientState
+from chinwag.client.tui import open_history
 from chinwag.client.view import spans, to_ansi, to_plain
 from chinwag.text.session import COMMANDS as SERVER_COMMANDS
 from tests.client_support import SRC
@@ -396,3 +398,14 @@ def test_socket_errors_are_described_in_a_few_words() -> None:
     assert describe(TimeoutError()) == "timed out"
     unknown = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     assert describe(unknown) == "name or service not known"
+
+
+def test_passwords_never_reach_the_history_file(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "history"
+    history = open_history(path)
+    for line in ("/op hunter2", "/PASS sesame", "/who", "привіт"):
+        history.append_string(line)
+    stored = path.read_text("utf-8")
+    assert "+/who" in stored and "+привіт" in stored
+    assert "hunter2" not in stored and "sesame" not in stored
+    assert path.stat().st_mode & 0o077 == 0

@@ -39,11 +39,14 @@ class _ConnectionEnded(Exception):
     """Raised out of ``prompt()`` when the receiving thread reports the end."""
 
 
+SECRET_COMMANDS = ("/op ", "/pass ")  # their argument is a password
+
+
 class PrivateHistory(FileHistory):
-    """File history that never stores an operator password typed as ``/op PASSWORD``."""
+    """File history that never stores a password typed as ``/op`` or ``/pass``."""
 
     def store_string(self, string: str) -> None:
-        if string.lstrip().casefold().startswith("/op "):
+        if string.lstrip().casefold().startswith(SECRET_COMMANDS):
             return
         super().store_string(string)
 
