@@ -218,7 +218,15 @@ def test_a_generated_name_in_the_lobby_needs_no_restoring() -> None:
 
 @pytest.mark.parametrize(
     ("farewell", "rejoin"),
-    [("* server shutting down", True), ("* You were kicked by op: spam", False)],
+    [
+        ("* server shutting down", True),
+        ("* You sent too much too fast (excess flood)", True),
+        ("! Server is full (3 clients); try again later", True),
+        ("* You were kicked by op: spam", False),
+        ("* You were banned by op", False),
+        ("* Wrong password", False),
+        ("! You are banned from this server until 12:00", False),
+    ],
 )
 def test_the_farewell_is_remembered(farewell: str, rejoin: bool) -> None:
     state = ClientState()

@@ -30,7 +30,16 @@ _OWN_ROOM = re.compile(r"\* you are now in (?P<room>\S+) \(\d+ here\)")
 _RENAMED = re.compile(r"\* (?P<old>\S+) is now known as (?P<new>\S+)")
 _QUIT = re.compile(r"\* (?P<nick>\S+) left the chat(?: \(.*\))?")
 _WHO_ENTRY = re.compile(r"\*   (?P<nick>[^\s:*]+)(?: \(operator\))? - connected .*")
-_FAREWELL = re.compile(r"\* (?P<why>server shutting down|You were kicked by .*)")
+# Last words of a server about to close the connection, and whether coming straight back
+# makes sense: not after a kick, a ban or a wrong password, which were meant.
+_FAREWELLS = (
+    (re.compile(r"\* (?P<why>server shutting down)"), True),
+    (re.compile(r"\* (?P<why>You sent too much too fast.*)"), True),
+    (re.compile(r"! (?P<why>.*; try again later)"), True),
+    (re.compile(r"\* (?P<why>You were (?:kicked|banned) by .*)"), False),
+    (re.compile(r"\* (?P<why>Wrong password)"), False),
+    (re.compile(r"! (?P<why>You are banned from this server.*)"), False),
+)
 
 
 def encode(line: str) -> bytes:
@@ -47,6 +56,7 @@ class ClientState:
         self.generated_nick = ""  # the name the server gave this connection
         self.room = LOBBY
         self.farewell = ""  # why the server is about to close, when it said so
+        self._may_rejoin = True
         self._nicks: OrderedDict[str, str] = OrderedDict()  # folded -> as spelled
         self._restore: list[str] = []  # sent once the next welcome arrives
         self._outgoing: list[str] = []
@@ -69,6 +79,7 @@ class ClientState:
         """A new connection starts: on its welcome, the old name and room are asked back."""
         self._framer = LineBuffer(MAX_LINE_BYTES)
         self.farewell = ""
+        self._may_rejoin = True
         self._restore = []
         if self.nick and self.nick != self.generated_nick:
             self._restore.append(f"/nick {self.nick}")
@@ -82,8 +93,8 @@ class ClientState:
 
     @property
     def may_rejoin(self) -> bool:
-        """False after a kick: coming straight back would defeat the operator."""
-        return not self.farewell.startswith("You were kicked")
+        """False after a kick, a ban or a wrong password: retrying would defeat them."""
+        return self._may_rejoin
 
     @property
     def nicks_seen(self) -> list[str]:
@@ -121,6 +132,10 @@ class ClientState:
         if line.kind in {Kind.CHAT, Kind.ACTION, Kind.PRIVATE, Kind.WALL}:
             self._see(line.nick)
             return
+        for pattern, rejoin in _FAREWELLS:
+            if match := pattern.fullmatch(line.line):
+                self.farewell, self._may_rejoin = match["why"], rejoin
+                return
         if line.kind not in {Kind.NOTICE, Kind.PRESENCE}:
             return
         text = line.line
@@ -140,7 +155,5 @@ class ClientState:
             self._forget(match["nick"])
         elif match := _WHO_ENTRY.fullmatch(text):
             self._see(match["nick"])
-        elif match := _FAREWELL.fullmatch(text):
-            self.farewell = match["why"]
         elif line.kind is Kind.PRESENCE:
             self._see(line.nick)
