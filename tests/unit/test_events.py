@@ -86,3 +86,9 @@ def test_events_are_frozen() -> None:
 def test_info_delivers_its_lines_to_one_member() -> None:
     member = make_member("Client-1")
     assert info(member, "a", "b") == Delivery(Info(("a", "b")), (member,))
+
+
+def test_info_needs_at_least_one_line() -> None:
+    # With no lines it would render as an empty line, which the protocol never sends.
+    with pytest.raises(ValueError, match="at least one line"):
+        Info(())
