@@ -506,3 +506,12 @@ def test_wall_reaches_everyone_in_every_room(op_hub: Hub) -> None:
         bob: [notice],
         cat: [notice],
     }
+
+
+def test_rename_of_someone_not_in_the_hub_is_refused(hub: Hub) -> None:
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2")
+    hub.remove(ann)
+    with pytest.raises(errors.NoSuchUser):
+        hub.rename(ann, "ghost")
+    assert hub.find("ghost") is None
+    assert hub.members() == (bob,)
