@@ -1,4 +1,4 @@
-"""Handing deliveries to endpoints: encode once, skip the excluded, close after the last line."""
+"""Handing deliveries to endpoints: encode once, skip the excluded, close after a farewell."""
 
 from __future__ import annotations
 
@@ -47,10 +47,12 @@ def test_each_endpoint_is_flushed_once_per_batch() -> None:
     assert bob.endpoint.flushes == 1  # type: ignore[attr-defined]
 
 
-def test_farewell_closes_after_every_line_of_the_batch() -> None:
-    ann, bob = members(2, CountingFormatter())
-    farewell = Farewell("You were kicked", "kicked")
-    deliver([Delivery(farewell, (bob,)), Delivery(Problem("after"), (ann, bob))])
-    assert sent(bob) == [repr(farewell).encode(), repr(Problem("after")).encode()]
-    assert bob.endpoint.closed == "kicked"  # type: ignore[attr-defined]
+def test_farewell_is_sent_then_closes_its_recipients_only() -> None:
+    ann, bob, cat = members(3, CountingFormatter())
+    farewell = Farewell("You were banned", "banned")
+    deliver([Delivery(farewell, (bob, cat)), Delivery(Problem("done"), (ann,))])
+    for member in (bob, cat):
+        assert sent(member) == [repr(farewell).encode()]
+        assert member.endpoint.closed == "banned"  # type: ignore[attr-defined]
+    assert sent(ann) == [repr(Problem("done")).encode()]
     assert ann.endpoint.closed is None  # type: ignore[attr-defined]
