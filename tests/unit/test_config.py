@@ -87,9 +87,12 @@ def test_command_line_parsing() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"CHINWAG_PORT": "eighty"}, "environment CHINWAG_PORT: port must be a int, not 'eighty'"),
+        (
+            {"CHINWAG_PORT": "eighty"},
+            "environment CHINWAG_PORT: port must be a whole number, not 'eighty'",
+        ),
         ({"CHINWAG_PORT": ""}, "CHINWAG_PORT: port must be"),
-        ({"CHINWAG_CONSOLE": "maybe"}, "CHINWAG_CONSOLE: console must be a bool"),
+        ({"CHINWAG_CONSOLE": "maybe"}, "CHINWAG_CONSOLE: console must be true or false"),
     ],
 )
 def test_type_errors_in_the_environment(env: dict[str, str], message: str) -> None:
@@ -101,11 +104,11 @@ def test_type_errors_in_the_environment(env: dict[str, str], message: str) -> No
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('port = "eighty"', "port must be a int, not 'eighty'"),
-        ("port = 80.5", "port must be a int, not 80.5"),
-        ("port = true", "port must be a int, not True"),
-        ("host = 127", "host must be a str, not 127"),
-        ('console = "sometimes"', "console must be a bool, not 'sometimes'"),
+        ('port = "eighty"', "port must be a whole number, not 'eighty'"),
+        ("port = 80.5", "port must be a whole number, not 80.5"),
+        ("port = true", "port must be a whole number, not True"),
+        ("host = 127", "host must be a string, not 127"),
+        ('console = "sometimes"', "console must be true or false, not 'sometimes'"),
         ("colour = 'blue'", "unknown option 'colour'"),
         ("[server]\nport = 1", "unknown option 'server'"),
     ],
