@@ -56,3 +56,32 @@ def test_farewell_is_sent_then_closes_its_recipients_only() -> None:
         assert member.endpoint.closed == "banned"  # type: ignore[attr-defined]
     assert sent(ann) == [repr(Problem("done")).encode()]
     assert ann.endpoint.closed is None  # type: ignore[attr-defined]
+
+
+def test_a_burst_to_one_room_is_queued_as_one_piece_per_recipient() -> None:
+    formatter = CountingFormatter()
+    ann, bob, cat = members(3, formatter)
+    room = (ann, bob, cat)  # the same snapshot object, as a room hands out
+    burst = [Delivery(Problem(f"line {i}"), room, exclude=ann) for i in range(5)]
+    deliver(burst)
+    expected = b"".join(repr(Problem(f"line {i}")).encode() for i in range(5))
+    assert sent(bob) == sent(cat) == [expected]
+    assert sent(ann) == []
+    assert formatter.calls == 5  # still once per event, not per recipient
+
+
+def test_grouping_never_reorders_what_one_recipient_gets() -> None:
+    ann, bob = members(2, CountingFormatter())
+    room = (ann, bob)
+    deliver(
+        [
+            Delivery(Problem("room 1"), room),
+            Delivery(Problem("private"), (bob,)),
+            Delivery(Problem("room 2"), room),
+            Delivery(Problem("room 3"), room, exclude=ann),
+        ]
+    )
+    lines = b"".join(sent(bob)).decode()
+    order = [lines.index(text) for text in ("room 1", "private", "room 2", "room 3")]
+    assert order == sorted(order)
+    assert b"".join(sent(ann)).decode().count("room") == 2
