@@ -649,44 +649,20 @@ class Hub:
         self, actor: Member, room: Room, change: modes.ModeChange, target: Member | None
     ) -> tuple[str, str] | None:
         """Change one setting; the change as applied, or ``None`` if nothing changed."""
-        letter, on, argument = change.letter, change.on, change.argument
-        sign = change.sign_letter
-        if letter in modes.FLAGS:
-            if on == (letter in room.flags):
-                return None
-            (room.flags.add if on else room.flags.discard)(letter)
-            return sign, ""
-        if letter == "k":
-            if on:
-                room.key = argument
-                return sign, argument
-            if not room.key:
-                return None
-            room.key = ""
-            return sign, "*"
-        if letter == "l":
-            if on:
-                room.limit = int(argument)
-                return sign, argument
-            if not room.limit:
-                return None
-            room.limit = 0
-            return sign, ""
-        if letter == "b":
-            mask = masks.normalize(argument)
-            if on:
-                if mask in room.bans or len(room.bans) >= modes.MAX_BANS:
-                    return None
-                room.bans[mask] = (actor.nick, self._clock())
-            elif room.bans.pop(mask, None) is None:
-                return None
-            return sign, mask
+        if change.letter in modes.FLAGS:
+            return _set_flag(room, change)
+        if change.letter == "k":
+            return _set_key(room, change)
+        if change.letter == "l":
+            return _set_limit(room, change)
+        if change.letter == "b":
+            return _set_ban(room, change, actor.nick, self._clock())
         assert target is not None  # privileges always name a member
-        group = room.operators if letter == "o" else room.voiced
-        if on == (target in group):
+        group = room.operators if change.letter == "o" else room.voiced
+        if change.on == (target in group):
             return None
-        (group.add if on else group.discard)(target)
-        return sign, target.nick
+        (group.add if change.on else group.discard)(target)
+        return change.sign_letter, target.nick
 
     def _co_members(self, member: Member) -> tuple[Member, ...]:
         """Everyone who shares at least one room with ``member``, each once."""
@@ -707,6 +683,44 @@ class Hub:
     def _require_operator(actor: Member) -> None:
         if not actor.operator:
             raise errors.NotOperator("only operators can do that")
+
+
+def _set_flag(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on == (change.letter in room.flags):
+        return None
+    (room.flags.add if change.on else room.flags.discard)(change.letter)
+    return change.sign_letter, ""
+
+
+def _set_key(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on:
+        room.key = change.argument
+        return change.sign_letter, change.argument
+    if not room.key:
+        return None
+    room.key = ""
+    return change.sign_letter, "*"
+
+
+def _set_limit(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on:
+        room.limit = int(change.argument)
+        return change.sign_letter, change.argument
+    if not room.limit:
+        return None
+    room.limit = 0
+    return change.sign_letter, ""
+
+
+def _set_ban(room: Room, change: modes.ModeChange, by: str, at: datetime) -> tuple[str, str] | None:
+    mask = masks.normalize(change.argument)
+    if change.on:
+        if mask in room.bans or len(room.bans) >= modes.MAX_BANS:
+            return None
+        room.bans[mask] = (by, at)
+    elif room.bans.pop(mask, None) is None:
+        return None
+    return change.sign_letter, mask
 
 
 def _paren(text: str) -> str:
