@@ -95,6 +95,10 @@ class TextSession:
                 deliveries += self.handle(frame.text)
         return deliveries
 
+    def tick(self, now: float) -> list[Delivery]:
+        """Text clients are never pinged: TCP keepalive finds the dead ones."""
+        return []
+
     def handle(self, line: str) -> list[Delivery]:  # noqa: PLR0911 - one return per kind of line
         """The deliveries caused by one received line."""
         text = clean(line).strip()
