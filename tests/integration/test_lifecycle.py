@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
@@ -18,7 +17,7 @@ import pytest
 from chinwag.config import Config
 from chinwag.passwords import verify_password
 from chinwag.server.server import ChatServer
-from tests.integration.conftest import DEADLINE, Harness, LineClient, wait_for
+from tests.integration.conftest import DEADLINE, SUBPROCESS_ENV, Harness, LineClient, wait_for
 
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"
 
@@ -102,7 +101,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **(env or {})},
+            env={**SUBPROCESS_ENV, **(env or {})},
         )
         assert self.process.stdout is not None
         self.stdout = self.process.stdout
@@ -205,6 +204,7 @@ def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path) -> No
         capture_output=True,
         text=True,
         timeout=DEADLINE,
+        env=SUBPROCESS_ENV,
         check=False,
     )
     assert result.returncode == 2
@@ -219,6 +219,7 @@ def test_port_in_use_is_one_clear_line() -> None:
             capture_output=True,
             text=True,
             timeout=DEADLINE,
+            env=SUBPROCESS_ENV,
             check=False,
         )
     assert result.returncode == 1
@@ -235,6 +236,7 @@ def test_hash_password_prints_a_hash_that_verifies() -> None:
         capture_output=True,
         text=True,
         timeout=DEADLINE,
+        env=SUBPROCESS_ENV,
         check=True,
     )
     stored = result.stdout.strip()

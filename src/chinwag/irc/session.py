@@ -36,7 +36,7 @@ from chinwag.irc import casemap, commands, framing
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import IrcFormatter
 from chinwag.irc.message import Message, ParseError, parse
-from chinwag.passwords import verify_password
+from chinwag.passwords import password_checker
 
 
 class ServerInfo:
@@ -45,6 +45,7 @@ class ServerInfo:
     def __init__(self, config: Config, created: datetime | None = None) -> None:
         self.config = config
         self.name = config.server_name
+        self.password_check = password_checker(config.password, config.password_hash)
         self.created = created or datetime.now()
         self.plain = IrcFormatter(self.name)
         self.timed = IrcFormatter(self.name, tag_time=True)
@@ -183,8 +184,8 @@ class IrcSession:
         """Complete registration once NICK and USER are in and CAP is not in progress."""
         if self.registered or self.negotiating or not self.nick or not self.username:
             return
-        required = self.config.irc_password_hash
-        if required and not verify_password(self.password, required):
+        check = self.server.password_check
+        if check is not None and not check(self.password):
             self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
             self.leave("Bad password")
             return

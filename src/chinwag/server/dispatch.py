@@ -2,8 +2,8 @@
 
 Each event is encoded once per formatter (protocol) and the same bytes are queued for
 every recipient that speaks it; every endpoint touched is flushed once at the end, so a
-batch of messages for one client leaves in a single ``send``. Farewells close their
-recipients last, after their final line was flushed.
+batch of messages for one client leaves in a single ``send``. A farewell closes its
+recipient at once, after flushing it: nothing reaches a connection after its last line.
 """
 
 from collections.abc import Iterable
@@ -14,10 +14,11 @@ from chinwag.hub.events import Delivery, Farewell
 
 def deliver(deliveries: Iterable[Delivery]) -> None:
     touched: dict[Endpoint, None] = {}
-    closing: list[tuple[Endpoint, str]] = []
     for delivery in deliveries:
         encoded: dict[Formatter, bytes] = {}
         exclude = delivery.exclude
+        # A farewell's reason; None for every other event.
+        last_words = delivery.event.reason if isinstance(delivery.event, Farewell) else None
         for member in delivery.recipients:
             if member is exclude:
                 continue
@@ -27,11 +28,9 @@ def deliver(deliveries: Iterable[Delivery]) -> None:
             if data is None:
                 data = encoded[formatter] = formatter.format(delivery.event)
             endpoint.send(data)
-            touched[endpoint] = None
-        if isinstance(delivery.event, Farewell):
-            reason = delivery.event.reason
-            closing.extend((m.endpoint, reason) for m in delivery.recipients)
+            if last_words is not None:
+                endpoint.close(last_words)
+            else:
+                touched[endpoint] = None
     for endpoint in touched:
         endpoint.flush()
-    for endpoint, reason in closing:
-        endpoint.close(reason)
