@@ -452,9 +452,10 @@ class Hub:
             member.nick = nick
             others = self._co_members(member)
         log.event(f"{member.client_id} ({old}) is now known as {nick}")
-        deliveries = [Delivery(NickChanged(old, nick, own=True), (member,))]
+        userhost = member.userhost
+        deliveries = [Delivery(NickChanged(old, nick, own=True, userhost=userhost), (member,))]
         if others:
-            deliveries.append(Delivery(NickChanged(old, nick), others))
+            deliveries.append(Delivery(NickChanged(old, nick, userhost=userhost), others))
         return deliveries
 
     # --- queries -------------------------------------------------------------------------
