@@ -27,9 +27,7 @@ from chinwag.text.session import TextSession
 
 DEADLINE = 5.0
 UNIT_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.test")
-IRC_CONFIG = Config(
-    host="127.0.0.1", port=0, console=False, server_name="irc.test", flood_burst=0
-)
+IRC_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.test", flood_burst=0)
 
 
 def wait_for(condition: Callable[[], object], timeout: float = DEADLINE, what: str = "") -> None:

@@ -125,4 +125,4 @@ def test_long_messages_are_split_to_fit_512_bytes() -> None:
     lines = IrcFormatter("irc.test").format(event).split(b"\r\n")[:-1]
     assert len(lines) == 5
     assert all(len(line) + 2 <= 512 for line in lines)
-    assert b"".join(line.rpartition(b" ")[2] for line in lines) == b"y" * 2000
+    assert b"".join(line.partition(b" :")[2] for line in lines) == b"y" * 2000

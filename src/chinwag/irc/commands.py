@@ -240,7 +240,7 @@ def welcome(session: IrcSession) -> None:
 @command("PING", min_params=1, registered=False)
 def _ping(session: IrcSession, message: Message) -> None:
     server = session.server.name
-    session.send(Message("PONG", (server, message.params[0]), server))
+    session.send(Message("PONG", (server, message.params[0]), server, trailing=True))
 
 
 @command("PONG", registered=False)

@@ -75,17 +75,18 @@ class IrcFormatter:
             PrivateMessage: self._private,
             Joined: lambda e: [self._from(e, "JOIN", to_channel(e.room))],
             Parted: self._parted,
-            Quit: lambda e: [self._from(e, "QUIT", e.reason or "Client Quit")],
+            Quit: lambda e: [self._from(e, "QUIT", e.reason or "Client Quit", trailing=True)],
             NickChanged: lambda e: [Message("NICK", (e.new,), source(e.old, e.userhost))],
             Kicked: lambda e: [
                 Message(
                     "KICK",
                     (to_channel(e.room), e.nick, e.reason or e.actor),
                     source(e.actor, e.userhost),
+                    trailing=True,
                 )
             ],
             TopicChanged: lambda e: [
-                self._from(e, "TOPIC", to_channel(e.room), self._fit(e.topic, 390))
+                self._from(e, "TOPIC", to_channel(e.room), self._fit(e.topic, 390), trailing=True)
             ],
             ModesChanged: lambda e: [
                 self._from(e, "MODE", to_channel(e.room), *mode_arguments(e.changes))
@@ -94,7 +95,9 @@ class IrcFormatter:
             Wall: lambda e: self._notices(f"*** Notice from {e.sender}: {e.text}"),
             Info: lambda e: [m for line in e.lines for m in self._notices(line)],
             Problem: lambda e: self._notices(e.text),
-            Farewell: lambda e: [Message("ERROR", (f"Closing link: {e.reason or e.text}",))],
+            Farewell: lambda e: [
+                Message("ERROR", (f"Closing link: {e.reason or e.text}",), trailing=True)
+            ],
         }
 
     def format(self, event: Event) -> bytes:
@@ -111,8 +114,8 @@ class IrcFormatter:
     # --- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def _from(event: Any, command: str, *params: str) -> Message:
-        return Message(command, params, source(event.nick, event.userhost))
+    def _from(event: Any, command: str, *params: str, trailing: bool = False) -> Message:
+        return Message(command, params, source(event.nick, event.userhost), trailing=trailing)
 
     @staticmethod
     def _fit(text: str, room: int) -> str:
@@ -129,7 +132,12 @@ class IrcFormatter:
             overhead += len(f"{CTCP}ACTION {CTCP}")
         pieces = fit_text(text, MAX_LINE_BYTES - overhead)
         return [
-            Message(command, (target, f"{CTCP}ACTION {piece}{CTCP}" if action else piece), origin)
+            Message(
+                command,
+                (target, f"{CTCP}ACTION {piece}{CTCP}" if action else piece),
+                origin,
+                trailing=True,
+            )
             for piece in pieces
         ]
 
@@ -143,11 +151,11 @@ class IrcFormatter:
 
     def _parted(self, e: Parted) -> list[Message]:
         params = (to_channel(e.room), e.reason) if e.reason else (to_channel(e.room),)
-        return [self._from(e, "PART", *params)]
+        return [self._from(e, "PART", *params, trailing=bool(e.reason))]
 
     def _notices(self, text: str) -> list[Message]:
         overhead = len(f":{self.server_name} NOTICE * :".encode()) + 2
         return [
-            Message("NOTICE", ("*", piece), self.server_name)
+            Message("NOTICE", ("*", piece), self.server_name, trailing=True)
             for piece in fit_text(text, MAX_LINE_BYTES - overhead)
         ]

@@ -4,7 +4,9 @@ A line is ``[@tags] [:source] COMMAND [params...] [:trailing]`` (Modern IRC). Re
 lines may be at most :data:`MAX_LINE_BYTES` bytes without their tags and ``\\r\\n``, plus
 :data:`MAX_TAG_BYTES` of tags. :class:`Message` is frozen and validated: one that could
 not be written as a single line cannot be built, so :meth:`Message.format` always yields
-exactly one line. Formatting never truncates; callers that relay text split it first (see
+exactly one line. The last parameter gets its ``:`` when it needs one or when
+``trailing`` asks for it (servers write free text that way, and some clients expect it).
+Formatting never truncates; callers that relay text split it first (see
 :func:`fit_text`).
 """
 
@@ -37,6 +39,7 @@ class Message:
     params: tuple[str, ...] = ()
     source: str = ""
     tags: tuple[tuple[str, str], ...] = field(default=())
+    trailing: bool = field(default=False, compare=False)  # write the last with ":" anyway
 
     def __post_init__(self) -> None:
         if not (self.command.isascii() and self.command.isalnum()):
@@ -70,7 +73,7 @@ class Message:
         if self.params:
             *middle, last = self.params
             parts.extend(middle)
-            needs_colon = not last or " " in last or last.startswith(":")
+            needs_colon = self.trailing or not last or " " in last or last.startswith(":")
             parts.append(":" + last if needs_colon else last)
         return " ".join(parts)
 
@@ -112,16 +115,18 @@ def parse(line: str) -> Message:
         rest = rest.lstrip(" ")
     command, _, rest = rest.partition(" ")
     params: list[str] = []
+    trailing = False
     rest = rest.lstrip(" ")
     while rest:
         if rest.startswith(":"):
             params.append(rest[1:])
+            trailing = True
             break
         param, _, rest = rest.partition(" ")
         params.append(param)
         rest = rest.lstrip(" ")
     try:
-        return Message(command, tuple(params), source, tags)
+        return Message(command, tuple(params), source, tags, trailing)
     except ValueError as exc:
         raise ParseError(str(exc)) from exc
 

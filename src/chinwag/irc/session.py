@@ -38,6 +38,20 @@ from chinwag.irc.format import IrcFormatter
 from chinwag.irc.message import Message, ParseError, parse
 from chinwag.passwords import password_checker
 
+# Numerics whose last parameter is a value, not text.
+_NO_TRAILING_TEXT = frozenset(
+    {
+        rpl.RPL_MYINFO,
+        rpl.RPL_UMODEIS,
+        rpl.RPL_CHANNELMODEIS,
+        rpl.RPL_CREATIONTIME,
+        rpl.RPL_TOPICWHOTIME,
+        rpl.RPL_INVITING,
+        rpl.RPL_BANLIST,
+        rpl.ERR_NICKNAMEINUSE,
+    }
+)
+
 
 class ServerInfo:
     """What every IRC session of one server shares: its settings and its formatters."""
@@ -120,7 +134,7 @@ class IrcSession:
                     self.leave(f"Ping timeout: {int(now - self._last_heard)} seconds")
             elif now - self._last_heard >= self.config.irc_ping_seconds:
                 self._ping_sent = now
-                self.send(Message("PING", (self.server.name,)))
+                self.send(Message("PING", (self.server.name,), trailing=True))
             return self._take()
 
     # --- what handlers use --------------------------------------------------------------
@@ -129,7 +143,9 @@ class IrcSession:
         self._reply(message.format())
 
     def numeric(self, code: str, *params: str) -> None:
-        self.send(Message(code, (self.me, *params), self.server.name))
+        # Most numerics end in free text, written with ":" as servers do.
+        trailing = code not in _NO_TRAILING_TEXT
+        self.send(Message(code, (self.me, *params), self.server.name, trailing=trailing))
 
     def add(self, deliveries: list[Delivery]) -> None:
         """Deliveries from the hub, in order with the replies."""

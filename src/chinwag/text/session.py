@@ -107,7 +107,7 @@ class TextSession:
         """Text clients are never pinged: TCP keepalive finds the dead ones."""
         return []
 
-    def handle(self, line: str) -> list[Delivery]:  # noqa: PLR0911 - one return per kind of line
+    def handle(self, line: str) -> list[Delivery]:
         """The deliveries caused by one received line."""
         text = clean(line).strip()
         if not text or self.finished:
@@ -117,6 +117,9 @@ class TextSession:
             return self._quit("")
         if self._password_check is not None:
             return self._authenticate(text)
+        return self._go_home() + self._interpret(text)
+
+    def _interpret(self, text: str) -> list[Delivery]:
         if text.startswith("//"):
             return self._say(text[1:])
         if not text.startswith("/"):
@@ -129,6 +132,24 @@ class TextSession:
             return entry.handler(self, args.strip())
         except errors.ChatError as error:
             return [self.problem(str(error))]
+
+    def _go_home(self) -> list[Delivery]:
+        """Back to the lobby if a room operator put this user out of their room.
+
+        A text user is always in one room, but IRC users can kick them out of it; that is
+        noticed here, at their next line, rather than in the hub, which has no notion of
+        a user's "current" room.
+        """
+        if self.room is None or names.fold(self.room) in self.member.rooms:
+            return []
+        self.room = names.LOBBY
+        if names.fold(names.LOBBY) in self.member.rooms:
+            return [info(self.member, f"you are back in {names.LOBBY}")]
+        try:
+            deliveries = self.hub.join(self.member, names.LOBBY)
+        except errors.ChatError as error:
+            return [self.problem(f"you are in no room: {error}")]
+        return [*deliveries, info(self.member, f"you are back in {names.LOBBY}")]
 
     def _authenticate(self, text: str) -> list[Delivery]:
         command, _, password = text.partition(" ")
