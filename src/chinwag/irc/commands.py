@@ -155,11 +155,18 @@ def _cap(session: IrcSession, message: Message) -> None:
         if not session.registered:
             session.negotiating = True
         session.send(
-            Message("CAP", (session.me, "LS", " ".join(CAPABILITIES)), session.server.name)
+            Message(
+                "CAP",
+                (session.me, "LS", " ".join(CAPABILITIES)),
+                session.server.name,
+                trailing=True,
+            )
         )
     elif sub == "LIST":
         enabled = " ".join(sorted(session.capabilities))
-        session.send(Message("CAP", (session.me, "LIST", enabled), session.server.name))
+        session.send(
+            Message("CAP", (session.me, "LIST", enabled), session.server.name, trailing=True)
+        )
     elif sub == "REQ":
         if not session.registered:
             session.negotiating = True
@@ -172,7 +179,11 @@ def _cap(session: IrcSession, message: Message) -> None:
                     session.capabilities.discard(item[1:])
                 else:
                     session.capabilities.add(item)
-        session.send(Message("CAP", (session.me, verdict, " ".join(wanted)), session.server.name))
+        session.send(
+            Message(
+                "CAP", (session.me, verdict, " ".join(wanted)), session.server.name, trailing=True
+            )
+        )
     elif sub == "END":
         session.negotiating = False
         session.try_register()
