@@ -7,7 +7,7 @@ import socket
 import irc.client
 import pytest
 
-from tests.irc.conftest import DEADLINE, IrcHarness, wait_for
+from tests.irc.conftest import IrcHarness, wait_for
 
 
 class LibraryClient:
