@@ -156,13 +156,19 @@ def _to_str(value: Any) -> str:
 
 
 _CONVERTERS = {"bool": _to_bool, "int": _to_int, "float": _to_float, "str": _to_str}
+_KIND_NAMES = {
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "str": "a string",
+}
 
 
 def _convert(name: str, kind: str, value: Any, source: str) -> Any:
     try:
         return _CONVERTERS[kind](value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{source}: {name} must be a {kind}, not {value!r}") from None
+        raise ConfigError(f"{source}: {name} must be {_KIND_NAMES[kind]}, not {value!r}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
