@@ -1,6 +1,8 @@
 """What the hub tells users: frozen, validated event values, and who receives them.
 
-Events carry facts (names, texts, times), never formatting: each front end renders them
+Events carry facts (names, texts, times), never formatting (``userhost``, the actor's
+``user@host`` for protocols that show it, is left out of comparisons: it describes the
+actor, not what happened): each front end renders them
 in its own protocol. A text field can never hold a line break, so a rendered event is
 always exactly one line of its protocol.
 """
@@ -38,7 +40,9 @@ class RoomMessage:
     text: str
     action: bool = False
     notice: bool = False  # a notice, which clients must never answer automatically
-    userhost: str = ""  # the sender's ``user@host``, for protocols that show it
+    userhost: str = field(
+        default="", compare=False
+    )  # the sender's ``user@host``, for protocols that show it
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
@@ -54,7 +58,7 @@ class PrivateMessage:
     recipient: str
     text: str
     notice: bool = False
-    userhost: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.recipient, self.text)
@@ -68,7 +72,7 @@ class Joined:
     nick: str
     room: str
     connected: bool = False
-    userhost: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
@@ -82,7 +86,7 @@ class Parted:
     nick: str
     room: str
     reason: str = ""
-    userhost: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
@@ -95,7 +99,7 @@ class Quit:
 
     nick: str
     reason: str = ""
-    userhost: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick)
@@ -109,7 +113,7 @@ class NickChanged:
     old: str
     new: str
     own: bool = False
-    userhost: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.old, self.new)
@@ -173,7 +177,7 @@ class Kicked:
     room: str
     nick: str
     reason: str = ""
-    userhost: str = ""  # the actor's
+    userhost: str = field(default="", compare=False)  # the actor's
 
     def __post_init__(self) -> None:
         _non_empty(self.actor, self.room, self.nick)
@@ -187,7 +191,7 @@ class TopicChanged:
     nick: str
     room: str
     topic: str
-    userhost: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
@@ -205,7 +209,7 @@ class ModesChanged:
     nick: str
     room: str
     changes: tuple[tuple[str, str], ...]
-    userhost: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
@@ -227,7 +231,7 @@ class Invited:
     nick: str
     target: str
     room: str
-    userhost: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.target, self.room)

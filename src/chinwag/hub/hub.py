@@ -322,9 +322,7 @@ class Hub:
         member.last_active = time.monotonic()
         with self._lock:
             room = self._rooms.get(key)
-            if room is None:
-                raise errors.NoSuchRoom(f"there is no room called {room_name}")
-            if key not in member.rooms and "n" in room.flags:
+            if room is None or (key not in member.rooms and "n" in room.flags):
                 raise errors.NotInRoom(f"you are not in {room_name}")
             privileged = member in room.operators or member in room.voiced or member.operator
             if "m" in room.flags and not privileged:

@@ -477,6 +477,8 @@ def _message_one(
 ) -> None:
     if casemap.is_channel(target):
         room = casemap.to_room(target)
+        if not _exists(session, room):
+            raise errors.NoSuchRoom(f"there is no room called {room}")
         session.add(session.hub.say(session.member, room, text, action=action, notice=notice))
         return
     if action:  # private messages have no actions in every protocol: say it in words
