@@ -398,3 +398,17 @@ def test_missing_parameters_get_461(world: World, verb: str) -> None:
     alice = world.irc("alice")
     alice.send(verb)
     assert alice.numerics() == ["461"]
+
+
+def test_text_users_have_topic_away_invite_and_mode(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.text("bob")
+    bob.send("/join den", "/mode +i", "/topic cosy")
+    assert bob.lines()[-2:] == ["* bob set mode +i on den", "* bob set the topic of den: cosy"]
+    alice.send("JOIN #den")
+    assert alice.numerics() == ["473"]
+    bob.send("/invite alice", "/away brb")
+    assert alice.lines() == [":bob!Client-2@127.0.0.1 INVITE alice #den"]
+    alice.send("JOIN #den", "WHOIS bob")
+    assert "332" in alice.numerics()
+    assert bob.member.away == "brb"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chinwag import log
-from chinwag.hub import errors, names
+from chinwag.hub import errors, modes, names
 from chinwag.hub.events import Delivery, Farewell, Info, Problem, info
 from chinwag.hub.hub import Hub, Member, idle_for
 from chinwag.text.format import TEXT, TextFormatter
@@ -351,3 +351,56 @@ def _bans(session: TextSession, args: str) -> list[Delivery]:
 @command("wall", usage="/wall TEXT", summary="a notice to everyone on the server", operator=True)
 def _wall(session: TextSession, args: str) -> list[Delivery]:
     return session.hub.wall(session.member, _require(args, "/wall TEXT"))
+
+
+# --- room settings, shared with IRC users ------------------------------------------------
+
+
+@command("topic", usage="/topic [TEXT]", summary="show or set your room's topic")
+def _topic(session: TextSession, args: str) -> list[Delivery]:
+    room = session.current_room()
+    if args:
+        return session.hub.set_topic(session.member, room, args)
+    view = session.hub.room(room)
+    if not view.topic:
+        return [info(session.member, f"{view.name} has no topic")]
+    return [info(session.member, f"topic of {view.name}: {view.topic} (set by {view.topic_by})")]
+
+
+@command("away", usage="/away [MESSAGE]", summary="mark yourself away, or back without one")
+def _away(session: TextSession, args: str) -> list[Delivery]:
+    deliveries = session.hub.set_away(session.member, args)
+    state = f"you are marked away: {args}" if args else "you are no longer marked away"
+    return [*deliveries, info(session.member, state)]
+
+
+@command("invite", usage="/invite NAME", summary="invite a user into your room")
+def _invite(session: TextSession, args: str) -> list[Delivery]:
+    nick = _require(args, "/invite NAME")
+    deliveries = session.hub.invite(session.member, nick, session.current_room())
+    return [*deliveries, info(session.member, f"{nick} is invited to {session.current_room()}")]
+
+
+@command(
+    "mode",
+    usage="/mode [+|-FLAGS [ARGS]]",
+    summary="show or change your room's modes (+k KEY, +l N, +b MASK, +o NAME, +imnst)",
+)
+def _mode(session: TextSession, args: str) -> list[Delivery]:
+    room = session.current_room()
+    if not args:
+        view = session.hub.room(room)
+        flags = (
+            "".join(sorted(view.flags)) + ("k" if view.key else "") + ("l" if view.limit else "")
+        )
+        return [info(session.member, f"modes of {view.name}: +{flags}")]
+    letters, *arguments = args.split()
+    changes = []
+    on = True
+    for char in letters:
+        if char in "+-":
+            on = char == "+"
+            continue
+        argument = arguments.pop(0) if modes.takes_argument(char, on) and arguments else ""
+        changes.append(modes.ModeChange(on, char, argument))
+    return session.hub.change_modes(session.member, room, changes)
