@@ -57,6 +57,10 @@ class Session(Protocol):
     def receive(self, data: bytes) -> list[Delivery]:
         """The deliveries caused by bytes received from the client."""
 
+    def tick(self, now: float) -> list[Delivery]:
+        """Timed work at ``time.monotonic()`` ``now`` (pings, timeouts), from the
+        housekeeping thread. To end the connection, deliver a ``Farewell`` to the client."""
+
 
 SessionFactory = Callable[[Hub, Member, Config], Session]
 
