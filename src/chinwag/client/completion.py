@@ -33,9 +33,13 @@ COMMANDS = (
     "unban",
     "bans",
     "wall",
+    "topic",
+    "away",
+    "invite",
+    "mode",
 )
 # Commands whose first argument is a nickname.
-_NICK_COMMANDS = frozenset({"msg", "tell", "kick", "ban", "unban"})
+_NICK_COMMANDS = frozenset({"msg", "tell", "kick", "ban", "unban", "invite"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -283,6 +283,7 @@ class Hub:
         names.check_room(room_name)
         key = names.fold(room_name)
         with self._lock:
+            self._require_present(member, "so you cannot join a room")
             if key in member.rooms:
                 raise errors.AlreadyInRoom(f"you are already in {member.rooms[key]}")
             room = self._rooms.get(key)
@@ -440,9 +441,7 @@ class Hub:
         names.check_nick(nick, member.client_id)
         with self._lock:
             old = member.nick
-            # The console's member, or one already removed, has no entry to rename.
-            if self._members.get(names.fold(old)) is not member:
-                raise errors.NoSuchUser("you are not in the chat, so you have no name to change")
+            self._require_present(member, "so you have no name to change")
             if nick == old:
                 raise errors.NameInUse(f"you are already called {nick}")
             holder = self._members.get(names.fold(nick))
@@ -594,6 +593,11 @@ class Hub:
         return [Delivery(Wall(self._clock(), actor.nick, text), everyone)]
 
     # --- helpers (called with the lock held) ---------------------------------------------
+
+    def _require_present(self, member: Member, consequence: str) -> None:
+        # The console's member, or one already removed, is not in the hub's table.
+        if self._members.get(names.fold(member.nick)) is not member:
+            raise errors.NoSuchUser(f"you are not in the chat, {consequence}")
 
     def _find(self, nick: str) -> Member:
         target = self._members.get(names.fold(nick))
