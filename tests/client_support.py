@@ -83,13 +83,15 @@ class _Collector:
 class PipeClient:
     """``chinwag connect`` in pipe mode, with stdin, stdout and stderr piped."""
 
-    def __init__(self, address: tuple[str, int], home: Path, *args: str) -> None:
+    def __init__(
+        self, address: tuple[str, int], home: Path, *args: str, env: dict[str, str] | None = None
+    ) -> None:
         self.process = subprocess.Popen(
             client_command(address, *args),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=client_env(home),
+            env=client_env(home, **(env or {})),
         )
         assert self.process.stdout is not None and self.process.stderr is not None
         self.out = _Collector(self.process.stdout)

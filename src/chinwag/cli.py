@@ -74,7 +74,17 @@ def connect(args: argparse.Namespace) -> int:
 
     try:
         host, port = split_target(args.target, args.port)
-        options = ClientOptions(host, port, args.nick, args.reconnect, default_history_file())
+        options = ClientOptions(
+            host,
+            port,
+            args.nick,
+            args.reconnect,
+            default_history_file(),
+            tls=args.tls or args.tls_insecure or bool(args.tls_ca),
+            tls_insecure=args.tls_insecure,
+            tls_ca=args.tls_ca,
+            password=os.environ.get("CHINWAG_PASSWORD", ""),
+        )
     except UsageError as error:
         print(f"chinwag connect: {error}", file=sys.stderr)
         return 1
@@ -105,6 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
     connect_parser.add_argument("--nick", default="", help="the nickname to ask for")
     connect_parser.add_argument(
         "--reconnect", action="store_true", help="when the server goes away, keep retrying"
+    )
+    connect_parser.add_argument(
+        "--tls", action="store_true", help="use TLS, verifying the server's certificate"
+    )
+    connect_parser.add_argument(
+        "--tls-insecure",
+        action="store_true",
+        help="use TLS but accept any certificate (a self-signed one, say)",
+    )
+    connect_parser.add_argument(
+        "--tls-ca", default="", metavar="FILE", help="use TLS, trusting the CAs in FILE"
     )
     connect_parser.set_defaults(run=connect)
     return parser

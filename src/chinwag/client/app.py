@@ -13,6 +13,7 @@ import sys
 from chinwag.client.backoff import Backoff
 from chinwag.client.link import ConnectFailed, Link, Listener
 from chinwag.client.options import ClientOptions
+from chinwag.tls import client_context
 
 EXIT_OK = 0
 EXIT_CANNOT_START = 1
@@ -45,7 +46,18 @@ def run(options: ClientOptions) -> int:
 
 
 def _connect(options: ClientOptions, listener: Listener, backoff: Backoff | None) -> Link | None:
-    link = Link(options.host, options.port, listener, backoff=backoff)
+    tls = None
+    if options.tls:
+        try:
+            tls = client_context(options.tls_ca, verify=not options.tls_insecure)
+        except OSError as error:
+            print(
+                f"chinwag connect: cannot read {options.tls_ca}: {error.strerror}", file=sys.stderr
+            )
+            return None
+    link = Link(
+        options.host, options.port, listener, backoff=backoff, tls=tls, password=options.password
+    )
     try:
         link.connect()
     except ConnectFailed as error:

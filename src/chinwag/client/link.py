@@ -12,6 +12,11 @@ socket down, which wakes the thread from ``recv``, and joins it.
 
 OSErrors are translated at this boundary: :class:`ConnectFailed` for a connection that
 could not be made, a short reason (``connection reset by peer``) for one that broke.
+
+With TLS, the socket stays plain and a :class:`~chinwag.tls.TlsChannel` sits on top
+(see ``chinwag/tls.py``): one lock covers every use of it, so the receiving thread and the
+input loop never touch OpenSSL at the same time. A server password is sent as
+``/pass`` first thing on every connection, reconnections included.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +34,7 @@ from chinwag.client.backoff import Backoff
 from chinwag.client.lines import Received
 from chinwag.client.outgoing import Outgoing
 from chinwag.client.state import ClientState, encode
+from chinwag.tls import TlsChannel, TlsError
 
 RECV_BYTES = 64 * 1024
 CONNECT_TIMEOUT = 10.0
@@ -86,6 +93,57 @@ def open_socket(host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> socke
     return sock
 
 
+class Wire:
+    """A connected socket, with TLS on top when asked for; safe for one reader and senders."""
+
+    def __init__(self, sock: socket.socket, tls: TlsChannel | None = None) -> None:
+        self.sock = sock
+        self._tls = tls
+        self._lock = threading.Lock()  # one sendall at a time; every use of the TLS channel
+
+    def recv(self) -> bytes | None:
+        """Received plaintext (maybe empty, mid-record); ``None`` at the end of the stream."""
+        data = self.sock.recv(RECV_BYTES)
+        if not data:
+            return None
+        if self._tls is None:
+            return data
+        with self._lock:
+            plaintext, reply = self._tls.open(data)
+            if reply:
+                self.sock.sendall(reply)
+        if self._tls.closed_by_peer and not plaintext:
+            return None
+        return plaintext
+
+    def sendall(self, data: bytes) -> None:
+        with self._lock:
+            self.sock.sendall(data if self._tls is None else self._tls.seal(data))
+
+    def shutdown(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def open_wire(
+    host: str, port: int, tls: ssl.SSLContext | None, timeout: float = CONNECT_TIMEOUT
+) -> Wire:
+    """Connect, and finish the TLS handshake when ``tls`` is given; raises ConnectFailed."""
+    sock = open_socket(host, port, timeout)
+    if tls is None:
+        return Wire(sock)
+    channel = TlsChannel(tls, server_hostname=host)
+    try:
+        channel.handshake(sock, timeout)
+    except TlsError as error:
+        sock.close()
+        raise ConnectFailed(host, port, str(error)) from error
+    return Wire(sock, channel)
+
+
 class Link:
     """One user's connection to a server (see the module docstring)."""
 
@@ -97,15 +155,18 @@ class Link:
         *,
         backoff: Backoff | None = None,
         state: ClientState | None = None,
+        tls: ssl.SSLContext | None = None,
+        password: str = "",
     ) -> None:
         self.host = host
         self.port = port
+        self._tls = tls
+        self._password = password
         self._listener = listener
         self._backoff = backoff
         self._state = state if state is not None else ClientState()
-        self._lock = threading.Lock()  # guards _sock, _state and the stop/leave decisions
-        self._send_lock = threading.Lock()  # one sendall at a time
-        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()  # guards _wire, _state and the stop/leave decisions
+        self._wire: Wire | None = None
         self._stop = threading.Event()
         self._leaving = False
         self.done = threading.Event()  # set once the receiving thread has said how it ended
@@ -115,7 +176,17 @@ class Link:
 
     def connect(self) -> None:
         """Open the first connection; raises :class:`ConnectFailed`."""
-        self._sock = open_socket(self.host, self.port)
+        self._wire = self._open()
+
+    def _open(self) -> Wire:
+        wire = open_wire(self.host, self.port, self._tls)
+        if self._password:
+            try:
+                wire.sendall(encode(f"/pass {self._password}"))
+            except OSError as error:
+                wire.close()
+                raise ConnectFailed(self.host, self.port, describe(error)) from error
+        return wire
 
     def start(self) -> None:
         self._thread.start()
@@ -123,12 +194,11 @@ class Link:
     def send(self, line: str) -> bool:
         """Send one line; False if there is no connection right now."""
         with self._lock:
-            sock = self._sock
-        if sock is None:
+            wire = self._wire
+        if wire is None:
             return False
         try:
-            with self._send_lock:
-                sock.sendall(encode(line))
+            wire.sendall(encode(line))
         except OSError:
             return False  # the receiving thread notices and reports the loss
         return True
@@ -145,14 +215,13 @@ class Link:
         """Stop the receiving thread and close the socket; safe to call more than once."""
         with self._lock:
             self._stop.set()
-            sock = self._sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in recv()
+            wire = self._wire
+        if wire is not None:
+            wire.shutdown()  # wakes the thread blocked in recv()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
-        if sock is not None:
-            sock.close()
+        if wire is not None:
+            wire.close()
 
     # --- what the server said, for the UI ------------------------------------------------
 
@@ -199,15 +268,15 @@ class Link:
 
     def _receive_until_closed(self) -> str:
         """Read until the connection ends; return why it ended."""
-        sock = self._sock
-        assert sock is not None, "the link is started after connecting"
+        wire = self._wire
+        assert wire is not None, "the link is started after connecting"
         while True:
             try:
-                data = sock.recv(RECV_BYTES)
+                data = wire.recv()
             except OSError as error:
                 return describe(error)
             with self._lock:
-                if not data:
+                if data is None:
                     return self._state.farewell or "closed by the server"
                 received = self._state.receive_data(data)
                 replies = self._state.take_outgoing()
@@ -220,7 +289,7 @@ class Link:
         """Retry on the backoff schedule until connected (True) or stopped (False)."""
         assert self._backoff is not None
         with self._lock:
-            old, self._sock = self._sock, None
+            old, self._wire = self._wire, None
         if old is not None:
             old.close()
         for attempt, delay in enumerate(self._backoff.delays(), start=1):
@@ -228,16 +297,16 @@ class Link:
             if self._stop.wait(delay):
                 return False
             try:
-                sock = open_socket(self.host, self.port)
+                wire = self._open()
             except ConnectFailed as error:
                 self._listener.status(str(error))
                 continue
             with self._lock:
                 if self._stop.is_set():
-                    sock.close()
+                    wire.close()
                     return False
                 self._state.reset_connection()
-                self._sock = sock
+                self._wire = wire
             self._listener.status(f"Reconnected to {self.host}:{self.port}")
             return True
         return False  # the schedule is endless; this only satisfies the type checker

@@ -27,6 +27,10 @@ class ClientOptions:
     nick: str = ""
     reconnect: bool = False
     history_file: Path | None = None
+    tls: bool = False
+    tls_insecure: bool = False  # encrypt, but accept any certificate (self-signed)
+    tls_ca: str = ""  # trust this CA file instead of the system's
+    password: str = ""
 
     def __post_init__(self) -> None:
         if not self.host:
@@ -35,6 +39,8 @@ class ClientOptions:
             raise UsageError(f"the port must be 1-65535, not {self.port}")
         if any(c.isspace() for c in self.nick):
             raise UsageError("a nickname cannot contain spaces")
+        if (self.tls_insecure or self.tls_ca) and not self.tls:
+            raise UsageError("--tls-insecure and --tls-ca go with --tls")
 
 
 def split_target(target: str | None, port: int | None) -> tuple[str, int]:

@@ -35,8 +35,8 @@ from chinwag.server.dispatch import deliver
 from chinwag.server.flood import TokenBucket
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
-from chinwag.server.tls import TlsChannel, TlsError
 from chinwag.text.session import TextSession
+from chinwag.tls import TlsChannel, TlsError
 
 RECV_BYTES = 65536
 

@@ -37,8 +37,8 @@ from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.dispatch import deliver
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
-from chinwag.server.tls import server_context
 from chinwag.text.format import TEXT
+from chinwag.tls import server_context
 
 SHUTDOWN_NOTICE = "* server shutting down"
 SHUTDOWN_GRACE_SECONDS = 1.5
