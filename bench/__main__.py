@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated")
     parser.add_argument("--cells", default="", help="only cells whose name contains this")
     parser.add_argument("--no-ramp", action="store_true", help="skip the idle capacity ramp")
+    parser.add_argument("--ramp-only", action="store_true", help="only the idle capacity ramp")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--gen-core", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write every raw result here")
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (1 if args.quick else 3)
     names = [n for n in args.servers.split(",") if n]
     cells = QUICK if args.quick else [c for c in FULL if args.big or not c.big]
-    cells = [c for c in cells if args.cells in c.name]
+    cells = [] if args.ramp_only else [c for c in cells if args.cells in c.name]
     steps = RAMP_QUICK if args.quick else RAMP_BIG if args.big else RAMP
     os.sched_setaffinity(0, {args.gen_core})
     throttles_off = chinwag_throttle_args()

@@ -190,7 +190,8 @@ def run_ramp(server: Server, steps: list[int], step_deadline_s: float) -> list[d
     row0["idle_cpu_pct"] = _idle_cpu_pct(server, 1.0)
     rows.append(row0)
     # Workers connect at the same time: share the server's listen backlog between them.
-    in_flight = max(1, min(500, server.backlog() // 3 - 1))
+    most_workers = -(-max(steps) // PER_WORKER)
+    in_flight = max(1, min(500, server.backlog() // most_workers - 1))
     try:
         for step in steps:
             needed = -(-step // PER_WORKER)
