@@ -257,6 +257,7 @@ def render(
                             fmt(r.get("reached_pct"), "{:.1f}"),
                             fmt(r.get("reach_s"), "{:.2f}"),
                             fmt(r.get("startup_ms"), "{:.0f}")
+                            + (f" settled after {r['settle_s']:.0f} s" if "settle_s" in r else "")
                             + (f" {r['error']}" if "error" in r else ""),
                         ]
                     )

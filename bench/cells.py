@@ -242,8 +242,14 @@ def run_ramp(server: Server, steps: list[int], step_deadline_s: float) -> list[d
         for _, pipe in workers:
             with contextlib.suppress(EOFError):
                 pipe.recv()
-        time.sleep(2.0)  # let the server finish tearing the connections down
         last: dict[str, Any] = {"step": -1}
+        # Departures are announced to those still there, so a big crowd leaving keeps a
+        # server busy for a while (quadratic in the crowd): report how long, then idle CPU.
+        left = time.monotonic()
+        while server.alive() and time.monotonic() - left < 300:
+            if _idle_cpu_pct(server, 1.0) < 2.0:
+                break
+        last["settle_s"] = time.monotonic() - left
         if server.alive():
             last["idle_cpu_pct"] = _idle_cpu_pct(server, 3.0)
             stats = server.stats()
