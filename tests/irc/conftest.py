@@ -62,8 +62,9 @@ class MemoryEndpoint:
     def flush(self) -> None:
         pass
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, last_words: bytes = b"") -> None:
         if not self.closed:
+            self.data += last_words
             self.closed = reason or "closed"
             deliver(self.hub.remove(self.member, reason))
 

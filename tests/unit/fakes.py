@@ -39,7 +39,9 @@ class FakeEndpoint:
     def flush(self) -> None:
         self.flushes += 1
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, last_words: bytes = b"") -> None:
+        if self.closed is None and last_words:
+            self.sent.append(last_words)
         self.closed = reason
 
     def take_lines(self) -> list[str]:

@@ -23,5 +23,8 @@ class Endpoint(Protocol):
     def flush(self) -> None:
         """Start sending what is queued; never blocks."""
 
-    def close(self, reason: str) -> None:
-        """Flush, then end the connection; ``reason`` is what the others are told."""
+    def close(self, reason: str, last_words: bytes = b"") -> None:
+        """Send ``last_words`` and end the connection, with nothing sent in between.
+
+        ``reason`` is what the others are told.
+        """

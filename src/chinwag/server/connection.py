@@ -124,19 +124,18 @@ class Connection:
         return self.session.formatter
 
     def send(self, data: bytes) -> None:
-        if self._close_reason is None:  # after the farewell, nothing more
-            self._outbox.put(data)
+        self._outbox.put(data)
 
     def flush(self) -> None:
         self._outbox.flush()
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, last_words: bytes = b"") -> None:
         with self._state_lock:
             if self._close_reason is not None or self._sock_closed:
                 return
             self._close_reason = reason
             self._closing.set()
-            self._outbox.flush()
+            self._outbox.write_last(last_words)
             with contextlib.suppress(OSError):  # the peer may have shut it down already
                 self._sock.shutdown(socket.SHUT_RDWR)
 

@@ -47,7 +47,7 @@ class ConsoleEndpoint:
     def flush(self) -> None:
         self._out.flush()
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, last_words: bytes = b"") -> None:
         """The console cannot be disconnected."""
 
 

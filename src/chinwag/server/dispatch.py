@@ -51,8 +51,8 @@ def _send(
         data = encoded.get(formatter)
         if data is None:
             data = encoded[formatter] = b"".join([formatter.format(d.event) for d in run])
-        endpoint.send(data)
         if last_words is None:
+            endpoint.send(data)
             touched[endpoint] = None
         else:
-            endpoint.close(last_words)  # flushes what was queued, the farewell last
+            endpoint.close(last_words, data)  # the farewell, and nothing after it

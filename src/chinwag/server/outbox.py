@@ -53,6 +53,7 @@ class Outbox:
         self._wire = b""  # ready for the socket: what a send did not take, or sealed records
         self._queued = 0
         self._parked = False
+        self._sealed = False  # after the last words, nothing more is queued
         self._closed = False
 
     @property
@@ -67,7 +68,7 @@ class Outbox:
     def put(self, data: bytes) -> bool:
         """Queue ``data``; ``False`` when the outbox is closed or just overflowed."""
         with self._lock:
-            if self._closed:
+            if self._closed or self._sealed:
                 return False
             if self._queued + len(data) > self.limit:
                 self._close_locked()
@@ -79,6 +80,26 @@ class Outbox:
         if overflowed:
             self._on_overflow()
         return False
+
+    def write_last(self, data: bytes) -> None:
+        """Queue ``data`` (maybe nothing), flush, and accept nothing more, in one step.
+
+        In one step so that no other thread's line can slip in after the last words.
+        """
+        with self._lock:
+            if self._sealed:
+                return
+            self._sealed = True
+            if data and not self._closed and self._queued + len(data) <= self.limit:
+                self._chunks.append(data)
+                self._queued += len(data)
+            if self._parked or self._closed or not self._queued:
+                return
+            self._send_locked()
+            if not self._queued:
+                return
+            self._parked = True
+        self._parking.park(self)
 
     def flush(self) -> None:
         """Send what is queued, as far as the socket takes it now; park the rest."""

@@ -196,8 +196,7 @@ class ChatServer:
         goodbye = Farewell(SHUTDOWN_NOTICE.removeprefix("* "), "server shutting down")
         connections = self.connections()
         for connection in connections:
-            connection.send(connection.formatter.format(goodbye))
-            connection.close("server shutting down")
+            connection.close("server shutting down", connection.formatter.format(goodbye))
         deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
         for connection in connections:
             connection.thread.join(max(0.0, deadline - time.monotonic()))
