@@ -789,6 +789,10 @@ def at_fraction(samples: list[Sample], fraction: float) -> Sample:
     ]
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(f"soak: stopped by signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=1800, help="seconds of load (30 min)")
@@ -820,6 +824,8 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
+    # Stopped from outside (a test's timeout, say): still stop the server, in `finally`.
+    signal.signal(signal.SIGTERM, _stop)
     log_dir = Path(tempfile.mkdtemp(prefix="chinwag-soak-"))
     server = Server(log_dir / "server.log")
     print(
