@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chinwag.passwords import is_password_hash
+from chinwag.server.admission import parse_networks
 
 ENV_PREFIX = "CHINWAG_"
 
@@ -48,6 +49,32 @@ class Config:
         "",
         "scrypt hash of the operator password (see `chinwag hash-password`); empty: no operators",
     )
+    password: str = _option("", "server password clients must give before they chat")
+    password_hash: str = _option("", "scrypt hash of the server password (instead of --password)")
+    max_per_address: int = _option(
+        16, "most connections at once from one IP address (0: unlimited)", minimum=0
+    )
+    max_connects_per_minute: int = _option(
+        30, "most new connections a minute from one IP address (0: unlimited)", minimum=0
+    )
+    exempt_addresses: str = _option(
+        "127.0.0.0/8, ::1", "comma-separated networks that per-address limits never apply to"
+    )
+    flood_burst: int = _option(
+        5, "lines a client may send at once before pacing (0: no flood control)", minimum=0
+    )
+    flood_rate: float = _option(2.0, "lines a second a client may send after its burst", minimum=0)
+    flood_max_backlog: int = _option(
+        40, "lines a flooding client may have waiting before it is dropped", minimum=1
+    )
+    tls_cert: str = _option(
+        "", "PEM certificate chain: serve TLS (on --tls-port, or else on --port)"
+    )
+    tls_key: str = _option("", "PEM private key of the TLS certificate")
+    tls_port: int = _option(0, "separate port for TLS, leaving --port plain (0: none)", minimum=0)
+    handshake_timeout: float = _option(
+        10.0, "seconds a client has to finish the TLS handshake", minimum=0
+    )
     log_file: str = _option("", "also write the log to this file, rotated at 5 MiB")
     keepalive_idle: int = _option(
         60, "seconds of silence before TCP keepalive probes start", minimum=1
@@ -67,30 +94,63 @@ class Config:
                 raise ConfigError(f"{spec.name} must be at least {minimum}, not {value}")
         if self.port > 65535:
             raise ConfigError(f"port must be at most 65535, not {self.port}")
-        if self.oper_password_hash and not is_password_hash(self.oper_password_hash):
-            raise ConfigError("oper_password_hash is not a hash made by `chinwag hash-password`")
+        for name in ("oper_password_hash", "password_hash"):
+            value = getattr(self, name)
+            if value and not is_password_hash(value):
+                raise ConfigError(f"{name} is not a hash made by `chinwag hash-password`")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("tls_cert and tls_key go together")
+        if self.tls_port and not self.tls_cert:
+            raise ConfigError("tls_port needs tls_cert and tls_key")
+        try:
+            parse_networks(self.exempt_addresses)
+        except ValueError as exc:
+            raise ConfigError(f"exempt_addresses: {exc}") from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(text)
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(value)
+    return int(value)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(value)
+    return float(value)
+
+
+def _to_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+_CONVERTERS = {"bool": _to_bool, "int": _to_int, "float": _to_float, "str": _to_str}
+_KIND_NAMES = {
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "str": "a string",
+}
 
 
 def _convert(name: str, kind: str, value: Any, source: str) -> Any:
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in {"1", "true", "yes", "on"}:
-            return True
-        if text in {"0", "false", "no", "off"}:
-            return False
-    elif kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-    elif isinstance(value, str):
-        return value
-    raise ConfigError(f"{source}: {name} must be a {kind}, not {value!r}")
+    try:
+        return _CONVERTERS[kind](value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {name} must be {_KIND_NAMES[kind]}, not {value!r}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +164,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
             )
         else:
-            kind = int if spec.type == "int" else str
+            kind = {"int": int, "float": float}.get(str(spec.type), str)
             parser.add_argument(
                 flag, type=kind, default=None, metavar=spec.name.upper(), help=help_text
             )

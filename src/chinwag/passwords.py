@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 
 _N, _R, _P = 2**14, 8, 1
 _DKLEN = 32
@@ -42,3 +43,13 @@ def verify_password(password: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(actual, expected)
+
+
+def password_checker(plain: str = "", hashed: str = "") -> Callable[[str], bool] | None:
+    """A check for the configured password (hash preferred), or ``None`` when there is none."""
+    if hashed:
+        return lambda given: verify_password(given, hashed)
+    if plain:
+        expected = plain.encode()
+        return lambda given: hmac.compare_digest(given.encode(), expected)
+    return None

@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -66,15 +67,20 @@ class LineClient:
     """A test's chat user: a plain socket that sends lines and waits for expected ones."""
 
     def __init__(
-        self, address: tuple[str, int], source: str | None = None, rcvbuf: int | None = None
+        self,
+        address: tuple[str, int],
+        source: str | None = None,
+        rcvbuf: int | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.settimeout(DEADLINE)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.settimeout(DEADLINE)
         if rcvbuf is not None:  # before connecting, so that the window is small from the start
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         if source is not None:
-            self.sock.bind((source, 0))
-        self.sock.connect(address)
+            sock.bind((source, 0))
+        sock.connect(address)
+        self.sock = tls.wrap_socket(sock, server_hostname="localhost") if tls else sock
         self._buffer = b""
         self.received: list[str] = []  # every line read so far, in order
         self._next = 0  # index of the first line not yet consumed by expect()
@@ -90,7 +96,7 @@ class LineClient:
         self.sock.settimeout(max(0.001, deadline - time.monotonic()))
         try:
             data = self.sock.recv(65536)
-        except TimeoutError:
+        except (TimeoutError, ssl.SSLWantReadError):
             return True
         if not data:
             return False
@@ -179,7 +185,8 @@ class Harness:
             client.close()
 
 
-TEST_CONFIG = Config(host="127.0.0.1", port=0, console=False)
+# Flood control is off unless a test is about it: tests talk faster than people.
+TEST_CONFIG = Config(host="127.0.0.1", port=0, console=False, flood_burst=0)
 
 
 @pytest.fixture

@@ -128,6 +128,8 @@ class Info:
     lines: tuple[str, ...]
 
     def __post_init__(self) -> None:
+        if not self.lines:
+            raise ValueError("an info event needs at least one line")
         _non_empty(*self.lines)
         _single_line(*self.lines)
 

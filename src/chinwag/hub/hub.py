@@ -196,6 +196,9 @@ class Hub:
         names.check_nick(nick, member.client_id)
         with self._lock:
             old = member.nick
+            # The console's member, or one already removed, has no entry to rename.
+            if self._members.get(names.fold(old)) is not member:
+                raise errors.NoSuchUser("you are not in the chat, so you have no name to change")
             if nick == old:
                 raise errors.NameInUse(f"you are already called {nick}")
             holder = self._members.get(names.fold(nick))

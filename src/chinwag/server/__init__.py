@@ -1,5 +1,4 @@
-"""The threaded TCP server: sockets, threads and the registry of active connections."""
+"""The threaded TCP server: sockets, threads and the registry of active connections.
 
-from chinwag.server.server import ChatServer
-
-__all__ = ["ChatServer"]
+``chinwag.server.server.ChatServer`` is the entry point.
+"""

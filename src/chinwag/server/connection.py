@@ -7,6 +7,10 @@ place a connection ends, so ``Removed connection`` is logged exactly once howeve
 Other threads end a connection with :meth:`close`, which records the reason and shuts the
 socket down; the blocked ``recv`` then returns and the reader thread finishes.
 
+Flood control paces lines here, where waiting is cheap: a flooding client's own thread
+waits before interpreting each line the token bucket has no token for, and a client with
+more lines waiting than the backlog limit is dropped for ``excess flood``.
+
 What the bytes mean is the business of a :class:`Session` (text, IRC): bytes in,
 deliveries out, no socket.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -23,11 +28,14 @@ from typing import Protocol
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.endpoint import Formatter
-from chinwag.hub.events import Delivery
+from chinwag.hub.events import Delivery, Farewell
 from chinwag.hub.hub import Hub, Member
+from chinwag.passwords import password_checker
 from chinwag.server.dispatch import deliver
+from chinwag.server.flood import TokenBucket
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
+from chinwag.server.tls import TlsChannel, TlsError
 from chinwag.text.session import TextSession
 
 RECV_BYTES = 65536
@@ -54,7 +62,12 @@ SessionFactory = Callable[[Hub, Member, Config], Session]
 
 
 def text_session(hub: Hub, member: Member, config: Config) -> Session:
-    return TextSession(hub, member, max_line_bytes=config.max_line_bytes)
+    return TextSession(
+        hub,
+        member,
+        max_line_bytes=config.max_line_bytes,
+        password_check=password_checker(config.password, config.password_hash),
+    )
 
 
 def describe_error(exc: OSError) -> str:
@@ -77,18 +90,27 @@ class Connection:
         on_finish: Callable[[Connection], None],
         *,
         session_factory: SessionFactory = text_session,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.info = info
         self.name = info.name
         self._sock = info.sock
         self._hub = hub
         self._on_finish = on_finish
-        self._outbox = Outbox(self._sock, config.send_queue_bytes, parking, self._overflowed)
+        self._tls = TlsChannel(tls) if tls is not None else None
+        self._handshake_timeout = config.handshake_timeout
+        self._outbox = Outbox(
+            self._sock, config.send_queue_bytes, parking, self._overflowed, self._tls
+        )
         self.member = Member(info.name, info.address[0], self, info.connected_at)
         self.session = session_factory(hub, self.member, config)
         self._state_lock = threading.Lock()
         self._close_reason: str | None = None  # set once the connection is being closed
         self._sock_closed = False
+        self._closing = threading.Event()  # wakes a reader that is pacing a flooder
+        flood_control = config.flood_burst > 0 and config.flood_rate > 0
+        self._bucket = TokenBucket(config.flood_burst, config.flood_rate) if flood_control else None
+        self._max_backlog = config.flood_max_backlog
         self.thread = threading.Thread(target=self._run, name=info.name, daemon=True)
 
     # --- the endpoint the dispatcher talks to --------------------------------------------
@@ -98,7 +120,8 @@ class Connection:
         return self.session.formatter
 
     def send(self, data: bytes) -> None:
-        self._outbox.put(data)
+        if self._close_reason is None:  # after the farewell, nothing more
+            self._outbox.put(data)
 
     def flush(self) -> None:
         self._outbox.flush()
@@ -108,6 +131,7 @@ class Connection:
             if self._close_reason is not None or self._sock_closed:
                 return
             self._close_reason = reason
+            self._closing.set()
             self._outbox.flush()
             with contextlib.suppress(OSError):  # the peer may have shut it down already
                 self._sock.shutdown(socket.SHUT_RDWR)
@@ -121,8 +145,13 @@ class Connection:
     def _run(self) -> None:
         reason = "connection closed"
         try:
+            if self._tls is not None:
+                self._tls.handshake(self._sock, self._handshake_timeout)
             deliver(self.session.start())
             reason = self._handle()
+        except TlsError as exc:
+            log.event(f"{self.name}: {exc}")
+            reason = str(exc)
         except Exception:  # noqa: BLE001 - a bug must cost one connection, not the server
             log.problem(f"error while serving {self.name}")
             reason = "server error"
@@ -138,8 +167,35 @@ class Connection:
                 return describe_error(exc)
             if not data:
                 return "connection closed"
-            deliver(self.session.receive(data))
+            if self._tls is not None:
+                data = self._outbox.open(data)
+                if self._tls.closed_by_peer:
+                    return "connection closed"
+                if not data:
+                    continue  # only part of a TLS record so far
+            if self._bucket is None or self.member.operator:
+                deliver(self.session.receive(data))
+            elif not self._paced(data, self._bucket):
+                return "excess flood"
         return ""
+
+    def _paced(self, data: bytes, bucket: TokenBucket) -> bool:
+        """Interpret ``data`` line by line at the pace the bucket allows; ``False``: flooding."""
+        if data.count(b"\n") > self._max_backlog:
+            log.event(f"{self.name} ({self.member.nick}) dropped: excess flood")
+            farewell = Farewell("You sent too much too fast (excess flood)", "excess flood")
+            deliver([Delivery(farewell, (self.member,))])
+            return False
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0 and not self.session.finished:
+            delay = bucket.take()
+            if delay and self._closing.wait(delay):
+                return True  # closed while waiting: the rest does not matter any more
+            deliver(self.session.receive(data[start : end + 1]))
+            start = end + 1
+        if start < len(data) and not self.session.finished:
+            deliver(self.session.receive(data[start:]))
+        return True
 
     def _finish(self, reason: str) -> None:
         with self._state_lock:

@@ -7,6 +7,9 @@ Theory of operation: any thread may :meth:`Outbox.put` bytes for a client and th
 socket becomes writable. So a client that does not read costs its senders nothing: their
 threads never wait on it. When the queued bytes would pass the limit, the outbox closes
 and ``on_overflow`` is called once (the connection then drops the client).
+
+With TLS, queued plaintext is sealed into records when it is flushed, and the reader
+decrypts through :meth:`Outbox.open`, both under the outbox's lock (see ``tls.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ class Parking(Protocol):
     def park(self, outbox: Outbox) -> None: ...
 
 
+class RecordLayer(Protocol):
+    """What sits between plaintext and the wire (TLS); ``None`` when nothing does."""
+
+    def seal(self, plaintext: bytes) -> bytes: ...
+
+    def open(self, data: bytes) -> tuple[bytes, bytes]: ...
+
+
 class Outbox:
     def __init__(
         self,
@@ -30,13 +41,16 @@ class Outbox:
         limit: int,
         parking: Parking,
         on_overflow: Callable[[], None],
+        records: RecordLayer | None = None,
     ) -> None:
         self.sock = sock
         self.limit = limit
         self._parking = parking
         self._on_overflow = on_overflow
         self._lock = threading.Lock()
-        self._chunks: list[bytes] = []
+        self._records = records
+        self._chunks: list[bytes] = []  # queued, not yet sealed or sent
+        self._wire = b""  # ready for the socket: what a send did not take, or sealed records
         self._queued = 0
         self._parked = False
         self._closed = False
@@ -69,20 +83,33 @@ class Outbox:
     def flush(self) -> None:
         """Send what is queued, as far as the socket takes it now; park the rest."""
         with self._lock:
-            if self._parked or self._closed or not self._chunks:
+            if self._parked or self._closed or not self._queued:
                 return
             self._send_locked()
-            if not self._chunks:
+            if not self._queued:
                 return
             self._parked = True
         self._parking.park(self)
+
+    def open(self, data: bytes) -> bytes:
+        """Pass received ``data`` through the record layer; return the plaintext."""
+        if self._records is None:
+            return data
+        with self._lock:
+            plaintext, reply = self._records.open(data)
+            if reply and not self._closed:
+                self._wire += reply
+                self._queued += len(reply)
+                if not self._parked:
+                    self._send_locked()
+        return plaintext
 
     def send_parked(self) -> bool:
         """Called by the drainer when the socket is writable; ``True`` once nothing is left."""
         with self._lock:
             if not self._closed:
                 self._send_locked()
-            if self._chunks and not self._closed:
+            if self._queued and not self._closed:
                 return False
             self._parked = False
             return True
@@ -95,10 +122,17 @@ class Outbox:
     def _close_locked(self) -> None:
         self._closed = True
         self._chunks.clear()
+        self._wire = b""
         self._queued = 0
 
     def _send_locked(self) -> None:
-        data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        if self._chunks:
+            data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+            self._chunks.clear()
+            if self._records is not None:
+                data = self._records.seal(data)
+            self._wire = self._wire + data if self._wire else data
+        data = self._wire
         try:
             sent = self.sock.send(data, socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
@@ -107,9 +141,5 @@ class Outbox:
             # The peer is gone. Its reader thread sees the same and cleans up.
             self._close_locked()
             return
-        if sent == len(data):
-            self._chunks.clear()
-            self._queued = 0
-        else:
-            self._chunks = [data[sent:]]
-            self._queued = len(data) - sent
+        self._wire = data[sent:] if sent < len(data) else b""
+        self._queued = len(self._wire)

@@ -19,6 +19,7 @@ import contextlib
 import errno
 import resource
 import socket
+import ssl
 import threading
 import time
 from types import TracebackType
@@ -26,9 +27,11 @@ from types import TracebackType
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.hub import Hub
+from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
+from chinwag.server.tls import server_context
 from chinwag.text.format import TEXT
 
 SHUTDOWN_NOTICE = "* server shutting down"
@@ -51,10 +54,17 @@ def raise_open_file_limit() -> int:
 class Listener:
     """A listening socket, the thread accepting on it and the protocol it serves."""
 
-    def __init__(self, name: str, sock: socket.socket, factory: SessionFactory) -> None:
+    def __init__(
+        self,
+        name: str,
+        sock: socket.socket,
+        factory: SessionFactory,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.name = name
         self.sock = sock
         self.factory = factory
+        self.tls = tls
         self.thread: threading.Thread
 
 
@@ -65,6 +75,11 @@ class ChatServer:
         self.config = config
         self.hub = Hub(oper_password_hash=config.oper_password_hash)
         self.registry = ActiveConnections(config.max_clients)
+        self.admission = AdmissionControl(
+            config.max_per_address,
+            config.max_connects_per_minute,
+            parse_networks(config.exempt_addresses),
+        )
         self._drainer = Drainer()
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -72,18 +87,25 @@ class ChatServer:
         self._stopped = threading.Event()
         self._started = False
         self._listeners: list[Listener] = []
+        tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert else None
         try:
-            self.add_listener("text", config.port, text_session)
+            if tls is not None and config.tls_port:
+                self.add_listener("text", config.port, text_session)
+                self.add_listener("tls", config.tls_port, text_session, tls)
+            else:
+                self.add_listener("text", config.port, text_session, tls)
         except OSError:
             self.server_close()
             raise
 
-    def add_listener(self, name: str, port: int, factory: SessionFactory) -> Listener:
+    def add_listener(
+        self, name: str, port: int, factory: SessionFactory, tls: ssl.SSLContext | None = None
+    ) -> Listener:
         """Listen on another port (before :meth:`start`), serving ``factory``'s protocol."""
         sock = socket.create_server(
             (self.config.host, port), family=_family(self.config.host), backlog=_BACKLOG
         )
-        listener = Listener(name, sock, factory)
+        listener = Listener(name, sock, factory, tls)
         listener.thread = threading.Thread(
             target=self._accept_loop, args=(listener,), name=f"chinwag-accept-{name}", daemon=True
         )
@@ -109,6 +131,9 @@ class ChatServer:
             listener.thread.start()
         host, port = self.address
         log.LOGGER.info(f"Server started on {host}:{port}")
+        if any(listener.name == "tls" for listener in self._listeners):
+            tls_host, tls_port = self.listener_address("tls")
+            log.event(f"TLS on {tls_host}:{tls_port}")
 
     def serve_forever(self) -> None:
         """Start, then wait until :meth:`shutdown` has finished."""
@@ -181,14 +206,12 @@ class ChatServer:
                 continue
             pause = _ACCEPT_BACKOFF_SECONDS[0]
             try:
-                self._admit(sock, address[:2], listener.factory)
+                self._admit(sock, address[:2], listener)
             except Exception:  # noqa: BLE001 - one bad connection never stops the accept loop
                 log.problem(f"error while accepting a connection from {address[0]}")
                 sock.close()
 
-    def _admit(
-        self, sock: socket.socket, address: tuple[str, int], factory: SessionFactory
-    ) -> None:
+    def _admit(self, sock: socket.socket, address: tuple[str, int], listener: Listener) -> None:
         ip = address[0]
         ban = self.hub.bans.find(ip)
         if ban is not None:
@@ -200,15 +223,27 @@ class ChatServer:
             _refuse(sock, f"! You are banned from this server{until}")
             log.event(f"Refused connection from {ip}: banned")
             return
+        refusal = self.admission.admit(ip)
+        if refusal is not None:
+            _refuse(sock, f"! {refusal[0].upper()}{refusal[1:]}; try again later")
+            log.event(f"Refused connection from {ip}: {refusal}")
+            return
         info = self.registry.try_add(sock, address)
         if info is None:
+            self.admission.release(ip)
             _refuse(sock, f"! Server is full ({self.config.max_clients} clients); try again later")
             log.event(f"Refused connection from {ip}: server is full")
             return
         self._tune(sock)
         log.event(f"Client {info.name} connected to server at {info.connected_at.isoformat()}")
         connection = Connection(
-            info, self.hub, self.config, self._drainer, self._forget, session_factory=factory
+            info,
+            self.hub,
+            self.config,
+            self._drainer,
+            self._forget,
+            session_factory=listener.factory,
+            tls=listener.tls,
         )
         with self._lock:
             self._connections[info.name] = connection
@@ -219,6 +254,7 @@ class ChatServer:
             with self._lock:
                 del self._connections[info.name]
             self.registry.remove(info.name)
+            self.admission.release(ip)
             sock.close()
             log.event(f"Removed connection for {info.name}")
 
@@ -226,6 +262,7 @@ class ChatServer:
         with self._lock:
             self._connections.pop(connection.name, None)
         self.registry.remove(connection.name)
+        self.admission.release(connection.info.address[0])
 
     def _tune(self, sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -235,6 +272,14 @@ class ChatServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, self.config.keepalive_idle)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, self.config.keepalive_interval)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, self.config.keepalive_count)
+        # Keepalive probes stop while sent data waits for an acknowledgement; the user
+        # timeout bounds that case too, so a peer that vanished mid-send is dropped in
+        # about the same time as one that vanished while idle.
+        dead_after = (
+            self.config.keepalive_idle
+            + self.config.keepalive_interval * self.config.keepalive_count
+        )
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, dead_after * 1000)
 
 
 def _refuse(sock: socket.socket, line: str) -> None:

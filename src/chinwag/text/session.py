@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chinwag import log
 from chinwag.hub import errors, names
 from chinwag.hub.events import Delivery, Farewell, Info, Problem, info
 from chinwag.hub.hub import Hub, Member, idle_for
@@ -63,6 +64,7 @@ class TextSession:
         *,
         console: bool = False,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        password_check: Callable[[str], bool] | None = None,
     ) -> None:
         self.hub = hub
         self.member = member
@@ -70,9 +72,15 @@ class TextSession:
         self.room: str | None = None if console else names.LOBBY
         self.finished = False
         self._framer = LineBuffer(max_line_bytes)
+        self._password_check = password_check  # None once the client is let in
 
     def start(self) -> list[Delivery]:
-        """Enter the hub and greet the user."""
+        """Greet the client; let it in unless the server wants a password first."""
+        if self._password_check is not None:
+            return [info(self.member, "This server needs a password: send /pass PASSWORD")]
+        return self._enter()
+
+    def _enter(self) -> list[Delivery]:
         deliveries = self.hub.add(self.member)
         nick = self.member.nick
         deliveries.append(
@@ -103,6 +111,8 @@ class TextSession:
         self.member.last_active = time.monotonic()
         if text.casefold() == "exit":
             return self._quit("")
+        if self._password_check is not None:
+            return self._authenticate(text)
         if text.startswith("//"):
             return self._say(text[1:])
         if not text.startswith("/"):
@@ -115,6 +125,20 @@ class TextSession:
             return entry.handler(self, args.strip())
         except errors.ChatError as error:
             return [self.problem(str(error))]
+
+    def _authenticate(self, text: str) -> list[Delivery]:
+        command, _, password = text.partition(" ")
+        if command.casefold() in {"/quit", "/exit"}:
+            return self._quit("")
+        if command.casefold() != "/pass" or not password:
+            return [self.problem("send /pass PASSWORD first")]
+        assert self._password_check is not None
+        if not self._password_check(password):
+            log.event(f"{self.member.client_id} gave a wrong server password")
+            self.finished = True
+            return [Delivery(Farewell("Wrong password", "wrong password"), (self.member,))]
+        self._password_check = None
+        return self._enter()
 
     def problem(self, text: str) -> Delivery:
         return Delivery(Problem(text), (self.member,))

@@ -1,0 +1,92 @@
+"""TLS for a connection whose socket several threads use: OpenSSL over memory buffers.
+
+An ``ssl.SSLSocket`` cannot be read by the connection's thread while other threads write
+to it (one OpenSSL object must not be used by two threads at once), so chinwag keeps the
+socket plain and runs TLS on an ``ssl.SSLObject`` between two ``MemoryBIO``\\ s: the reader
+feeds it received bytes, senders feed it plaintext, and the encrypted bytes it produces go
+out through the connection's outbox. The outbox's lock serialises every use of the TLS
+object and keeps the records on the wire in the order they were made.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+
+
+class TlsError(Exception):
+    """The TLS handshake failed or timed out; the message says why, for the log."""
+
+
+def server_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+class TlsChannel:
+    """The TLS state of one server-side connection."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._ssl = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
+        self.closed_by_peer = False
+
+    def handshake(self, sock: socket.socket, timeout: float) -> None:
+        """Complete the handshake on ``sock`` (no other thread uses it yet) within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    self._ssl.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    pass
+                self._send_pending(sock)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TlsError("TLS handshake timed out")
+                sock.settimeout(remaining)
+                data = sock.recv(65536)
+                if not data:
+                    raise TlsError("connection closed during the TLS handshake")
+                self._incoming.write(data)
+            self._send_pending(sock)
+        except TimeoutError:
+            raise TlsError("TLS handshake timed out") from None
+        except ssl.SSLError as exc:
+            raise TlsError(f"TLS handshake failed: {exc.reason or exc}") from None
+        except OSError as exc:
+            raise TlsError(f"TLS handshake failed: {exc.strerror or exc}") from None
+        finally:
+            sock.settimeout(None)
+
+    def open(self, data: bytes) -> tuple[bytes, bytes]:
+        """Decrypt received ``data``: the plaintext, and bytes TLS wants sent back."""
+        self._incoming.write(data)
+        chunks = []
+        while True:
+            try:
+                chunk = self._ssl.read(65536)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLZeroReturnError:
+                self.closed_by_peer = True
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks), self._outgoing.read()
+
+    def seal(self, plaintext: bytes) -> bytes:
+        """Encrypt ``plaintext`` into TLS records."""
+        self._ssl.write(plaintext)
+        return self._outgoing.read()
+
+    def _send_pending(self, sock: socket.socket) -> None:
+        pending = self._outgoing.read()
+        if pending:
+            sock.sendall(pending)

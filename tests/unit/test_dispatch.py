@@ -1,0 +1,87 @@
+"""Handing deliveries to endpoints: encode once, skip the excluded, close after a farewell."""
+
+from __future__ import annotations
+
+from chinwag.hub.events import Delivery, Event, Farewell, Problem, Quit
+from chinwag.hub.hub import Member
+from chinwag.server.dispatch import deliver
+from tests.unit.fakes import FakeEndpoint
+
+
+class CountingFormatter:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def format(self, event: Event) -> bytes:
+        self.calls += 1
+        return repr(event).encode()
+
+
+def members(count: int, formatter: CountingFormatter) -> list[Member]:
+    result = []
+    for n in range(1, count + 1):
+        endpoint = FakeEndpoint()
+        endpoint.formatter = formatter  # type: ignore[assignment]
+        result.append(Member(f"Client-{n}", "10.0.0.1", endpoint))
+    return result
+
+
+def sent(member: Member) -> list[bytes]:
+    return member.endpoint.sent  # type: ignore[attr-defined, no-any-return]
+
+
+def test_each_event_is_encoded_once_for_all_recipients() -> None:
+    formatter = CountingFormatter()
+    ann, bob, cat = members(3, formatter)
+    deliver([Delivery(Quit("dan"), (ann, bob, cat), exclude=bob)])
+    assert formatter.calls == 1
+    assert sent(ann) == sent(cat) == [repr(Quit("dan")).encode()]
+    assert sent(bob) == []
+
+
+def test_each_endpoint_is_flushed_once_per_batch() -> None:
+    ann, bob = members(2, CountingFormatter())
+    deliver([Delivery(Problem("one"), (ann,)), Delivery(Problem("two"), (ann, bob))])
+    assert len(sent(ann)) == 2
+    assert ann.endpoint.flushes == 1  # type: ignore[attr-defined]
+    assert bob.endpoint.flushes == 1  # type: ignore[attr-defined]
+
+
+def test_farewell_is_sent_then_closes_its_recipients_only() -> None:
+    ann, bob, cat = members(3, CountingFormatter())
+    farewell = Farewell("You were banned", "banned")
+    deliver([Delivery(farewell, (bob, cat)), Delivery(Problem("done"), (ann,))])
+    for member in (bob, cat):
+        assert sent(member) == [repr(farewell).encode()]
+        assert member.endpoint.closed == "banned"  # type: ignore[attr-defined]
+    assert sent(ann) == [repr(Problem("done")).encode()]
+    assert ann.endpoint.closed is None  # type: ignore[attr-defined]
+
+
+def test_a_burst_to_one_room_is_queued_as_one_piece_per_recipient() -> None:
+    formatter = CountingFormatter()
+    ann, bob, cat = members(3, formatter)
+    room = (ann, bob, cat)  # the same snapshot object, as a room hands out
+    burst = [Delivery(Problem(f"line {i}"), room, exclude=ann) for i in range(5)]
+    deliver(burst)
+    expected = b"".join(repr(Problem(f"line {i}")).encode() for i in range(5))
+    assert sent(bob) == sent(cat) == [expected]
+    assert sent(ann) == []
+    assert formatter.calls == 5  # still once per event, not per recipient
+
+
+def test_grouping_never_reorders_what_one_recipient_gets() -> None:
+    ann, bob = members(2, CountingFormatter())
+    room = (ann, bob)
+    deliver(
+        [
+            Delivery(Problem("room 1"), room),
+            Delivery(Problem("private"), (bob,)),
+            Delivery(Problem("room 2"), room),
+            Delivery(Problem("room 3"), room, exclude=ann),
+        ]
+    )
+    lines = b"".join(sent(bob)).decode()
+    order = [lines.index(text) for text in ("room 1", "private", "room 2", "room 3")]
+    assert order == sorted(order)
+    assert b"".join(sent(ann)).decode().count("room") == 2

@@ -1,0 +1,94 @@
+"""Events are values that cannot be built invalid: no line breaks, no empty names."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+
+from chinwag.hub.events import (
+    Delivery,
+    Event,
+    Farewell,
+    Info,
+    Joined,
+    NickChanged,
+    Parted,
+    PrivateMessage,
+    Problem,
+    Quit,
+    RoomMessage,
+    Wall,
+    info,
+)
+from tests.unit.fakes import NOON, make_member
+
+# One builder per event and text field, taking the value to put in that field.
+FIELDS: dict[str, Callable[[str], Event]] = {
+    "RoomMessage.sender": lambda v: RoomMessage(NOON, v, "lobby", "hi"),
+    "RoomMessage.room": lambda v: RoomMessage(NOON, "ann", v, "hi"),
+    "RoomMessage.text": lambda v: RoomMessage(NOON, "ann", "lobby", v),
+    "PrivateMessage.sender": lambda v: PrivateMessage(NOON, v, "bob", "hi"),
+    "PrivateMessage.recipient": lambda v: PrivateMessage(NOON, "ann", v, "hi"),
+    "PrivateMessage.text": lambda v: PrivateMessage(NOON, "ann", "bob", v),
+    "Joined.nick": lambda v: Joined(v, "lobby"),
+    "Joined.room": lambda v: Joined("ann", v),
+    "Parted.nick": lambda v: Parted(v, "games"),
+    "Parted.room": lambda v: Parted("ann", v),
+    "Quit.nick": Quit,
+    "NickChanged.old": lambda v: NickChanged(v, "bob"),
+    "NickChanged.new": lambda v: NickChanged("ann", v),
+    "Wall.sender": lambda v: Wall(NOON, v, "hi"),
+    "Wall.text": lambda v: Wall(NOON, "ann", v),
+    "Info.lines": lambda v: Info(("fine", v)),
+    "Problem.text": Problem,
+    "Farewell.text": lambda v: Farewell(v, "why"),
+}
+# Fields that may be empty, but never hold a line break.
+OPTIONAL: dict[str, Callable[[str], Event]] = {
+    "Parted.reason": lambda v: Parted("ann", "games", v),
+    "Quit.reason": lambda v: Quit("ann", v),
+    "Farewell.reason": lambda v: Farewell("bye", v),
+}
+
+
+@pytest.mark.parametrize("build", [*FIELDS.values(), *OPTIONAL.values()], ids=[*FIELDS, *OPTIONAL])
+@pytest.mark.parametrize("bad", ["two\nlines", "two\r\nlines", "carriage\rreturn", "\n"])
+def test_line_breaks_are_rejected(build: Callable[[str], Event], bad: str) -> None:
+    with pytest.raises(ValueError, match="single line"):
+        build(bad)
+
+
+@pytest.mark.parametrize("build", FIELDS.values(), ids=FIELDS)
+def test_empty_names_and_texts_are_rejected(build: Callable[[str], Event]) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        build("")
+
+
+@pytest.mark.parametrize("build", OPTIONAL.values(), ids=OPTIONAL)
+def test_reasons_may_be_empty(build: Callable[[str], Event]) -> None:
+    assert build("") == build("")
+
+
+@pytest.mark.parametrize("build", [*FIELDS.values(), *OPTIONAL.values()], ids=[*FIELDS, *OPTIONAL])
+def test_valid_values_build(build: Callable[[str], Event]) -> None:
+    event = build("Ünïcode 🙂 text")
+    assert event == build("Ünïcode 🙂 text")  # values compare by content
+
+
+def test_events_are_frozen() -> None:
+    event = RoomMessage(NOON, "ann", "lobby", "hi")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.text = "changed"  # type: ignore[misc]
+
+
+def test_info_delivers_its_lines_to_one_member() -> None:
+    member = make_member("Client-1")
+    assert info(member, "a", "b") == Delivery(Info(("a", "b")), (member,))
+
+
+def test_info_needs_at_least_one_line() -> None:
+    # With no lines it would render as an empty line, which the protocol never sends.
+    with pytest.raises(ValueError, match="at least one line"):
+        Info(())
