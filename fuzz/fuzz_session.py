@@ -3,8 +3,9 @@
 A few users, each a ``TextSession`` with a fake endpoint that records what it is sent,
 take turns sending fuzzer-chosen input: whole lines through :meth:`TextSession.handle` or
 raw bytes through :meth:`TextSession.receive`. One user is an operator so the operator
-commands are reached too. A user who quits, or is kicked or banned, leaves the hub the
-way a connection does (``Hub.remove``) and a new user connects in their place.
+commands are reached too; every other user must first give the server password
+(``/pass``). A user who quits, or is kicked or banned, leaves the hub the way a connection
+does (``Hub.remove``) and a new user connects in their place.
 
 Invariants checked after every step:
 
@@ -14,6 +15,7 @@ Invariants checked after every step:
 * the hub is consistent: every connected user is registered under their nick and in
   exactly the room their session thinks, rooms list exactly their members, no empty room
   survives but the lobby, and nobody who left is still anywhere (no ghosts);
+* a user who has not given the server password is nowhere in the hub;
 * every departure is announced exactly once to each user who shared a room with the
   leaver, and to nobody else.
 
@@ -39,8 +41,9 @@ with atheris.instrument_imports(include=["chinwag"]):
 USERS = 3
 MAX_STEPS = 24
 ADDRESSES = ("127.0.0.1", "127.0.0.2")
+PASSWORD = "sesame"
 # Words the fuzzer would take long to invent: commands, and names that already exist.
-COMMAND_WORDS = [*(f"/{name}" for name in COMMANDS), "exit", "/nosuch"]
+COMMAND_WORDS = [*(f"/{name}" for name in COMMANDS), "exit", "/nosuch", "/pass", "/PASS"]
 WORDS = (
     "//",
     "lobby",
@@ -56,6 +59,7 @@ WORDS = (
     "127.0.0.2",
     "5",
     "nan",
+    PASSWORD,
     "\x1b[2J",
     "\u202e",
 )
@@ -98,12 +102,19 @@ class World:
             self.connect(operator=index == 0)
 
     def connect(self, *, operator: bool = False) -> None:
+        """A new user; every other one must first give the server password."""
         self.counter += 1
         member = Member(
             f"Client-{self.counter}", ADDRESSES[self.counter % len(ADDRESSES)], FakeEndpoint()
         )
         member.operator = operator  # as authenticate_operator would, without the slow scrypt
-        session = TextSession(self.hub, member, max_line_bytes=64)
+        gated = self.counter % 2 == 0
+        session = TextSession(
+            self.hub,
+            member,
+            max_line_bytes=64,
+            password_check=(lambda password: password == PASSWORD) if gated else None,
+        )
         self.sessions.append(session)
         self.deliver(session.start())
 
@@ -146,7 +157,9 @@ def check_hub(world: World) -> None:
     hub = world.hub
     registered = hub._members
     rooms = hub._rooms
-    live = {session.member for session in world.sessions}
+    # A user still asked for the server password is not in the chat yet.
+    waiting = {s.member for s in world.sessions if s._password_check is not None}
+    live = {session.member for session in world.sessions} - waiting
     assert set(registered.values()) == live, (registered, live)
     for key, member in registered.items():
         assert key == names.fold(member.nick), (key, member)
@@ -160,6 +173,9 @@ def check_hub(world: World) -> None:
             assert member.rooms.get(key) == room.name, (member, member.rooms, room.name)
     for session in world.sessions:
         member = session.member
+        if member in waiting:
+            assert not member.rooms, (member, member.rooms)
+            continue
         assert session.room is not None
         assert list(member.rooms) == [names.fold(session.room)], (member.rooms, session.room)
         assert member in rooms[names.fold(session.room)].snapshot
