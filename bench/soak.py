@@ -323,9 +323,17 @@ class Chatter(Client):
                 stint.possible_end = now
         self.close()
 
-    def start(self, name: str, lines: bytes, ack: bytes, **extra: object) -> Action:
-        now = time.monotonic()
-        action = Action(name, ack, now, **extra)  # type: ignore[arg-type]
+    def start(
+        self,
+        name: str,
+        lines: bytes,
+        ack: bytes,
+        *,
+        record: Sent | None = None,
+        on_ack: Callable[[float], None] | None = None,
+    ) -> Action:
+        """Send ``lines``; the action is done when a line starting with ``ack`` arrives."""
+        action = Action(name, ack, time.monotonic(), record, on_ack)
         self.pending = action
         self.write(lines)
         return action
@@ -579,8 +587,9 @@ class Server:
 
     def sample(self, clients: int) -> Sample:
         status = Path(f"/proc/{self.pid}/status").read_text()
-        rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024  # type: ignore[union-attr]
-        threads = int(re.search(r"Threads:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        rss = int(fields["VmRSS"].split()[0]) * 1024  # reported in kB
+        threads = int(fields["Threads"])
         fds = sum(1 for _ in Path(f"/proc/{self.pid}/fd").iterdir())
         stat = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
@@ -868,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
         for chatter in soak.stalled():
             failures.append(
-                f"chatter {chatter.uid} got no reply to {chatter.pending.name} "  # type: ignore[union-attr]
+                f"chatter {chatter.uid} got no reply to {chatter.pending and chatter.pending.name} "
                 f"within {ACK_TIMEOUT:g}s"
             )
         if server.alive():
