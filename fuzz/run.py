@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -108,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"failed: {', '.join(failed)}; crash inputs in {artifacts}")
         return 1
+    if args.artifacts is None:
+        shutil.rmtree(artifacts, ignore_errors=True)  # nothing was found: nothing to keep
     return 0
 
 
