@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from chinwag.passwords import is_password_hash
 from chinwag.server.admission import parse_networks
 
 ENV_PREFIX = "CHINWAG_"
+# IRC puts the server name in every line's prefix, where a space or "!" would break it.
+_SERVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 
 
 class ConfigError(Exception):
@@ -85,6 +88,18 @@ class Config:
     )
     thread_stack_kib: int = _option(256, "stack size of connection threads, in KiB", minimum=64)
     console: bool = _option(True, "read operator commands from the terminal the server runs in")
+    irc_port: int = _option(0, "TCP port for IRC clients (0: no IRC; 6667 is usual)", minimum=0)
+    server_name: str = _option("chinwag.local", "the server's name, as IRC clients see it")
+    motd: str = _option("", "message of the day shown to IRC clients (\\n separates lines)")
+    irc_ping_seconds: int = _option(
+        90, "seconds an IRC client may be silent before the server pings it", minimum=1
+    )
+    irc_ping_timeout_seconds: int = _option(
+        60, "seconds to wait for the answer to a ping before dropping the client", minimum=1
+    )
+    irc_registration_seconds: int = _option(
+        30, "seconds a new IRC connection has to register (NICK and USER)", minimum=1
+    )
 
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):
@@ -92,8 +107,11 @@ class Config:
             value = getattr(self, spec.name)
             if minimum is not None and value < minimum:
                 raise ConfigError(f"{spec.name} must be at least {minimum}, not {value}")
-        if self.port > 65535:
-            raise ConfigError(f"port must be at most 65535, not {self.port}")
+        for name in ("port", "irc_port"):
+            if getattr(self, name) > 65535:
+                raise ConfigError(f"{name} must be at most 65535, not {getattr(self, name)}")
+        if not _SERVER_NAME.fullmatch(self.server_name):
+            raise ConfigError(f"server_name must look like a host name, not {self.server_name!r}")
         for name in ("oper_password_hash", "password_hash"):
             value = getattr(self, name)
             if value and not is_password_hash(value):

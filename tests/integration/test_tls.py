@@ -5,35 +5,8 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Callable
-from pathlib import Path
-
-import pytest
-import trustme
 
 from tests.integration.conftest import STAMP_RE, Harness, LineClient
-
-
-@pytest.fixture(scope="module")
-def authority() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def certificate(authority: trustme.CA, tmp_path: Path) -> tuple[str, str]:
-    server_cert = authority.issue_cert("localhost", "127.0.0.1")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    server_cert.cert_chain_pems[0].write_to_path(cert)
-    for extra in server_cert.cert_chain_pems[1:]:
-        extra.write_to_path(cert, append=True)
-    server_cert.private_key_pem.write_to_path(key)
-    return str(cert), str(key)
-
-
-@pytest.fixture
-def client_context(authority: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    authority.configure_trust(context)
-    return context
 
 
 def tls_client(harness: Harness, context: ssl.SSLContext, port: int | None = None) -> LineClient:

@@ -48,3 +48,43 @@ class WrongPassword(ChatError):
 
 class BadArguments(ChatError):
     """The command's arguments are missing or malformed."""
+
+
+class NoSuchRoom(ChatError):
+    """No room has that name."""
+
+
+class RoomFull(ChatError):
+    """The room has as many members as its limit allows."""
+
+
+class InviteOnly(ChatError):
+    """The room admits only invited users."""
+
+
+class BannedFromRoom(ChatError):
+    """A ban mask of the room matches the user."""
+
+
+class WrongRoomKey(ChatError):
+    """The room has a key and the user gave another (or none)."""
+
+
+class NotRoomOperator(ChatError):
+    """The command is for the room's operators only."""
+
+
+class CannotSend(ChatError):
+    """The room does not take messages from this user now (moderated, banned, outside)."""
+
+
+class TargetNotInRoom(ChatError):
+    """The user the command names is not in that room."""
+
+
+class AlreadyInvited(ChatError):
+    """The invited user is in the room already."""
+
+
+class UnknownMode(ChatError):
+    """The room has no setting with that letter."""

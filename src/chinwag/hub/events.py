@@ -1,6 +1,8 @@
 """What the hub tells users: frozen, validated event values, and who receives them.
 
-Events carry facts (names, texts, times), never formatting: each front end renders them
+Events carry facts (names, texts, times), never formatting (``userhost``, the actor's
+``user@host`` for protocols that show it, is left out of comparisons: it describes the
+actor, not what happened): each front end renders them
 in its own protocol. A text field can never hold a line break, so a rendered event is
 always exactly one line of its protocol.
 """
@@ -37,6 +39,10 @@ class RoomMessage:
     room: str
     text: str
     action: bool = False
+    notice: bool = False  # a notice, which clients must never answer automatically
+    userhost: str = field(
+        default="", compare=False
+    )  # the sender's ``user@host``, for protocols that show it
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
@@ -51,6 +57,8 @@ class PrivateMessage:
     sender: str
     recipient: str
     text: str
+    notice: bool = False
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.recipient, self.text)
@@ -64,6 +72,7 @@ class Joined:
     nick: str
     room: str
     connected: bool = False
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
@@ -77,6 +86,7 @@ class Parted:
     nick: str
     room: str
     reason: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
@@ -89,6 +99,7 @@ class Quit:
 
     nick: str
     reason: str = ""
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.nick)
@@ -102,6 +113,7 @@ class NickChanged:
     old: str
     new: str
     own: bool = False
+    userhost: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.old, self.new)
@@ -157,6 +169,90 @@ class Farewell:
         _single_line(self.text, self.reason)
 
 
+@dataclass(frozen=True, slots=True)
+class Kicked:
+    """``actor`` put ``nick`` out of ``room`` (who stays connected)."""
+
+    actor: str
+    room: str
+    nick: str
+    reason: str = ""
+    userhost: str = field(default="", compare=False)  # the actor's
+
+    def __post_init__(self) -> None:
+        _non_empty(self.actor, self.room, self.nick)
+        _single_line(self.actor, self.room, self.nick, self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged:
+    """``nick`` set the topic of ``room`` (empty: cleared)."""
+
+    nick: str
+    room: str
+    topic: str
+    userhost: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick, self.room)
+        _single_line(self.nick, self.room, self.topic)
+
+
+@dataclass(frozen=True, slots=True)
+class ModesChanged:
+    """``nick`` changed the modes of ``room``: ``changes`` as ``("+k", "secret")`` pairs.
+
+    Mode letters are the hub's short names for room settings (see
+    :mod:`chinwag.hub.modes`); the argument is empty for modes that take none.
+    """
+
+    nick: str
+    room: str
+    changes: tuple[tuple[str, str], ...]
+    userhost: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick, self.room)
+        if not self.changes:
+            raise ValueError("a mode change must change something")
+        for sign_letter, argument in self.changes:
+            if len(sign_letter) != 2 or sign_letter[0] not in "+-":
+                raise ValueError(f"not a mode change: {sign_letter!r}")
+            _single_line(argument)
+            if " " in argument:
+                raise ValueError(f"a mode argument has no spaces: {argument!r}")
+        _single_line(self.nick, self.room)
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """``nick`` invited ``target`` into ``room``; sent to the target."""
+
+    nick: str
+    target: str
+    room: str
+    userhost: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick, self.target, self.room)
+        _single_line(self.nick, self.target, self.room)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Lines a session rendered itself, in its own protocol, for its own client.
+
+    Protocols whose replies have a shape the hub knows nothing about (IRC numerics) use
+    this; the hub never makes one.
+    """
+
+    lines: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _non_empty(*self.lines)
+        _single_line(*self.lines)
+
+
 Event = (
     RoomMessage
     | PrivateMessage
@@ -168,6 +264,11 @@ Event = (
     | Info
     | Problem
     | Farewell
+    | Kicked
+    | TopicChanged
+    | ModesChanged
+    | Invited
+    | Reply
 )
 
 

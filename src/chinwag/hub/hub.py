@@ -7,28 +7,38 @@ them to the recipients' endpoints *after* the lock is released, so nothing ever 
 sends while holding it. Rule violations raise a :class:`~chinwag.hub.errors.ChatError`
 for the user who caused them. Rooms keep an immutable snapshot of their members, rebuilt
 on join and leave, so a broadcast costs no copying.
+
+Rooms also have settings (topic, modes, bans, invitations, room operators; see
+:mod:`chinwag.hub.modes`) that every front end can read and change. Whoever makes a new
+room is its first operator; the lobby has none, so there only server operators (who
+count as operators of every room) can do what a room operator can.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chinwag import log
-from chinwag.hub import errors, names
+from chinwag.hub import errors, masks, modes, names
 from chinwag.hub.bans import Ban, BanList, normalize_address
 from chinwag.hub.endpoint import Endpoint
 from chinwag.hub.events import (
     Delivery,
     Farewell,
+    Invited,
     Joined,
+    Kicked,
+    ModesChanged,
     NickChanged,
     Parted,
     PrivateMessage,
     Quit,
     RoomMessage,
+    TopicChanged,
     Wall,
     info,
 )
@@ -40,13 +50,17 @@ class Member:
 
     __slots__ = (
         "address",
+        "away",
         "client_id",
         "connected_at",
         "endpoint",
+        "invisible",
         "last_active",
         "nick",
         "operator",
+        "realname",
         "rooms",
+        "username",
     )
 
     def __init__(
@@ -64,20 +78,54 @@ class Member:
         self.last_active = time.monotonic()
         self.operator = False
         self.rooms: dict[str, str] = {}  # folded room key -> room name
+        self.username = client_id  # what the client calls its user, where it says
+        self.realname = ""
+        self.away = ""  # the away message; empty: present
+        self.invisible = False  # hidden from listings of people who share no room
+
+    @property
+    def userhost(self) -> str:
+        return f"{self.username}@{self.address}"
 
     def __repr__(self) -> str:
         return f"<Member {self.client_id} {self.nick!r}>"
 
 
 class Room:
-    """A room's name and members, with a cached snapshot for broadcasting."""
+    """A room's name, members and settings, with a cached snapshot for broadcasting."""
 
-    __slots__ = ("_members", "name", "snapshot")
+    __slots__ = (
+        "_members",
+        "bans",
+        "created_at",
+        "flags",
+        "invited",
+        "key",
+        "limit",
+        "name",
+        "operators",
+        "snapshot",
+        "topic",
+        "topic_at",
+        "topic_by",
+        "voiced",
+    )
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, flags: str = "nt", created_at: datetime | None = None) -> None:
         self.name = name
         self._members: dict[Member, None] = {}
         self.snapshot: tuple[Member, ...] = ()
+        self.created_at = created_at or datetime.now()
+        self.topic = ""
+        self.topic_by = ""
+        self.topic_at: datetime | None = None
+        self.flags = set(flags)
+        self.key = ""
+        self.limit = 0  # 0: no limit
+        self.bans: dict[str, tuple[str, datetime]] = {}  # mask -> (set by, set at)
+        self.operators: set[Member] = set()
+        self.voiced: set[Member] = set()
+        self.invited: set[Member] = set()
 
     def add(self, member: Member) -> None:
         self._members[member] = None
@@ -85,10 +133,71 @@ class Room:
 
     def discard(self, member: Member) -> None:
         self._members.pop(member, None)
+        self.operators.discard(member)
+        self.voiced.discard(member)
         self.snapshot = tuple(self._members)
+
+    def __contains__(self, member: object) -> bool:
+        return member in self._members
+
+    def prefix(self, member: Member) -> str:
+        """The privilege marks of ``member`` here, highest first (``@``, ``+``)."""
+        return ("@" if member in self.operators else "") + ("+" if member in self.voiced else "")
+
+    def banned(self, member: Member) -> bool:
+        return any(
+            masks.matches(mask, member.nick, member.username, member.address) for mask in self.bans
+        )
+
+    def mode_string(self, *, with_key: bool) -> tuple[str, ...]:
+        """The set flags and settings as ``("+nkl", "key", "10")``."""
+        letters = "".join(sorted(self.flags))
+        arguments: list[str] = []
+        if self.key:
+            letters += "k"
+            arguments.append(self.key if with_key else "*")
+        if self.limit:
+            letters += "l"
+            arguments.append(str(self.limit))
+        return ("+" + letters, *arguments)
 
     def __len__(self) -> int:
         return len(self._members)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomView:
+    """A snapshot of one room, for listings and replies; taken under the hub's lock."""
+
+    name: str
+    topic: str
+    topic_by: str
+    topic_at: datetime | None
+    created_at: datetime
+    flags: frozenset[str]
+    key: str
+    limit: int
+    bans: tuple[tuple[str, str, datetime], ...]
+    members: tuple[tuple[Member, str], ...]  # each member with their privilege marks
+
+    @property
+    def secret(self) -> bool:
+        return "s" in self.flags
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A snapshot of what others may know about one member (``/whois``)."""
+
+    nick: str
+    username: str
+    realname: str
+    address: str
+    rooms: tuple[tuple[str, str], ...]  # each visible room with the member's marks there
+    operator: bool
+    away: str
+    idle: timedelta
+    connected_at: datetime
 
 
 class Hub:
@@ -106,7 +215,8 @@ class Hub:
         self._clock = clock
         self.bans = bans if bans is not None else BanList()
         self._members: dict[str, Member] = {}  # folded nick -> member
-        self._rooms: dict[str, Room] = {names.fold(names.LOBBY): Room(names.LOBBY)}
+        # The lobby belongs to everybody: anyone may set its topic.
+        self._rooms: dict[str, Room] = {names.fold(names.LOBBY): Room(names.LOBBY, "n")}
         self._closing = False
 
     # --- arriving and leaving ----------------------------------------------------------
@@ -121,9 +231,29 @@ class Hub:
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[names.fold(names.LOBBY)] = lobby.name
-            return [
-                Delivery(Joined(member.nick, lobby.name, connected=True), lobby.snapshot, member)
-            ]
+            joined = Joined(member.nick, lobby.name, connected=True, userhost=member.userhost)
+            return [Delivery(joined, lobby.snapshot, member)]
+
+    def register(
+        self, member: Member, nick: str, username: str = "", realname: str = ""
+    ) -> list[Delivery]:
+        """A new connection enters under a name it chose, in no room.
+
+        For protocols whose clients pick their name before they arrive and then join
+        rooms themselves.
+        """
+        names.check_nick(nick, member.client_id)
+        with self._lock:
+            if self._members.get(names.fold(member.nick)) is member:
+                raise errors.AlreadyInRoom("you are connected already")
+            if names.fold(nick) in self._members:
+                raise errors.NameInUse(f"the name {nick} is taken")
+            member.nick = nick
+            member.username = username or member.client_id
+            member.realname = realname
+            self._members[names.fold(nick)] = member
+        log.event(f"{member.client_id} is now known as {nick}")
+        return []
 
     def remove(self, member: Member, reason: str = "") -> list[Delivery]:
         """``member`` left the server; everyone sharing a room with them is told once."""
@@ -134,9 +264,12 @@ class Hub:
             others = self._co_members(member)
             for key in list(member.rooms):
                 self._leave_room(member, key)
+            for room in self._rooms.values():
+                room.invited.discard(member)
             if self._closing:
                 return []
-            return [Delivery(Quit(member.nick, reason), others)] if others else []
+            quit_event = Quit(member.nick, reason, userhost=member.userhost)
+            return [Delivery(quit_event, others)] if others else []
 
     def close(self) -> None:
         """The server is shutting down: departures from now on are not announced."""
@@ -145,18 +278,25 @@ class Hub:
 
     # --- rooms ---------------------------------------------------------------------------
 
-    def join(self, member: Member, room_name: str) -> list[Delivery]:
+    def join(self, member: Member, room_name: str, password: str = "") -> list[Delivery]:
+        """``member`` enters a room (made if new, with them as its operator)."""
         names.check_room(room_name)
         key = names.fold(room_name)
         with self._lock:
+            self._require_present(member, "so you cannot join a room")
             if key in member.rooms:
                 raise errors.AlreadyInRoom(f"you are already in {member.rooms[key]}")
             room = self._rooms.get(key)
             if room is None:
-                room = self._rooms[key] = Room(room_name)
+                room = self._rooms[key] = Room(room_name, created_at=self._clock())
+                room.operators.add(member)
+            else:
+                self._check_admission(member, room, password)
             room.add(member)
+            room.invited.discard(member)
             member.rooms[key] = room.name
-            return [Delivery(Joined(member.nick, room.name), room.snapshot, member)]
+            joined = Joined(member.nick, room.name, userhost=member.userhost)
+            return [Delivery(joined, room.snapshot, member)]
 
     def part(self, member: Member, room_name: str, reason: str = "") -> list[Delivery]:
         key = names.fold(room_name)
@@ -166,29 +306,134 @@ class Hub:
             room = self._rooms[key]
             others = room.snapshot
             self._leave_room(member, key)
-            return [Delivery(Parted(member.nick, room.name, reason), others, member)]
+            parted = Parted(member.nick, room.name, reason, userhost=member.userhost)
+            return [Delivery(parted, others, member)]
 
     def say(
-        self, member: Member, room_name: str, text: str, *, action: bool = False
+        self,
+        member: Member,
+        room_name: str,
+        text: str,
+        *,
+        action: bool = False,
+        notice: bool = False,
     ) -> list[Delivery]:
         """A message from ``member`` to everyone else in the room."""
         key = names.fold(room_name)
         member.last_active = time.monotonic()
         with self._lock:
-            if key not in member.rooms:
+            room = self._rooms.get(key)
+            if room is None or (key not in member.rooms and "n" in room.flags):
                 raise errors.NotInRoom(f"you are not in {room_name}")
-            room = self._rooms[key]
-            event = RoomMessage(self._clock(), member.nick, room.name, text, action)
+            privileged = member in room.operators or member in room.voiced or member.operator
+            if "m" in room.flags and not privileged:
+                raise errors.CannotSend(f"{room.name} is moderated: only voiced users speak")
+            if not privileged and room.banned(member):
+                raise errors.CannotSend(f"you are banned from {room.name}")
+            event = RoomMessage(
+                self._clock(), member.nick, room.name, text, action, notice, member.userhost
+            )
             return [Delivery(event, room.snapshot, member)]
 
-    def tell(self, member: Member, nick: str, text: str) -> list[Delivery]:
+    def tell(self, member: Member, nick: str, text: str, *, notice: bool = False) -> list[Delivery]:
         """A private message from ``member`` to the user called ``nick``."""
         member.last_active = time.monotonic()
         with self._lock:
             target = self._find(nick)
-            return [
-                Delivery(PrivateMessage(self._clock(), member.nick, target.nick, text), (target,))
+            event = PrivateMessage(
+                self._clock(), member.nick, target.nick, text, notice, member.userhost
+            )
+            return [Delivery(event, (target,))]
+
+    # --- room settings -------------------------------------------------------------------
+
+    def set_topic(self, member: Member, room_name: str, topic: str) -> list[Delivery]:
+        with self._lock:
+            room = self._room_of(member, room_name)
+            if "t" in room.flags and not self._is_room_operator(member, room):
+                raise errors.NotRoomOperator(f"only operators of {room.name} set its topic")
+            room.topic = topic
+            room.topic_by = member.nick
+            room.topic_at = self._clock()
+            event = TopicChanged(member.nick, room.name, topic, member.userhost)
+            return [Delivery(event, room.snapshot)]
+
+    def change_modes(
+        self, actor: Member, room_name: str, changes: Iterable[modes.ModeChange]
+    ) -> list[Delivery]:
+        """Apply mode changes to a room; those that change nothing are left out."""
+        changes = list(changes)
+        with self._lock:
+            room = self._rooms.get(names.fold(room_name))
+            if room is None:
+                raise errors.NoSuchRoom(f"there is no room called {room_name}")
+            if not self._is_room_operator(actor, room):
+                raise errors.NotRoomOperator(f"only operators of {room.name} change its modes")
+            # Check every named member first, so a bad change applies none of them.
+            targets = {
+                change: self._member_in(room, change.argument)
+                for change in changes
+                if change.letter in modes.PRIVILEGES
+            }
+            applied = [
+                done
+                for change in changes
+                if (done := self._apply_mode(actor, room, change, targets.get(change)))
             ]
+            if not applied:
+                return []
+            event = ModesChanged(actor.nick, room.name, tuple(applied), actor.userhost)
+            return [Delivery(event, room.snapshot)]
+
+    def kick_from(
+        self, actor: Member, room_name: str, nick: str, reason: str = ""
+    ) -> list[Delivery]:
+        """A room operator puts ``nick`` out of the room; they stay connected."""
+        with self._lock:
+            room = self._rooms.get(names.fold(room_name))
+            if room is None:
+                raise errors.NoSuchRoom(f"there is no room called {room_name}")
+            if actor not in room and not actor.operator:
+                raise errors.NotInRoom(f"you are not in {room.name}")
+            if not self._is_room_operator(actor, room):
+                raise errors.NotRoomOperator(f"only operators of {room.name} kick")
+            target = self._member_in(room, nick)
+            everyone = room.snapshot
+            self._leave_room(target, names.fold(room.name))
+        log.event(f"{actor.nick} kicked {target.nick} from {room.name}" + _paren(reason))
+        event = Kicked(actor.nick, room.name, target.nick, reason, actor.userhost)
+        return [Delivery(event, everyone)]
+
+    def invite(self, actor: Member, nick: str, room_name: str) -> list[Delivery]:
+        """Invite ``nick`` into a room, which lets them past its ``+i``, ``+k``, ``+l``, ``+b``."""
+        names.check_room(room_name)
+        with self._lock:
+            target = self._find(nick)
+            room = self._rooms.get(names.fold(room_name))
+            if room is not None:
+                if actor not in room:
+                    raise errors.NotInRoom(f"you are not in {room.name}")
+                if "i" in room.flags and not self._is_room_operator(actor, room):
+                    raise errors.NotRoomOperator(f"only operators of {room.name} invite")
+                if target in room:
+                    raise errors.AlreadyInvited(f"{target.nick} is in {room.name} already")
+                room.invited.add(target)
+                room_name = room.name
+            event = Invited(actor.nick, target.nick, room_name, actor.userhost)
+            return [Delivery(event, (target,))]
+
+    # --- personal settings ---------------------------------------------------------------
+
+    def set_away(self, member: Member, message: str) -> list[Delivery]:
+        """Mark ``member`` away with ``message``, or back when it is empty."""
+        with self._lock:
+            member.away = message
+        return []
+
+    def set_invisible(self, member: Member, invisible: bool) -> list[Delivery]:
+        with self._lock:
+            member.invisible = invisible
+        return []
 
     # --- names ---------------------------------------------------------------------------
 
@@ -196,9 +441,7 @@ class Hub:
         names.check_nick(nick, member.client_id)
         with self._lock:
             old = member.nick
-            # The console's member, or one already removed, has no entry to rename.
-            if self._members.get(names.fold(old)) is not member:
-                raise errors.NoSuchUser("you are not in the chat, so you have no name to change")
+            self._require_present(member, "so you have no name to change")
             if nick == old:
                 raise errors.NameInUse(f"you are already called {nick}")
             holder = self._members.get(names.fold(nick))
@@ -209,9 +452,10 @@ class Hub:
             member.nick = nick
             others = self._co_members(member)
         log.event(f"{member.client_id} ({old}) is now known as {nick}")
-        deliveries = [Delivery(NickChanged(old, nick, own=True), (member,))]
+        userhost = member.userhost
+        deliveries = [Delivery(NickChanged(old, nick, own=True, userhost=userhost), (member,))]
         if others:
-            deliveries.append(Delivery(NickChanged(old, nick), others))
+            deliveries.append(Delivery(NickChanged(old, nick, userhost=userhost), others))
         return deliveries
 
     # --- queries -------------------------------------------------------------------------
@@ -223,6 +467,49 @@ class Hub:
     def members(self) -> tuple[Member, ...]:
         with self._lock:
             return tuple(self._members.values())
+
+    def room(self, room_name: str) -> RoomView:
+        """A snapshot of one room; :class:`~errors.NoSuchRoom` if there is none."""
+        with self._lock:
+            room = self._rooms.get(names.fold(room_name))
+            if room is None:
+                raise errors.NoSuchRoom(f"there is no room called {room_name}")
+            return self._view(room)
+
+    def room_views(self, viewer: Member) -> list[RoomView]:
+        """Every room ``viewer`` may see (secret rooms only from inside), lobby first."""
+        with self._lock:
+            views = [
+                self._view(room)
+                for room in self._rooms.values()
+                if "s" not in room.flags or viewer in room
+            ]
+        return sorted(views, key=lambda v: (v.name != names.LOBBY, names.fold(v.name)))
+
+    def whois(self, viewer: Member, nick: str) -> MemberView:
+        """What ``viewer`` may know about ``nick`` (rooms: not secret ones they are not in)."""
+        with self._lock:
+            target = self._find(nick)
+            rooms = tuple(
+                (room.name, room.prefix(target))
+                for room in (self._rooms[key] for key in target.rooms)
+                if "s" not in room.flags or viewer in room
+            )
+            return MemberView(
+                target.nick,
+                target.username,
+                target.realname,
+                target.address,
+                rooms,
+                target.operator,
+                target.away,
+                idle_for(target),
+                target.connected_at,
+            )
+
+    def shares_room(self, one: Member, other: Member) -> bool:
+        with self._lock:
+            return not one.rooms.keys().isdisjoint(other.rooms.keys())
 
     def room_members(self, room_name: str) -> tuple[Member, ...]:
         with self._lock:
@@ -307,11 +594,81 @@ class Hub:
 
     # --- helpers (called with the lock held) ---------------------------------------------
 
+    def _require_present(self, member: Member, consequence: str) -> None:
+        # The console's member, or one already removed, is not in the hub's table.
+        if self._members.get(names.fold(member.nick)) is not member:
+            raise errors.NoSuchUser(f"you are not in the chat, {consequence}")
+
     def _find(self, nick: str) -> Member:
         target = self._members.get(names.fold(nick))
         if target is None:
             raise errors.NoSuchUser(f"there is no user called {nick}")
         return target
+
+    def _room_of(self, member: Member, room_name: str) -> Room:
+        key = names.fold(room_name)
+        if key not in member.rooms:
+            if key not in self._rooms:
+                raise errors.NoSuchRoom(f"there is no room called {room_name}")
+            raise errors.NotInRoom(f"you are not in {room_name}")
+        return self._rooms[key]
+
+    def _member_in(self, room: Room, nick: str) -> Member:
+        target = self._find(nick)
+        if target not in room:
+            raise errors.TargetNotInRoom(f"{target.nick} is not in {room.name}")
+        return target
+
+    def _view(self, room: Room) -> RoomView:
+        return RoomView(
+            room.name,
+            room.topic,
+            room.topic_by,
+            room.topic_at,
+            room.created_at,
+            frozenset(room.flags),
+            room.key,
+            room.limit,
+            tuple((mask, by, at) for mask, (by, at) in room.bans.items()),
+            tuple((m, room.prefix(m)) for m in room.snapshot),
+        )
+
+    @staticmethod
+    def _is_room_operator(member: Member, room: Room) -> bool:
+        return member.operator or member in room.operators
+
+    @staticmethod
+    def _check_admission(member: Member, room: Room, password: str) -> None:
+        """Raise unless ``member`` may enter ``room``; an invitation lets them past all."""
+        if member in room.invited:
+            return
+        if room.banned(member):
+            raise errors.BannedFromRoom(f"you are banned from {room.name}")
+        if "i" in room.flags:
+            raise errors.InviteOnly(f"{room.name} is invite-only")
+        if room.key and password != room.key:
+            raise errors.WrongRoomKey(f"{room.name} needs the right key")
+        if room.limit and len(room) >= room.limit:
+            raise errors.RoomFull(f"{room.name} is full")
+
+    def _apply_mode(
+        self, actor: Member, room: Room, change: modes.ModeChange, target: Member | None
+    ) -> tuple[str, str] | None:
+        """Change one setting; the change as applied, or ``None`` if nothing changed."""
+        if change.letter in modes.FLAGS:
+            return _set_flag(room, change)
+        if change.letter == "k":
+            return _set_key(room, change)
+        if change.letter == "l":
+            return _set_limit(room, change)
+        if change.letter == "b":
+            return _set_ban(room, change, actor.nick, self._clock())
+        assert target is not None  # privileges always name a member
+        group = room.operators if change.letter == "o" else room.voiced
+        if change.on == (target in group):
+            return None
+        (group.add if change.on else group.discard)(target)
+        return change.sign_letter, target.nick
 
     def _co_members(self, member: Member) -> tuple[Member, ...]:
         """Everyone who shares at least one room with ``member``, each once."""
@@ -332,6 +689,44 @@ class Hub:
     def _require_operator(actor: Member) -> None:
         if not actor.operator:
             raise errors.NotOperator("only operators can do that")
+
+
+def _set_flag(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on == (change.letter in room.flags):
+        return None
+    (room.flags.add if change.on else room.flags.discard)(change.letter)
+    return change.sign_letter, ""
+
+
+def _set_key(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on:
+        room.key = change.argument
+        return change.sign_letter, change.argument
+    if not room.key:
+        return None
+    room.key = ""
+    return change.sign_letter, "*"
+
+
+def _set_limit(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on:
+        room.limit = int(change.argument)
+        return change.sign_letter, change.argument
+    if not room.limit:
+        return None
+    room.limit = 0
+    return change.sign_letter, ""
+
+
+def _set_ban(room: Room, change: modes.ModeChange, by: str, at: datetime) -> tuple[str, str] | None:
+    mask = masks.normalize(change.argument)
+    if change.on:
+        if mask in room.bans or len(room.bans) >= modes.MAX_BANS:
+            return None
+        room.bans[mask] = (by, at)
+    elif room.bans.pop(mask, None) is None:
+        return None
+    return change.sign_letter, mask
 
 
 def _paren(text: str) -> str:

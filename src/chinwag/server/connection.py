@@ -35,8 +35,8 @@ from chinwag.server.dispatch import deliver
 from chinwag.server.flood import TokenBucket
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
-from chinwag.server.tls import TlsChannel, TlsError
 from chinwag.text.session import TextSession
+from chinwag.tls import TlsChannel, TlsError
 
 RECV_BYTES = 65536
 
@@ -56,6 +56,10 @@ class Session(Protocol):
 
     def receive(self, data: bytes) -> list[Delivery]:
         """The deliveries caused by bytes received from the client."""
+
+    def tick(self, now: float) -> list[Delivery]:
+        """Timed work at ``time.monotonic()`` ``now`` (pings, timeouts), from the
+        housekeeping thread. To end the connection, deliver a ``Farewell`` to the client."""
 
 
 SessionFactory = Callable[[Hub, Member, Config], Session]

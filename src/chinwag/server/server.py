@@ -6,6 +6,9 @@ drainer and the accept thread and logs ``Server started on HOST:PORT``;
 every client, closes them, and joins every thread it started. Use it as a context manager
 and it is shut down however the block ends.
 
+A housekeeping thread asks every session for its timed work every few seconds (IRC
+pings and timeouts) and delivers it; it never touches sockets itself.
+
 Each listener (the text port; others such as IRC) has its own accept thread and a factory
 for the protocol sessions of its connections; all of them share one hub.
 An accept thread refuses banned addresses and connections past ``max_clients`` before
@@ -26,16 +29,20 @@ from types import TracebackType
 
 from chinwag import log
 from chinwag.config import Config
+from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
+from chinwag.irc.listener import irc_sessions
 from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
+from chinwag.server.dispatch import deliver
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
-from chinwag.server.tls import server_context
 from chinwag.text.format import TEXT
+from chinwag.tls import server_context
 
 SHUTDOWN_NOTICE = "* server shutting down"
 SHUTDOWN_GRACE_SECONDS = 1.5
+HOUSEKEEPING_SECONDS = 2.0
 _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _ACCEPT_BACKOFF_SECONDS = (0.05, 1.0)
 _BACKLOG = 1024
@@ -71,8 +78,11 @@ class Listener:
 class ChatServer:
     """A running chat server (see the module docstring for its lifecycle)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self, config: Config, *, housekeeping_seconds: float = HOUSEKEEPING_SECONDS
+    ) -> None:
         self.config = config
+        self.housekeeping_seconds = housekeeping_seconds
         self.hub = Hub(oper_password_hash=config.oper_password_hash)
         self.registry = ActiveConnections(config.max_clients)
         self.admission = AdmissionControl(
@@ -87,6 +97,9 @@ class ChatServer:
         self._stopped = threading.Event()
         self._started = False
         self._listeners: list[Listener] = []
+        self._housekeeper = threading.Thread(
+            target=self._housekeep, name="chinwag-housekeeping", daemon=True
+        )
         tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert else None
         try:
             if tls is not None and config.tls_port:
@@ -94,6 +107,8 @@ class ChatServer:
                 self.add_listener("tls", config.tls_port, text_session, tls)
             else:
                 self.add_listener("text", config.port, text_session, tls)
+            if config.irc_port:
+                self.add_listener("irc", config.irc_port, irc_sessions(config))
         except OSError:
             self.server_close()
             raise
@@ -129,11 +144,15 @@ class ChatServer:
         self._drainer.start()
         for listener in self._listeners:
             listener.thread.start()
+        self._housekeeper.start()
         host, port = self.address
         log.LOGGER.info(f"Server started on {host}:{port}")
         if any(listener.name == "tls" for listener in self._listeners):
             tls_host, tls_port = self.listener_address("tls")
             log.event(f"TLS on {tls_host}:{tls_port}")
+        if any(listener.name == "irc" for listener in self._listeners):
+            irc_host, irc_port = self.listener_address("irc")
+            log.event(f"IRC on {irc_host}:{irc_port}")
 
     def serve_forever(self) -> None:
         """Start, then wait until :meth:`shutdown` has finished."""
@@ -155,12 +174,14 @@ class ChatServer:
                 listener.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
             if listener.thread.is_alive():
                 listener.thread.join()
+        if self._housekeeper.is_alive():
+            self._housekeeper.join()
         self.server_close()
         self.hub.close()
-        goodbye = TEXT.line(SHUTDOWN_NOTICE)
+        goodbye = Farewell(SHUTDOWN_NOTICE.removeprefix("* "), "server shutting down")
         connections = self.connections()
         for connection in connections:
-            connection.send(goodbye)
+            connection.send(connection.formatter.format(goodbye))
             connection.close("server shutting down")
         deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
         for connection in connections:
@@ -186,6 +207,19 @@ class ChatServer:
         """Close the listening sockets."""
         for listener in self._listeners:
             listener.sock.close()
+
+    # --- the housekeeping thread --------------------------------------------------------
+
+    def _housekeep(self) -> None:
+        """Every few seconds, let each session do its timed work (pings, timeouts)."""
+        while not self._stopping.wait(self.housekeeping_seconds):
+            now = time.monotonic()
+            for connection in self.connections():
+                try:
+                    deliver(connection.session.tick(now))
+                except Exception:  # noqa: BLE001 - one broken session must not stop the rest
+                    log.problem(f"error in the timed work of {connection.name}")
+                    connection.close("server error")
 
     # --- the accept thread -----------------------------------------------------------------
 

@@ -5,6 +5,7 @@ Line shapes (each ends with ``\\r\\n`` so ``telnet`` shows it right too):
 * ``[HH:MM:SS] nick: text``      a message in the room
 * ``[HH:MM:SS] * nick text``     an action (``/me``)
 * ``[HH:MM:SS] *nick* text``     a private message
+* ``[HH:MM:SS] -nick- text``     a notice (in a room or private; never answered by bots)
 * ``[HH:MM:SS] *** Notice from nick: text``  an operator's notice to everyone
 * ``* ...``                      a notice: joins, leaves, nick changes, replies
 * ``! ...``                      an error in reply to what you sent
@@ -18,13 +19,18 @@ from chinwag.hub.events import (
     Event,
     Farewell,
     Info,
+    Invited,
     Joined,
+    Kicked,
+    ModesChanged,
     NickChanged,
     Parted,
     PrivateMessage,
     Problem,
     Quit,
+    Reply,
     RoomMessage,
+    TopicChanged,
     Wall,
 )
 
@@ -32,7 +38,7 @@ EOL = "\r\n"
 
 
 def stamp(time: datetime) -> str:
-    return time.strftime("[%H:%M:%S]")
+    return f"[{time.hour:02d}:{time.minute:02d}:{time.second:02d}]"  # strftime is slower
 
 
 def _with_reason(text: str, reason: str) -> str:
@@ -40,12 +46,16 @@ def _with_reason(text: str, reason: str) -> str:
 
 
 def _room_message(e: RoomMessage) -> str:
+    if e.notice:
+        return f"{stamp(e.time)} -{e.sender}- {e.text}"
     if e.action:
         return f"{stamp(e.time)} * {e.sender} {e.text}"
     return f"{stamp(e.time)} {e.sender}: {e.text}"
 
 
 def _private(e: PrivateMessage) -> str:
+    if e.notice:
+        return f"{stamp(e.time)} -{e.sender}- {e.text}"
     return f"{stamp(e.time)} *{e.sender}* {e.text}"
 
 
@@ -81,6 +91,30 @@ def _farewell(e: Farewell) -> str:
     return f"* {e.text}"
 
 
+def _kicked(e: Kicked) -> str:
+    return _with_reason(f"* {e.actor} put {e.nick} out of {e.room}", e.reason)
+
+
+def _topic(e: TopicChanged) -> str:
+    if not e.topic:
+        return f"* {e.nick} cleared the topic of {e.room}"
+    return f"* {e.nick} set the topic of {e.room}: {e.topic}"
+
+
+def _modes(e: ModesChanged) -> str:
+    letters = "".join(sign_letter for sign_letter, _ in e.changes)
+    arguments = "".join(f" {argument}" for _, argument in e.changes if argument)
+    return f"* {e.nick} set mode {letters}{arguments} on {e.room}"
+
+
+def _invited(e: Invited) -> str:
+    return f"* {e.nick} invites you to {e.room} (/join {e.room})"
+
+
+def _reply(e: Reply) -> str:
+    return EOL.join(e.lines)
+
+
 _RENDER: dict[type[Any], Callable[[Any], str]] = {
     RoomMessage: _room_message,
     PrivateMessage: _private,
@@ -92,6 +126,11 @@ _RENDER: dict[type[Any], Callable[[Any], str]] = {
     Info: _info,
     Problem: _problem,
     Farewell: _farewell,
+    Kicked: _kicked,
+    TopicChanged: _topic,
+    ModesChanged: _modes,
+    Invited: _invited,
+    Reply: _reply,
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chinwag import log
-from chinwag.hub import errors, names
+from chinwag.hub import errors, modes, names
 from chinwag.hub.events import Delivery, Farewell, Info, Problem, info
 from chinwag.hub.hub import Hub, Member, idle_for
 from chinwag.text.format import TEXT, TextFormatter
@@ -103,7 +103,11 @@ class TextSession:
                 deliveries += self.handle(frame.text)
         return deliveries
 
-    def handle(self, line: str) -> list[Delivery]:  # noqa: PLR0911 - one return per kind of line
+    def tick(self, now: float) -> list[Delivery]:
+        """Text clients are never pinged: TCP keepalive finds the dead ones."""
+        return []
+
+    def handle(self, line: str) -> list[Delivery]:
         """The deliveries caused by one received line."""
         text = clean(line).strip()
         if not text or self.finished:
@@ -113,6 +117,9 @@ class TextSession:
             return self._quit("")
         if self._password_check is not None:
             return self._authenticate(text)
+        return self._go_home() + self._interpret(text)
+
+    def _interpret(self, text: str) -> list[Delivery]:
         if text.startswith("//"):
             return self._say(text[1:])
         if not text.startswith("/"):
@@ -125,6 +132,24 @@ class TextSession:
             return entry.handler(self, args.strip())
         except errors.ChatError as error:
             return [self.problem(str(error))]
+
+    def _go_home(self) -> list[Delivery]:
+        """Back to the lobby if a room operator put this user out of their room.
+
+        A text user is always in one room, but IRC users can kick them out of it; that is
+        noticed here, at their next line, rather than in the hub, which has no notion of
+        a user's "current" room.
+        """
+        if self.room is None or names.fold(self.room) in self.member.rooms:
+            return []
+        self.room = names.LOBBY
+        if names.fold(names.LOBBY) in self.member.rooms:
+            return [info(self.member, f"you are back in {names.LOBBY}")]
+        try:
+            deliveries = self.hub.join(self.member, names.LOBBY)
+        except errors.ChatError as error:
+            return [self.problem(f"you are in no room: {error}")]
+        return [*deliveries, info(self.member, f"you are back in {names.LOBBY}")]
 
     def _authenticate(self, text: str) -> list[Delivery]:
         command, _, password = text.partition(" ")
@@ -326,3 +351,56 @@ def _bans(session: TextSession, args: str) -> list[Delivery]:
 @command("wall", usage="/wall TEXT", summary="a notice to everyone on the server", operator=True)
 def _wall(session: TextSession, args: str) -> list[Delivery]:
     return session.hub.wall(session.member, _require(args, "/wall TEXT"))
+
+
+# --- room settings, shared with IRC users ------------------------------------------------
+
+
+@command("topic", usage="/topic [TEXT]", summary="show or set your room's topic")
+def _topic(session: TextSession, args: str) -> list[Delivery]:
+    room = session.current_room()
+    if args:
+        return session.hub.set_topic(session.member, room, args)
+    view = session.hub.room(room)
+    if not view.topic:
+        return [info(session.member, f"{view.name} has no topic")]
+    return [info(session.member, f"topic of {view.name}: {view.topic} (set by {view.topic_by})")]
+
+
+@command("away", usage="/away [MESSAGE]", summary="mark yourself away, or back without one")
+def _away(session: TextSession, args: str) -> list[Delivery]:
+    deliveries = session.hub.set_away(session.member, args)
+    state = f"you are marked away: {args}" if args else "you are no longer marked away"
+    return [*deliveries, info(session.member, state)]
+
+
+@command("invite", usage="/invite NAME", summary="invite a user into your room")
+def _invite(session: TextSession, args: str) -> list[Delivery]:
+    nick = _require(args, "/invite NAME")
+    deliveries = session.hub.invite(session.member, nick, session.current_room())
+    return [*deliveries, info(session.member, f"{nick} is invited to {session.current_room()}")]
+
+
+@command(
+    "mode",
+    usage="/mode [+|-FLAGS [ARGS]]",
+    summary="show or change your room's modes (+k KEY, +l N, +b MASK, +o NAME, +imnst)",
+)
+def _mode(session: TextSession, args: str) -> list[Delivery]:
+    room = session.current_room()
+    if not args:
+        view = session.hub.room(room)
+        flags = (
+            "".join(sorted(view.flags)) + ("k" if view.key else "") + ("l" if view.limit else "")
+        )
+        return [info(session.member, f"modes of {view.name}: +{flags}")]
+    letters, *arguments = args.split()
+    changes = []
+    on = True
+    for char in letters:
+        if char in "+-":
+            on = char == "+"
+            continue
+        argument = arguments.pop(0) if modes.takes_argument(char, on) and arguments else ""
+        changes.append(modes.ModeChange(on, char, argument))
+    return session.hub.change_modes(session.member, room, changes)

@@ -1,11 +1,11 @@
 """TLS for a connection whose socket several threads use: OpenSSL over memory buffers.
 
-An ``ssl.SSLSocket`` cannot be read by the connection's thread while other threads write
-to it (one OpenSSL object must not be used by two threads at once), so chinwag keeps the
-socket plain and runs TLS on an ``ssl.SSLObject`` between two ``MemoryBIO``\\ s: the reader
-feeds it received bytes, senders feed it plaintext, and the encrypted bytes it produces go
-out through the connection's outbox. The outbox's lock serialises every use of the TLS
-object and keeps the records on the wire in the order they were made.
+An ``ssl.SSLSocket`` cannot be read by one thread while another writes to it (one OpenSSL
+object must not be used by two threads at once), so chinwag keeps the socket plain and
+runs TLS on an ``ssl.SSLObject`` between two memory BIOs: the reading thread feeds
+it received bytes, senders feed it plaintext, and whoever holds the connection's one TLS
+lock sends the encrypted bytes it produces, so records reach the wire in the order they
+were made. The server's lock is its outbox's; the client's is its link's.
 """
 
 from __future__ import annotations
@@ -26,13 +26,28 @@ def server_context(cert_file: str, key_file: str) -> ssl.SSLContext:
     return context
 
 
-class TlsChannel:
-    """The TLS state of one server-side connection."""
+def client_context(ca_file: str = "", *, verify: bool = True) -> ssl.SSLContext:
+    """Verify the server against the system's CAs (or ``ca_file``), unless told not to."""
+    context = ssl.create_default_context(cafile=ca_file or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+
+class TlsChannel:
+    """The TLS state of one connection, server or client side."""
+
+    def __init__(self, context: ssl.SSLContext, server_hostname: str | None = None) -> None:
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
-        self._ssl = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
+        self._ssl = context.wrap_bio(
+            self._incoming,
+            self._outgoing,
+            server_side=server_hostname is None,
+            server_hostname=server_hostname,
+        )
         self.closed_by_peer = False
 
     def handshake(self, sock: socket.socket, timeout: float) -> None:
@@ -58,7 +73,7 @@ class TlsChannel:
         except TimeoutError:
             raise TlsError("TLS handshake timed out") from None
         except ssl.SSLError as exc:
-            raise TlsError(f"TLS handshake failed: {exc.reason or exc}") from None
+            raise TlsError(f"TLS handshake failed: {_describe(exc)}") from None
         except OSError as exc:
             raise TlsError(f"TLS handshake failed: {exc.strerror or exc}") from None
         finally:
@@ -90,3 +105,9 @@ class TlsChannel:
         pending = self._outgoing.read()
         if pending:
             sock.sendall(pending)
+
+
+def _describe(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return f"certificate verify failed: {exc.verify_message}"
+    return str(exc.reason or exc).lower().replace("_", " ")

@@ -1,0 +1,159 @@
+"""The client's side of the text protocol, with no socket: bytes in, lines out.
+
+:class:`ClientState` frames received bytes into lines (UTF-8, invalid bytes replaced,
+never an exception), classifies them, and remembers what the server said about this
+user: the current nickname (from the welcome and from ``* you are now known as``), the
+current room (``* you are now in ROOM``) and the nicknames seen, for Tab completion.
+After :meth:`ClientState.reset_connection`, the next welcome queues the commands that
+bring the old name and room back; :meth:`ClientState.take_outgoing` hands them over.
+:meth:`ClientState.echo` builds the local echo of a sent message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from datetime import datetime
+
+from chinwag.client.lines import Kind, Received, classify
+from chinwag.client.outgoing import Intent, Outgoing
+from chinwag.client.safety import neutralise
+from chinwag.text.framing import LineBuffer, LineTooLong
+
+LOBBY = "lobby"
+MAX_LINE_BYTES = 64 * 1024  # far above what the server sends; a bound, not a format rule
+MAX_NICKS_SEEN = 1000  # most recent first out of the completion list beyond this
+
+_WELCOME = re.compile(r"\* Welcome to chinwag, (?P<nick>\S+)! You are in (?P<room>\S+)\.")
+_OWN_NICK = re.compile(r"\* you are now known as (?P<nick>\S+)")
+_OWN_ROOM = re.compile(r"\* you are now in (?P<room>\S+) \(\d+ here\)")
+_RENAMED = re.compile(r"\* (?P<old>\S+) is now known as (?P<new>\S+)")
+_QUIT = re.compile(r"\* (?P<nick>\S+) left the chat(?: \(.*\))?")
+_WHO_ENTRY = re.compile(r"\*   (?P<nick>[^\s:*]+)(?: \(operator\))? - connected .*")
+# Last words of a server about to close the connection, and whether coming straight back
+# makes sense: not after a kick, a ban or a wrong password, which were meant.
+_FAREWELLS = (
+    (re.compile(r"\* (?P<why>server shutting down)"), True),
+    (re.compile(r"\* (?P<why>You sent too much too fast.*)"), True),
+    (re.compile(r"! (?P<why>.*; try again later)"), True),
+    (re.compile(r"\* (?P<why>You were (?:kicked|banned) by .*)"), False),
+    (re.compile(r"\* (?P<why>Wrong password)"), False),
+    (re.compile(r"! (?P<why>You are banned from this server.*)"), False),
+)
+
+
+def encode(line: str) -> bytes:
+    """The wire form of one line the user sends."""
+    return (line + "\n").encode("utf-8")
+
+
+class ClientState:
+    """What the client knows from the lines received so far."""
+
+    def __init__(self) -> None:
+        self._framer = LineBuffer(MAX_LINE_BYTES)
+        self.nick = ""  # unknown until the welcome
+        self.generated_nick = ""  # the name the server gave this connection
+        self.room = LOBBY
+        self.farewell = ""  # why the server is about to close, when it said so
+        self._may_rejoin = True
+        self._nicks: OrderedDict[str, str] = OrderedDict()  # folded -> as spelled
+        self._restore: list[str] = []  # sent once the next welcome arrives
+        self._outgoing: list[str] = []
+
+    def receive_data(self, data: bytes) -> list[Received]:
+        """The lines that ``data`` completes, classified and neutralised."""
+        received = []
+        for frame in self._framer.feed(data):
+            if isinstance(frame, LineTooLong):
+                received.append(
+                    Received(Kind.ERROR, f"! (a line over {frame.limit} bytes was dropped)")
+                )
+                continue
+            line = classify(frame.text)
+            self._learn(line)
+            received.append(line)
+        return received
+
+    def reset_connection(self) -> None:
+        """A new connection starts: on its welcome, the old name and room are asked back."""
+        self._framer = LineBuffer(MAX_LINE_BYTES)
+        self.farewell = ""
+        self._may_rejoin = True
+        self._restore = []
+        if self.nick and self.nick != self.generated_nick:
+            self._restore.append(f"/nick {self.nick}")
+        if self.room.casefold() != LOBBY:
+            self._restore.append(f"/join {self.room}")
+
+    def take_outgoing(self) -> list[str]:
+        """Lines the protocol itself wants sent now (the restoring commands)."""
+        lines, self._outgoing = self._outgoing, []
+        return lines
+
+    @property
+    def may_rejoin(self) -> bool:
+        """False after a kick, a ban or a wrong password: retrying would defeat them."""
+        return self._may_rejoin
+
+    @property
+    def nicks_seen(self) -> list[str]:
+        """Nicknames seen, most recently active first."""
+        return list(reversed(self._nicks.values()))
+
+    def echo(self, outgoing: Outgoing, now: datetime) -> Received | None:
+        """The local echo of a message this user sent, in the server's line shape."""
+        stamp = now.strftime("%H:%M:%S")
+        nick = self.nick or "me"
+        text = neutralise(outgoing.text)
+        if outgoing.intent is Intent.SAY:
+            line = f"[{stamp}] {nick}: {text}"
+            return Received(Kind.CHAT, line, stamp, nick, text, own=True)
+        if outgoing.intent is Intent.ACTION:
+            line = f"[{stamp}] * {nick} {text}"
+            return Received(Kind.ACTION, line, stamp, nick, text, own=True)
+        if outgoing.intent is Intent.PRIVATE:
+            target = neutralise(outgoing.target)
+            line = f"[{stamp}] -> *{target}* {text}"
+            return Received(Kind.PRIVATE, line, stamp, target, text, own=True)
+        return None
+
+    def _see(self, nick: str) -> None:
+        key = nick.casefold()
+        self._nicks.pop(key, None)
+        self._nicks[key] = nick
+        while len(self._nicks) > MAX_NICKS_SEEN:
+            self._nicks.popitem(last=False)
+
+    def _forget(self, nick: str) -> None:
+        self._nicks.pop(nick.casefold(), None)
+
+    def _learn(self, line: Received) -> None:
+        if line.kind in {Kind.CHAT, Kind.ACTION, Kind.PRIVATE, Kind.WALL}:
+            self._see(line.nick)
+            return
+        for pattern, rejoin in _FAREWELLS:
+            if match := pattern.fullmatch(line.line):
+                self.farewell, self._may_rejoin = match["why"], rejoin
+                return
+        if line.kind not in {Kind.NOTICE, Kind.PRESENCE}:
+            return
+        text = line.line
+        if match := _WELCOME.fullmatch(text):
+            self.nick = self.generated_nick = match["nick"]
+            self.room = match["room"]
+            self._outgoing += self._restore
+            self._restore = []
+        elif match := _OWN_NICK.fullmatch(text):
+            self.nick = match["nick"]
+        elif match := _OWN_ROOM.fullmatch(text):
+            self.room = match["room"]
+        elif match := _RENAMED.fullmatch(text):
+            self._forget(match["old"])
+            self._see(match["new"])
+        elif match := _QUIT.fullmatch(text):
+            self._forget(match["nick"])
+        elif match := _WHO_ENTRY.fullmatch(text):
+            self._see(match["nick"])
+        elif line.kind is Kind.PRESENCE:
+            self._see(line.nick)

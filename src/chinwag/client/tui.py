@@ -1,0 +1,190 @@
+"""The interactive UI: prompt_toolkit's prompt at the bottom, messages scrolling above.
+
+The main thread runs the input loop (one ``prompt()`` per line); the receiving thread
+prints through a :class:`~prompt_toolkit.patch_stdout.StdoutProxy`, which hands each
+write to the running prompt so it is drawn above the input line and the line being
+typed is redrawn intact. When the connection ends the receiving thread makes the prompt
+return (through the application's event loop, the only thread-safe way in); a
+``pre_run`` check covers an end that comes between two prompts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.patch_stdout import StdoutProxy
+
+from chinwag.client import view
+from chinwag.client.colours import nick_colour
+from chinwag.client.completion import complete
+from chinwag.client.lines import Received
+from chinwag.client.link import Ended, Link
+from chinwag.client.outgoing import Intent, interpret
+from chinwag.client.pipe import lost_message
+
+GOODBYE_TIMEOUT = 2.0
+REDRAW_DELAY = 0.02  # batch writes a little so a burst of lines redraws the prompt once
+
+
+class _ConnectionEnded(Exception):
+    """Raised out of ``prompt()`` when the receiving thread reports the end."""
+
+
+SECRET_COMMANDS = ("/op ", "/pass ")  # their argument is a password
+
+
+class PrivateHistory(FileHistory):
+    """File history that never stores a password typed as ``/op`` or ``/pass``."""
+
+    def store_string(self, string: str) -> None:
+        if string.lstrip().casefold().startswith(SECRET_COMMANDS):
+            return
+        super().store_string(string)
+
+
+def open_history(path: Path | None) -> History:
+    if path is None:
+        return InMemoryHistory()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)  # a chat log is nobody else's business
+    except OSError:
+        return InMemoryHistory()  # an unwritable home must not stop anyone chatting
+    return PrivateHistory(str(path))
+
+
+class ChatCompleter(Completer):
+    def __init__(self, link: Link) -> None:
+        self._link = link
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        found = complete(document.text_before_cursor, self._link.nicks_seen(), self._link.nick)
+        for candidate in found.candidates:
+            yield Completion(candidate, start_position=-len(found.word))
+
+
+class TerminalUI:
+    """The listener and input loop of interactive mode."""
+
+    def __init__(self, history: History, *, colour: bool = True) -> None:
+        self._history = history
+        self._colour = colour
+        self._ended = threading.Event()
+        self.outcome: Ended | None = None
+        self._out: StdoutProxy | None = None  # made in run(): it owns a writer thread
+        self._session: PromptSession[str] | None = None
+        self._link: Link | None = None
+
+    # --- Listener, called from the receiving thread --------------------------------------
+
+    def lines(self, received: list[Received]) -> None:
+        nick = self._link.nick if self._link else ""
+        self._write("".join(self._render(view.spans(r, nick)) + "\n" for r in received))
+        if self._session is not None:
+            self._session.app.invalidate()  # the prompt shows the nick and room, maybe new
+
+    def status(self, text: str) -> None:
+        self._write(self._render(view.status(text)) + "\n")
+
+    def ended(self, outcome: Ended) -> None:
+        self.outcome = outcome
+        self._ended.set()
+        if self._session is None:
+            return
+        app = self._session.app
+        loop = app.loop
+        if app.is_running and loop is not None:
+            loop.call_soon_threadsafe(self._exit_if_ended)
+
+    # --- the input loop ------------------------------------------------------------------
+
+    def run(self, link: Link, nick: str = "") -> int:
+        self._link = link
+        self._session = PromptSession(
+            history=self._history,
+            completer=ChatCompleter(link),
+            complete_while_typing=False,
+            enable_history_search=False,
+        )
+        self._out = StdoutProxy(sleep_between_writes=REDRAW_DELAY, raw=True)
+        quit_line = "/quit"
+        try:
+            link.start()
+            if nick:
+                link.send(f"/nick {nick}")
+            quit_line = self._loop(link)
+        finally:
+            if not self._ended.is_set():
+                link.leave(quit_line, GOODBYE_TIMEOUT)
+            link.close()
+            self._out.close()  # flushes, and joins the proxy's writer thread
+        if self.outcome is not None and self.outcome.lost:
+            print(lost_message(self.outcome), flush=True)
+            return 2
+        return 0
+
+    def _loop(self, link: Link) -> str:
+        """Read and send lines until the user leaves (the quit line) or the link ends."""
+        assert self._session is not None
+        while not self._ended.is_set():
+            try:
+                typed = self._session.prompt(self._prompt, pre_run=self._exit_if_ended)
+            except (KeyboardInterrupt, EOFError):  # Ctrl-C, Ctrl-D: leave like /quit
+                return "/quit"
+            except _ConnectionEnded:
+                break
+            outgoing = interpret(typed)
+            if outgoing.intent is Intent.NOTHING:
+                continue
+            if outgoing.intent is Intent.QUIT:
+                return outgoing.wire
+            if not link.send(outgoing.wire):
+                self.status(f"not connected, not sent: {outgoing.wire}")
+                continue
+            echo = link.echo(outgoing)
+            if echo is not None:
+                self.lines([echo])
+        return "/quit"
+
+    def _prompt(self) -> StyleAndTextTuples:
+        link = self._link
+        if link is None or not link.nick:
+            return [("", "> ")]
+        return [
+            ("", f"[{link.room}] "),
+            (f"{nick_colour(link.nick)} bold" if self._colour else "", link.nick),
+            ("", "> "),
+        ]
+
+    def _exit_if_ended(self) -> None:
+        if self._session is None or not self._ended.is_set():
+            return
+        app = self._session.app
+        if app.is_running and app.future is not None and not app.future.done():
+            app.exit(exception=_ConnectionEnded())
+
+    def _render(self, pieces: list[view.Span]) -> str:
+        return view.to_ansi(pieces) if self._colour else view.to_plain(pieces)
+
+    def _write(self, text: str) -> None:
+        if self._out is None:
+            return
+        with contextlib.suppress(OSError):
+            self._out.write(text)
+            self._out.flush()
+
+
+def make_ui(history_file: Path | None) -> TerminalUI:
+    colour = "NO_COLOR" not in os.environ  # https://no-color.org
+    return TerminalUI(open_history(history_file), colour=colour)

@@ -1,0 +1,769 @@
+"""The IRC commands: a registry of small handlers, and the replies they share.
+
+Each handler gets the session and the parsed message (its parameter count already
+checked against ``min_params``), calls the hub, and adds numerics and deliveries to the
+session. A :class:`~chinwag.hub.errors.ChatError` that escapes a handler becomes the
+numeric of its class (:func:`report`), about the channel or nick the message named;
+handlers that act on lists (``JOIN #a,#b``) report each item's failure themselves, so one
+bad item does not stop the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from chinwag import __version__
+from chinwag.hub import errors, masks, modes, names
+from chinwag.hub.events import Info
+from chinwag.hub.hub import Member, RoomView
+from chinwag.irc import casemap
+from chinwag.irc import numerics as rpl
+from chinwag.irc.message import MAX_LINE_BYTES, Message
+from chinwag.text.sanitize import clean
+
+if TYPE_CHECKING:
+    from chinwag.irc.session import IrcSession
+
+Handler = Callable[["IrcSession", Message], None]
+
+CAPABILITIES = ("server-time",)
+VERSION = f"chinwag-{__version__}"
+USER_MODES = "io"
+CHANNEL_MODES = "biklmnostv"
+CHANNEL_MODES_WITH_ARGUMENT = "bklov"
+MAX_TARGETS = 4
+TOPICLEN = 390
+KICKLEN = 390
+AWAYLEN = 200
+ISUPPORT = (
+    f"AWAYLEN={AWAYLEN}",
+    f"CASEMAPPING={casemap.CASEMAPPING}",
+    f"CHANLIMIT={casemap.CHANNEL_PREFIX}:",
+    f"CHANMODES={modes.LISTS},{modes.KEYED},{modes.SET_WITH_ARGUMENT},{modes.FLAGS}",
+    f"CHANNELLEN={casemap.CHANNELLEN}",
+    f"CHANTYPES={casemap.CHANNEL_PREFIX}",
+    f"KICKLEN={KICKLEN}",
+    f"MAXLIST=b:{modes.MAX_BANS}",
+    "MODES=20",
+    "NETWORK=chinwag",
+    f"NICKLEN={casemap.NICKLEN}",
+    "PREFIX=(ov)@+",
+    f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1",
+    f"TOPICLEN={TOPICLEN}",
+)
+# IRC formatting (colour, bold, ...) would reach text users as control characters.
+_IRC_COLOUR = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04[0-9a-fA-F]{0,6}")
+_USERNAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def clean_text(text: str) -> str:
+    """Received text without IRC formatting or control characters (CTCP markers too)."""
+    return clean(_IRC_COLOUR.sub("", text))
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    handler: Handler
+    min_params: int
+    registered: bool  # only after registration
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, *, min_params: int = 0, registered: bool = True
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        COMMANDS[name] = Command(name, handler, min_params, registered)
+        return handler
+
+    return register
+
+
+# --- errors ------------------------------------------------------------------------------
+
+_ERRORS: dict[type[errors.ChatError], tuple[str, str, str]] = {
+    # error class: (numeric, what it is about: "nick", "channel", "both", "" ; text)
+    errors.NoSuchUser: (rpl.ERR_NOSUCHNICK, "nick", "No such nick/channel"),
+    errors.NoSuchRoom: (rpl.ERR_NOSUCHCHANNEL, "channel", "No such channel"),
+    errors.NotInRoom: (rpl.ERR_NOTONCHANNEL, "channel", "You're not on that channel"),
+    errors.CannotSend: (rpl.ERR_CANNOTSENDTOCHAN, "channel", "Cannot send to channel"),
+    errors.RoomFull: (rpl.ERR_CHANNELISFULL, "channel", "Cannot join channel (+l)"),
+    errors.InviteOnly: (rpl.ERR_INVITEONLYCHAN, "channel", "Cannot join channel (+i)"),
+    errors.BannedFromRoom: (rpl.ERR_BANNEDFROMCHAN, "channel", "Cannot join channel (+b)"),
+    errors.WrongRoomKey: (rpl.ERR_BADCHANNELKEY, "channel", "Cannot join channel (+k)"),
+    errors.NotRoomOperator: (rpl.ERR_CHANOPRIVSNEEDED, "channel", "You're not channel operator"),
+    errors.TargetNotInRoom: (rpl.ERR_USERNOTINCHANNEL, "both", "They aren't on that channel"),
+    errors.AlreadyInvited: (rpl.ERR_USERONCHANNEL, "both", "is already on channel"),
+    errors.NameInUse: (rpl.ERR_NICKNAMEINUSE, "nick", "Nickname is already in use"),
+    errors.ReservedName: (rpl.ERR_ERRONEUSNICKNAME, "nick", "Erroneous nickname"),
+    errors.NotOperator: (rpl.ERR_NOPRIVILEGES, "", "Permission Denied- You're not an IRC operator"),
+    errors.NoOperators: (rpl.ERR_NOOPERHOST, "", "No O-lines for your host"),
+    errors.WrongPassword: (rpl.ERR_PASSWDMISMATCH, "", "Password incorrect"),
+}
+
+
+def report(
+    session: IrcSession,
+    error: errors.ChatError,
+    message: Message,
+    *,
+    nick: str = "",
+    channel: str = "",
+) -> None:
+    """The numeric for ``error``, about the nick or channel named (or the message's first)."""
+    first = message.params[0] if message.params else "*"
+    channel = channel or (first if casemap.is_channel(first) else "*")
+    nick = nick or first
+    if isinstance(error, errors.AlreadyInRoom):
+        return  # JOIN of a channel one is in is ignored, as servers do
+    if isinstance(error, errors.InvalidName):
+        if casemap.is_channel(channel) and channel != "*":
+            session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
+        else:
+            session.numeric(rpl.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
+        return
+    if isinstance(error, errors.UnknownMode):
+        letter = str(error).rpartition(" ")[2].strip("'")
+        session.numeric(rpl.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
+        return
+    if isinstance(error, errors.BadArguments):
+        session.numeric(rpl.ERR_NEEDMOREPARAMS, message.verb, "Not enough parameters")
+        return
+    code, about, text = _ERRORS.get(type(error), (rpl.ERR_UNKNOWNCOMMAND, "", str(error)))
+    subjects = {"nick": (nick,), "channel": (channel,), "both": (nick, channel), "": ()}[about]
+    session.numeric(code, *subjects, text)
+
+
+def _targets(text: str) -> list[str]:
+    return [item for item in text.split(",") if item]
+
+
+# --- registration ------------------------------------------------------------------------
+
+
+@command("CAP", min_params=1, registered=False)
+def _cap(session: IrcSession, message: Message) -> None:
+    sub = message.params[0].upper()
+    if sub == "LS":
+        if not session.registered:
+            session.negotiating = True
+        session.send(
+            Message(
+                "CAP",
+                (session.me, "LS", " ".join(CAPABILITIES)),
+                session.server.name,
+                trailing=True,
+            )
+        )
+    elif sub == "LIST":
+        enabled = " ".join(sorted(session.capabilities))
+        session.send(
+            Message("CAP", (session.me, "LIST", enabled), session.server.name, trailing=True)
+        )
+    elif sub == "REQ":
+        if not session.registered:
+            session.negotiating = True
+        wanted = message.params[1].split() if len(message.params) > 1 else []
+        asked = [item.removeprefix("-") for item in wanted]
+        verdict = "ACK" if wanted and all(name in CAPABILITIES for name in asked) else "NAK"
+        if verdict == "ACK":
+            for item in wanted:
+                if item.startswith("-"):
+                    session.capabilities.discard(item[1:])
+                else:
+                    session.capabilities.add(item)
+        session.send(
+            Message(
+                "CAP", (session.me, verdict, " ".join(wanted)), session.server.name, trailing=True
+            )
+        )
+    elif sub == "END":
+        session.negotiating = False
+        session.try_register()
+    else:
+        session.numeric("410", message.params[0], "Invalid CAP command")
+
+
+@command("PASS", min_params=1, registered=False)
+def _pass(session: IrcSession, message: Message) -> None:
+    if session.registered:
+        session.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    session.password = message.params[0]
+
+
+@command("NICK", registered=False)
+def _nick(session: IrcSession, message: Message) -> None:
+    if not message.params or not message.params[0]:
+        session.numeric(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    nick = message.params[0]
+    if session.registered:
+        if nick == session.member.nick:
+            return
+        session.add(session.hub.rename(session.member, nick))
+        return
+    names.check_nick(nick, session.member.client_id)
+    if session.hub.find(nick) is not None:
+        raise errors.NameInUse(f"the name {nick} is taken")
+    session.nick = nick
+    session.try_register()
+
+
+@command("USER", min_params=4, registered=False)
+def _user(session: IrcSession, message: Message) -> None:
+    if session.registered:
+        session.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    username = _USERNAME.sub("", message.params[0])[:16]
+    session.username = username or session.member.client_id
+    session.realname = clean_text(message.params[3])[:100]
+    session.try_register()
+
+
+def welcome(session: IrcSession) -> None:
+    """The burst after registration: 001-005, LUSERS and the MOTD."""
+    server = session.server.name
+    session.numeric(rpl.RPL_WELCOME, f"Welcome to the chinwag IRC network, {session.source}")
+    session.numeric(rpl.RPL_YOURHOST, f"Your host is {server}, running version {VERSION}")
+    created = session.server.created.strftime("%a %b %d %Y at %H:%M:%S")
+    session.numeric(rpl.RPL_CREATED, f"This server was created {created}")
+    session.numeric(
+        rpl.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_ARGUMENT
+    )
+    for start in range(0, len(ISUPPORT), 12):  # a few tokens a line keeps lines short
+        tokens = ISUPPORT[start : start + 12]
+        session.numeric(rpl.RPL_ISUPPORT, *tokens, "are supported by this server")
+    _lusers(session)
+    _motd(session)
+
+
+# --- connection ----------------------------------------------------------------------------
+
+
+@command("PING", min_params=1, registered=False)
+def _ping(session: IrcSession, message: Message) -> None:
+    server = session.server.name
+    session.send(Message("PONG", (server, message.params[0]), server, trailing=True))
+
+
+@command("PONG", registered=False)
+def _pong(session: IrcSession, message: Message) -> None:
+    """Receiving anything already counts as an answer to the server's ping."""
+
+
+@command("QUIT", registered=False)
+def _quit(session: IrcSession, message: Message) -> None:
+    reason = clean_text(message.params[0]) if message.params else ""
+    session.leave(f"Quit: {reason}" if reason else "Client Quit")
+
+
+# --- channels ------------------------------------------------------------------------------
+
+
+@command("JOIN", min_params=1)
+def _join(session: IrcSession, message: Message) -> None:
+    if message.params[0] == "0":
+        for room in list(session.member.rooms.values()):
+            _part_one(session, message, casemap.to_channel(room), "")
+        return
+    keys = message.params[1].split(",") if len(message.params) > 1 else []
+    for index, channel in enumerate(_targets(message.params[0])):
+        key = keys[index] if index < len(keys) else ""
+        if not casemap.valid_channel(channel):
+            session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
+            continue
+        try:
+            deliveries = session.hub.join(session.member, casemap.to_room(channel), key)
+        except errors.ChatError as error:
+            report(session, error, message, channel=channel)
+            continue
+        room = session.member.rooms[casemap.fold(casemap.to_room(channel))]
+        session.send(Message("JOIN", (casemap.to_channel(room),), session.source))
+        session.add(deliveries)
+        view = session.hub.room(room)
+        if view.topic:
+            _topic_reply(session, view)
+        _names_reply(session, view)
+
+
+@command("PART", min_params=1)
+def _part(session: IrcSession, message: Message) -> None:
+    reason = clean_text(message.params[1]) if len(message.params) > 1 else ""
+    for channel in _targets(message.params[0]):
+        _part_one(session, message, channel, reason)
+
+
+def _part_one(session: IrcSession, message: Message, channel: str, reason: str) -> None:
+    room = casemap.to_room(channel)
+    try:
+        deliveries = session.hub.part(session.member, room, reason)
+    except errors.NotInRoom as error:
+        known = casemap.is_channel(channel) and _exists(session, room)
+        if known:
+            report(session, error, message, channel=channel)
+        else:
+            session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
+        return
+    room_name = deliveries[0].event.room if deliveries else room  # type: ignore[union-attr]
+    params = (casemap.to_channel(room_name), reason) if reason else (casemap.to_channel(room_name),)
+    session.send(Message("PART", params, session.source))
+    session.add(deliveries)
+
+
+def _exists(session: IrcSession, room: str) -> bool:
+    try:
+        session.hub.room(room)
+    except errors.ChatError:
+        return False
+    return True
+
+
+@command("TOPIC", min_params=1)
+def _topic(session: IrcSession, message: Message) -> None:
+    channel = message.params[0]
+    room = casemap.to_room(channel)
+    if len(message.params) > 1:
+        topic = clean_text(message.params[1])[:TOPICLEN]
+        session.add(session.hub.set_topic(session.member, room, topic))
+        return
+    view = session.hub.room(room)
+    if view.secret and not _inside(session, view):
+        raise errors.NotInRoom(f"you are not in {view.name}")
+    if view.topic:
+        _topic_reply(session, view)
+    else:
+        session.numeric(rpl.RPL_NOTOPIC, casemap.to_channel(view.name), "No topic is set")
+
+
+def _topic_reply(session: IrcSession, view: RoomView) -> None:
+    channel = casemap.to_channel(view.name)
+    session.numeric(rpl.RPL_TOPIC, channel, view.topic[:TOPICLEN])
+    if view.topic_at is not None:
+        stamp = str(int(view.topic_at.timestamp()))
+        session.numeric(rpl.RPL_TOPICWHOTIME, channel, view.topic_by, stamp)
+
+
+def _inside(session: IrcSession, view: RoomView) -> bool:
+    return any(member is session.member for member, _ in view.members)
+
+
+def _visible(session: IrcSession, view: RoomView) -> Iterator[tuple[str, str]]:
+    """(marks, nick) of the members ``session`` may see in the room."""
+    inside = _inside(session, view)
+    for member, marks in view.members:
+        if inside or not member.invisible:
+            yield marks, member.nick
+
+
+def _names_reply(session: IrcSession, view: RoomView) -> None:
+    channel = casemap.to_channel(view.name)
+    if not view.secret or _inside(session, view):
+        symbol = "@" if view.secret else "="
+        entries = [marks[:1] + nick for marks, nick in _visible(session, view)]
+        overhead = len(f":{session.server.name} 353 {session.me} {symbol} {channel} :") + 2
+        line: list[str] = []
+        size = overhead
+        for entry in entries:
+            if line and size + len(entry.encode()) + 1 > MAX_LINE_BYTES:
+                session.numeric(rpl.RPL_NAMREPLY, symbol, channel, " ".join(line))
+                line, size = [], overhead
+            line.append(entry)
+            size += len(entry.encode()) + 1
+        if line:
+            session.numeric(rpl.RPL_NAMREPLY, symbol, channel, " ".join(line))
+    session.numeric(rpl.RPL_ENDOFNAMES, channel, "End of /NAMES list")
+
+
+@command("NAMES")
+def _names(session: IrcSession, message: Message) -> None:
+    if not message.params:
+        session.numeric(rpl.RPL_ENDOFNAMES, "*", "End of /NAMES list")
+        return
+    for channel in _targets(message.params[0]):
+        try:
+            view = session.hub.room(casemap.to_room(channel))
+        except errors.ChatError:
+            session.numeric(rpl.RPL_ENDOFNAMES, channel, "End of /NAMES list")
+            continue
+        _names_reply(session, view)
+
+
+@command("LIST")
+def _list(session: IrcSession, message: Message) -> None:
+    wanted = {casemap.fold(c) for c in _targets(message.params[0])} if message.params else None
+    session.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
+    for view in session.hub.room_views(session.member):
+        channel = casemap.to_channel(view.name)
+        if wanted is not None and casemap.fold(channel) not in wanted:
+            continue
+        flags = "".join(sorted(view.flags))
+        topic = f"[+{flags}] {view.topic}" if flags else view.topic
+        session.numeric(rpl.RPL_LIST, channel, str(len(view.members)), topic[:TOPICLEN])
+    session.numeric(rpl.RPL_LISTEND, "End of /LIST")
+
+
+@command("KICK", min_params=2)
+def _kick(session: IrcSession, message: Message) -> None:
+    channel = message.params[0]
+    reason = clean_text(message.params[2])[:KICKLEN] if len(message.params) > 2 else ""
+    for nick in _targets(message.params[1]):
+        try:
+            session.add(
+                session.hub.kick_from(session.member, casemap.to_room(channel), nick, reason)
+            )
+        except errors.ChatError as error:
+            report(session, error, message, nick=nick, channel=channel)
+
+
+@command("INVITE", min_params=2)
+def _invite(session: IrcSession, message: Message) -> None:
+    nick, channel = message.params[0], message.params[1]
+    if not casemap.valid_channel(channel):
+        session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
+        return
+    try:
+        deliveries = session.hub.invite(session.member, nick, casemap.to_room(channel))
+    except errors.ChatError as error:
+        report(session, error, message, nick=nick, channel=channel)
+        return
+    target = session.hub.find(nick)
+    session.numeric(rpl.RPL_INVITING, target.nick if target else nick, channel)
+    if target is not None and target.away:
+        session.numeric(rpl.RPL_AWAY, target.nick, target.away)
+    session.add(deliveries)
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def _message(session: IrcSession, message: Message, *, notice: bool) -> None:
+    if not message.params or not message.params[0]:
+        if not notice:
+            session.numeric(rpl.ERR_NORECIPIENT, f"No recipient given ({message.verb})")
+        return
+    raw = message.params[1] if len(message.params) > 1 else ""
+    action = raw.startswith("\x01ACTION ")
+    if raw.startswith("\x01") and not action:
+        return  # other CTCP requests (VERSION, PING): text users could not answer them
+    text = clean_text(raw[8:] if action else raw).strip()
+    if not text:
+        if not notice:
+            session.numeric(rpl.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    for target in _targets(message.params[0])[:MAX_TARGETS]:
+        try:
+            _message_one(session, target, text, action=action, notice=notice)
+        except errors.ChatError as error:
+            if notice:
+                continue  # a notice never causes an automatic reply, errors included
+            if isinstance(error, errors.NotInRoom | errors.CannotSend):
+                session.numeric(rpl.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel")
+            elif casemap.is_channel(target):
+                session.numeric(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
+            else:
+                report(session, error, message, nick=target)
+
+
+def _message_one(
+    session: IrcSession, target: str, text: str, *, action: bool, notice: bool
+) -> None:
+    if casemap.is_channel(target):
+        room = casemap.to_room(target)
+        if not _exists(session, room):
+            raise errors.NoSuchRoom(f"there is no room called {room}")
+        session.add(session.hub.say(session.member, room, text, action=action, notice=notice))
+        return
+    if action:  # private messages have no actions in every protocol: say it in words
+        text = f"* {session.member.nick} {text}"
+    session.add(session.hub.tell(session.member, target, text, notice=notice))
+    recipient = session.hub.find(target)
+    if recipient is not None and recipient.away and not notice:
+        session.numeric(rpl.RPL_AWAY, recipient.nick, recipient.away)
+
+
+@command("PRIVMSG")
+def _privmsg(session: IrcSession, message: Message) -> None:
+    _message(session, message, notice=False)
+
+
+@command("NOTICE")
+def _notice(session: IrcSession, message: Message) -> None:
+    _message(session, message, notice=True)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+@command("AWAY")
+def _away(session: IrcSession, message: Message) -> None:
+    text = clean_text(message.params[0])[:AWAYLEN].strip() if message.params else ""
+    session.add(session.hub.set_away(session.member, text))
+    if text:
+        session.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
+    else:
+        session.numeric(rpl.RPL_UNAWAY, "You are no longer marked as being away")
+
+
+@command("WHOIS", min_params=1)
+def _whois(session: IrcSession, message: Message) -> None:
+    nick = message.params[-1]  # "WHOIS server nick" asks the same as "WHOIS nick"
+    try:
+        view = session.hub.whois(session.member, nick)
+    except errors.NoSuchUser:
+        session.numeric(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        session.numeric(rpl.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        return
+    session.numeric(
+        rpl.RPL_WHOISUSER, view.nick, view.username, view.address, "*", view.realname or view.nick
+    )
+    if view.rooms:
+        rooms = " ".join(marks[:1] + casemap.to_channel(name) for name, marks in view.rooms)
+        session.numeric(rpl.RPL_WHOISCHANNELS, view.nick, rooms)
+    session.numeric(rpl.RPL_WHOISSERVER, view.nick, session.server.name, "chinwag")
+    if view.operator:
+        session.numeric(rpl.RPL_WHOISOPERATOR, view.nick, "is an IRC operator")
+    if view.away:
+        session.numeric(rpl.RPL_AWAY, view.nick, view.away)
+    idle = str(int(view.idle.total_seconds()))
+    signon = str(int(view.connected_at.timestamp()))
+    session.numeric(rpl.RPL_WHOISIDLE, view.nick, idle, signon, "seconds idle, signon time")
+    session.numeric(rpl.RPL_ENDOFWHOIS, view.nick, "End of /WHOIS list")
+
+
+@command("WHO")
+def _who(session: IrcSession, message: Message) -> None:
+    mask = message.params[0] if message.params else "*"
+    if casemap.is_channel(mask):
+        try:
+            view = session.hub.room(casemap.to_room(mask))
+        except errors.ChatError:
+            view = None
+        if view is not None and (not view.secret or _inside(session, view)):
+            inside = _inside(session, view)
+            for member, marks in view.members:
+                if inside or not member.invisible:
+                    _who_line(session, casemap.to_channel(view.name), member, marks)
+    else:
+        for member in session.hub.members():
+            if not masks.matches(mask, member.nick, "*", "*") and not masks.matches(
+                mask, member.nick, member.username, member.address
+            ):
+                continue
+            hidden = member.invisible and member is not session.member
+            if hidden and not session.hub.shares_room(session.member, member):
+                continue
+            _who_line(session, "*", member, "")
+    session.numeric(rpl.RPL_ENDOFWHO, mask, "End of /WHO list")
+
+
+def _who_line(session: IrcSession, channel: str, member: Member, marks: str) -> None:
+    flags = ("G" if member.away else "H") + ("*" if member.operator else "") + marks
+    session.numeric(
+        rpl.RPL_WHOREPLY,
+        channel,
+        member.username,
+        member.address,
+        session.server.name,
+        member.nick,
+        flags,
+        f"0 {member.realname or member.nick}",
+    )
+
+
+@command("ISON", min_params=1)
+def _ison(session: IrcSession, message: Message) -> None:
+    present = []
+    for nick in " ".join(message.params).split():
+        member = session.hub.find(nick)
+        if member is not None:
+            present.append(member.nick)
+    session.numeric(rpl.RPL_ISON, " ".join(present))
+
+
+@command("USERHOST", min_params=1)
+def _userhost(session: IrcSession, message: Message) -> None:
+    replies = []
+    for nick in message.params[:5]:
+        member = session.hub.find(nick)
+        if member is not None:
+            oper = "*" if member.operator else ""
+            away = "-" if member.away else "+"
+            replies.append(f"{member.nick}{oper}={away}{member.userhost}")
+    session.numeric(rpl.RPL_USERHOST, " ".join(replies))
+
+
+# --- modes ---------------------------------------------------------------------------------
+
+
+@command("MODE", min_params=1)
+def _mode(session: IrcSession, message: Message) -> None:
+    target = message.params[0]
+    if casemap.is_channel(target):
+        _channel_mode(session, message, target)
+    else:
+        _user_mode(session, message, target)
+
+
+def _user_mode(session: IrcSession, message: Message, target: str) -> None:
+    member = session.member
+    if session.hub.find(target) is None:
+        session.numeric(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
+        return
+    if not casemap.same(target, member.nick):
+        session.numeric(rpl.ERR_USERSDONTMATCH, "Cant change mode for other users")
+        return
+    if len(message.params) < 2:
+        current = "+" + ("i" if member.invisible else "") + ("o" if member.operator else "")
+        session.numeric(rpl.RPL_UMODEIS, current)
+        return
+    on = True
+    changed = ""
+    for char in message.params[1]:
+        if char in "+-":
+            on = char == "+"
+        elif char == "i":
+            if member.invisible != on:
+                session.add(session.hub.set_invisible(member, on))
+                changed += ("+" if on else "-") + "i"
+        elif char == "o":
+            pass  # operator status comes from OPER; "-o" to drop it is not offered
+        else:
+            session.numeric(rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    if changed:
+        session.send(Message("MODE", (member.nick, changed), session.source))
+
+
+def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
+    view = session.hub.room(casemap.to_room(channel))
+    channel = casemap.to_channel(view.name)
+    if len(message.params) < 2:
+        shown = _mode_params(view, with_key=_inside(session, view))
+        session.numeric(rpl.RPL_CHANNELMODEIS, channel, *shown)
+        stamp = str(int(view.created_at.timestamp()))
+        session.numeric(rpl.RPL_CREATIONTIME, channel, stamp)
+        return
+    changes: list[modes.ModeChange] = []
+    arguments = list(message.params[2:])
+    on = True
+    for char in message.params[1]:
+        if char in "+-":
+            on = char == "+"
+            continue
+        if not modes.known(char):
+            session.numeric(rpl.ERR_UNKNOWNMODE, char, "is unknown mode char to me")
+            continue
+        if char == "b" and not arguments:
+            _ban_list(session, view)
+            continue
+        if modes.takes_argument(char, on):
+            if not arguments:
+                session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+                continue
+            argument = arguments.pop(0)
+        else:
+            argument = ""
+        try:
+            changes.append(modes.ModeChange(on, char, argument))
+        except errors.ChatError as error:
+            report(session, error, message, channel=channel)
+    if changes:
+        try:
+            session.add(session.hub.change_modes(session.member, view.name, changes))
+        except errors.ChatError as error:
+            nick = next((c.argument for c in changes if c.letter in modes.PRIVILEGES), "")
+            report(session, error, message, channel=channel, nick=nick)
+
+
+def _mode_params(view: RoomView, *, with_key: bool) -> tuple[str, ...]:
+    letters = "".join(sorted(view.flags))
+    arguments: list[str] = []
+    if view.key:
+        letters += "k"
+        arguments.append(view.key if with_key else "*")
+    if view.limit:
+        letters += "l"
+        arguments.append(str(view.limit))
+    return ("+" + letters, *arguments)
+
+
+def _ban_list(session: IrcSession, view: RoomView) -> None:
+    channel = casemap.to_channel(view.name)
+    for mask, by, at in view.bans:
+        session.numeric(rpl.RPL_BANLIST, channel, mask, by, str(int(at.timestamp())))
+    session.numeric(rpl.RPL_ENDOFBANLIST, channel, "End of channel ban list")
+
+
+# --- operators -----------------------------------------------------------------------------
+
+
+@command("OPER", min_params=2)
+def _oper(session: IrcSession, message: Message) -> None:
+    deliveries = session.hub.authenticate_operator(session.member, message.params[1])
+    # The hub's confirmation is for protocols without a numeric for it.
+    session.add([d for d in deliveries if not isinstance(d.event, Info)])
+    session.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
+    session.send(Message("MODE", (session.member.nick, "+o"), session.source))
+
+
+@command("KILL", min_params=1)
+def _kill(session: IrcSession, message: Message) -> None:
+    reason = clean_text(message.params[1]) if len(message.params) > 1 else ""
+    deliveries = session.hub.kick(session.member, message.params[0], reason)
+    session.add([d for d in deliveries if not isinstance(d.event, Info)])
+
+
+# --- server information --------------------------------------------------------------------
+
+
+def _lusers(session: IrcSession) -> None:
+    members = session.hub.members()
+    invisible = sum(1 for m in members if m.invisible)
+    operators = sum(1 for m in members if m.operator)
+    rooms = len(session.hub.rooms())
+    session.numeric(
+        rpl.RPL_LUSERCLIENT,
+        f"There are {len(members) - invisible} users and {invisible} invisible on 1 servers",
+    )
+    session.numeric(rpl.RPL_LUSEROP, str(operators), "operator(s) online")
+    session.numeric(rpl.RPL_LUSERCHANNELS, str(rooms), "channels formed")
+    session.numeric(rpl.RPL_LUSERME, f"I have {len(members)} clients and 0 servers")
+
+
+@command("LUSERS")
+def _lusers_command(session: IrcSession, message: Message) -> None:
+    _lusers(session)
+
+
+def _motd(session: IrcSession) -> None:
+    lines = [line for line in session.config.motd.replace("\\n", "\n").splitlines()]
+    if not lines:
+        session.numeric(rpl.ERR_NOMOTD, "MOTD File is missing")
+        return
+    session.numeric(rpl.RPL_MOTDSTART, f"- {session.server.name} Message of the day - ")
+    for line in lines:
+        session.numeric(rpl.RPL_MOTD, f"- {clean(line)}")
+    session.numeric(rpl.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+
+@command("MOTD")
+def _motd_command(session: IrcSession, message: Message) -> None:
+    _motd(session)
+
+
+@command("VERSION")
+def _version(session: IrcSession, message: Message) -> None:
+    session.numeric(rpl.RPL_VERSION, VERSION, session.server.name, "chinwag chat server")
+
+
+@command("TIME")
+def _time(session: IrcSession, message: Message) -> None:
+    now = datetime.now().astimezone()
+    session.numeric(rpl.RPL_TIME, session.server.name, now.strftime("%A %B %d %Y -- %H:%M:%S %z"))

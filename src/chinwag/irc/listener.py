@@ -1,0 +1,19 @@
+"""Making IRC sessions for a server's IRC listener."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chinwag.config import Config
+from chinwag.hub.hub import Hub, Member
+from chinwag.irc.session import IrcSession, ServerInfo
+
+
+def irc_sessions(config: Config) -> Callable[[Hub, Member, Config], IrcSession]:
+    """A session factory for ``ChatServer.add_listener``; its sessions share formatters."""
+    server = ServerInfo(config)
+
+    def make(hub: Hub, member: Member, config: Config) -> IrcSession:
+        return IrcSession(hub, member, server)
+
+    return make

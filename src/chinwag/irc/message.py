@@ -1,0 +1,153 @@
+"""IRC messages: parsing received lines and formatting lines to send, with no I/O.
+
+A line is ``[@tags] [:source] COMMAND [params...] [:trailing]`` (Modern IRC). Received
+lines may be at most :data:`MAX_LINE_BYTES` bytes without their tags and ``\\r\\n``, plus
+:data:`MAX_TAG_BYTES` of tags. :class:`Message` is frozen and validated: one that could
+not be written as a single line cannot be built, so :meth:`Message.format` always yields
+exactly one line. The last parameter gets its ``:`` when it needs one or when
+``trailing`` asks for it (servers write free text that way, and some clients expect it).
+Formatting never truncates; callers that relay text split it first (see
+:func:`fit_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+MAX_LINE_BYTES = 512  # including the "\r\n", excluding tags
+MAX_TAG_BYTES = 8191  # including the "@" and the space after the tags
+_FORBIDDEN = frozenset("\r\n\0")
+_TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
+_TAG_UNESCAPES = {"\\:": ";", "\\s": " ", "\\\\": "\\", "\\r": "\r", "\\n": "\n"}
+
+
+class ParseError(ValueError):
+    """A received line is not a valid IRC message: the peer's fault."""
+
+
+def _check_word(value: str, what: str) -> None:
+    if not value or any(char in _FORBIDDEN or char == " " for char in value):
+        raise ValueError(f"invalid {what}: {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One IRC message. ``params`` are all parameters; only the last may hold spaces."""
+
+    command: str
+    params: tuple[str, ...] = ()
+    source: str = ""
+    tags: tuple[tuple[str, str], ...] = field(default=())
+    trailing: bool = field(default=False, compare=False)  # write the last with ":" anyway
+
+    def __post_init__(self) -> None:
+        if not (self.command.isascii() and self.command.isalnum()):
+            raise ValueError(f"invalid command: {self.command!r}")
+        if self.source:
+            _check_word(self.source, "source")
+        for key, value in self.tags:
+            _check_word(key, "tag name")
+            if any(char in "=;" for char in key) or "\0" in value:
+                raise ValueError(f"invalid tag: {key!r}")
+        for index, param in enumerate(self.params):
+            if any(char in _FORBIDDEN for char in param):
+                raise ValueError(f"a parameter holds a line break or NUL: {param!r}")
+            middle = index < len(self.params) - 1
+            if middle and (not param or " " in param or param.startswith(":")):
+                raise ValueError(f"only the last parameter may be empty or hold spaces: {param!r}")
+
+    @property
+    def verb(self) -> str:
+        """The command in upper case, as handlers are registered."""
+        return self.command.upper()
+
+    def format(self) -> str:
+        """The line, without ``\\r\\n``."""
+        parts: list[str] = []
+        if self.tags:
+            parts.append("@" + ";".join(_format_tag(key, value) for key, value in self.tags))
+        if self.source:
+            parts.append(":" + self.source)
+        parts.append(self.command)
+        if self.params:
+            *middle, last = self.params
+            parts.extend(middle)
+            needs_colon = self.trailing or not last or " " in last or last.startswith(":")
+            parts.append(":" + last if needs_colon else last)
+        return " ".join(parts)
+
+    def encode(self) -> bytes:
+        return (self.format() + "\r\n").encode("utf-8")
+
+
+def _format_tag(key: str, value: str) -> str:
+    if not value:
+        return key
+    return key + "=" + "".join(_TAG_ESCAPES.get(char, char) for char in value)
+
+
+def _unescape_tag(value: str) -> str:
+    out: list[str] = []
+    chars = iter(range(len(value)))
+    for index in chars:
+        char = value[index]
+        if char == "\\" and index + 1 < len(value):
+            pair = value[index : index + 2]
+            out.append(_TAG_UNESCAPES.get(pair, value[index + 1]))
+            next(chars, None)
+        elif char != "\\":  # a lone backslash at the end is dropped
+            out.append(char)
+    return "".join(out)
+
+
+def parse(line: str) -> Message:
+    """The message in one received line (without its line end)."""
+    rest = line.lstrip(" ")
+    tags: tuple[tuple[str, str], ...] = ()
+    if rest.startswith("@"):
+        raw_tags, _, rest = rest[1:].partition(" ")
+        tags = tuple(_parse_tag(item) for item in raw_tags.split(";") if item)
+        rest = rest.lstrip(" ")
+    source = ""
+    if rest.startswith(":"):
+        source, _, rest = rest[1:].partition(" ")
+        rest = rest.lstrip(" ")
+    command, _, rest = rest.partition(" ")
+    params: list[str] = []
+    trailing = False
+    rest = rest.lstrip(" ")
+    while rest:
+        if rest.startswith(":"):
+            params.append(rest[1:])
+            trailing = True
+            break
+        param, _, rest = rest.partition(" ")
+        params.append(param)
+        rest = rest.lstrip(" ")
+    try:
+        return Message(command, tuple(params), source, tags, trailing)
+    except ValueError as exc:
+        raise ParseError(str(exc)) from exc
+
+
+def _parse_tag(item: str) -> tuple[str, str]:
+    key, _, value = item.partition("=")
+    return key, _unescape_tag(value)
+
+
+def fit_text(text: str, room: int) -> Iterator[str]:
+    """``text`` in pieces of at most ``room`` UTF-8 bytes, never splitting a character.
+
+    Pieces break at the last space that fits when there is one, so words stay whole.
+    """
+    room = max(room, 4)  # the longest UTF-8 character must always fit
+    while len(text.encode("utf-8")) > room:
+        cut = len(text.encode("utf-8")[:room].decode("utf-8", "ignore"))
+        space = text.rfind(" ", 0, cut)
+        if space > cut // 2:
+            cut = space
+        yield text[:cut]
+        text = text[cut:].lstrip(" ") if space > 0 and cut == space else text[cut:]
+    if text:
+        yield text

@@ -1,0 +1,223 @@
+"""An IRC client's side of the conversation: lines in, hub calls, deliveries out.
+
+Theory of operation: received bytes are cut into lines (:mod:`chinwag.irc.framing`) and
+parsed (:mod:`chinwag.irc.message`); each message's command is looked up in the
+registry of small handlers (:mod:`chinwag.irc.commands`) and the handler is called with
+the session. Handlers call the hub and add replies; a
+:class:`~chinwag.hub.errors.ChatError` becomes the numeric its class maps to.
+
+Registration is a small state machine::
+
+    connected --NICK+USER (PASS first if required)--> registered
+        CAP LS/REQ suspends it until CAP END, as IRCv3 says.
+
+Until registered the client is not in the hub: nobody sees it and only the
+registration commands (and PING, PONG, QUIT) work; the rest get 451. On registration
+the hub learns the chosen nick and the client gets the welcome burst (001-005, LUSERS,
+MOTD). It joins no room by itself.
+
+Time: :meth:`tick` is called every few seconds by the server's housekeeping thread. It
+drops clients that do not register in time, pings clients that have been silent, and
+drops those that do not answer. :meth:`receive` and :meth:`tick` run on different
+threads, hence the session's lock (always taken before the hub's, never the other way).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from chinwag.config import Config
+from chinwag.hub import errors
+from chinwag.hub.events import Delivery, Farewell, Reply
+from chinwag.hub.hub import Hub, Member
+from chinwag.irc import casemap, commands, framing
+from chinwag.irc import numerics as rpl
+from chinwag.irc.format import IrcFormatter
+from chinwag.irc.message import Message, ParseError, parse
+from chinwag.passwords import password_checker
+
+# Numerics whose last parameter is a value, not text.
+_NO_TRAILING_TEXT = frozenset(
+    {
+        rpl.RPL_MYINFO,
+        rpl.RPL_UMODEIS,
+        rpl.RPL_CHANNELMODEIS,
+        rpl.RPL_CREATIONTIME,
+        rpl.RPL_TOPICWHOTIME,
+        rpl.RPL_INVITING,
+        rpl.RPL_BANLIST,
+        rpl.ERR_NICKNAMEINUSE,
+    }
+)
+
+
+class ServerInfo:
+    """What every IRC session of one server shares: its settings and its formatters."""
+
+    def __init__(self, config: Config, created: datetime | None = None) -> None:
+        self.config = config
+        self.name = config.server_name
+        self.password_check = password_checker(config.password, config.password_hash)
+        self.created = created or datetime.now()
+        self.plain = IrcFormatter(self.name)
+        self.timed = IrcFormatter(self.name, tag_time=True)
+
+
+class IrcSession:
+    """The protocol state of one IRC connection."""
+
+    def __init__(self, hub: Hub, member: Member, server: ServerInfo) -> None:
+        self.hub = hub
+        self.member = member
+        self.server = server
+        self.config = server.config
+        self.finished = False
+        self.registered = False
+        self.capabilities: set[str] = set()
+        self.nick = ""  # asked for, before registration
+        self.username = ""
+        self.realname = ""
+        self.password = ""
+        self.negotiating = False  # between CAP LS/REQ and CAP END
+        self._framer = framing.line_buffer()
+        self._lock = threading.Lock()
+        self._out: list[Delivery] = []
+        now = time.monotonic()
+        self._started = now
+        self._last_heard = now
+        self._ping_sent: float | None = None
+
+    @property
+    def formatter(self) -> IrcFormatter:
+        return self.server.timed if "server-time" in self.capabilities else self.server.plain
+
+    @property
+    def me(self) -> str:
+        """The name numerics are addressed to: the nick, or ``*`` before there is one."""
+        return self.member.nick if self.registered else (self.nick or "*")
+
+    @property
+    def source(self) -> str:
+        return f"{self.member.nick}!{self.member.userhost}"
+
+    # --- the Session interface ---------------------------------------------------------
+
+    def start(self) -> list[Delivery]:
+        """IRC clients speak first; there is nothing to send yet."""
+        return []
+
+    def receive(self, data: bytes) -> list[Delivery]:
+        with self._lock:
+            self._last_heard = time.monotonic()
+            self._ping_sent = None  # whatever arrives shows the client is alive
+            for frame in self._framer.feed(data):
+                if self.finished:
+                    break
+                if isinstance(frame, framing.LineTooLong) or framing.too_long(frame.text):
+                    self.numeric(rpl.ERR_INPUTTOOLONG, "Input line was too long")
+                else:
+                    self._handle_line(frame.text)
+            return self._take()
+
+    def tick(self, now: float) -> list[Delivery]:
+        """Timed work: registration timeout, pinging the idle, dropping the dead."""
+        with self._lock:
+            if self.finished:
+                return []
+            if not self.registered:
+                if now - self._started >= self.config.irc_registration_seconds:
+                    self.leave("Registration timed out")
+            elif self._ping_sent is not None:
+                if now - self._ping_sent >= self.config.irc_ping_timeout_seconds:
+                    self.leave(f"Ping timeout: {int(now - self._last_heard)} seconds")
+            elif now - self._last_heard >= self.config.irc_ping_seconds:
+                self._ping_sent = now
+                self.send(Message("PING", (self.server.name,), trailing=True))
+            return self._take()
+
+    # --- what handlers use --------------------------------------------------------------
+
+    def send(self, message: Message) -> None:
+        self._reply(message.format())
+
+    def numeric(self, code: str, *params: str) -> None:
+        # Most numerics end in free text, written with ":" as servers do.
+        trailing = code not in _NO_TRAILING_TEXT
+        self.send(Message(code, (self.me, *params), self.server.name, trailing=trailing))
+
+    def add(self, deliveries: list[Delivery]) -> None:
+        """Deliveries from the hub, in order with the replies."""
+        self._out.extend(deliveries)
+
+    def leave(self, reason: str) -> None:
+        """End the connection: the client gets ERROR, everyone else a QUIT."""
+        self.finished = True
+        self._out.append(Delivery(Farewell(reason, reason), (self.member,)))
+
+    def _reply(self, line: str) -> None:
+        last = self._out[-1] if self._out else None
+        if last is not None and isinstance(last.event, Reply):
+            # Consecutive replies travel as one event: one formatting, one queue entry.
+            self._out[-1] = Delivery(Reply((*last.event.lines, line)), (self.member,))
+        else:
+            self._out.append(Delivery(Reply((line,)), (self.member,)))
+
+    def _take(self) -> list[Delivery]:
+        out, self._out = self._out, []
+        return out
+
+    # --- dispatch ------------------------------------------------------------------------
+
+    def _handle_line(self, line: str) -> None:
+        if not line.strip():
+            return
+        try:
+            message = parse(line)
+        except ParseError:
+            return  # as servers do: a line that is no message is ignored
+        entry = commands.COMMANDS.get(message.verb)
+        if entry is None:
+            self.numeric(rpl.ERR_UNKNOWNCOMMAND, message.command, "Unknown command")
+            return
+        if entry.registered and not self.registered:
+            self.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
+            return
+        if len(message.params) < entry.min_params:
+            self.numeric(rpl.ERR_NEEDMOREPARAMS, message.verb, "Not enough parameters")
+            return
+        if self.registered:
+            self.member.last_active = time.monotonic()
+        try:
+            entry.handler(self, message)
+        except errors.ChatError as error:
+            commands.report(self, error, message)
+
+    # --- registration --------------------------------------------------------------------
+
+    def try_register(self) -> None:
+        """Complete registration once NICK and USER are in and CAP is not in progress."""
+        if self.registered or self.negotiating or not self.nick or not self.username:
+            return
+        check = self.server.password_check
+        if check is not None and not check(self.password):
+            self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+            self.leave("Bad password")
+            return
+        try:
+            self.add(self.hub.register(self.member, self.nick, self.username, self.realname))
+        except (errors.NameInUse, errors.InvalidName, errors.ReservedName) as error:
+            code = (
+                rpl.ERR_NICKNAMEINUSE
+                if isinstance(error, errors.NameInUse)
+                else rpl.ERR_ERRONEUSNICKNAME
+            )
+            self.numeric(code, self.nick, str(error))
+            self.nick = ""
+            return
+        self.registered = True
+        commands.welcome(self)
+
+    def is_channel(self, target: str) -> bool:
+        return casemap.is_channel(target)

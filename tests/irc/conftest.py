@@ -1,0 +1,264 @@
+"""Fixtures for the IRC tests: in-memory sessions on a hub, and a real server on loopback.
+
+Unit tests drive :class:`~chinwag.irc.session.IrcSession` with bytes and read what its
+client would receive, with the real dispatcher and no sockets. Integration tests start a
+:class:`~chinwag.server.server.ChatServer` with an IRC listener on 127.0.0.1 port 0 and
+stop it afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import pytest
+
+from chinwag.config import Config
+from chinwag.hub.hub import Hub, Member
+from chinwag.irc.listener import irc_sessions
+from chinwag.irc.session import IrcSession, ServerInfo
+from chinwag.server.dispatch import deliver
+from chinwag.server.server import ChatServer
+from chinwag.text.session import TextSession
+
+DEADLINE = 5.0
+UNIT_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.test")
+IRC_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.test", flood_burst=0)
+
+
+def wait_for(condition: Callable[[], object], timeout: float = DEADLINE, what: str = "") -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail(f"timed out waiting for {what or condition}")
+        time.sleep(0.005)
+
+
+# --- in-memory clients -------------------------------------------------------------------
+
+
+class MemoryEndpoint:
+    """What a connection would be to the dispatcher: collects the bytes sent to it."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.data = b""
+        self.closed = ""
+        self.member: Member
+        self.session: IrcSession | TextSession
+
+    @property
+    def formatter(self):  # type: ignore[no-untyped-def]
+        return self.session.formatter
+
+    def send(self, data: bytes) -> None:
+        if not self.closed:
+            self.data += data
+
+    def flush(self) -> None:
+        pass
+
+    def close(self, reason: str) -> None:
+        if not self.closed:
+            self.closed = reason or "closed"
+            deliver(self.hub.remove(self.member, reason))
+
+
+class MemoryClient:
+    """A client of either protocol, driven with lines and read line by line."""
+
+    def __init__(self, endpoint: MemoryEndpoint) -> None:
+        self.endpoint = endpoint
+        self.session = endpoint.session
+        self.member = endpoint.member
+        self._read = 0
+
+    def send(self, *lines: str) -> None:
+        data = "".join(line + "\r\n" for line in lines).encode()
+        deliver(self.session.receive(data))
+
+    def lines(self) -> list[str]:
+        """Lines received since the last call."""
+        text = self.endpoint.data.decode("utf-8", "replace")
+        new = text[self._read :]
+        self._read = len(text)
+        return [line for line in new.split("\r\n") if line]
+
+    def numerics(self) -> list[str]:
+        """The numeric codes (or commands) of the lines received since the last call."""
+        return [_verb(line) for line in self.lines()]
+
+    def tick(self, now: float) -> None:
+        deliver(self.session.tick(now))
+
+    @property
+    def closed(self) -> str:
+        return self.endpoint.closed
+
+
+def _verb(line: str) -> str:
+    words = line.split(" ")
+    if words[0].startswith("@"):
+        words = words[1:]
+    return words[1] if words[0].startswith(":") else words[0]
+
+
+class World:
+    """One hub with IRC and text clients attached in memory."""
+
+    def __init__(self, config: Config = UNIT_CONFIG, hub: Hub | None = None) -> None:
+        self.hub = hub or Hub()
+        self.server = ServerInfo(config)
+        self._ids = itertools.count(1)
+
+    def _endpoint(self) -> tuple[MemoryEndpoint, Member]:
+        endpoint = MemoryEndpoint(self.hub)
+        member = Member(f"Client-{next(self._ids)}", "127.0.0.1", endpoint)
+        endpoint.member = member
+        return endpoint, member
+
+    def irc(self, nick: str | None = None, *, user: str = "user") -> MemoryClient:
+        """An IRC client, registered as ``nick`` (its burst already read) if given."""
+        endpoint, member = self._endpoint()
+        endpoint.session = IrcSession(self.hub, member, self.server)
+        client = MemoryClient(endpoint)
+        deliver(endpoint.session.start())
+        if nick is not None:
+            client.send(f"NICK {nick}", f"USER {user} 0 * :{nick} Real")
+            assert "001" in client.numerics()
+        return client
+
+    def text(self, nick: str | None = None) -> MemoryClient:
+        endpoint, member = self._endpoint()
+        endpoint.session = TextSession(self.hub, member)
+        client = MemoryClient(endpoint)
+        deliver(endpoint.session.start())
+        if nick is not None:
+            client.send(f"/nick {nick}")
+        client.lines()
+        return client
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+# --- a real server -----------------------------------------------------------------------
+
+
+class LineSocket:
+    """A raw socket client that reads lines and waits for expected ones."""
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        self.sock = socket.create_connection(address, timeout=DEADLINE)
+        self._buffer = b""
+        self.received: list[str] = []
+        self._next = 0
+
+    def send(self, *lines: str) -> None:
+        self.sock.sendall("".join(f"{line}\r\n" for line in lines).encode())
+
+    def _read_some(self, deadline: float) -> bool:
+        self.sock.settimeout(max(0.001, deadline - time.monotonic()))
+        try:
+            data = self.sock.recv(65536)
+        except TimeoutError:
+            return True
+        except ConnectionResetError:
+            return False
+        if not data:
+            return False
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        self.received.extend(line.rstrip(b"\r").decode("utf-8", "replace") for line in lines)
+        return True
+
+    def expect(self, pattern: str, timeout: float = DEADLINE) -> str:
+        """The next line matching ``pattern`` (lines before it are skipped)."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            while self._next < len(self.received):
+                line = self.received[self._next]
+                self._next += 1
+                if regex.search(line):
+                    return line
+            if time.monotonic() > deadline or not self._read_some(deadline):
+                pytest.fail(f"no line matching {pattern!r}; got {self.received[-10:]!r}")
+
+    def expect_closed(self, timeout: float = DEADLINE) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while self._read_some(deadline):
+            if time.monotonic() > deadline:
+                pytest.fail(f"connection still open; got {self.received[-10:]!r}")
+        rest = self.received[self._next :]
+        self._next = len(self.received)
+        return rest
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class IrcHarness:
+    """A started server with text and IRC listeners, and the sockets a test opened."""
+
+    def __init__(self, server: ChatServer) -> None:
+        self.server = server
+        self.sockets: list[LineSocket] = []
+
+    @property
+    def irc_address(self) -> tuple[str, int]:
+        return self.server.listener_address("irc")
+
+    def raw_irc(self) -> LineSocket:
+        client = LineSocket(self.irc_address)
+        self.sockets.append(client)
+        return client
+
+    def irc(self, nick: str) -> LineSocket:
+        client = self.raw_irc()
+        client.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
+        client.expect(r" 001 ")
+        client.expect(r" (376|422) ")
+        return client
+
+    def text(self, nick: str) -> LineSocket:
+        client = LineSocket(self.server.address)
+        self.sockets.append(client)
+        client.expect(r"^\* Welcome to chinwag")
+        client.send(f"/nick {nick}")
+        client.expect(f"you are now known as {nick}")
+        return client
+
+    def close(self) -> None:
+        for client in self.sockets:
+            client.close()
+
+
+@pytest.fixture
+def make_irc_server() -> Iterator[Callable[..., IrcHarness]]:
+    started: list[IrcHarness] = []
+
+    def make(housekeeping_seconds: float = 0.05, **overrides: object) -> IrcHarness:
+        config = replace(IRC_CONFIG, **overrides)  # type: ignore[arg-type]
+        server = ChatServer(config, housekeeping_seconds=housekeeping_seconds)
+        server.add_listener("irc", 0, irc_sessions(config))
+        harness = IrcHarness(server)
+        started.append(harness)
+        server.start()
+        return harness
+
+    yield make
+    for harness in started:
+        harness.close()
+        harness.server.shutdown()
+
+
+@pytest.fixture
+def irc_server(make_irc_server: Callable[..., IrcHarness]) -> IrcHarness:
+    return make_irc_server()

@@ -1,0 +1,414 @@
+"""Each IRC command's replies and numerics, driving sessions with bytes (no sockets)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chinwag.config import Config
+from chinwag.passwords import hash_password
+from tests.irc.conftest import UNIT_CONFIG, World
+
+
+def test_registration_burst(world: World) -> None:
+    client = world.irc()
+    client.send("CAP LS 302", "NICK alice", "USER al 0 * :Alice Liddell")
+    assert client.lines() == [":irc.test CAP * LS :server-time"]  # CAP holds registration
+    client.send("CAP REQ :server-time", "CAP END")
+    lines = client.lines()
+    verbs = [line.split(" ")[2] if line.startswith("@") else line.split(" ")[1] for line in lines]
+    assert verbs[:2] == ["CAP", "001"]
+    assert verbs[1:9] == ["001", "002", "003", "004", "005", "005", "251", "252"]
+    assert verbs[-1] == "422"  # no MOTD configured
+    assert ":irc.test 001 alice :Welcome to the chinwag IRC network, alice!al@127.0.0.1" in lines
+    isupport = " ".join(line for line in lines if " 005 " in line)
+    for token in (
+        "CASEMAPPING=rfc7613",
+        "CHANTYPES=#",
+        "NICKLEN=32",
+        "CHANNELLEN=33",
+        "PREFIX=(ov)@+",
+        "CHANMODES=b,k,l,imnst",
+    ):
+        assert token in isupport
+    assert "server-time" in client.session.capabilities
+
+
+def test_motd_when_configured() -> None:
+    world = World(Config(host="127.0.0.1", port=0, console=False, motd="line one\\nline two"))
+    client = world.irc()
+    client.send("NICK a", "USER a 0 * :A")
+    assert client.numerics()[-4:] == ["375", "372", "372", "376"]
+    client.send("MOTD")
+    assert client.numerics() == ["375", "372", "372", "376"]
+
+
+def test_commands_before_registration_get_451(world: World) -> None:
+    client = world.irc()
+    client.send("JOIN #lobby", "PRIVMSG x :y")
+    assert client.numerics() == ["451", "451"]
+    client.send("PING :abc")
+    assert client.lines() == [":irc.test PONG irc.test :abc"]
+
+
+def test_user_and_nick_errors(world: World) -> None:
+    client = world.irc()
+    client.send("USER x", "NICK", "NICK bad!nick", "NICK server", "NICK Client-99")
+    assert client.numerics() == ["461", "431", "432", "432", "432"]
+    world.irc("alice")
+    client.send("NICK ALICE")
+    assert client.numerics() == ["433"]
+    client.send("NICK bob", "USER b 0 * :B")
+    assert "001" in client.numerics()
+    client.send("USER again 0 * :x", "PASS late")
+    assert client.numerics() == ["462", "462"]
+
+
+def test_server_password() -> None:
+    config = Config(host="127.0.0.1", port=0, console=False, password="sesame")
+    world = World(config)
+    wrong = world.irc()
+    wrong.send("PASS nope", "NICK a", "USER a 0 * :A")
+    assert wrong.numerics() == ["464", "ERROR"]
+    assert wrong.closed
+    right = world.irc()
+    right.send("PASS sesame", "NICK a", "USER a 0 * :A")
+    assert "001" in right.numerics()
+
+
+def test_server_password_hash() -> None:
+    config = Config(host="127.0.0.1", port=0, console=False, password_hash=hash_password("pw"))
+    client = World(config).irc()
+    client.send("PASS pw", "NICK a", "USER a 0 * :A")
+    assert "001" in client.numerics()
+
+
+def test_nick_change_is_seen_by_both_protocols_and_collisions_ignore_case(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.text("bob")
+    alice.send("JOIN #lobby")
+    alice.lines()
+    bob.lines()
+    alice.send("NICK Alicia")
+    assert alice.lines() == [":alice!user@127.0.0.1 NICK Alicia"]
+    assert bob.lines() == ["* alice is now known as Alicia"]
+    alice.send("NICK BOB")
+    assert alice.lines() == [":irc.test 433 Alicia BOB :Nickname is already in use"]
+    alice.send("NICK ALICIA")  # only the case changes: allowed
+    assert alice.lines() == [":Alicia!user@127.0.0.1 NICK ALICIA"]
+
+
+def test_join_names_topic_and_talk_with_a_text_user(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.text("bob")
+    alice.send("JOIN #lobby")
+    assert alice.lines() == [
+        ":alice!user@127.0.0.1 JOIN #lobby",
+        ":irc.test 353 alice = #lobby :bob alice",
+        ":irc.test 366 alice #lobby :End of /NAMES list",
+    ]
+    assert bob.lines() == ["* alice joined lobby"]
+    alice.send("PRIVMSG #lobby :hello bob", "PRIVMSG #LOBBY :\x01ACTION waves\x01")
+    assert [line[11:] for line in bob.lines()] == ["alice: hello bob", "* alice waves"]
+    bob.send("hi alice")
+    assert alice.lines() == [":bob!Client-2@127.0.0.1 PRIVMSG #lobby :hi alice"]
+    bob.send("/me smiles")
+    assert alice.lines() == [":bob!Client-2@127.0.0.1 PRIVMSG #lobby :\x01ACTION smiles\x01"]
+    alice.send("TOPIC #lobby :all welcome")
+    assert alice.numerics() == ["TOPIC"]
+    assert bob.lines() == ["* alice set the topic of lobby: all welcome"]
+    alice.send("TOPIC #lobby")
+    assert alice.numerics() == ["332", "333"]
+
+
+def test_join_several_and_zero(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("JOIN #a,#b,nohash,#bad!name")
+    assert alice.numerics() == ["JOIN", "353", "366", "JOIN", "353", "366", "403", "403"]
+    alice.send("JOIN #a")  # already there: ignored
+    assert alice.numerics() == []
+    alice.send("JOIN 0")
+    assert alice.numerics() == ["PART", "PART"]
+    assert alice.member.rooms == {}
+
+
+def test_part_errors(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("PART #nowhere", "PART #lobby", "PART")
+    assert alice.numerics() == ["403", "442", "461"]
+
+
+def test_private_messages_across_protocols(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.text("bob")
+    alice.send("PRIVMSG bob :psst")
+    assert bob.lines()[0].endswith("*alice* psst")
+    bob.send("/msg alice hello back")
+    assert alice.lines() == [":bob!Client-2@127.0.0.1 PRIVMSG alice :hello back"]
+    alice.send("NOTICE bob :fyi")
+    assert bob.lines()[0].endswith("-alice- fyi")
+    alice.send("PRIVMSG nobody :x", "PRIVMSG", "PRIVMSG bob", "PRIVMSG #nowhere :x")
+    assert alice.numerics() == ["401", "411", "412", "403"]
+    alice.send("NOTICE nobody :x")  # notices never cause error replies
+    assert alice.numerics() == []
+
+
+def test_away(world: World) -> None:
+    alice = world.irc("alice")
+    carol = world.irc("carol")
+    carol.send("AWAY :lunch")
+    assert carol.numerics() == ["306"]
+    alice.send("PRIVMSG carol :are you there")
+    assert alice.lines() == [":irc.test 301 alice carol :lunch"]
+    carol.send("AWAY")
+    assert carol.numerics() == ["PRIVMSG", "305"]
+
+
+def test_unknown_command_and_too_long_line(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("FROBNICATE x")
+    assert alice.lines() == [":irc.test 421 alice FROBNICATE :Unknown command"]
+    alice.send("PRIVMSG #lobby :" + "x" * 600)
+    assert alice.numerics() == ["417"]
+
+
+def test_whois_who_ison_userhost(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.text("bob")
+    alice.send("WHOIS BOB")
+    assert alice.numerics() == ["311", "319", "312", "317", "318"]
+    alice.send("WHOIS ghost")
+    assert alice.numerics() == ["401", "318"]
+    alice.send("WHO #lobby")
+    lines = alice.lines()
+    assert lines[0].startswith(":irc.test 352 alice #lobby Client-2 127.0.0.1 irc.test bob H")
+    assert lines[-1] == ":irc.test 315 alice #lobby :End of /WHO list"
+    alice.send("ISON bob ghost ALICE", "USERHOST bob")
+    assert alice.lines() == [
+        ":irc.test 303 alice :bob alice",
+        ":irc.test 302 alice :bob=+Client-2@127.0.0.1",
+    ]
+    assert bob.lines() == []
+
+
+def test_list_hides_secret_channels(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("JOIN #open,#hidden", "MODE #hidden +s", "TOPIC #open :come in")
+    alice.lines()
+    bob.send("LIST")
+    lines = bob.lines()
+    assert [line.split(" ")[3] for line in lines if " 322 " in line] == ["#lobby", "#open"]
+    assert any(line.endswith(":[+nt] come in") for line in lines)
+
+
+def test_channel_modes_and_refusals(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob", user="bobby")
+    alice.send("JOIN #club")
+    alice.lines()
+    bob.send("MODE #club +k x")
+    assert bob.numerics() == ["482"]
+    alice.send("MODE #club +kl sesame 1")
+    assert alice.lines() == [":alice!user@127.0.0.1 MODE #club +kl sesame 1"]
+    bob.send("JOIN #club", "JOIN #club sesame")
+    assert bob.numerics() == ["475", "471"]
+    alice.send("MODE #club -l")
+    bob.send("JOIN #club wrong")
+    assert bob.numerics() == ["475"]
+    alice.send("MODE #club -k *", "MODE #club +b *!bobby@*")
+    assert alice.numerics() == ["MODE", "MODE", "MODE"]
+    bob.send("JOIN #club")
+    assert bob.numerics() == ["474"]
+    alice.send("MODE #club b")
+    assert alice.numerics() == ["367", "368"]
+    alice.send("MODE #club -b *!bobby@* ", "MODE #club +i")
+    alice.lines()
+    bob.send("JOIN #club")
+    assert bob.numerics() == ["473"]
+    alice.send("INVITE bob #club")
+    assert alice.numerics() == ["341"]
+    assert bob.lines() == [":alice!user@127.0.0.1 INVITE bob #club"]
+    bob.send("JOIN #club")
+    assert bob.numerics()[0] == "JOIN"
+    alice.lines()
+    alice.send("MODE #club")
+    assert alice.lines()[0] == ":irc.test 324 alice #club +int"
+    alice.send("MODE #club +z", "MODE #club +o", "MODE #club +o ghost", "MODE #nowhere +m")
+    assert alice.numerics() == ["472", "461", "401", "403"]
+
+
+def test_key_is_checked_before_the_limit(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("JOIN #club", "MODE #club +k sesame")
+    bob.send("JOIN #club")
+    assert bob.numerics() == ["475"]
+
+
+def test_moderated_channel_and_voice(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("JOIN #club")
+    bob.send("JOIN #club")
+    alice.send("MODE #club +m")
+    alice.lines()
+    bob.lines()
+    bob.send("PRIVMSG #club :hello?")
+    assert bob.numerics() == ["404"]
+    alice.send("MODE #club +v bob")
+    assert alice.lines() == [":alice!user@127.0.0.1 MODE #club +v bob"]
+    bob.lines()
+    bob.send("PRIVMSG #club :thanks")
+    assert alice.lines() == [":bob!user@127.0.0.1 PRIVMSG #club :thanks"]
+
+
+def test_no_external_messages(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("JOIN #club")
+    alice.lines()
+    bob.send("PRIVMSG #club :from outside")
+    assert bob.numerics() == ["404"]
+    alice.send("MODE #club -n")
+    alice.lines()
+    bob.send("PRIVMSG #club :from outside")
+    assert alice.lines() == [":bob!user@127.0.0.1 PRIVMSG #club :from outside"]
+
+
+def test_kick_by_a_channel_operator(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    carol = world.text("carol")
+    alice.send("JOIN #club")
+    bob.send("JOIN #club")
+    carol.send("/join club")
+    for client in (alice, bob, carol):
+        client.lines()
+    bob.send("KICK #club alice")
+    assert bob.numerics() == ["482"]
+    alice.send("KICK #club bob :behave")
+    expected = ":alice!user@127.0.0.1 KICK #club bob :behave"
+    assert alice.lines() == [expected]
+    assert bob.lines() == [expected]
+    assert carol.lines() == ["* alice put bob out of club (behave)"]
+    assert "#club" not in [f"#{room}" for room in bob.member.rooms.values()]
+    alice.send("KICK #club bob", "KICK #club ghost", "KICK #nowhere bob")
+    assert alice.numerics() == ["441", "401", "403"]
+    bob.send("KICK #club alice")
+    assert bob.numerics() == ["442"]
+
+
+def test_text_user_kicked_from_a_room_goes_back_to_the_lobby(world: World) -> None:
+    alice = world.irc("alice")
+    carol = world.text("carol")
+    alice.send("JOIN #club")
+    carol.send("/join club")
+    alice.send("KICK #club carol")
+    carol.lines()
+    carol.send("hello?")
+    assert carol.member.rooms == {"lobby": "lobby"}
+
+
+def test_user_modes(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("MODE alice +i", "MODE alice", "MODE bob +i", "MODE alice +x")
+    assert alice.lines() == [
+        ":alice!user@127.0.0.1 MODE alice +i",
+        ":irc.test 221 alice +i",
+        ":irc.test 401 alice bob :No such nick/channel",
+        ":irc.test 501 alice :Unknown MODE flag",
+    ]
+    world.irc("bob").send("MODE alice -i")
+    assert alice.member.invisible
+
+
+def test_oper_and_kill() -> None:
+    config = Config(
+        host="127.0.0.1", port=0, console=False, oper_password_hash=hash_password("root")
+    )
+    from chinwag.hub.hub import Hub
+
+    world = World(config, Hub(oper_password_hash=config.oper_password_hash))
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("KILL bob :spam")
+    assert alice.numerics() == ["481"]
+    alice.send("OPER alice wrong")
+    assert alice.numerics() == ["464"]
+    alice.send("OPER alice root")
+    assert alice.numerics() == ["381", "MODE"]
+    alice.send("KILL bob :spam")
+    assert bob.lines() == ["ERROR :Closing link: kicked by alice: spam"]
+    assert bob.closed
+
+
+def test_no_operators_configured(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("OPER alice x")
+    assert alice.numerics() == ["491"]
+
+
+def test_version_time_lusers(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("VERSION", "TIME", "LUSERS")
+    assert alice.numerics() == ["351", "391", "251", "252", "254", "255"]
+
+
+def test_quit_tells_the_others(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.text("bob")
+    alice.send("JOIN #lobby")
+    alice.lines()
+    bob.lines()
+    alice.send("QUIT :see you")
+    assert alice.lines() == ["ERROR :Closing link: Quit: see you"]
+    assert bob.lines() == ["* alice left the chat (Quit: see you)"]
+
+
+def test_ping_pong_and_timeouts(world: World) -> None:
+    config = UNIT_CONFIG
+    alice = world.irc("alice")
+    start = time.monotonic()
+    alice.tick(start + config.irc_ping_seconds - 1)
+    assert alice.lines() == []
+    alice.tick(start + config.irc_ping_seconds + 1)
+    assert alice.lines() == ["PING :irc.test"]
+    alice.send("PONG irc.test")
+    alice.tick(time.monotonic() + config.irc_ping_timeout_seconds + 1)
+    assert alice.lines() == []  # answered: not dropped
+    later = time.monotonic() + config.irc_ping_seconds + 1
+    alice.tick(later)
+    assert alice.lines() == ["PING :irc.test"]
+    alice.tick(later + config.irc_ping_timeout_seconds)
+    assert alice.lines()[0].startswith("ERROR :Closing link: Ping timeout")
+    assert alice.closed.startswith("Ping timeout")
+
+
+def test_registration_timeout(world: World) -> None:
+    slow = world.irc()
+    slow.send("NICK slow")
+    slow.tick(time.monotonic() + UNIT_CONFIG.irc_registration_seconds + 1)
+    assert slow.lines() == ["ERROR :Closing link: Registration timed out"]
+
+
+@pytest.mark.parametrize("verb", ["JOIN", "PART", "KICK", "MODE", "TOPIC", "INVITE", "WHOIS"])
+def test_missing_parameters_get_461(world: World, verb: str) -> None:
+    alice = world.irc("alice")
+    alice.send(verb)
+    assert alice.numerics() == ["461"]
+
+
+def test_text_users_have_topic_away_invite_and_mode(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.text("bob")
+    bob.send("/join den", "/mode +i", "/topic cosy")
+    assert bob.lines()[-2:] == ["* bob set mode +i on den", "* bob set the topic of den: cosy"]
+    alice.send("JOIN #den")
+    assert alice.numerics() == ["473"]
+    bob.send("/invite alice", "/away brb")
+    assert alice.lines() == [":bob!Client-2@127.0.0.1 INVITE alice #den"]
+    alice.send("JOIN #den", "WHOIS bob")
+    assert "332" in alice.numerics()
+    assert bob.member.away == "brb"

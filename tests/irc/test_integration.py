@@ -1,0 +1,176 @@
+"""IRC over loopback: the ``irc`` client library and raw sockets with text users."""
+
+from __future__ import annotations
+
+import socket
+
+import irc.client
+import pytest
+
+from tests.irc.conftest import IrcHarness, wait_for
+
+
+class LibraryClient:
+    """A client of the ``irc`` package, pumped by the test's own thread."""
+
+    def __init__(self, harness: IrcHarness, nick: str) -> None:
+        self.reactor = irc.client.Reactor()
+        self.events: list[irc.client.Event] = []
+        self.reactor.add_global_handler("all_events", lambda c, e: self.events.append(e))
+        host, port = harness.irc_address
+        self.connection = self.reactor.server().connect(host, port, nick)
+
+    def wait(self, kind: str, match: str = "") -> irc.client.Event:
+        found: list[irc.client.Event] = []
+
+        def seen() -> bool:
+            self.reactor.process_once(0.02)
+            found[:] = [
+                e
+                for e in self.events
+                if e.type == kind and match in " ".join(map(str, e.arguments))
+            ]
+            return bool(found)
+
+        wait_for(seen, what=f"{kind} {match!r}")
+        self.events.remove(found[0])
+        return found[0]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@pytest.fixture
+def library(irc_server: IrcHarness):  # type: ignore[no-untyped-def]
+    clients: list[LibraryClient] = []
+
+    def make(nick: str) -> LibraryClient:
+        client = LibraryClient(irc_server, nick)
+        clients.append(client)
+        client.wait("welcome")
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def test_library_client_talks_with_a_text_user(irc_server: IrcHarness, library) -> None:  # type: ignore[no-untyped-def]
+    alice = library("alice")
+    assert alice.connection.features.casemapping == "rfc7613"
+    assert alice.connection.features.prefix == {"@": "o", "+": "v"}
+    bob = irc_server.text("bob")
+    alice.connection.join("#lobby")
+    names = alice.wait("namreply")
+    assert set(names.arguments[2].split()) == {"alice", "bob"}
+    bob.expect(r"^\* alice joined lobby$")
+    bob.send("hello from nc")
+    event = alice.wait("pubmsg")
+    assert (event.source.nick, event.target, event.arguments) == (
+        "bob",
+        "#lobby",
+        ["hello from nc"],
+    )
+    alice.connection.privmsg("#lobby", "hello from irc")
+    bob.expect(r"\] alice: hello from irc$")
+    bob.send("/msg alice private words")
+    event = alice.wait("privmsg")
+    assert event.arguments == ["private words"]
+    alice.connection.privmsg("bob", "private reply")
+    bob.expect(r"\] \*alice\* private reply$")
+    bob.send("/nick robert")
+    assert alice.wait("nick").target == "robert"
+    alice.connection.nick("Alicia")
+    bob.expect(r"^\* alice is now known as Alicia$")
+    alice.connection.quit("bye now")
+    bob.expect(r"^\* Alicia left the chat \(Quit: bye now\)$")
+
+
+def test_nick_collision_ignores_case(irc_server: IrcHarness, library) -> None:  # type: ignore[no-untyped-def]
+    library("alice")
+    raw = irc_server.raw_irc()
+    raw.send("NICK ALICE", "USER x 0 * :x")
+    raw.expect(r" 433 \* ALICE :Nickname is already in use")
+    raw.send("NICK alice2")
+    raw.expect(r" 001 alice2 ")
+
+
+def test_registration_burst_over_a_socket(irc_server: IrcHarness) -> None:
+    client = irc_server.raw_irc()
+    client.send("CAP LS 302", "NICK alice", "USER alice 0 * :Alice", "CAP END")
+    client.expect(r"^:irc\.test CAP \* LS :server-time$")
+    for code in ("001", "002", "003", "004", "005", "251", "252", "254", "255", "422"):
+        client.expect(f"^:irc\\.test {code} alice ")
+
+
+def test_ping_pong_ordering(irc_server: IrcHarness) -> None:
+    client = irc_server.irc("alice")
+    client.send(*(f"PING :token{i}" for i in range(20)))
+    for i in range(20):
+        assert client.expect(r" PONG ").endswith(f":token{i}")
+
+
+def test_server_pings_idle_clients_and_drops_dead_ones(make_irc_server) -> None:  # type: ignore[no-untyped-def]
+    harness = make_irc_server(irc_ping_seconds=1, irc_ping_timeout_seconds=1)
+    alive = harness.irc("alive")
+    dead = harness.irc("dead")
+    alive.send("JOIN #lobby")
+    dead.send("JOIN #lobby")
+    alive.expect(r"JOIN #lobby")
+    ping = alive.expect(r"^PING :irc\.test$")
+    alive.send("PONG :irc.test")
+    dead.expect(r"^PING ")
+    alive.expect(r"^:dead!dead@127\.0\.0\.1 QUIT :Ping timeout: \d+ seconds$")
+    assert dead.expect_closed()[-1].startswith("ERROR :Closing link: Ping timeout")
+    assert ping
+
+
+def test_registration_timeout(make_irc_server) -> None:  # type: ignore[no-untyped-def]
+    harness = make_irc_server(irc_registration_seconds=1)
+    client = harness.raw_irc()
+    client.send("NICK slow")
+    assert client.expect_closed() == ["ERROR :Closing link: Registration timed out"]
+
+
+def test_kick_and_mode_refusals(irc_server: IrcHarness) -> None:
+    op = irc_server.irc("op")
+    guest = irc_server.irc("guest")
+    text = irc_server.text("texter")
+    op.send("JOIN #club", "MODE #club +k sesame")
+    op.expect(r"MODE #club \+k sesame")
+    guest.send("JOIN #club")
+    guest.expect(r" 475 guest #club :Cannot join channel \(\+k\)")
+    op.send("MODE #club -k *", "MODE #club +l 1")
+    op.expect(r"MODE #club \+l 1")
+    guest.send("JOIN #club")
+    guest.expect(r" 471 guest #club :Cannot join channel \(\+l\)")
+    op.send("MODE #club -l", "MODE #club +b guest")
+    op.expect(r"MODE #club \+b guest!\*@\*")
+    guest.send("JOIN #club")
+    guest.expect(r" 474 guest #club :Cannot join channel \(\+b\)")
+    text.send("/join club")
+    op.expect(r"^:texter!Client-\d+@127\.0\.0\.1 JOIN #club$")
+    op.send("KICK #club texter :out")
+    op.expect(r"KICK #club texter :out")
+    text.expect(r"^\* op put texter out of club \(out\)$")
+    text.send("back to the lobby?")
+    text.expect(r"^\* you are back in lobby$")
+
+
+def test_a_client_that_stops_reading_is_dropped(make_irc_server) -> None:  # type: ignore[no-untyped-def]
+    harness = make_irc_server(send_queue_bytes=16 * 1024, socket_send_buffer=8 * 1024)
+    talker = harness.irc("talker")
+    sleeper = socket.socket()
+    sleeper.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sleeper.connect(harness.irc_address)
+    sleeper.sendall(b"NICK sleeper\r\nUSER s 0 * :s\r\nJOIN #lobby\r\n")  # then never reads
+    talker.send("JOIN #lobby")
+    talker.expect(r"^:talker!\S+ JOIN #lobby$")
+    wait_for(lambda: len(harness.server.hub.room_members("lobby")) == 2, what="the sleeper")
+    line = "PRIVMSG #lobby :" + "x" * 400
+    for _ in range(200):  # 80 kB: far past what the kernel and the send queue hold
+        talker.send(line)
+    talker.expect(r"^:sleeper!s@127\.0\.0\.1 QUIT :send queue exceeded$")
+    talker.send("PING :still")
+    talker.expect(r"PONG irc\.test :still")
+    sleeper.close()

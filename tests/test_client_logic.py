@@ -1,0 +1,419 @@
+"""Unit tests of the client's sans-I/O parts: no sockets, no terminal."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import socket
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chinwag.client.backoff import Backoff
+from chinwag.client.colours import PALETTE, nick_colour
+from chinwag.client.completion import COMMANDS, complete
+from chinwag.client.lines import Kind, Received, classify
+from chinwag.client.link import describe
+from chinwag.client.options import ClientOptions, UsageError, split_target
+from chinwag.client.outgoing import Intent, Outgoing, interpret
+from chinwag.client.safety import neutralise
+from chinwag.client.state import MAX_NICKS_SEEN, ClientState
+from chinwag.client.tui import open_history
+from chinwag.client.view import spans, to_ansi, to_plain
+from chinwag.text.session import COMMANDS as SERVER_COMMANDS
+from tests.client_support import SRC
+
+UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+# --- neutralising ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("plain text, Ґанок і їжак", "plain text, Ґанок і їжак"),
+        ("\x1b[2J", "^[[2J"),
+        ("a\x1b]0;title\x07b", "a^[]0;title^Gb"),
+        ("del\x7f", "del^?"),
+        ("csi\x9b6n", "csi<U+009B>6n"),
+        ("\u202eevil", "<U+202E>evil"),
+        ("line\u2028break", "line<U+2028>break"),
+        ("tab\tkept", "tab\tkept"),
+        ("nul\x00", "nul^@"),
+    ],
+)
+def test_neutralise_makes_controls_visible(raw: str, shown: str) -> None:
+    assert neutralise(raw) == shown
+
+
+@given(st.text())
+def test_neutralised_text_has_no_control_characters(text: str) -> None:
+    assert not UNSAFE.search(neutralise(text))
+
+
+# --- classifying received lines ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "nick", "text"),
+    [
+        ("[12:34:56] Олена: привіт: як ти?", Kind.CHAT, "Олена", "привіт: як ти?"),
+        ("[12:34:56] * Олена махає рукою", Kind.ACTION, "Олена", "махає рукою"),
+        (
+            "[12:34:56] *Олена* секрет * з зірочками *",
+            Kind.PRIVATE,
+            "Олена",
+            "секрет * з зірочками *",
+        ),
+        ("[12:34:56] *** Notice from op: restart at 5", Kind.WALL, "op", "restart at 5"),
+        ("* bob joined the chat", Kind.PRESENCE, "bob", "bob joined the chat"),
+        ("* bob joined kitchen", Kind.PRESENCE, "bob", "bob joined kitchen"),
+        ("* bob left the chat (bye: all)", Kind.PRESENCE, "bob", "bob left the chat (bye: all)"),
+        ("* bob left kitchen", Kind.PRESENCE, "bob", "bob left kitchen"),
+        ("* bob is now known as робот", Kind.PRESENCE, "bob", "bob is now known as робот"),
+        ("* you are now known as bob", Kind.NOTICE, "", "you are now known as bob"),
+        ("* 2 users in lobby:", Kind.NOTICE, "", "2 users in lobby:"),
+        (
+            "*   bob - connected 12:00:00, idle 0s",
+            Kind.NOTICE,
+            "",
+            "  bob - connected 12:00:00, idle 0s",
+        ),
+        ("! the name bob is taken", Kind.ERROR, "", "the name bob is taken"),
+        ("something else", Kind.OTHER, "", "something else"),
+        ("[not a stamp] x: y", Kind.OTHER, "", "[not a stamp] x: y"),
+    ],
+)
+def test_classify_tells_the_line_shapes_apart(line: str, kind: Kind, nick: str, text: str) -> None:
+    received = classify(line)
+    assert (received.kind, received.nick, received.text, received.line) == (kind, nick, text, line)
+
+
+def test_classify_neutralises_every_field() -> None:
+    received = classify("[12:00:00] evil: \x1b[2Jgone")
+    assert received.kind is Kind.CHAT
+    assert received.text == "^[[2Jgone"
+    assert "\x1b" not in received.line
+
+
+def test_a_message_line_cannot_be_built_without_its_sender() -> None:
+    with pytest.raises(ValueError, match="needs a stamp and a nick"):
+        Received(Kind.CHAT, "[12:00:00] : hi", "12:00:00", "", "hi")
+
+
+# --- interpreting typed lines ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "intent", "wire", "target", "text"),
+    [
+        ("   ", Intent.NOTHING, "", "", ""),
+        ("привіт усім ", Intent.SAY, "привіт усім", "", "привіт усім"),
+        ("//slash at the start", Intent.SAY, "//slash at the start", "", "/slash at the start"),
+        ("exit", Intent.QUIT, "exit", "", ""),
+        ("EXIT", Intent.QUIT, "EXIT", "", ""),
+        ("/exit", Intent.QUIT, "/exit", "", ""),
+        ("/Quit time for tea", Intent.QUIT, "/Quit time for tea", "", "time for tea"),
+        ("/me waves", Intent.ACTION, "/me waves", "", "waves"),
+        ("/me", Intent.COMMAND, "/me", "", ""),
+        ("/msg Олена  таємниця ", Intent.PRIVATE, "/msg Олена  таємниця", "Олена", "таємниця"),
+        ("/tell bob hi", Intent.PRIVATE, "/tell bob hi", "bob", "hi"),
+        ("/msg bob", Intent.COMMAND, "/msg bob", "", ""),
+        ("/who", Intent.COMMAND, "/who", "", ""),
+        ("two\nlines", Intent.SAY, "two lines", "", "two lines"),
+    ],
+)
+def test_interpret(typed: str, intent: Intent, wire: str, target: str, text: str) -> None:
+    assert interpret(typed) == Outgoing(intent, wire, target, text)
+
+
+def test_an_outgoing_line_cannot_carry_a_line_break() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        Outgoing(Intent.SAY, "a\nb", text="a")
+
+
+# --- the protocol state ------------------------------------------------------------------
+
+TRANSCRIPT = (
+    "* Welcome to chinwag, Client-7! You are in lobby.\r\n"
+    "* Choose a name with /nick NAME; /help lists the commands.\r\n"
+    "* you are now known as Олена\r\n"
+    "* Client-8 joined the chat\r\n"
+    "* Client-8 is now known as Богдан\r\n"
+    "[10:00:00] Богдан: привіт\r\n"
+    "* you are now in kitchen (2 here)\r\n"
+).encode()
+
+
+def _lines(state: ClientState, data: bytes) -> list[str]:
+    return [r.line for r in state.receive_data(data)]
+
+
+def test_state_frames_whole_bytewise_and_with_a_trailing_partial_line() -> None:
+    whole = _lines(ClientState(), TRANSCRIPT)
+    assert len(whole) == 7
+    bytewise = ClientState()
+    assert [
+        line for i in range(len(TRANSCRIPT)) for line in _lines(bytewise, TRANSCRIPT[i : i + 1])
+    ] == whole
+    trailing = ClientState()
+    assert _lines(trailing, TRANSCRIPT + "[10:00:01] Бог".encode()) == whole
+    assert _lines(trailing, "дан: ще\r\n".encode()) == ["[10:00:01] Богдан: ще"]
+
+
+def test_state_learns_its_nick_room_and_the_others() -> None:
+    state = ClientState()
+    state.receive_data(TRANSCRIPT)
+    assert (state.nick, state.generated_nick, state.room) == ("Олена", "Client-7", "kitchen")
+    assert state.nicks_seen == ["Богдан"]
+    state.receive_data(b"* zed joined kitchen\r\n[10:00:02] *tom* hi\r\n")
+    assert state.nicks_seen == ["tom", "zed", "Богдан"]
+    state.receive_data("* Богдан left the chat (gone)\r\n* zed is now known as Zed2\r\n".encode())
+    assert state.nicks_seen == ["Zed2", "tom"]
+
+
+def test_state_remembers_a_bounded_number_of_nicks() -> None:
+    state = ClientState()
+    state.receive_data(
+        b"".join(f"* n{i} joined the chat\r\n".encode() for i in range(MAX_NICKS_SEEN + 5))
+    )
+    seen = state.nicks_seen
+    assert len(seen) == MAX_NICKS_SEEN
+    assert seen[0] == f"n{MAX_NICKS_SEEN + 4}"
+    assert "n0" not in seen
+
+
+def test_invalid_utf8_and_over_long_lines_do_not_break_the_state() -> None:
+    state = ClientState()
+    assert _lines(state, b"[10:00:00] x: \xff\xfe\r\n") == ["[10:00:00] x: \ufffd\ufffd"]
+    received = state.receive_data(b"x" * (70 * 1024) + b"\r\n! after\r\n")
+    assert [r.kind for r in received] == [Kind.ERROR, Kind.ERROR]
+    assert received[1].line == "! after"
+
+
+def test_after_reconnecting_the_name_and_room_are_asked_back() -> None:
+    state = ClientState()
+    state.receive_data(TRANSCRIPT)
+    assert state.take_outgoing() == []
+    state.reset_connection()
+    assert state.take_outgoing() == []  # not before the new server has greeted us
+    state.receive_data(b"* Welcome to chinwag, Client-1! You are in lobby.\r\n")
+    assert state.take_outgoing() == ["/nick Олена", "/join kitchen"]
+    assert state.take_outgoing() == []
+
+
+def test_a_generated_name_in_the_lobby_needs_no_restoring() -> None:
+    state = ClientState()
+    state.receive_data(b"* Welcome to chinwag, Client-3! You are in lobby.\r\n")
+    state.reset_connection()
+    state.receive_data(b"* Welcome to chinwag, Client-4! You are in lobby.\r\n")
+    assert state.take_outgoing() == []
+
+
+@pytest.mark.parametrize(
+    ("farewell", "rejoin"),
+    [
+        ("* server shutting down", True),
+        ("* You sent too much too fast (excess flood)", True),
+        ("! Server is full (3 clients); try again later", True),
+        ("* You were kicked by op: spam", False),
+        ("* You were banned by op", False),
+        ("* Wrong password", False),
+        ("! You are banned from this server until 12:00", False),
+    ],
+)
+def test_the_farewell_is_remembered(farewell: str, rejoin: bool) -> None:
+    state = ClientState()
+    state.receive_data(f"{farewell}\r\n".encode())
+    assert state.farewell == farewell[2:]
+    assert state.may_rejoin is rejoin
+
+
+def test_local_echo_has_the_servers_line_shapes() -> None:
+    state = ClientState()
+    state.receive_data(TRANSCRIPT)
+    now = datetime(2024, 1, 1, 9, 5, 7)
+    say = state.echo(interpret("привіт \x1b[2J"), now)
+    assert say is not None and say.own
+    assert (say.kind, say.line) == (Kind.CHAT, "[09:05:07] Олена: привіт ^[[2J")
+    action = state.echo(interpret("/me waves"), now)
+    assert action is not None and action.line == "[09:05:07] * Олена waves"
+    private = state.echo(interpret("/msg Богдан psst"), now)
+    assert private is not None and private.line == "[09:05:07] -> *Богдан* psst"
+    assert state.echo(interpret("/who"), now) is None
+
+
+# --- completion --------------------------------------------------------------------------
+
+NICKS = ["Богдан", "Богдана", "bob", "Олена"]
+
+
+def test_commands_complete_at_the_start_of_a_line() -> None:
+    found = complete("/j", NICKS)
+    assert (found.word, found.candidates) == ("/j", ("/join ",))
+    assert set(complete("/", NICKS).candidates) == {f"/{c} " for c in COMMANDS}
+
+
+def test_nicks_complete_ignoring_case_addressing_at_the_start() -> None:
+    assert complete("бог", NICKS).candidates == ("Богдан: ", "Богдана: ")
+    assert complete("hi бог", NICKS).candidates == ("Богдан ", "Богдана ")
+    assert complete("/msg Ол", NICKS).candidates == ("Олена ",)
+    assert complete("bo", NICKS, own_nick="BOB").candidates == ()
+
+
+def test_nothing_completes_in_other_command_arguments_or_on_nothing() -> None:
+    assert complete("/join bo", NICKS).candidates == ()
+    assert complete("/msg bob tex", NICKS).candidates == ()
+    assert complete("", NICKS).candidates == ()
+    assert complete("hello ", NICKS).candidates == ()
+
+
+def test_every_server_command_completes() -> None:
+    assert set(COMMANDS) == set(SERVER_COMMANDS)
+
+
+# --- backoff -----------------------------------------------------------------------------
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    schedule = Backoff(first=1, factor=2, cap=30, jitter=0).delays()
+    assert [next(schedule) for _ in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
+
+
+def test_backoff_jitter_stays_within_its_fraction() -> None:
+    backoff = Backoff(first=1, factor=2, cap=30, jitter=0.1)
+    assert backoff.delay(3, lambda low, high: high) == pytest.approx(4.4)
+    assert backoff.delay(3, lambda low, high: low) == pytest.approx(3.6)
+
+
+def test_a_long_outage_cannot_overflow_the_schedule() -> None:
+    assert Backoff(first=1, factor=1e10, cap=60, jitter=0).delay(10_000) == 60
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"first": 0}, {"first": 40, "cap": 30}, {"factor": 0.5}, {"jitter": 1}]
+)
+def test_backoff_rejects_nonsense(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        Backoff(**kwargs)
+
+
+# --- colours and the view ----------------------------------------------------------------
+
+
+def test_a_nick_keeps_its_colour_whatever_its_case() -> None:
+    assert nick_colour("Олена") == nick_colour("олена") == nick_colour("ОЛЕНА")
+    assert nick_colour("Олена") in PALETTE
+
+
+def test_nick_colours_spread_over_the_palette() -> None:
+    assert len({nick_colour(f"user{i}") for i in range(200)}) == len(PALETTE)
+
+
+def test_a_nick_has_the_same_colour_in_every_process() -> None:
+    code = "from chinwag.client.colours import nick_colour; print(nick_colour('Олена'))"
+    for seed in ("1", "2"):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": SRC},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert result.stdout.strip() == nick_colour("Олена")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[12:00:00] Олена: привіт",
+        "[12:00:00] * Олена махає",
+        "[12:00:00] *Олена* psst",
+        "[12:00:00] *** Notice from op: restart",
+        "* bob joined the chat",
+        "* 2 users in lobby:",
+        "! no such user",
+        "other",
+    ],
+)
+def test_the_view_shows_the_line_as_received(line: str) -> None:
+    assert to_plain(spans(classify(line))) == line
+
+
+def test_the_view_colours_nicks_dims_presence_and_marks_mentions() -> None:
+    chat = spans(classify("[12:00:00] bob: hi Олена"), own_nick="олена")
+    assert (f"{nick_colour('bob')} bold", "bob") in chat
+    assert ("bold", "hi Олена") in chat
+    assert spans(classify("* bob joined the chat")) == [("dim", "* bob joined the chat")]
+    assert spans(classify("! oops")) == [("ansired", "! oops")]
+
+
+def test_ansi_rendering_writes_only_colour_codes() -> None:
+    rendered = to_ansi(spans(classify("[12:00:00] bob: \x1b[2J")))
+    assert re.sub(r"\x1b\[[0-9;]*m", "", rendered) == "[12:00:00] bob: ^[[2J"
+
+
+# --- options and errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "port", "expected"),
+    [
+        (None, None, ("127.0.0.1", 8089)),
+        ("chat.local", None, ("chat.local", 8089)),
+        ("chat.local", 9000, ("chat.local", 9000)),
+        ("chat.local:9001", None, ("chat.local", 9001)),
+        ("[::1]:9002", None, ("::1", 9002)),
+        ("[::1]", 9003, ("::1", 9003)),
+        ("::1", None, ("::1", 8089)),
+    ],
+)
+def test_split_target(target: str | None, port: int | None, expected: tuple[str, int]) -> None:
+    assert split_target(target, port) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "port", "message"),
+    [
+        ("host:1", 2, "not both"),
+        ("host:http", None, "must be a number"),
+        ("[::1", None, "cannot read"),
+    ],
+)
+def test_split_target_errors(target: str, port: int | None, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        split_target(target, port)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"port": 0}, "1-65535"), ({"port": 70000}, "1-65535"), ({"nick": "a b"}, "spaces")],
+)
+def test_client_options_are_validated(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        ClientOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_socket_errors_are_described_in_a_few_words() -> None:
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+    assert describe(refused) == "connection refused"
+    assert describe(TimeoutError()) == "timed out"
+    unknown = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    assert describe(unknown) == "name or service not known"
+
+
+def test_passwords_never_reach_the_history_file(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "history"
+    history = open_history(path)
+    for line in ("/op hunter2", "/PASS sesame", "/who", "привіт"):
+        history.append_string(line)
+    stored = path.read_text("utf-8")
+    assert "+/who" in stored and "+привіт" in stored
+    assert "hunter2" not in stored and "sesame" not in stored
+    assert path.stat().st_mode & 0o077 == 0
