@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not passed:
             failed.append(target.stem)
-            print(output[-4000:], flush=True)
+            # The traceback, not the fuzzer's progress lines before it.
+            start = output.find("=== Uncaught Python exception")
+            print(output[start:] if start >= 0 else output[-4000:], flush=True)
     if failed:
         print(f"failed: {', '.join(failed)}; crash inputs in {artifacts}")
         return 1
