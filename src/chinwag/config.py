@@ -89,6 +89,11 @@ class Config:
     thread_stack_kib: int = _option(256, "stack size of connection threads, in KiB", minimum=64)
     console: bool = _option(True, "read operator commands from the terminal the server runs in")
     irc_port: int = _option(0, "TCP port for IRC clients (0: no IRC; 6667 is usual)", minimum=0)
+    irc_tls_port: int = _option(
+        0,
+        "TCP port for IRC over TLS, with tls_cert and tls_key (0: none; 6697 is usual)",
+        minimum=0,
+    )
     server_name: str = _option("chinwag.local", "the server's name, as IRC clients see it")
     motd: str = _option("", "message of the day shown to IRC clients (\\n separates lines)")
     irc_ping_seconds: int = _option(
@@ -107,7 +112,7 @@ class Config:
             value = getattr(self, spec.name)
             if minimum is not None and value < minimum:
                 raise ConfigError(f"{spec.name} must be at least {minimum}, not {value}")
-        for name in ("port", "irc_port"):
+        for name in ("port", "tls_port", "irc_port", "irc_tls_port"):
             if getattr(self, name) > 65535:
                 raise ConfigError(f"{name} must be at most 65535, not {getattr(self, name)}")
         if not _SERVER_NAME.fullmatch(self.server_name):
@@ -118,8 +123,9 @@ class Config:
                 raise ConfigError(f"{name} is not a hash made by `chinwag hash-password`")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key go together")
-        if self.tls_port and not self.tls_cert:
-            raise ConfigError("tls_port needs tls_cert and tls_key")
+        for name in ("tls_port", "irc_tls_port"):
+            if getattr(self, name) and not self.tls_cert:
+                raise ConfigError(f"{name} needs tls_cert and tls_key")
         try:
             parse_networks(self.exempt_addresses)
         except ValueError as exc:

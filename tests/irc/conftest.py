@@ -19,7 +19,7 @@ import pytest
 
 from chinwag.config import Config
 from chinwag.hub.hub import Hub, Member
-from chinwag.irc.listener import irc_sessions
+from chinwag.irc.listener import irc_refusal, irc_sessions
 from chinwag.irc.session import IrcSession, ServerInfo
 from chinwag.server.dispatch import deliver
 from chinwag.server.server import ChatServer
@@ -247,7 +247,7 @@ def make_irc_server() -> Iterator[Callable[..., IrcHarness]]:
     def make(housekeeping_seconds: float = 0.05, **overrides: object) -> IrcHarness:
         config = replace(IRC_CONFIG, **overrides)  # type: ignore[arg-type]
         server = ChatServer(config, housekeeping_seconds=housekeeping_seconds)
-        server.add_listener("irc", 0, irc_sessions(config))
+        server.add_listener("irc", 0, irc_sessions(config), refusal=irc_refusal)
         harness = IrcHarness(server)
         started.append(harness)
         server.start()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import replace
 
 import irc.client
 import pytest
 
-from tests.irc.conftest import IrcHarness, wait_for
+from chinwag.server.server import ChatServer
+from tests.irc.conftest import DEADLINE, IRC_CONFIG, IrcHarness, wait_for
 
 
 class LibraryClient:
@@ -174,3 +178,31 @@ def test_a_client_that_stops_reading_is_dropped(make_irc_server) -> None:  # typ
     talker.send("PING :still")
     talker.expect(r"PONG irc\.test :still")
     sleeper.close()
+
+
+def test_a_refused_irc_client_gets_an_error_line(
+    make_irc_server: Callable[..., IrcHarness],
+) -> None:
+    harness = make_irc_server(max_clients=1)
+    harness.text("alice")
+    refused = harness.raw_irc()
+    assert refused.expect_closed() == [
+        "ERROR :Closing link: Server is full (1 clients); try again later"
+    ]
+
+
+def test_irc_over_tls(certificate: tuple[str, str], client_context: ssl.SSLContext) -> None:
+    cert, key = certificate
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    config = replace(IRC_CONFIG, tls_cert=cert, tls_key=key, irc_tls_port=port)
+    with ChatServer(config) as server:
+        server.start()
+        raw = socket.create_connection(server.listener_address("irc-tls"), timeout=DEADLINE)
+        with client_context.wrap_socket(raw, server_hostname="localhost") as secure:
+            secure.sendall(b"NICK sec\r\nUSER sec 0 * :Secure\r\n")
+            received = b""
+            while b" 001 sec " not in received:
+                chunk = secure.recv(4096)
+                assert chunk, received
+                received += chunk

@@ -19,13 +19,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chinwag import log
-from chinwag.hub import errors, masks, modes, names
+from chinwag.hub import errors, modes, names
 from chinwag.hub.bans import Ban, BanList, normalize_address
-from chinwag.hub.endpoint import Endpoint
 from chinwag.hub.events import (
     Delivery,
     Farewell,
@@ -42,162 +40,20 @@ from chinwag.hub.events import (
     Wall,
     info,
 )
+from chinwag.hub.model import (
+    Member,
+    MemberView,
+    Room,
+    RoomView,
+    idle_for,
+    set_ban,
+    set_flag,
+    set_key,
+    set_limit,
+)
 from chinwag.passwords import verify_password
 
-
-class Member:
-    """A connected user. Mutated only by the hub, under its lock."""
-
-    __slots__ = (
-        "address",
-        "away",
-        "client_id",
-        "connected_at",
-        "endpoint",
-        "invisible",
-        "last_active",
-        "nick",
-        "operator",
-        "realname",
-        "rooms",
-        "username",
-    )
-
-    def __init__(
-        self,
-        client_id: str,
-        address: str,
-        endpoint: Endpoint,
-        connected_at: datetime | None = None,
-    ) -> None:
-        self.client_id = client_id
-        self.nick = client_id
-        self.address = address
-        self.endpoint = endpoint
-        self.connected_at = connected_at or datetime.now()
-        self.last_active = time.monotonic()
-        self.operator = False
-        self.rooms: dict[str, str] = {}  # folded room key -> room name
-        self.username = client_id  # what the client calls its user, where it says
-        self.realname = ""
-        self.away = ""  # the away message; empty: present
-        self.invisible = False  # hidden from listings of people who share no room
-
-    @property
-    def userhost(self) -> str:
-        return f"{self.username}@{self.address}"
-
-    def __repr__(self) -> str:
-        return f"<Member {self.client_id} {self.nick!r}>"
-
-
-class Room:
-    """A room's name, members and settings, with a cached snapshot for broadcasting."""
-
-    __slots__ = (
-        "_members",
-        "bans",
-        "created_at",
-        "flags",
-        "invited",
-        "key",
-        "limit",
-        "name",
-        "operators",
-        "snapshot",
-        "topic",
-        "topic_at",
-        "topic_by",
-        "voiced",
-    )
-
-    def __init__(self, name: str, flags: str = "nt", created_at: datetime | None = None) -> None:
-        self.name = name
-        self._members: dict[Member, None] = {}
-        self.snapshot: tuple[Member, ...] = ()
-        self.created_at = created_at or datetime.now()
-        self.topic = ""
-        self.topic_by = ""
-        self.topic_at: datetime | None = None
-        self.flags = set(flags)
-        self.key = ""
-        self.limit = 0  # 0: no limit
-        self.bans: dict[str, tuple[str, datetime]] = {}  # mask -> (set by, set at)
-        self.operators: set[Member] = set()
-        self.voiced: set[Member] = set()
-        self.invited: set[Member] = set()
-
-    def add(self, member: Member) -> None:
-        self._members[member] = None
-        self.snapshot = tuple(self._members)
-
-    def discard(self, member: Member) -> None:
-        self._members.pop(member, None)
-        self.operators.discard(member)
-        self.voiced.discard(member)
-        self.snapshot = tuple(self._members)
-
-    def __contains__(self, member: object) -> bool:
-        return member in self._members
-
-    def prefix(self, member: Member) -> str:
-        """The privilege marks of ``member`` here, highest first (``@``, ``+``)."""
-        return ("@" if member in self.operators else "") + ("+" if member in self.voiced else "")
-
-    def banned(self, member: Member) -> bool:
-        return any(
-            masks.matches(mask, member.nick, member.username, member.address) for mask in self.bans
-        )
-
-    def mode_string(self, *, with_key: bool) -> tuple[str, ...]:
-        """The set flags and settings as ``("+nkl", "key", "10")``."""
-        letters = "".join(sorted(self.flags))
-        arguments: list[str] = []
-        if self.key:
-            letters += "k"
-            arguments.append(self.key if with_key else "*")
-        if self.limit:
-            letters += "l"
-            arguments.append(str(self.limit))
-        return ("+" + letters, *arguments)
-
-    def __len__(self) -> int:
-        return len(self._members)
-
-
-@dataclass(frozen=True, slots=True)
-class RoomView:
-    """A snapshot of one room, for listings and replies; taken under the hub's lock."""
-
-    name: str
-    topic: str
-    topic_by: str
-    topic_at: datetime | None
-    created_at: datetime
-    flags: frozenset[str]
-    key: str
-    limit: int
-    bans: tuple[tuple[str, str, datetime], ...]
-    members: tuple[tuple[Member, str], ...]  # each member with their privilege marks
-
-    @property
-    def secret(self) -> bool:
-        return "s" in self.flags
-
-
-@dataclass(frozen=True, slots=True)
-class MemberView:
-    """A snapshot of what others may know about one member (``/whois``)."""
-
-    nick: str
-    username: str
-    realname: str
-    address: str
-    rooms: tuple[tuple[str, str], ...]  # each visible room with the member's marks there
-    operator: bool
-    away: str
-    idle: timedelta
-    connected_at: datetime
+__all__ = ["Hub", "Member", "MemberView", "Room", "RoomView", "idle_for"]
 
 
 class Hub:
@@ -656,13 +512,13 @@ class Hub:
     ) -> tuple[str, str] | None:
         """Change one setting; the change as applied, or ``None`` if nothing changed."""
         if change.letter in modes.FLAGS:
-            return _set_flag(room, change)
+            return set_flag(room, change)
         if change.letter == "k":
-            return _set_key(room, change)
+            return set_key(room, change)
         if change.letter == "l":
-            return _set_limit(room, change)
+            return set_limit(room, change)
         if change.letter == "b":
-            return _set_ban(room, change, actor.nick, self._clock())
+            return set_ban(room, change, actor.nick, self._clock())
         assert target is not None  # privileges always name a member
         group = room.operators if change.letter == "o" else room.voiced
         if change.on == (target in group):
@@ -691,48 +547,5 @@ class Hub:
             raise errors.NotOperator("only operators can do that")
 
 
-def _set_flag(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
-    if change.on == (change.letter in room.flags):
-        return None
-    (room.flags.add if change.on else room.flags.discard)(change.letter)
-    return change.sign_letter, ""
-
-
-def _set_key(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
-    if change.on:
-        room.key = change.argument
-        return change.sign_letter, change.argument
-    if not room.key:
-        return None
-    room.key = ""
-    return change.sign_letter, "*"
-
-
-def _set_limit(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
-    if change.on:
-        room.limit = int(change.argument)
-        return change.sign_letter, change.argument
-    if not room.limit:
-        return None
-    room.limit = 0
-    return change.sign_letter, ""
-
-
-def _set_ban(room: Room, change: modes.ModeChange, by: str, at: datetime) -> tuple[str, str] | None:
-    mask = masks.normalize(change.argument)
-    if change.on:
-        if mask in room.bans or len(room.bans) >= modes.MAX_BANS:
-            return None
-        room.bans[mask] = (by, at)
-    elif room.bans.pop(mask, None) is None:
-        return None
-    return change.sign_letter, mask
-
-
 def _paren(text: str) -> str:
     return f" ({text})" if text else ""
-
-
-def idle_for(member: Member, now: float | None = None) -> timedelta:
-    """How long ``member`` has been silent."""
-    return timedelta(seconds=(now if now is not None else time.monotonic()) - member.last_active)

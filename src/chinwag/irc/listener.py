@@ -1,4 +1,4 @@
-"""Making IRC sessions for a server's IRC listener."""
+"""Making IRC sessions for a server's IRC listener, and its word for a refused client."""
 
 from __future__ import annotations
 
@@ -17,3 +17,8 @@ def irc_sessions(config: Config) -> Callable[[Hub, Member, Config], IrcSession]:
         return IrcSession(hub, member, server)
 
     return make
+
+
+def irc_refusal(reason: str) -> bytes:
+    """What an IRC client refused at connect is told (an ``ERROR``, as servers send)."""
+    return f"ERROR :Closing link: {reason}\r\n".encode()

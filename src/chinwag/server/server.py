@@ -25,13 +25,14 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
-from chinwag.irc.listener import irc_sessions
+from chinwag.irc.listener import irc_refusal, irc_sessions
 from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.dispatch import deliver
@@ -46,6 +47,7 @@ HOUSEKEEPING_SECONDS = 2.0
 _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _ACCEPT_BACKOFF_SECONDS = (0.05, 1.0)
 _BACKLOG = 1024
+_LISTENER_TITLES = {"tls": "TLS", "irc": "IRC", "irc-tls": "IRC over TLS"}
 
 
 def raise_open_file_limit() -> int:
@@ -58,6 +60,10 @@ def raise_open_file_limit() -> int:
     return soft
 
 
+def text_refusal(reason: str) -> bytes:
+    return TEXT.line(f"! {reason}")
+
+
 class Listener:
     """A listening socket, the thread accepting on it and the protocol it serves."""
 
@@ -67,11 +73,13 @@ class Listener:
         sock: socket.socket,
         factory: SessionFactory,
         tls: ssl.SSLContext | None = None,
+        refusal: Callable[[str], bytes] = text_refusal,
     ) -> None:
         self.name = name
         self.sock = sock
         self.factory = factory
         self.tls = tls
+        self.refusal = refusal  # the line that tells a refused client why
         self.thread: threading.Thread
 
 
@@ -108,19 +116,28 @@ class ChatServer:
             else:
                 self.add_listener("text", config.port, text_session, tls)
             if config.irc_port:
-                self.add_listener("irc", config.irc_port, irc_sessions(config))
+                self.add_listener("irc", config.irc_port, irc_sessions(config), refusal=irc_refusal)
+            if tls is not None and config.irc_tls_port:
+                self.add_listener(
+                    "irc-tls", config.irc_tls_port, irc_sessions(config), tls, irc_refusal
+                )
         except OSError:
             self.server_close()
             raise
 
     def add_listener(
-        self, name: str, port: int, factory: SessionFactory, tls: ssl.SSLContext | None = None
+        self,
+        name: str,
+        port: int,
+        factory: SessionFactory,
+        tls: ssl.SSLContext | None = None,
+        refusal: Callable[[str], bytes] = text_refusal,
     ) -> Listener:
         """Listen on another port (before :meth:`start`), serving ``factory``'s protocol."""
         sock = socket.create_server(
             (self.config.host, port), family=_family(self.config.host), backlog=_BACKLOG
         )
-        listener = Listener(name, sock, factory, tls)
+        listener = Listener(name, sock, factory, tls, refusal)
         listener.thread = threading.Thread(
             target=self._accept_loop, args=(listener,), name=f"chinwag-accept-{name}", daemon=True
         )
@@ -147,12 +164,10 @@ class ChatServer:
         self._housekeeper.start()
         host, port = self.address
         log.LOGGER.info(f"Server started on {host}:{port}")
-        if any(listener.name == "tls" for listener in self._listeners):
-            tls_host, tls_port = self.listener_address("tls")
-            log.event(f"TLS on {tls_host}:{tls_port}")
-        if any(listener.name == "irc" for listener in self._listeners):
-            irc_host, irc_port = self.listener_address("irc")
-            log.event(f"IRC on {irc_host}:{irc_port}")
+        for listener in self._listeners[1:]:  # the first is the text port, logged above
+            extra_host, extra_port = listener.sock.getsockname()[:2]
+            title = _LISTENER_TITLES.get(listener.name, listener.name)
+            log.event(f"{title} on {extra_host}:{extra_port}")
 
     def serve_forever(self) -> None:
         """Start, then wait until :meth:`shutdown` has finished."""
@@ -254,18 +269,19 @@ class ChatServer:
                 if ban.until is None
                 else time.strftime(" until %H:%M", time.localtime(ban.until))
             )
-            _refuse(sock, f"! You are banned from this server{until}")
+            _refuse(sock, listener, f"You are banned from this server{until}")
             log.event(f"Refused connection from {ip}: banned")
             return
         refusal = self.admission.admit(ip)
         if refusal is not None:
-            _refuse(sock, f"! {refusal[0].upper()}{refusal[1:]}; try again later")
+            _refuse(sock, listener, f"{refusal[0].upper()}{refusal[1:]}; try again later")
             log.event(f"Refused connection from {ip}: {refusal}")
             return
         info = self.registry.try_add(sock, address)
         if info is None:
             self.admission.release(ip)
-            _refuse(sock, f"! Server is full ({self.config.max_clients} clients); try again later")
+            full = f"Server is full ({self.config.max_clients} clients); try again later"
+            _refuse(sock, listener, full)
             log.event(f"Refused connection from {ip}: server is full")
             return
         self._tune(sock)
@@ -316,10 +332,15 @@ class ChatServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, dead_after * 1000)
 
 
-def _refuse(sock: socket.socket, line: str) -> None:
-    """Tell a refused client why in one line, without waiting for it, and close."""
+def _refuse(sock: socket.socket, listener: Listener, reason: str) -> None:
+    """Tell a refused client why in its protocol's words, without waiting for it, and close.
+
+    A TLS client is told nothing: the words could only be sent after a handshake, and a
+    handshake is what a refused socket must not cost.
+    """
     with contextlib.suppress(OSError):
-        sock.send(TEXT.line(line), socket.MSG_DONTWAIT)
+        if listener.tls is None:
+            sock.send(listener.refusal(reason), socket.MSG_DONTWAIT)
         sock.shutdown(socket.SHUT_WR)
     sock.close()
 

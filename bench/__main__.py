@@ -1,0 +1,285 @@
+"""Run the benchmark: ``python -m bench [--quick] [--big] [--repeat N] [--servers ...]``.
+
+Every repetition runs every cell against every server in turn (so the servers see the
+same machine, noise included), then the table shows the median of each figure and the
+ratio of chinwag's figure to each peer's. The generator runs pinned to one core and each
+server to the other. Everything is bounded: each cell has a deadline, servers are stopped
+by the benchmark, and all traffic stays on 127.0.0.x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.cells import Traffic, run_ramp, run_traffic
+from bench.servers import FD_LIMIT, SERVERS, chinwag_throttle_args
+
+FULL = [
+    Traffic("50 all send", 50, 50, 200),
+    Traffic("500 / 10 send", 500, 10, 200),
+    Traffic("2000 / 2 send", 2000, 2, 200, big=True),
+    Traffic("100 / 5 paced", 100, 5, 200, rate=20),
+    Traffic("slow consumer", 14, 3, 8000, size=400, rate=1000, slow=1),
+]
+QUICK = [
+    Traffic("50 all send", 50, 50, 40),
+    Traffic("500 / 10 send", 500, 10, 30),
+    Traffic("100 / 5 paced", 100, 5, 40, rate=20),
+    Traffic("slow consumer", 14, 3, 4000, size=400, rate=1000, slow=1),
+]
+RAMP = [1000, 5000]
+RAMP_BIG = [1000, 5000, 10000, FD_LIMIT - 100]
+RAMP_QUICK = [1000]
+
+TRAFFIC_COLUMNS = [
+    ("deliveries_per_s", "deliv/s", "{:,.0f}"),
+    ("srv_us_per_msg", "srv µs/msg", "{:.2f}"),
+    ("srv_cpu_pct", "srv CPU%", "{:.0f}"),
+    ("gen_cpu_pct", "gen CPU%", "{:.0f}"),
+    ("gen_us_per_msg", "gen µs/msg", "{:.2f}"),
+    ("p50_ms", "p50 ms", "{:.2f}"),
+    ("p99_ms", "p99 ms", "{:.2f}"),
+    ("max_ms", "max ms", "{:.1f}"),
+    ("lost", "lost", "{:.0f}"),
+    ("dup", "dup", "{:.0f}"),
+    ("corrupt", "corrupt", "{:.0f}"),
+    ("rss_mib", "RSS MiB", "{:.1f}"),
+    ("threads", "threads", "{:.0f}"),
+]
+SLOW_COLUMNS = [
+    ("on_time_pct", "on time %", "{:.1f}"),
+    ("slow_dropped", "slow dropped", "{}"),
+    ("rss_growth_mib", "RSS growth MiB", "{:.1f}"),
+]
+RATIO_KEYS = [("srv_us_per_msg", "srv µs/msg"), ("deliveries_per_s", "deliv/s"), ("p99_ms", "p99")]
+
+
+def median(values: list[Any]) -> Any:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    if isinstance(values[0], bool):
+        return all(values) if len(set(values)) == 1 else f"{sum(values)}/{len(values)}"
+    return statistics.median(values)
+
+
+def fmt(value: Any, pattern: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    try:
+        return pattern.format(value)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
+    ]
+    return "\n".join([line, rule, *body])
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.node()}: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (1 repeat)")
+    parser.add_argument("--big", action="store_true", help="add 2,000 clients and 10k/20k idle")
+    parser.add_argument("--repeat", type=int, default=None, help="repetitions (default 3)")
+    parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated")
+    parser.add_argument("--cells", default="", help="only cells whose name contains this")
+    parser.add_argument("--no-ramp", action="store_true", help="skip the idle capacity ramp")
+    parser.add_argument("--ramp-only", action="store_true", help="only the idle capacity ramp")
+    parser.add_argument("--server-core", type=int, default=0)
+    parser.add_argument("--gen-core", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write every raw result here")
+    parser.add_argument(
+        "--chinwag-arg", action="append", default=[], help="extra argument for chinwag serve"
+    )
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (1 if args.quick else 3)
+    names = [n for n in args.servers.split(",") if n]
+    cells = QUICK if args.quick else [c for c in FULL if args.big or not c.big]
+    cells = [] if args.ramp_only else [c for c in cells if args.cells in c.name]
+    steps = RAMP_QUICK if args.quick else RAMP_BIG if args.big else RAMP
+    os.sched_setaffinity(0, {args.gen_core})
+    throttles_off = chinwag_throttle_args()
+    SERVERS["chinwag"].extra = (*throttles_off, *args.chinwag_arg)
+
+    raw: dict[str, dict[str, list[dict[str, Any]]]] = {
+        c.name: {n: [] for n in names} for c in cells
+    }
+    ramps: dict[str, list[list[dict[str, Any]]]] = {n: [] for n in names}
+    began = time.monotonic()
+    for rep in range(repeat):
+        for cell in cells:
+            for name in names:
+                result = run_cell(name, cell, args.server_core)
+                raw[cell.name][name].append(result)
+                print(f"[rep {rep + 1}] {cell.name:14} {name:9} {_brief(result)}", flush=True)
+    if not args.no_ramp and not args.cells:
+        for name in names:
+            with SERVERS[name](args.server_core) as server:
+                rows = run_ramp(server, steps, step_deadline_s=120 if args.quick else 600)
+            ramps[name].append(rows)
+            print(f"[ramp] {name:9} {rows}", flush=True)
+    print(f"\n(finished in {time.monotonic() - began:.0f} s)\n")
+    note = "chinwag started with " + (" ".join(SERVERS["chinwag"].extra) or "its defaults")
+    note += " (it has no per-client throttle)" if not throttles_off else " (throttles off)"
+    report = render(
+        raw,
+        ramps,
+        names=names,
+        cells=cells,
+        repeat=repeat,
+        command=" ".join(sys.argv[1:]),
+        chinwag_note=note,
+    )
+    print(report)
+    if args.json:
+        args.json.write_text(json.dumps({"traffic": raw, "ramp": ramps}, indent=1, default=str))
+    return 0
+
+
+def run_cell(name: str, cell: Traffic, core: int) -> dict[str, Any]:
+    server = SERVERS[name](core)
+    try:
+        server.start()
+        result = run_traffic(server, cell)
+        if not server.alive():
+            result.setdefault("error", "server died")
+        result["startup_ms"] = server.startup_ms
+    except Exception as exc:  # one broken cell must not lose the others
+        result = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+    finally:
+        server.stop()
+    return result
+
+
+def _brief(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return "ERROR " + str(result["error"])
+    return (
+        f"{result['deliveries_per_s']:,.0f}/s  {result['srv_us_per_msg']:.2f} µs/msg  "
+        f"p99 {result['p99_ms']:.1f} ms  lost {result['lost']}  corrupt {result['corrupt']}"
+        + (f"  on time {result['on_time_pct']:.1f}%" if "on_time_pct" in result else "")
+    )
+
+
+def render(
+    raw: dict[str, dict[str, list[dict[str, Any]]]],
+    ramps: dict[str, list[list[dict[str, Any]]]],
+    *,
+    names: list[str],
+    cells: list[Traffic],
+    repeat: int,
+    command: str,
+    chinwag_note: str,
+) -> str:
+    out = [
+        f"chinwag benchmark, {datetime.date.today().isoformat()}, {machine()}",
+        f"command: python -m bench {command}".rstrip(),
+        f"medians of {repeat} run(s); server pinned to one core, load generator to the other;",
+        f"{chinwag_note}; ngIRCd's senders are operators with mode +F.",
+        "",
+    ]
+    for cell in cells:
+        out.append(f"### {cell.name}: {cell.describe()}")
+        columns = TRAFFIC_COLUMNS + (SLOW_COLUMNS if cell.slow else [])
+        rows = []
+        medians: dict[str, dict[str, Any]] = {}
+        for name in names:
+            runs = raw[cell.name][name]
+            good = [r for r in runs if "error" not in r]
+            errors = [r["error"] for r in runs if "error" in r]
+            med = {key: median([r.get(key) for r in good]) for key, _, _ in columns}
+            medians[name] = med
+            row = [name] + [fmt(med[key], pattern) if good else "-" for key, _, pattern in columns]
+            row.append(f"{len(errors)} failed: {errors[0]}" if errors else "")
+            rows.append(row)
+        out.append(table(["server"] + [h for _, h, _ in columns] + ["notes"], rows))
+        if "chinwag" in medians:
+            ratios = []
+            for name in names:
+                if name == "chinwag":
+                    continue
+                cells_ = [name]
+                for key, _ in RATIO_KEYS:
+                    a, b = medians["chinwag"].get(key), medians[name].get(key)
+                    cells_.append(f"{a / b:.2f}x" if a is not None and b else "-")
+                ratios.append(cells_)
+            if ratios:
+                out.append("")
+                out.append("chinwag / peer (µs per message and p99: lower is better for chinwag):")
+                out.append(table(["peer"] + [h for _, h in RATIO_KEYS], ratios))
+        out.append("")
+    if any(ramps.values()):
+        out.append("### idle capacity ramp (one run per server)")
+        rows = []
+        for name in names:
+            for run in ramps[name]:
+                for r in run:
+                    step = r.get("step")
+                    label = {0: "start", -1: "all left"}.get(step, f"{step:,}")
+                    rows.append(
+                        [
+                            name,
+                            label,
+                            fmt(r.get("held"), "{:,}"),
+                            fmt(r.get("connect_s"), "{:.1f}"),
+                            fmt(r.get("rss_mib"), "{:.0f}"),
+                            fmt(r.get("threads"), "{}"),
+                            fmt(r.get("idle_cpu_pct"), "{:.1f}"),
+                            fmt(r.get("reached_pct"), "{:.1f}"),
+                            fmt(r.get("reach_s"), "{:.2f}"),
+                            fmt(r.get("startup_ms"), "{:.0f}")
+                            + (f" settled after {r['settle_s']:.0f} s" if "settle_s" in r else "")
+                            + (f" {r['error']}" if "error" in r else ""),
+                        ]
+                    )
+        out.append(
+            table(
+                [
+                    "server",
+                    "step",
+                    "held",
+                    "connect s",
+                    "RSS MiB",
+                    "threads",
+                    "idle CPU%",
+                    "broadcast reached %",
+                    "reach s",
+                    "startup ms / notes",
+                ],
+                rows,
+            )
+        )
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""The benchmark's cells: one configuration run once against one server.
+
+A traffic cell connects the crowd, lets the join notices settle, prepares the senders,
+then measures one :meth:`LoadGenerator.traffic` run; the server's CPU time is read from
+``/proc`` just before and just after, so set-up is never counted. The slow-consumer cell
+is a paced traffic cell with one client that never reads. The capacity ramp grows an
+idle crowd step by step in worker processes (each process may hold fewer than 20,000
+descriptors) and checks at each step that one broadcast reaches everyone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from bench.loadgen import LoadGenerator, Protocol, percentile
+from bench.servers import Server, read_stats
+
+SETUP_QUIET_S = 0.3
+ON_TIME_US = 100_000  # the slow-consumer cell's "on time": within 100 ms of sending
+
+
+@dataclass(frozen=True)
+class Traffic:
+    name: str
+    clients: int
+    senders: int
+    messages: int
+    size: int = 100
+    rate: float = 0.0  # messages per second per sender; 0: flat out
+    slow: int = 0  # clients that never read
+    big: bool = False  # only with --big
+
+    def describe(self) -> str:
+        pace = f"{self.rate:g}/s each" if self.rate else "flat out"
+        slow = f", {self.slow} not reading" if self.slow else ""
+        return (
+            f"{self.clients} clients, {self.senders} senders x {self.messages} msgs "
+            f"of {self.size} B, {pace}{slow}"
+        )
+
+
+def run_traffic(server: Server, cell: Traffic, deadline_s: float = 120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + deadline_s
+    gen = LoadGenerator(server.address, server.protocol)
+    try:
+        ready = gen.connect(cell.clients, deadline, in_flight=min(200, server.backlog() - 1))
+        if ready < cell.clients:
+            return {"error": f"only {ready}/{cell.clients} connected"}
+        gen.drain(SETUP_QUIET_S, deadline)
+        senders = gen.clients[: cell.senders]
+        if not gen.prepare_senders(senders, deadline):
+            return {"error": "senders were not made operators"}
+        gen.drain(SETUP_QUIET_S, deadline)
+        slow = gen.clients[len(gen.clients) - cell.slow :] if cell.slow else []
+        receivers = [c for c in gen.clients if c not in slow]
+        gen.mute_all_but(slow)
+        peak = [0]
+
+        def sample() -> None:
+            stats = read_stats(server.pid)
+            if stats is not None:
+                peak[0] = max(peak[0], stats.rss_kib)
+
+        before = server.stats()
+        if before is None:
+            return {"error": "server died"}
+        result = gen.traffic(
+            senders,
+            receivers,
+            messages=cell.messages,
+            size=cell.size,
+            rate=cell.rate,
+            deadline=deadline,
+            mute=frozenset(c.index for c in slow),
+            sample=sample if cell.slow else None,
+        )
+        after = server.stats()
+        if after is None:
+            return {"error": "server died during the run"}
+        lat = sorted(result.latencies_us)
+        cpu = after.cpu_s - before.cpu_s
+        delivered = max(1, result.delivered)
+        out: dict[str, Any] = {
+            "deliveries_per_s": result.delivered / result.wall_s,
+            "srv_us_per_msg": cpu * 1e6 / delivered,
+            "srv_cpu_s": cpu,
+            "srv_cpu_pct": 100 * cpu / result.wall_s,
+            "gen_cpu_pct": 100 * result.gen_cpu_s / result.wall_s,
+            "gen_us_per_msg": result.gen_cpu_s * 1e6 / delivered,
+            "p50_ms": percentile(lat, 0.50) / 1000,
+            "p99_ms": percentile(lat, 0.99) / 1000,
+            "max_ms": (lat[-1] / 1000) if lat else float("nan"),
+            "lost": result.lost,
+            "dup": result.duplicated,
+            "ooo": result.out_of_order,
+            "corrupt": result.corrupted,
+            "expected": result.expected,
+            "rss_mib": after.rss_kib / 1024,
+            "threads": after.threads,
+            "wall_s": result.wall_s,
+            "send_late_ms": result.send_lateness_max_us / 1000,
+        }
+        if cell.slow:
+            on_time = sum(1 for v in lat if v <= ON_TIME_US)
+            out["on_time_pct"] = 100 * on_time / max(1, result.expected)
+            out["rss_growth_mib"] = (max(peak[0], after.rss_kib) - before.rss_kib) / 1024
+            out["slow_dropped"] = all(gen.hung_up(c) for c in slow)
+        return out
+    finally:
+        gen.close()
+
+
+# --- the capacity ramp ---------------------------------------------------------------------
+
+PER_WORKER = 9000  # well under the 20,000 descriptors one process may open here
+RAMP_TOKEN = b"~#REACH~broadcast~"
+
+
+def _worker(
+    conn: Connection, address: tuple[str, int], protocol: Protocol, base: int, in_flight: int
+) -> None:
+    gen = LoadGenerator(address, protocol, index_base=base)
+    try:
+        while True:
+            command, *args = conn.recv()
+            if command == "grow":
+                total, deadline = args
+                conn.send(gen.connect(total, deadline, in_flight=in_flight))
+            elif command == "drain":
+                conn.send(gen.drain(args[0], args[1]))
+            elif command == "reach":
+                send, deadline = args
+                alive = gen.alive
+                if send and alive:
+                    got, _ = gen.broadcast_reach(alive[0], deadline)
+                else:
+                    got = _wait_token(gen, deadline)
+                conn.send((got, len(alive)))
+            elif command == "close":
+                gen.close()
+                conn.send(True)
+                return
+    except (EOFError, KeyboardInterrupt):
+        return
+    finally:
+        with contextlib.suppress(OSError):
+            gen.close()
+
+
+def _wait_token(gen: LoadGenerator, deadline: float) -> int:
+    waiting = {c.sock.fileno(): c for c in gen.alive}
+    for c in waiting.values():
+        c.buf = b""
+    got = 0
+    while waiting and time.monotonic() < deadline:
+        for fd, _ in gen.epoll.poll(0.2):
+            client = gen.by_fd[fd]
+            data = gen._recv(client) if client.alive else None
+            if data is None:
+                waiting.pop(fd, None)
+            if not data or fd not in waiting:
+                continue
+            client.buf = client.buf[-32:] + data
+            if RAMP_TOKEN in client.buf:
+                del waiting[fd]
+                got += 1
+    return got
+
+
+def _idle_cpu_pct(server: Server, seconds: float) -> float:
+    before = server.stats()
+    time.sleep(seconds)
+    after = server.stats()
+    if before is None or after is None:
+        return float("nan")
+    return 100 * (after.cpu_s - before.cpu_s) / seconds
+
+
+def run_ramp(server: Server, steps: list[int], step_deadline_s: float) -> list[dict[str, Any]]:
+    """Grow an idle crowd through ``steps``; stop at the first step the server cannot hold."""
+    ctx = mp.get_context("fork")
+    workers: list[tuple[Any, Connection]] = []
+    rows: list[dict[str, Any]] = []
+    row0: dict[str, Any] = {"step": 0, "startup_ms": server.startup_ms}
+    row0["idle_cpu_pct"] = _idle_cpu_pct(server, 1.0)
+    rows.append(row0)
+    # Workers connect at the same time: share the server's listen backlog between them.
+    most_workers = -(-max(steps) // PER_WORKER)
+    in_flight = max(1, min(500, server.backlog() // most_workers - 1))
+    try:
+        for step in steps:
+            needed = -(-step // PER_WORKER)
+            while len(workers) < needed:
+                parent, child = ctx.Pipe()
+                base = len(workers) * PER_WORKER
+                proc = ctx.Process(
+                    target=_worker,
+                    args=(child, server.address, server.protocol, base, in_flight),
+                    daemon=True,
+                )
+                proc.start()
+                workers.append((proc, parent))
+            started = time.monotonic()
+            deadline = started + step_deadline_s
+            shares = [min(PER_WORKER, step - i * PER_WORKER) for i in range(len(workers))]
+            for (_, pipe), share in zip(workers, shares, strict=True):
+                pipe.send(("grow", share, deadline))
+            held = sum(pipe.recv() for _, pipe in workers)
+            connect_s = time.monotonic() - started
+            for _, pipe in workers:
+                pipe.send(("drain", 1.0, deadline + 30))
+            for _, pipe in workers:
+                pipe.recv()
+            row: dict[str, Any] = {"step": step, "held": held, "connect_s": connect_s}
+            stats = server.stats() if server.alive() else None
+            if stats is None:
+                row["error"] = "server died"
+                rows.append(row)
+                break
+            row["rss_mib"] = stats.rss_kib / 1024
+            row["threads"] = stats.threads
+            row["idle_cpu_pct"] = _idle_cpu_pct(server, 2.0)
+            reach_started = time.monotonic()
+            reach_deadline = reach_started + 30
+            for i, (_, pipe) in enumerate(workers):
+                pipe.send(("reach", i == 0, reach_deadline))
+            answers = [pipe.recv() for _, pipe in workers]
+            row["reached"] = sum(got for got, _ in answers)
+            row["reach_s"] = time.monotonic() - reach_started
+            alive_now = sum(alive for _, alive in answers)
+            row["reached_pct"] = 100 * row["reached"] / max(1, alive_now - 1)
+            rows.append(row)
+            if held < step:
+                break
+        for _, pipe in workers:
+            pipe.send(("close",))
+        for _, pipe in workers:
+            with contextlib.suppress(EOFError):
+                pipe.recv()
+        last: dict[str, Any] = {"step": -1}
+        # Departures are announced to those still there, so a big crowd leaving keeps a
+        # server busy for a while (quadratic in the crowd): report how long, then idle CPU.
+        left = time.monotonic()
+        while server.alive() and time.monotonic() - left < 300:
+            if _idle_cpu_pct(server, 1.0) < 2.0:
+                break
+        last["settle_s"] = time.monotonic() - left
+        if server.alive():
+            last["idle_cpu_pct"] = _idle_cpu_pct(server, 3.0)
+            stats = server.stats()
+            last["threads"] = stats.threads if stats else None
+            last["rss_mib"] = stats.rss_kib / 1024 if stats else None
+        rows.append(last)
+        return rows
+    finally:
+        for proc, pipe in workers:
+            pipe.close()
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()

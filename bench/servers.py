@@ -1,0 +1,314 @@
+"""The servers under test: how to start, watch and stop each one.
+
+Every server runs as a child of the benchmark, pinned with ``taskset`` to its own core,
+listening on a free port of 127.0.0.1, with its configuration and log in a temporary
+directory that is removed afterwards. Its CPU time, memory and thread count are read from
+``/proc/PID`` (the pid is the server itself: ``taskset`` and the interpreters ``exec``).
+
+Open files: each server gets a hard limit of ``FD_LIMIT``. chinwag raises its own soft
+limit to the hard one (that is its documented behaviour); the peers do not, so they also
+get the soft limit an operator would set with ``ulimit -n``. Whatever else limits them
+(``select()`` and its 1,024 descriptors) is their design.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.loadgen import NCAT, TEXT, Protocol, irc_protocol
+
+REPO = Path(__file__).resolve().parent.parent
+# Without CAP_SYS_RESOURCE nobody may raise the hard limit; every server gets the one we have.
+FD_LIMIT = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+OPER = ("bench", "benchpass")
+
+
+@dataclass(frozen=True)
+class ProcStats:
+    cpu_s: float
+    rss_kib: int
+    threads: int
+
+
+def read_stats(pid: int) -> ProcStats | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces; the fields after its closing parenthesis do not.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return ProcStats(
+        cpu_s=(utime + stime) / CLOCK_TICKS,
+        rss_kib=int(fields[21]) * PAGE_KIB,
+        threads=int(fields[17]),
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """One running server process; use as a context manager."""
+
+    name = "?"
+    protocol: Protocol = TEXT
+    raises_own_fd_limit = False
+
+    def __init__(self, core: int | None) -> None:
+        self.core = core
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"bench-{self.name}-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.startup_ms = float("nan")
+        self._log = None
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stats(self) -> ProcStats | None:
+        return read_stats(self.pid)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _limits(self) -> list[str]:
+        """``prlimit`` then ``exec``s the server, so the pid stays the server's."""
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if not self.raises_own_fd_limit:
+            soft = FD_LIMIT
+        return ["prlimit", f"--nofile={min(soft, FD_LIMIT)}:{FD_LIMIT}", "--"]
+
+    def start(self, timeout: float = 10.0) -> None:
+        argv = [*self._limits(), *self.argv()]
+        if self.core is not None:
+            argv = ["taskset", "-c", str(self.core), *argv]
+        self._log = (self.dir / "server.log").open("wb")
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=self.dir,
+            env=self.env(),
+        )
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start: {self.log_tail()}")
+            if self.is_ready():
+                self.startup_ms = (time.monotonic() - started) * 1000
+                return
+            time.sleep(0.002)
+        raise RuntimeError(f"{self.name} did not start within {timeout}s: {self.log_tail()}")
+
+    def is_ready(self) -> bool:
+        """By default: the port is listening. Read from ``/proc``, not probed with a
+        connection: ncat quits when a client hangs up before it has looked at it."""
+        wanted = f":{self.port:04X} "
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[1].endswith(wanted.strip()) and fields[3] == "0A":
+                    return True
+        return False
+
+    def backlog(self) -> int:
+        """The listen backlog (ncat's and ngIRCd's is 10, miniircd's 5). The generator keeps
+        fewer handshakes than this in flight: past it, Linux drops the final ACK and the
+        client believes in a connection the server never accepts."""
+        with contextlib.suppress(OSError, subprocess.SubprocessError, IndexError, ValueError):
+            out = subprocess.run(
+                ["ss", "-Htln", f"sport = :{self.port}"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=True,
+            ).stdout
+            return int(out.split()[2])
+        return 5
+
+    def log_tail(self, size: int = 400) -> str:
+        with contextlib.suppress(OSError):
+            return (self.dir / "server.log").read_bytes()[-size:].decode(errors="replace")
+        return ""
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._log is not None:
+            self._log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# Per-client throttles the benchmark switches off when the chinwag under test has them,
+# as ngIRCd's senders are made operators: flood control and the per-address limits (all
+# clients come from a handful of loopback addresses).
+CHINWAG_THROTTLES_OFF = {
+    "--flood-burst": "0",
+    "--max-per-address": "0",
+    "--max-connects-per-minute": "0",
+}
+
+
+def chinwag_throttle_args() -> list[str]:
+    """The switches of :data:`CHINWAG_THROTTLES_OFF` that ``chinwag serve`` knows."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    help_text = subprocess.run(
+        [sys.executable, "-m", "chinwag", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    ).stdout
+    args: list[str] = []
+    for flag, value in CHINWAG_THROTTLES_OFF.items():
+        if flag in help_text:
+            args += [flag, value]
+    return args
+
+
+class Chinwag(Server):
+    name = "chinwag"
+    protocol = TEXT
+    raises_own_fd_limit = True
+    extra: tuple[str, ...] = ()  # set once per run: throttles off, then the user's own
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "chinwag",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-console",
+            "--max-clients",
+            "0",
+            *self.extra,
+        ]
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO / "src")
+        return env
+
+    def is_ready(self) -> bool:
+        with contextlib.suppress(OSError):
+            return b"Server started" in (self.dir / "server.log").read_bytes()
+        return False
+
+
+class Ncat(Server):
+    name = "ncat"
+    protocol = NCAT
+
+    def argv(self) -> list[str]:
+        return ["ncat", "--chat", "-l", "127.0.0.1", str(self.port), "--max-conns", "100000"]
+
+
+class Miniircd(Server):
+    name = "miniircd"
+    protocol = irc_protocol(None)
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "miniircd",
+            "--listen",
+            "127.0.0.1",
+            "--ports",
+            str(self.port),
+            # It refuses to run as root unless told so; the benchmark runs as root here.
+            "--setuid",
+            "root",
+        ]
+
+
+class Ngircd(Server):
+    name = "ngircd"
+    protocol = irc_protocol(OPER)
+
+    def argv(self) -> list[str]:
+        conf = self.dir / "ngircd.conf"
+        conf.write_text(
+            f"""[Global]
+Name = bench.local
+Info = benchmark
+Listen = 127.0.0.1
+Ports = {self.port}
+MotdPhrase = benchmark
+PidFile = {self.dir / "ngircd.pid"}
+[Limits]
+MaxConnections = 0
+MaxConnectionsIP = 0
+MaxJoins = 0
+MaxNickLength = 30
+PingTimeout = 600
+PongTimeout = 600
+# Penalties only slow down the set-up (registration of thousands of receivers); the
+# senders are operators with user mode +F, which ngIRCd never throttles anyway.
+MaxPenaltyTime = 0
+[Options]
+DNS = no
+Ident = no
+PAM = no
+[Operator]
+Name = {OPER[0]}
+Password = {OPER[1]}
+"""
+        )
+        return ["/usr/sbin/ngircd", "--nodaemon", "--config", str(conf)]
+
+
+SERVERS: dict[str, type[Server]] = {
+    "chinwag": Chinwag,
+    "ngircd": Ngircd,
+    "ncat": Ncat,
+    "miniircd": Miniircd,
+}

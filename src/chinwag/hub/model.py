@@ -1,0 +1,212 @@
+"""The hub's records: members, rooms, and the read-only views front ends are given.
+
+Mutated only by :class:`~chinwag.hub.hub.Hub`, under its lock. The ``_set_*`` helpers
+apply one parsed mode change to a room and say what changed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chinwag.hub import masks, modes
+from chinwag.hub.endpoint import Endpoint
+
+
+class Member:
+    """A connected user. Mutated only by the hub, under its lock."""
+
+    __slots__ = (
+        "address",
+        "away",
+        "client_id",
+        "connected_at",
+        "endpoint",
+        "invisible",
+        "last_active",
+        "nick",
+        "operator",
+        "realname",
+        "rooms",
+        "username",
+    )
+
+    def __init__(
+        self,
+        client_id: str,
+        address: str,
+        endpoint: Endpoint,
+        connected_at: datetime | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.nick = client_id
+        self.address = address
+        self.endpoint = endpoint
+        self.connected_at = connected_at or datetime.now()
+        self.last_active = time.monotonic()
+        self.operator = False
+        self.rooms: dict[str, str] = {}  # folded room key -> room name
+        self.username = client_id  # what the client calls its user, where it says
+        self.realname = ""
+        self.away = ""  # the away message; empty: present
+        self.invisible = False  # hidden from listings of people who share no room
+
+    @property
+    def userhost(self) -> str:
+        return f"{self.username}@{self.address}"
+
+    def __repr__(self) -> str:
+        return f"<Member {self.client_id} {self.nick!r}>"
+
+
+class Room:
+    """A room's name, members and settings, with a cached snapshot for broadcasting."""
+
+    __slots__ = (
+        "_members",
+        "bans",
+        "created_at",
+        "flags",
+        "invited",
+        "key",
+        "limit",
+        "name",
+        "operators",
+        "snapshot",
+        "topic",
+        "topic_at",
+        "topic_by",
+        "voiced",
+    )
+
+    def __init__(self, name: str, flags: str = "nt", created_at: datetime | None = None) -> None:
+        self.name = name
+        self._members: dict[Member, None] = {}
+        self.snapshot: tuple[Member, ...] = ()
+        self.created_at = created_at or datetime.now()
+        self.topic = ""
+        self.topic_by = ""
+        self.topic_at: datetime | None = None
+        self.flags = set(flags)
+        self.key = ""
+        self.limit = 0  # 0: no limit
+        self.bans: dict[str, tuple[str, datetime]] = {}  # mask -> (set by, set at)
+        self.operators: set[Member] = set()
+        self.voiced: set[Member] = set()
+        self.invited: set[Member] = set()
+
+    def add(self, member: Member) -> None:
+        self._members[member] = None
+        self.snapshot = tuple(self._members)
+
+    def discard(self, member: Member) -> None:
+        self._members.pop(member, None)
+        self.operators.discard(member)
+        self.voiced.discard(member)
+        self.snapshot = tuple(self._members)
+
+    def __contains__(self, member: object) -> bool:
+        return member in self._members
+
+    def prefix(self, member: Member) -> str:
+        """The privilege marks of ``member`` here, highest first (``@``, ``+``)."""
+        return ("@" if member in self.operators else "") + ("+" if member in self.voiced else "")
+
+    def banned(self, member: Member) -> bool:
+        return any(
+            masks.matches(mask, member.nick, member.username, member.address) for mask in self.bans
+        )
+
+    def mode_string(self, *, with_key: bool) -> tuple[str, ...]:
+        """The set flags and settings as ``("+nkl", "key", "10")``."""
+        letters = "".join(sorted(self.flags))
+        arguments: list[str] = []
+        if self.key:
+            letters += "k"
+            arguments.append(self.key if with_key else "*")
+        if self.limit:
+            letters += "l"
+            arguments.append(str(self.limit))
+        return ("+" + letters, *arguments)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomView:
+    """A snapshot of one room, for listings and replies; taken under the hub's lock."""
+
+    name: str
+    topic: str
+    topic_by: str
+    topic_at: datetime | None
+    created_at: datetime
+    flags: frozenset[str]
+    key: str
+    limit: int
+    bans: tuple[tuple[str, str, datetime], ...]
+    members: tuple[tuple[Member, str], ...]  # each member with their privilege marks
+
+    @property
+    def secret(self) -> bool:
+        return "s" in self.flags
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A snapshot of what others may know about one member (``/whois``)."""
+
+    nick: str
+    username: str
+    realname: str
+    address: str
+    rooms: tuple[tuple[str, str], ...]  # each visible room with the member's marks there
+    operator: bool
+    away: str
+    idle: timedelta
+    connected_at: datetime
+
+
+def idle_for(member: Member, now: float | None = None) -> timedelta:
+    """How long ``member`` has been silent."""
+    return timedelta(seconds=(now if now is not None else time.monotonic()) - member.last_active)
+
+
+def set_flag(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on == (change.letter in room.flags):
+        return None
+    (room.flags.add if change.on else room.flags.discard)(change.letter)
+    return change.sign_letter, ""
+
+
+def set_key(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on:
+        room.key = change.argument
+        return change.sign_letter, change.argument
+    if not room.key:
+        return None
+    room.key = ""
+    return change.sign_letter, "*"
+
+
+def set_limit(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
+    if change.on:
+        room.limit = int(change.argument)
+        return change.sign_letter, change.argument
+    if not room.limit:
+        return None
+    room.limit = 0
+    return change.sign_letter, ""
+
+
+def set_ban(room: Room, change: modes.ModeChange, by: str, at: datetime) -> tuple[str, str] | None:
+    mask = masks.normalize(change.argument)
+    if change.on:
+        if mask in room.bans or len(room.bans) >= modes.MAX_BANS:
+            return None
+        room.bans[mask] = (by, at)
+    elif room.bans.pop(mask, None) is None:
+        return None
+    return change.sign_letter, mask
