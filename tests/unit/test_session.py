@@ -489,3 +489,12 @@ def test_console_cannot_take_a_nick(chat: Chat) -> None:
     assert console.lines() == ["! you are not in the chat, so you have no name to change"]
     assert chat.hub.find("boss") is None
     assert ann.lines() == []
+
+
+@pytest.mark.parametrize("line", ["/mode +t", "/mode -", "/mode +"])
+def test_mode_that_changes_nothing_is_answered(chat: Chat, line: str) -> None:
+    ann = chat.connect()
+    ann.send("/join den")
+    ann.lines()
+    ann.send(line)
+    assert ann.lines() == ["* the modes of den are unchanged"]

@@ -403,4 +403,6 @@ def _mode(session: TextSession, args: str) -> list[Delivery]:
             continue
         argument = arguments.pop(0) if modes.takes_argument(char, on) and arguments else ""
         changes.append(modes.ModeChange(on, char, argument))
-    return session.hub.change_modes(session.member, room, changes)
+    deliveries = session.hub.change_modes(session.member, room, changes)
+    # The hub leaves out changes that change nothing; the user still gets an answer.
+    return deliveries or [info(session.member, f"the modes of {room} are unchanged")]
