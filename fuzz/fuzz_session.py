@@ -85,8 +85,9 @@ class FakeEndpoint:
     def flush(self) -> None:
         pass
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, last_words: bytes = b"") -> None:
         if self.closed_reason is None:
+            self.data += last_words
             self.closed_reason = reason
 
 
