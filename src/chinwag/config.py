@@ -78,6 +78,12 @@ class Config:
     handshake_timeout: float = _option(
         10.0, "seconds a client has to finish the TLS handshake", minimum=0
     )
+    quiet_room_size: int = _option(
+        1000,
+        "rooms with more members than this do not announce arrivals, departures and "
+        "renames (0: always announce)",
+        minimum=0,
+    )
     log_file: str = _option("", "also write the log to this file, rotated at 5 MiB")
     keepalive_idle: int = _option(
         60, "seconds of silence before TCP keepalive probes start", minimum=1

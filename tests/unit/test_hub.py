@@ -515,3 +515,32 @@ def test_rename_of_someone_not_in_the_hub_is_refused(hub: Hub) -> None:
         hub.rename(ann, "ghost")
     assert hub.find("ghost") is None
     assert hub.members() == (bob,)
+
+
+# --- rooms too large to announce comings and goings ----------------------------------------
+
+
+def test_a_crowded_room_announces_no_comings_and_goings_but_still_carries_messages() -> None:
+    hub = Hub(clock=fixed_clock, quiet_room_size=3)
+    ann, bob, cat = (enter(hub, f"Client-{n}") for n in (1, 2, 3))
+    hub.join(ann, "small")
+    hub.join(dan := enter(hub, "Client-4"), "small")  # the lobby now has four: too many
+    assert fan_out(hub.add(make_member("Client-5"))) == {}
+    assert fan_out(hub.join(bob, "small")) == {
+        ann: [Joined("Client-2", "small")],
+        dan: [Joined("Client-2", "small")],
+    }
+    # A quit is told in the small room the leaver shares, not in the crowded lobby.
+    assert fan_out(hub.remove(bob, "bye")) == {
+        ann: [Quit("Client-2", "bye")],
+        dan: [Quit("Client-2", "bye")],
+    }
+    assert set(fan_out(hub.rename(cat, "cat"))) == {cat}  # only the renamed one hears
+    said = fan_out(hub.say(ann, "lobby", "hello crowd"))
+    assert set(said) == {cat, dan, hub.find("Client-5")}
+
+
+def test_zero_means_every_room_announces() -> None:
+    hub = Hub(clock=fixed_clock, quiet_room_size=0)
+    members = [enter(hub, f"Client-{n}") for n in range(1, 30)]
+    assert set(fan_out(hub.remove(members[0]))) == set(members[1:])

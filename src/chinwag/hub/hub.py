@@ -26,6 +26,7 @@ from chinwag.hub import errors, modes, names
 from chinwag.hub.bans import Ban, BanList, normalize_address
 from chinwag.hub.events import (
     Delivery,
+    Event,
     Farewell,
     Invited,
     Joined,
@@ -65,8 +66,13 @@ class Hub:
         oper_password_hash: str = "",
         bans: BanList | None = None,
         clock: Callable[[], datetime] = datetime.now,
+        quiet_room_size: int = 0,
     ) -> None:
         self._lock = threading.Lock()
+        # Rooms with more members than this do not announce arrivals, departures and
+        # renames: each would go to every member, so a crowd arriving one by one would
+        # cost the square of its size. Messages are always delivered. 0: always announce.
+        self._quiet_room_size = quiet_room_size
         self._oper_password_hash = oper_password_hash
         self._clock = clock
         self.bans = bans if bans is not None else BanList()
@@ -88,7 +94,7 @@ class Hub:
             lobby.add(member)
             member.rooms[names.fold(names.LOBBY)] = lobby.name
             joined = Joined(member.nick, lobby.name, connected=True, userhost=member.userhost)
-            return [Delivery(joined, lobby.snapshot, member)]
+            return self._announce(joined, lobby, member)
 
     def register(
         self, member: Member, nick: str, username: str = "", realname: str = ""
@@ -152,7 +158,7 @@ class Hub:
             room.invited.discard(member)
             member.rooms[key] = room.name
             joined = Joined(member.nick, room.name, userhost=member.userhost)
-            return [Delivery(joined, room.snapshot, member)]
+            return self._announce(joined, room, member)
 
     def part(self, member: Member, room_name: str, reason: str = "") -> list[Delivery]:
         key = names.fold(room_name)
@@ -160,10 +166,10 @@ class Hub:
             if key not in member.rooms:
                 raise errors.NotInRoom(f"you are not in {room_name}")
             room = self._rooms[key]
-            others = room.snapshot
-            self._leave_room(member, key)
             parted = Parted(member.nick, room.name, reason, userhost=member.userhost)
-            return [Delivery(parted, others, member)]
+            deliveries = self._announce(parted, room, member)
+            self._leave_room(member, key)
+            return deliveries
 
     def say(
         self,
@@ -527,12 +533,23 @@ class Hub:
         return change.sign_letter, target.nick
 
     def _co_members(self, member: Member) -> tuple[Member, ...]:
-        """Everyone who shares at least one room with ``member``, each once."""
+        """Everyone told of ``member``'s quit or rename: who shares a room with them
+        that is not too large to announce it, each once."""
         seen: dict[Member, None] = {}
         for key in member.rooms:
-            seen.update(dict.fromkeys(self._rooms[key].snapshot))
+            seen.update(dict.fromkeys(self._audience(self._rooms[key])))
         seen.pop(member, None)
         return tuple(seen)
+
+    def _audience(self, room: Room) -> tuple[Member, ...]:
+        """Who hears of comings and goings in ``room``: everyone, unless it is too large."""
+        if self._quiet_room_size and len(room) > self._quiet_room_size:
+            return ()
+        return room.snapshot
+
+    def _announce(self, event: Event, room: Room, member: Member) -> list[Delivery]:
+        audience = self._audience(room)
+        return [Delivery(event, audience, member)] if len(audience) > 1 else []
 
     def _leave_room(self, member: Member, key: str) -> None:
         room = self._rooms[key]

@@ -165,7 +165,13 @@ class Connection:
         """Serve the client until it leaves; return why it left."""
         while not self.session.finished:
             try:
-                data = self._sock.recv(RECV_BYTES)
+                # Wait with a one-byte peek, then take what has arrived: a thread blocked
+                # in recv(65536) would hold a 64 KiB buffer for as long as its client is
+                # idle, which for thousands of idle clients is most of the server's memory.
+                if self._sock.recv(1, socket.MSG_PEEK):
+                    data = self._sock.recv(RECV_BYTES, socket.MSG_DONTWAIT)
+                else:
+                    data = b""
             except OSError as exc:
                 return describe_error(exc)
             if not data:

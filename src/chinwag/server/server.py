@@ -91,7 +91,10 @@ class ChatServer:
     ) -> None:
         self.config = config
         self.housekeeping_seconds = housekeeping_seconds
-        self.hub = Hub(oper_password_hash=config.oper_password_hash)
+        self.hub = Hub(
+            oper_password_hash=config.oper_password_hash,
+            quiet_room_size=config.quiet_room_size,
+        )
         self.registry = ActiveConnections(config.max_clients)
         self.admission = AdmissionControl(
             config.max_per_address,
