@@ -32,7 +32,6 @@ from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
-from chinwag.irc.listener import irc_refusal, irc_sessions
 from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.dispatch import deliver
@@ -118,6 +117,9 @@ class ChatServer:
                 self.add_listener("tls", config.tls_port, text_session, tls)
             else:
                 self.add_listener("text", config.port, text_session, tls)
+            if config.irc_port or config.irc_tls_port:
+                # Loaded only when asked for: it is a third of the start-up time.
+                from chinwag.irc.listener import irc_refusal, irc_sessions
             if config.irc_port:
                 self.add_listener("irc", config.irc_port, irc_sessions(config), refusal=irc_refusal)
             if tls is not None and config.irc_tls_port:
