@@ -16,9 +16,6 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def serve(args: argparse.Namespace) -> int:
-    from chinwag.server.console import run_console
-    from chinwag.server.server import ChatServer
-
     options = {k: v for k, v in vars(args).items() if k != "command"}
     try:
         settings = config.load(options)
@@ -26,6 +23,19 @@ def serve(args: argparse.Namespace) -> int:
         print(f"chinwag: {error}", file=sys.stderr)
         return 2
     log.configure(settings.log_file)
+    code = 1
+    try:
+        code = _serve(settings)
+    finally:
+        if not log.stop():
+            os._exit(code)  # standard output is stuck: a normal exit would hang flushing it
+    return code
+
+
+def _serve(settings: config.Config) -> int:
+    from chinwag.server.console import run_console
+    from chinwag.server.server import ChatServer
+
     try:
         server = ChatServer(settings)
     except OSError as error:

@@ -2,17 +2,27 @@
 
 Every server event goes through the ``chinwag`` logger, so the console shows exactly the
 documented lines and ``--log-file`` gets the same lines with a timestamp and level.
+
+The threads that log never write themselves: records go into a bounded queue that one
+thread (``chinwag-log``) writes out. A terminal that stops reading (paused with Ctrl-S,
+say) or a full disk then delays the log, not the chat; past the queue's bound, records
+are dropped rather than waited for.
 """
 
+import contextlib
 import logging
+import queue
 import sys
-from logging.handlers import RotatingFileHandler
+import threading
+from logging.handlers import QueueHandler, RotatingFileHandler
 from pathlib import Path
 
 LOGGER = logging.getLogger("chinwag")
 PREFIX = "[SERVER] "
 _LOG_FILE_BYTES = 5 * 1024 * 1024
 _LOG_FILE_BACKUPS = 3
+_QUEUED_RECORDS = 10_000
+_writer: "_Writer | None" = None
 
 
 def event(message: str) -> None:
@@ -25,8 +35,39 @@ def problem(message: str) -> None:
     LOGGER.error(PREFIX + message, exc_info=sys.exc_info()[0] is not None)
 
 
+class _Writer:
+    """The thread that writes queued records out, so that loggers never wait on output."""
+
+    def __init__(
+        self, records: queue.Queue[logging.LogRecord | None], outputs: list[logging.Handler]
+    ) -> None:
+        self._records = records
+        self._outputs = outputs
+        self._thread = threading.Thread(target=self._run, name="chinwag-log", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (record := self._records.get()) is not None:
+            for output in self._outputs:
+                output.handle(record)
+
+    def stop(self, timeout: float) -> bool:
+        """Write out what is queued, waiting at most ``timeout`` for a stuck output;
+        ``False`` if the output is stuck."""
+        with contextlib.suppress(queue.Full):
+            self._records.put(None, timeout=timeout)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return False
+        for output in self._outputs:
+            output.close()
+        return True
+
+
 def configure(log_file: str = "") -> None:
     """Send the log to standard output, and to a rotating file when one is named."""
+    global _writer  # noqa: PLW0603 - one log per process, like the logging module's own
+    stop()
     LOGGER.setLevel(logging.INFO)
     LOGGER.propagate = False
     for handler in list(LOGGER.handlers):
@@ -34,7 +75,7 @@ def configure(log_file: str = "") -> None:
         handler.close()
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))
-    LOGGER.addHandler(console)
+    outputs: list[logging.Handler] = [console]
     if log_file:
         to_file = RotatingFileHandler(
             Path(log_file),
@@ -43,4 +84,21 @@ def configure(log_file: str = "") -> None:
             encoding="utf-8",
         )
         to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        LOGGER.addHandler(to_file)
+        outputs.append(to_file)
+    # A closed standard output (the server piped into `head`) must not print a
+    # traceback for every later record.
+    logging.raiseExceptions = False
+    records: queue.Queue[logging.LogRecord | None] = queue.Queue(_QUEUED_RECORDS)
+    LOGGER.addHandler(QueueHandler(records))
+    _writer = _Writer(records, outputs)
+
+
+def stop(timeout: float = 2.0) -> bool:
+    """Write out what is queued and stop the log thread (at exit).
+
+    ``False`` when the output is stuck (a terminal that does not read): then even the
+    interpreter's own final flush of standard output would wait forever.
+    """
+    global _writer
+    writer, _writer = _writer, None
+    return writer is None or writer.stop(timeout)

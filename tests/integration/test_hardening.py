@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import signal
@@ -177,3 +178,37 @@ def test_running_out_of_file_descriptors_pauses_accepting_without_dying(tmp_path
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_console_that_stops_reading_delays_the_log_not_the_chat() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chinwag", "serve", "--host", "127.0.0.1", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=SUBPROCESS_ENV,
+    )
+    assert process.stdout is not None
+    try:
+        port = int(process.stdout.readline().rsplit(b":", 1)[1])
+        fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)  # fills up quickly
+        # From here on nobody reads the server's output: every arrival logs a line.
+        for _ in range(150):
+            visitor = LineClient(("127.0.0.1", port))
+            visitor.expect(r"^\* Welcome")
+            visitor.close()
+        alice, bob = LineClient(("127.0.0.1", port)), LineClient(("127.0.0.1", port))
+        bob.expect(r"^\* Welcome")
+        alice.send("still talking")
+        bob.expect(f"^{STAMP_RE} Client-\\d+: still talking$")
+        alice.close()
+        bob.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=DEADLINE) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        assert process.stderr is not None
+        process.stderr.close()
