@@ -93,24 +93,27 @@ class Outbox:
             if data and not self._closed and self._queued + len(data) <= self.limit:
                 self._chunks.append(data)
                 self._queued += len(data)
-            if self._parked or self._closed or not self._queued:
-                return
-            self._send_locked()
-            if not self._queued:
-                return
-            self._parked = True
-        self._parking.park(self)
+            park = self._flush_locked()
+        if park:
+            self._parking.park(self)
 
     def flush(self) -> None:
         """Send what is queued, as far as the socket takes it now; park the rest."""
         with self._lock:
-            if self._parked or self._closed or not self._queued:
-                return
-            self._send_locked()
-            if not self._queued:
-                return
-            self._parked = True
-        self._parking.park(self)
+            park = self._flush_locked()
+        if park:
+            self._parking.park(self)
+
+    def _flush_locked(self) -> bool:
+        """Send what the socket takes; ``True`` if the rest must be parked (by the caller,
+        once the lock is released)."""
+        if self._parked or self._closed or not self._queued:
+            return False
+        self._send_locked()
+        if not self._queued:
+            return False
+        self._parked = True
+        return True
 
     def open(self, data: bytes) -> bytes:
         """Pass received ``data`` through the record layer; return the plaintext."""
@@ -118,11 +121,16 @@ class Outbox:
             return data
         with self._lock:
             plaintext, reply = self._records.open(data)
+            park = False
             if reply and not self._closed:
+                # Records the TLS layer wants sent back (a handshake message, a ticket)
+                # go out like any other bytes, and whatever the socket does not take
+                # is parked rather than left behind.
                 self._wire += reply
                 self._queued += len(reply)
-                if not self._parked:
-                    self._send_locked()
+                park = self._flush_locked()
+        if park:
+            self._parking.park(self)
         return plaintext
 
     def send_parked(self) -> bool:
