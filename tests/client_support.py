@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,10 @@ import pytest
 import chinwag
 from chinwag.config import Config
 from chinwag.server.server import ChatServer
+from tests.support import DEADLINE, wait_for
 
-DEADLINE = 5.0
 STAMP = r"\[\d\d:\d\d:\d\d\]"
 SRC = str(Path(chinwag.__file__).resolve().parents[1])  # the code under test, not an install
-
-
-def wait_for(condition: Callable[[], object], timeout: float = DEADLINE, what: str = "") -> None:
-    """Wait until ``condition()`` is true, or fail the test at the deadline."""
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            pytest.fail(f"timed out waiting for {what or condition}")
-        time.sleep(0.005)
 
 
 def start_server(port: int = 0) -> ChatServer:

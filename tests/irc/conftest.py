@@ -9,9 +9,6 @@ stop it afterwards.
 from __future__ import annotations
 
 import itertools
-import re
-import socket
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -24,18 +21,12 @@ from chinwag.irc.session import IrcSession, ServerInfo
 from chinwag.server.dispatch import deliver
 from chinwag.server.server import ChatServer
 from chinwag.text.session import TextSession
+from tests.support import DEADLINE, LineClient, wait_for
 
-DEADLINE = 5.0
+__all__ = ["DEADLINE", "IRC_CONFIG", "IrcHarness", "LineSocket", "wait_for"]
+
 UNIT_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.test")
 IRC_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.test", flood_burst=0)
-
-
-def wait_for(condition: Callable[[], object], timeout: float = DEADLINE, what: str = "") -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            pytest.fail(f"timed out waiting for {what or condition}")
-        time.sleep(0.005)
 
 
 # --- in-memory clients -------------------------------------------------------------------
@@ -152,57 +143,10 @@ def world() -> World:
 # --- a real server -----------------------------------------------------------------------
 
 
-class LineSocket:
-    """A raw socket client that reads lines and waits for expected ones."""
+class LineSocket(LineClient):
+    """A raw IRC client socket: lines end with CRLF."""
 
-    def __init__(self, address: tuple[str, int]) -> None:
-        self.sock = socket.create_connection(address, timeout=DEADLINE)
-        self._buffer = b""
-        self.received: list[str] = []
-        self._next = 0
-
-    def send(self, *lines: str) -> None:
-        self.sock.sendall("".join(f"{line}\r\n" for line in lines).encode())
-
-    def _read_some(self, deadline: float) -> bool:
-        self.sock.settimeout(max(0.001, deadline - time.monotonic()))
-        try:
-            data = self.sock.recv(65536)
-        except TimeoutError:
-            return True
-        except ConnectionResetError:
-            return False
-        if not data:
-            return False
-        self._buffer += data
-        *lines, self._buffer = self._buffer.split(b"\n")
-        self.received.extend(line.rstrip(b"\r").decode("utf-8", "replace") for line in lines)
-        return True
-
-    def expect(self, pattern: str, timeout: float = DEADLINE) -> str:
-        """The next line matching ``pattern`` (lines before it are skipped)."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            while self._next < len(self.received):
-                line = self.received[self._next]
-                self._next += 1
-                if regex.search(line):
-                    return line
-            if time.monotonic() > deadline or not self._read_some(deadline):
-                pytest.fail(f"no line matching {pattern!r}; got {self.received[-10:]!r}")
-
-    def expect_closed(self, timeout: float = DEADLINE) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while self._read_some(deadline):
-            if time.monotonic() > deadline:
-                pytest.fail(f"connection still open; got {self.received[-10:]!r}")
-        rest = self.received[self._next :]
-        self._next = len(self.received)
-        return rest
-
-    def close(self) -> None:
-        self.sock.close()
+    EOL = "\r\n"
 
 
 class IrcHarness:
