@@ -35,6 +35,7 @@ from chinwag.server.dispatch import deliver
 from chinwag.server.flood import TokenBucket
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
+from chinwag.server.sender import Sender
 from chinwag.text.session import TextSession
 from chinwag.tls import TlsChannel, TlsError
 
@@ -95,8 +96,10 @@ class Connection:
         *,
         session_factory: SessionFactory = text_session,
         tls: ssl.SSLContext | None = None,
+        sender: Sender | None = None,
     ) -> None:
         self.info = info
+        self._sender = sender
         self.name = info.name
         self._sock = info.sock
         self._hub = hub
@@ -127,7 +130,10 @@ class Connection:
         self._outbox.put(data)
 
     def flush(self) -> None:
-        self._outbox.flush()
+        if self._sender is None:
+            self._outbox.flush()
+        else:
+            self._sender.due(self._outbox)  # sent by the sender thread, with what follows
 
     def close(self, reason: str, last_words: bytes = b"") -> None:
         with self._state_lock:

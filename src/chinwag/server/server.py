@@ -37,6 +37,7 @@ from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.dispatch import deliver
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
+from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
 from chinwag.tls import server_context
 
@@ -101,6 +102,7 @@ class ChatServer:
             parse_networks(config.exempt_addresses),
         )
         self._drainer = Drainer()
+        self._sender = Sender()
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
         self._stopping = threading.Event()
@@ -164,6 +166,7 @@ class ChatServer:
         threading.stack_size(self.config.thread_stack_kib * 1024)
         self._started = True
         self._drainer.start()
+        self._sender.start()
         for listener in self._listeners:
             listener.thread.start()
         self._housekeeper.start()
@@ -205,6 +208,7 @@ class ChatServer:
         deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
         for connection in connections:
             connection.thread.join(max(0.0, deadline - time.monotonic()))
+        self._sender.stop()
         self._drainer.stop()
         self._stopped.set()
 
@@ -298,6 +302,7 @@ class ChatServer:
             self._forget,
             session_factory=listener.factory,
             tls=listener.tls,
+            sender=self._sender,
         )
         with self._lock:
             self._connections[info.name] = connection
