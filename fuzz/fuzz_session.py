@@ -82,9 +82,6 @@ class FakeEndpoint:
         if self.closed_reason is None:
             self.data += data
 
-    def flush(self) -> None:
-        pass
-
     def close(self, reason: str, last_words: bytes = b"") -> None:
         if self.closed_reason is None:
             self.data += last_words

@@ -50,9 +50,6 @@ class MemoryEndpoint:
         if not self.closed:
             self.data += data
 
-    def flush(self) -> None:
-        pass
-
     def close(self, reason: str, last_words: bytes = b"") -> None:
         if not self.closed:
             self.data += last_words

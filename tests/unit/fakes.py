@@ -29,15 +29,11 @@ class FakeEndpoint:
 
     def __init__(self) -> None:
         self.sent: list[bytes] = []
-        self.flushes = 0
         self.closed: str | None = None
 
     def send(self, data: bytes) -> None:
         if self.closed is None:  # like a real connection, a closed one receives nothing
             self.sent.append(data)
-
-    def flush(self) -> None:
-        self.flushes += 1
 
     def close(self, reason: str, last_words: bytes = b"") -> None:
         if self.closed is None and last_words:

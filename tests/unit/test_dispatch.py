@@ -39,14 +39,6 @@ def test_each_event_is_encoded_once_for_all_recipients() -> None:
     assert sent(bob) == []
 
 
-def test_each_endpoint_is_flushed_once_per_batch() -> None:
-    ann, bob = members(2, CountingFormatter())
-    deliver([Delivery(Problem("one"), (ann,)), Delivery(Problem("two"), (ann, bob))])
-    assert len(sent(ann)) == 2
-    assert ann.endpoint.flushes == 1  # type: ignore[attr-defined]
-    assert bob.endpoint.flushes == 1  # type: ignore[attr-defined]
-
-
 def test_farewell_is_sent_then_closes_its_recipients_only() -> None:
     ann, bob, cat = members(3, CountingFormatter())
     farewell = Farewell("You were banned", "banned")

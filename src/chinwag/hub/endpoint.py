@@ -18,10 +18,7 @@ class Endpoint(Protocol):
     def formatter(self) -> Formatter: ...
 
     def send(self, data: bytes) -> None:
-        """Queue ``data``; never blocks."""
-
-    def flush(self) -> None:
-        """Start sending what is queued; never blocks."""
+        """Queue ``data`` and have it sent soon; never blocks."""
 
     def close(self, reason: str, last_words: bytes = b"") -> None:
         """Send ``last_words`` and end the connection, with nothing sent in between.

@@ -43,8 +43,6 @@ class ConsoleEndpoint:
 
     def send(self, data: bytes) -> None:
         self._out.write(data.decode("utf-8"))
-
-    def flush(self) -> None:
         self._out.flush()
 
     def close(self, reason: str, last_words: bytes = b"") -> None:

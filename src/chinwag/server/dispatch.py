@@ -4,9 +4,9 @@ Each event is encoded once per formatter (protocol) and the same bytes are queue
 every recipient that speaks it. Consecutive deliveries to the same recipients (a burst
 of messages to one room: rooms hand out the same member snapshot until someone joins or
 leaves) are encoded together and queued as one piece, so the work per recipient is paid
-once per burst, not once per message. Every endpoint touched is flushed once at the end,
-so what a batch queued for one client leaves in a single ``send``. A farewell closes its
-recipient at once, after queuing it: nothing reaches a connection after its last line.
+once per burst, not once per message. Sending is the endpoints' business (a connection's
+outbox hands itself to the sender thread). A farewell closes its recipient at once, with
+the farewell as its last words: nothing reaches a connection after its last line.
 """
 
 from collections.abc import Iterable
@@ -16,28 +16,23 @@ from chinwag.hub.events import Delivery, Farewell
 
 
 def deliver(deliveries: Iterable[Delivery]) -> None:
-    touched: dict[Endpoint, None] = {}
     run: list[Delivery] = []  # consecutive deliveries with the same recipients
     for delivery in deliveries:
         if isinstance(delivery.event, Farewell):
-            _send(run, touched)
+            _send(run)
             run = []
-            _send([delivery], touched, last_words=delivery.event.reason)
+            _send([delivery], last_words=delivery.event.reason)
         elif run and (
             delivery.recipients is not run[0].recipients or delivery.exclude is not run[0].exclude
         ):
-            _send(run, touched)
+            _send(run)
             run = [delivery]
         else:
             run.append(delivery)
-    _send(run, touched)
-    for endpoint in touched:
-        endpoint.flush()
+    _send(run)
 
 
-def _send(
-    run: list[Delivery], touched: dict[Endpoint, None], last_words: str | None = None
-) -> None:
+def _send(run: list[Delivery], last_words: str | None = None) -> None:
     """Queue ``run`` for its recipients; with ``last_words``, close each right after."""
     if not run:
         return
@@ -53,6 +48,5 @@ def _send(
             data = encoded[formatter] = b"".join([formatter.format(d.event) for d in run])
         if last_words is None:
             endpoint.send(data)
-            touched[endpoint] = None
         else:
             endpoint.close(last_words, data)  # the farewell, and nothing after it

@@ -26,6 +26,10 @@ class Parking(Protocol):
     def park(self, outbox: Outbox) -> None: ...
 
 
+class Scheduler(Protocol):
+    def due(self, outbox: Outbox) -> None: ...
+
+
 class RecordLayer(Protocol):
     """What sits between plaintext and the wire (TLS); ``None`` when nothing does."""
 
@@ -41,7 +45,9 @@ class Outbox:
         limit: int,
         parking: Parking,
         on_overflow: Callable[[], None],
+        *,
         records: RecordLayer | None = None,
+        sender: Scheduler | None = None,
     ) -> None:
         self.sock = sock
         self.limit = limit
@@ -49,11 +55,13 @@ class Outbox:
         self._on_overflow = on_overflow
         self._lock = threading.Lock()
         self._records = records
+        self._sender = sender
         self._chunks: list[bytes] = []  # queued, not yet sealed or sent
         self._wire = b""  # ready for the socket: what a send did not take, or sealed records
         self._queued = 0
         self._parked = False
         self._sealed = False  # after the last words, nothing more is queued
+        self._due = False  # handed to the sender thread, not flushed yet
         self._closed = False
 
     @property
@@ -65,21 +73,28 @@ class Outbox:
     def closed(self) -> bool:
         return self._closed
 
-    def put(self, data: bytes) -> bool:
-        """Queue ``data``; ``False`` when the outbox is closed or just overflowed."""
+    def post(self, data: bytes) -> None:
+        """Queue ``data`` and have it sent soon: by the sender thread when there is one
+        (once for everything queued until it comes round), else at once. Never blocks."""
         with self._lock:
             if self._closed or self._sealed:
-                return False
+                return
             if self._queued + len(data) > self.limit:
                 self._close_locked()
                 overflowed = True
             else:
                 self._chunks.append(data)
                 self._queued += len(data)
-                return True
+                if self._due or self._parked:
+                    return  # already on its way: this goes with it
+                self._due = True
+                overflowed = False
         if overflowed:
             self._on_overflow()
-        return False
+        elif self._sender is not None:
+            self._sender.due(self)
+        else:
+            self.flush()
 
     def write_last(self, data: bytes) -> None:
         """Queue ``data`` (maybe nothing), flush, and accept nothing more, in one step.
@@ -100,6 +115,7 @@ class Outbox:
     def flush(self) -> None:
         """Send what is queued, as far as the socket takes it now; park the rest."""
         with self._lock:
+            self._due = False
             park = self._flush_locked()
         if park:
             self._parking.park(self)
