@@ -36,16 +36,22 @@ def _send(run: list[Delivery], last_words: str | None = None) -> None:
     """Queue ``run`` for its recipients; with ``last_words``, close each right after."""
     if not run:
         return
-    encoded: dict[Formatter, bytes] = {}
     exclude = run[0].exclude
+    # The hot loop of the server: one pass per recipient per burst. Recipients nearly
+    # always share their neighbour's formatter, so that is checked before the dict.
+    encoded: dict[Formatter, bytes] = {}
+    formatter: Formatter | None = None
+    data = b""
     for member in run[0].recipients:
         if member is exclude:
             continue
         endpoint: Endpoint = member.endpoint
-        formatter = endpoint.formatter
-        data = encoded.get(formatter)
-        if data is None:
-            data = encoded[formatter] = b"".join([formatter.format(d.event) for d in run])
+        if endpoint.formatter is not formatter:
+            formatter = endpoint.formatter
+            known = encoded.get(formatter)
+            if known is None:
+                known = encoded[formatter] = b"".join([formatter.format(d.event) for d in run])
+            data = known
         if last_words is None:
             endpoint.send(data)
         else:
