@@ -65,6 +65,7 @@ class Room:
 
     __slots__ = (
         "_members",
+        "_snapshot",
         "bans",
         "created_at",
         "flags",
@@ -73,7 +74,6 @@ class Room:
         "limit",
         "name",
         "operators",
-        "snapshot",
         "topic",
         "topic_at",
         "topic_by",
@@ -83,7 +83,7 @@ class Room:
     def __init__(self, name: str, flags: str = "nt", created_at: datetime | None = None) -> None:
         self.name = name
         self._members: dict[Member, None] = {}
-        self.snapshot: tuple[Member, ...] = ()
+        self._snapshot: tuple[Member, ...] | None = ()
         self.created_at = created_at or datetime.now()
         self.topic = ""
         self.topic_by = ""
@@ -96,15 +96,25 @@ class Room:
         self.voiced: set[Member] = set()
         self.invited: set[Member] = set()
 
+    @property
+    def snapshot(self) -> tuple[Member, ...]:
+        """The members, as one tuple shared by every broadcast until membership changes.
+
+        Made when first asked for after a change, so a crowd arriving or leaving without
+        a word costs no copying (it would be the room's size for every arrival)."""
+        if self._snapshot is None:
+            self._snapshot = tuple(self._members)
+        return self._snapshot
+
     def add(self, member: Member) -> None:
         self._members[member] = None
-        self.snapshot = tuple(self._members)
+        self._snapshot = None
 
     def discard(self, member: Member) -> None:
         self._members.pop(member, None)
         self.operators.discard(member)
         self.voiced.discard(member)
-        self.snapshot = tuple(self._members)
+        self._snapshot = None
 
     def __contains__(self, member: object) -> bool:
         return member in self._members
