@@ -128,18 +128,6 @@ class Room:
             masks.matches(mask, member.nick, member.username, member.address) for mask in self.bans
         )
 
-    def mode_string(self, *, with_key: bool) -> tuple[str, ...]:
-        """The set flags and settings as ``("+nkl", "key", "10")``."""
-        letters = "".join(sorted(self.flags))
-        arguments: list[str] = []
-        if self.key:
-            letters += "k"
-            arguments.append(self.key if with_key else "*")
-        if self.limit:
-            letters += "l"
-            arguments.append(str(self.limit))
-        return ("+" + letters, *arguments)
-
     def __len__(self) -> int:
         return len(self._members)
 
@@ -162,6 +150,19 @@ class RoomView:
     @property
     def secret(self) -> bool:
         return "s" in self.flags
+
+    def mode_params(self, *, with_key: bool) -> tuple[str, ...]:
+        """The set flags and settings as ``("+nkl", "key", "10")``; the key as ``*``
+        unless ``with_key``."""
+        letters = "".join(sorted(self.flags))
+        arguments: list[str] = []
+        if self.key:
+            letters += "k"
+            arguments.append(self.key if with_key else "*")
+        if self.limit:
+            letters += "l"
+            arguments.append(str(self.limit))
+        return ("+" + letters, *arguments)
 
 
 @dataclass(frozen=True, slots=True)

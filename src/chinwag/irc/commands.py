@@ -645,7 +645,7 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
     view = session.hub.room(casemap.to_room(channel))
     channel = casemap.to_channel(view.name)
     if len(message.params) < 2:
-        shown = _mode_params(view, with_key=_inside(session, view))
+        shown = view.mode_params(with_key=_inside(session, view))
         session.numeric(rpl.RPL_CHANNELMODEIS, channel, *shown)
         stamp = str(int(view.created_at.timestamp()))
         session.numeric(rpl.RPL_CREATIONTIME, channel, stamp)
@@ -680,18 +680,6 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
         except errors.ChatError as error:
             nick = next((c.argument for c in changes if c.letter in modes.PRIVILEGES), "")
             report(session, error, message, channel=channel, nick=nick)
-
-
-def _mode_params(view: RoomView, *, with_key: bool) -> tuple[str, ...]:
-    letters = "".join(sorted(view.flags))
-    arguments: list[str] = []
-    if view.key:
-        letters += "k"
-        arguments.append(view.key if with_key else "*")
-    if view.limit:
-        letters += "l"
-        arguments.append(str(view.limit))
-    return ("+" + letters, *arguments)
 
 
 def _ban_list(session: IrcSession, view: RoomView) -> None:
