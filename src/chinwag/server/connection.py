@@ -143,10 +143,6 @@ class Connection:
             with contextlib.suppress(OSError):  # the peer may have shut it down already
                 self._sock.shutdown(socket.SHUT_RDWR)
 
-    @property
-    def queued_bytes(self) -> int:
-        return self._outbox.queued
-
     # --- the reader thread ---------------------------------------------------------------
 
     def _run(self) -> None:

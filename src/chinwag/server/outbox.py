@@ -65,11 +65,6 @@ class Outbox:
         self._closed = False
 
     @property
-    def queued(self) -> int:
-        """Bytes waiting to be sent."""
-        return self._queued
-
-    @property
     def closed(self) -> bool:
         return self._closed
 
