@@ -77,3 +77,38 @@ def test_grouping_never_reorders_what_one_recipient_gets() -> None:
     order = [lines.index(text) for text in ("room 1", "private", "room 2", "room 3")]
     assert order == sorted(order)
     assert b"".join(sent(ann)).decode().count("room") == 2
+
+
+def test_a_burst_from_many_senders_leaves_each_sender_out_of_its_own_messages() -> None:
+    formatter = CountingFormatter()
+    ann, bob, cat = members(3, formatter)
+    room = (ann, bob, cat)
+    said = [(ann, "a1"), (bob, "b1"), (ann, "a2"), (cat, "c1"), (ann, "a3"), (bob, "b2")]
+    deliver([Delivery(Problem(text), room, exclude=who) for who, text in said])
+    assert formatter.calls == len(said)  # once per event, whoever is left out of it
+
+    def expected(member: Member) -> list[bytes]:
+        wanted = [repr(Problem(text)).encode() for who, text in said if who is not member]
+        return [b"".join(wanted)]  # one piece, in the order said
+
+    for member in room:
+        assert sent(member) == expected(member)
+
+
+def test_a_member_left_out_of_a_whole_burst_gets_nothing() -> None:
+    ann, bob = members(2, CountingFormatter())
+    room = (ann, bob)
+    deliver([Delivery(Problem(f"line {i}"), room, exclude=ann) for i in range(3)])
+    assert sent(ann) == []
+    assert len(sent(bob)) == 1
+
+
+def test_a_burst_is_encoded_once_per_formatter() -> None:
+    text, other = CountingFormatter(), CountingFormatter()
+    ann, bob = members(2, text)
+    cat, dan = members(2, other)
+    room = (ann, cat, bob, dan)
+    deliver([Delivery(Problem(f"line {i}"), room, exclude=bob) for i in range(4)])
+    assert text.calls == other.calls == 4
+    assert sent(ann) == sent(cat) == sent(dan)
+    assert sent(bob) == []

@@ -125,6 +125,10 @@ class Connection:
         flood_control = config.flood_burst > 0 and config.flood_rate > 0
         self._bucket = TokenBucket(config.flood_burst, config.flood_rate) if flood_control else None
         self._max_backlog = config.flood_max_backlog
+        # Hand deliveries over in order: to the sender thread when there is one.
+        self._deliver: Callable[[list[Delivery]], None] = (
+            sender.submit if sender is not None else deliver
+        )
         self.thread = threading.Thread(target=self._run, name=info.name, daemon=True)
 
     # --- the endpoint the dispatcher talks to --------------------------------------------
@@ -150,7 +154,7 @@ class Connection:
         try:
             if self._tls is not None:
                 self._tls.handshake(self._sock, self._handshake_timeout)
-            deliver(self.session.start())
+            self._deliver(self.session.start())
             reason = self._handle()
         except TlsError as exc:
             log.event(f"{self.name}: {exc}")
@@ -183,7 +187,7 @@ class Connection:
                 if not data:
                     continue  # only part of a TLS record so far
             if self._bucket is None or self.member.operator:
-                deliver(self.session.receive(data))
+                self._deliver(self.session.receive(data))
             elif not self._paced(data, self._bucket):
                 return "excess flood"
         return ""
@@ -193,17 +197,17 @@ class Connection:
         if data.count(b"\n") > self._max_backlog:
             log.event(f"{self.name} ({self.member.nick}) dropped: excess flood")
             farewell = Farewell("You sent too much too fast (excess flood)", "excess flood")
-            deliver([Delivery(farewell, (self.member,))])
+            self._deliver([Delivery(farewell, (self.member,))])
             return False
         start = 0
         while (end := data.find(b"\n", start)) >= 0 and not self.session.finished:
             delay = bucket.take()
             if delay and self._closing.wait(delay):
                 return True  # closed while waiting: the rest does not matter any more
-            deliver(self.session.receive(data[start : end + 1]))
+            self._deliver(self.session.receive(data[start : end + 1]))
             start = end + 1
         if start < len(data) and not self.session.finished:
-            deliver(self.session.receive(data[start:]))
+            self._deliver(self.session.receive(data[start:]))
         return True
 
     def _finish(self, reason: str) -> None:
@@ -212,7 +216,7 @@ class Connection:
                 reason = self._close_reason
             self._close_reason = reason
         try:
-            deliver(self._hub.remove(self.member, reason))
+            self._deliver(self._hub.remove(self.member, reason))
         except Exception:  # noqa: BLE001 - the socket must still be closed and logged
             log.problem(f"error while removing {self.name} from the hub")
         self._outbox.close()

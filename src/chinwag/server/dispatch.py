@@ -2,31 +2,34 @@
 
 Each event is encoded once per formatter (protocol) and the same bytes are queued for
 every recipient that speaks it. Consecutive deliveries to the same recipients (a burst
-of messages to one room: rooms hand out the same member snapshot until someone joins or
-leaves) are encoded together and queued as one piece, so the work per recipient is paid
-once per burst, not once per message. Sending is the endpoints' business (a connection's
-outbox hands itself to the sender thread). A farewell closes its recipient at once, with
-the farewell as its last words: nothing reaches a connection after its last line.
+of messages to one room, from one sender or from many: rooms hand out the same member
+snapshot until someone joins or leaves) are encoded together and queued as one piece per
+recipient, so the work per recipient is paid once per burst, not once per message. A
+recipient that is excluded from some messages of the burst (their own) gets the burst
+without them. Sending is the endpoints' business (a connection's outbox hands itself to
+the sender thread). A farewell closes its recipient at once, with the farewell as its
+last words: nothing reaches a connection after its last line.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import accumulate
 
 from chinwag.hub.endpoint import Endpoint, Formatter
 from chinwag.hub.events import Delivery, Farewell
+from chinwag.hub.model import Member
 
 
 def deliver(deliveries: Iterable[Delivery]) -> None:
     run: list[Delivery] = []  # consecutive deliveries with the same recipients
+    recipients: Sequence[Member] | None = None
     for delivery in deliveries:
         if isinstance(delivery.event, Farewell):
             _send(run)
-            run = []
+            run, recipients = [], None
             _send([delivery], last_words=delivery.event.reason)
-        elif run and (
-            delivery.recipients is not run[0].recipients or delivery.exclude is not run[0].exclude
-        ):
+        elif delivery.recipients is not recipients:
             _send(run)
-            run = [delivery]
+            run, recipients = [delivery], delivery.recipients
         else:
             run.append(delivery)
     _send(run)
@@ -34,15 +37,20 @@ def deliver(deliveries: Iterable[Delivery]) -> None:
 
 def _send(run: list[Delivery], last_words: str | None = None) -> None:
     """Queue ``run`` for its recipients; with ``last_words``, close each right after."""
-    if not run:
-        return
-    exclude = run[0].exclude
-    # The hot loop of the server: one pass per recipient per burst. Recipients nearly
-    # always share their neighbour's formatter, so that is checked before the dict.
+    if len(run) == 1:
+        _send_one(run[0], last_words)
+    elif run:
+        _send_burst(run)
+
+
+def _send_one(delivery: Delivery, last_words: str | None) -> None:
+    exclude = delivery.exclude
+    # The hot loop of the server: one pass per recipient. Recipients nearly always share
+    # their neighbour's formatter, so that is checked before the dict.
     encoded: dict[Formatter, bytes] = {}
     formatter: Formatter | None = None
     data = b""
-    for member in run[0].recipients:
+    for member in delivery.recipients:
         if member is exclude:
             continue
         endpoint: Endpoint = member.endpoint
@@ -50,9 +58,54 @@ def _send(run: list[Delivery], last_words: str | None = None) -> None:
             formatter = endpoint.formatter
             known = encoded.get(formatter)
             if known is None:
-                known = encoded[formatter] = b"".join([formatter.format(d.event) for d in run])
+                known = encoded[formatter] = formatter.format(delivery.event)
             data = known
         if last_words is None:
             endpoint.send(data)
         else:
             endpoint.close(last_words, data)  # the farewell, and nothing after it
+
+
+class _Burst:
+    """A burst's events encoded by one formatter: all of them, or all but some."""
+
+    def __init__(self, run: list[Delivery], formatter: Formatter) -> None:
+        self.pieces = [formatter.format(delivery.event) for delivery in run]
+        self.whole = b"".join(self.pieces)
+        self._ends = list(accumulate(map(len, self.pieces)))
+
+    def without(self, skipped: list[int]) -> bytes:
+        """The burst without the events at the (ascending) positions ``skipped``."""
+        view = memoryview(self.whole)
+        parts = []
+        start = 0
+        for index in skipped:
+            end = self._ends[index] - len(self.pieces[index])
+            if end > start:
+                parts.append(view[start:end])
+            start = self._ends[index]
+        parts.append(view[start:])
+        return b"".join(parts)
+
+
+def _send_burst(run: list[Delivery]) -> None:
+    skipped: dict[Member, list[int]] = {}  # who is left out of which events of the run
+    for index, delivery in enumerate(run):
+        if delivery.exclude is not None:
+            skipped.setdefault(delivery.exclude, []).append(index)
+    bursts: dict[Formatter, _Burst] = {}
+    formatter: Formatter | None = None
+    burst: _Burst
+    for member in run[0].recipients:
+        endpoint: Endpoint = member.endpoint
+        if endpoint.formatter is not formatter:
+            formatter = endpoint.formatter
+            if formatter not in bursts:
+                bursts[formatter] = _Burst(run, formatter)
+            burst = bursts[formatter]
+        if member in skipped:
+            data = burst.without(skipped[member])
+            if data:
+                endpoint.send(data)
+        else:
+            endpoint.send(burst.whole)

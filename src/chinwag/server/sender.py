@@ -1,41 +1,88 @@
-"""The sender thread: sends what reader threads queued, many messages to a send.
+"""The sender thread: hands out what reader threads submit, and sends it, in bulk.
 
-Reader threads queue a message for each recipient and then only mark the recipients'
-outboxes as due (:meth:`Sender.due`). This thread takes every due outbox in turn and
-flushes it. While it is busy, readers keep queuing and marking; an outbox already due is
-not marked twice, so the next round sends everything queued for it since, from every
-sender, in one ``send``. Under load that is many messages per system call; when the chat
-is quiet it is one thread hand-off per message, a few tens of microseconds.
+Reader threads do not fan their messages out themselves: they append the hub's
+deliveries to one queue (:meth:`Sender.submit`, a few hundred nanoseconds) and go back to
+reading. This thread takes everything queued in one go and dispatches it in the order it
+was submitted, so the messages of many senders to one room become one burst, queued as
+one piece for each member of the room (:mod:`chinwag.server.dispatch`). Queuing marks the
+recipients' outboxes as due (:meth:`Sender.due`); the thread then flushes each due outbox
+once, so a recipient gets everything since the last round in one ``send``. The busier the
+chat, the more each round carries; when it is quiet, a message costs one thread hand-off.
+
+Two things are dispatched at once by the thread that submits them, under the same lock, in
+the same order: a farewell (its recipient is closed right after its last words, which must
+follow everything submitted before them), and anything submitted while the queue is long
+(readers then pay for their own messages, so the queue cannot grow without bound).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
+from collections.abc import Sequence
+from itertools import chain
 
 from chinwag import log
+from chinwag.hub.events import Delivery, Farewell
+from chinwag.server.dispatch import deliver
 from chinwag.server.outbox import Outbox
+
+MAX_QUEUED = 1000  # submissions waiting before submitters dispatch themselves
 
 
 class Sender:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._due: dict[Outbox, None] = {}  # ordered: outboxes flush in the order marked
+        self._queue: deque[Sequence[Delivery]] = deque()
+        self._dispatching = threading.Lock()  # keeps dispatch in submission order
         self._wake = threading.Event()
+        # True while this thread dispatches, when it flushes what it marks anyway.
+        self._dispatching_here = False
         self._stop = False
         self._thread = threading.Thread(target=self._run, name="chinwag-sender", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def submit(self, deliveries: Sequence[Delivery]) -> None:
+        """Have ``deliveries`` dispatched after everything submitted before them."""
+        if not deliveries:
+            return
+        self._queue.append(deliveries)
+        if len(self._queue) > MAX_QUEUED or any(
+            isinstance(delivery.event, Farewell) for delivery in deliveries
+        ):
+            self.dispatch()
+        elif not self._wake.is_set():
+            self._wake.set()
+
+    def dispatch(self) -> None:
+        """Dispatch everything submitted so far, in order, in the calling thread; the
+        sender thread sends it."""
+        self._dispatch_queued()
+        if self._due and not self._wake.is_set():
+            self._wake.set()
+
+    def _dispatch_queued(self) -> None:
+        with self._dispatching:
+            queue = self._queue
+            while queue:
+                batch = [queue.popleft() for _ in range(len(queue))]
+                try:
+                    deliver(chain.from_iterable(batch))
+                except Exception:  # noqa: BLE001 - one bad event must not stop the others
+                    log.problem("error while dispatching")
+
     def due(self, outbox: Outbox) -> None:
         """Have ``outbox`` flushed soon; never blocks."""
         with self._lock:
             self._due[outbox] = None
-        if not self._wake.is_set():
-            self._wake.set()
+        if not self._dispatching_here and not self._wake.is_set():
+            self._wake.set()  # marked by another thread (the console): come round
 
     def stop(self) -> None:
-        """Flush what is due, then end the thread."""
+        """Dispatch and flush what is queued, then end the thread."""
         self._stop = True
         self._wake.set()
         if self._thread.is_alive():
@@ -45,6 +92,9 @@ class Sender:
         while True:
             self._wake.wait()
             self._wake.clear()
+            self._dispatching_here = True
+            self._dispatch_queued()
+            self._dispatching_here = False
             with self._lock:
                 due, self._due = self._due, {}
             for outbox in due:
@@ -52,5 +102,5 @@ class Sender:
                     outbox.flush()
                 except Exception:  # noqa: BLE001 - one outbox must not stop the others
                     log.problem("error while sending")
-            if self._stop and not self._due:
+            if self._stop and not self._queue and not self._due:
                 return

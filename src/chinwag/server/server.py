@@ -34,7 +34,6 @@ from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
 from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
-from chinwag.server.dispatch import deliver
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
 from chinwag.server.sender import Sender
@@ -201,6 +200,7 @@ class ChatServer:
             self._housekeeper.join()
         self.server_close()
         self.hub.close()
+        self._sender.dispatch()  # what was said before the goodbye goes before it
         goodbye = Farewell(SHUTDOWN_NOTICE.removeprefix("* "), "server shutting down")
         connections = self.connections()
         for connection in connections:
@@ -239,7 +239,7 @@ class ChatServer:
             now = time.monotonic()
             for connection in self.connections():
                 try:
-                    deliver(connection.session.tick(now))
+                    self._sender.submit(connection.session.tick(now))
                 except Exception:  # noqa: BLE001 - one broken session must not stop the rest
                     log.problem(f"error in the timed work of {connection.name}")
                     connection.close("server error")
