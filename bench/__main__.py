@@ -23,9 +23,11 @@ from typing import Any
 from bench.cells import Traffic, run_ramp, run_traffic
 from bench.servers import FD_LIMIT, SERVERS, chinwag_throttle_args
 
+# The flat-out cells run long enough (a second or more of server CPU) that the 10 ms
+# ticks in which /proc counts CPU time are at most a percent of the reading.
 FULL = [
-    Traffic("50 all send", 50, 50, 200),
-    Traffic("500 / 10 send", 500, 10, 200),
+    Traffic("50 all send", 50, 50, 1000),
+    Traffic("500 / 10 send", 500, 10, 1000),
     Traffic("2000 / 2 send", 2000, 2, 200, big=True),
     Traffic("100 / 5 paced", 100, 5, 200, rate=20),
     Traffic("slow consumer", 14, 3, 8000, size=400, rate=1000, slow=1),

@@ -124,6 +124,8 @@ class Room:
         return ("@" if member in self.operators else "") + ("+" if member in self.voiced else "")
 
     def banned(self, member: Member) -> bool:
+        if not self.bans:  # the usual case, on the path of every message
+            return False
         return any(
             masks.matches(mask, member.nick, member.username, member.address) for mask in self.bans
         )
