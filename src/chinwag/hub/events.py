@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from chinwag.hub.hub import Member
@@ -272,17 +272,18 @@ Event = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     """``event`` goes to every member of ``recipients`` except ``exclude``.
 
     ``recipients`` may be a room's shared snapshot: leaving the sender out through
-    ``exclude`` spares building a new sequence for every message.
+    ``exclude`` spares building a new sequence for every message. A named tuple rather
+    than a dataclass: one is made for every message, and a tuple is made in a third of
+    the time.
     """
 
     event: Event
     recipients: Sequence[Member]
-    exclude: Member | None = field(default=None)
+    exclude: Member | None = None
 
 
 def info(member: Member, *lines: str) -> Delivery:
