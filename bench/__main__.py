@@ -39,7 +39,7 @@ QUICK = [
     Traffic("slow consumer", 14, 3, 4000, size=400, rate=1000, slow=1),
 ]
 RAMP = [1000, 5000]
-RAMP_BIG = [1000, 5000, 10000, FD_LIMIT - 100]
+RAMP_BIG = [1000, 5000, 10000, 20000]
 RAMP_QUICK = [1000]
 
 TRAFFIC_COLUMNS = [
@@ -279,6 +279,11 @@ def render(
                 ],
                 rows,
             )
+        )
+        out.append(
+            f"\nEach server may open {FD_LIMIT:,} descriptors (the hard limit here); a few"
+            " are its own (listening socket, standard streams, wake-up pipes), so that many"
+            " connections less a few is the most any server can hold."
         )
     return "\n".join(out)
 

@@ -135,12 +135,12 @@ def _worker(
                 conn.send(gen.drain(args[0], args[1]))
             elif command == "reach":
                 send, deadline = args
-                alive = gen.alive
-                if send and alive:
-                    got, _ = gen.broadcast_reach(alive[0], deadline)
+                held = gen.held
+                if send and held:
+                    got, _ = gen.broadcast_reach(held[0], deadline)
                 else:
                     got = _wait_token(gen, deadline)
-                conn.send((got, len(alive)))
+                conn.send((got, len(held)))
             elif command == "close":
                 gen.close()
                 conn.send(True)
@@ -153,7 +153,7 @@ def _worker(
 
 
 def _wait_token(gen: LoadGenerator, deadline: float) -> int:
-    waiting = {c.sock.fileno(): c for c in gen.alive}
+    waiting = {c.sock.fileno(): c for c in gen.held}
     for c in waiting.values():
         c.buf = b""
     got = 0
@@ -232,8 +232,8 @@ def run_ramp(server: Server, steps: list[int], step_deadline_s: float) -> list[d
             answers = [pipe.recv() for _, pipe in workers]
             row["reached"] = sum(got for got, _ in answers)
             row["reach_s"] = time.monotonic() - reach_started
-            alive_now = sum(alive for _, alive in answers)
-            row["reached_pct"] = 100 * row["reached"] / max(1, alive_now - 1)
+            held_now = sum(held for _, held in answers)
+            row["reached_pct"] = 100 * row["reached"] / max(1, held_now - 1)
             rows.append(row)
             if held < step:
                 break

@@ -163,12 +163,16 @@ class LoadGenerator:
 
     # --- connecting ------------------------------------------------------------------------
 
-    def connect(self, total: int, deadline: float, in_flight: int = 200) -> int:
-        """Grow the crowd to ``total`` ready clients; return how many are ready."""
+    def connect(
+        self, total: int, deadline: float, in_flight: int = 200, stall_s: float = 15.0
+    ) -> int:
+        """Grow the crowd to ``total`` ready clients; return how many are ready. Gives up
+        early when no client has become ready for ``stall_s`` (a server at its limit)."""
         proto = self.protocol
         pending = 0
         connecting: dict[int, Client] = {}
-        while time.monotonic() < deadline:
+        progress = time.monotonic()
+        while (now := time.monotonic()) < deadline and now - progress < stall_s:
             while len(self.clients) < total and pending < in_flight:
                 client = self._open(self.index_base + len(self.clients))
                 connecting[client.sock.fileno()] = client
@@ -203,6 +207,7 @@ class LoadGenerator:
                         client.ready = True
                         client.buf = b""
                         pending -= 1
+                        progress = time.monotonic()
         return sum(1 for c in self.clients if c.ready and c.alive)
 
     def _open(self, index: int) -> Client:
@@ -281,6 +286,12 @@ class LoadGenerator:
     def alive(self) -> list[Client]:
         return [c for c in self.clients if c.alive]
 
+    @property
+    def held(self) -> list[Client]:
+        """Clients the server has greeted and still holds (a connection the kernel
+        completed but the server never accepted is alive, not held)."""
+        return [c for c in self.clients if c.alive and c.ready]
+
     # --- waiting ---------------------------------------------------------------------------
 
     def drain(self, quiet_s: float, deadline: float, *, marker: bytes = b"") -> int:
@@ -335,7 +346,7 @@ class LoadGenerator:
     def broadcast_reach(self, sender: Client, deadline: float) -> tuple[int, float]:
         """Send one message from ``sender``; return how many others got it, and how fast."""
         token = b"~#REACH~broadcast~"
-        receivers = {c.sock.fileno(): c for c in self.clients if c.alive and c is not sender}
+        receivers = {c.sock.fileno(): c for c in self.held if c is not sender}
         for c in receivers.values():
             c.buf = b""
         started = time.monotonic()

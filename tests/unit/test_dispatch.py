@@ -112,3 +112,23 @@ def test_a_burst_is_encoded_once_per_formatter() -> None:
     assert text.calls == other.calls == 4
     assert sent(ann) == sent(cat) == sent(dan)
     assert sent(bob) == []
+
+
+class BrokenFormatter:
+    def format(self, event: Event) -> bytes:
+        if isinstance(event, Problem) and event.text == "bad":
+            raise RuntimeError("a formatting bug")
+        return repr(event).encode()
+
+
+def test_a_delivery_that_fails_costs_only_itself() -> None:
+    ann, bob = members(2, BrokenFormatter())  # type: ignore[arg-type]
+    deliver(
+        [
+            Delivery(Problem("good 1"), (ann, bob)),
+            Delivery(Problem("bad"), (bob,)),
+            Delivery(Problem("good 2"), (ann, bob)),
+        ]
+    )
+    assert b"".join(sent(bob)).decode().count("good") == 2
+    assert b"".join(sent(ann)).decode().count("good") == 2

@@ -14,6 +14,7 @@ last words: nothing reaches a connection after its last line.
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
 
+from chinwag import log
 from chinwag.hub.endpoint import Endpoint, Formatter
 from chinwag.hub.events import Delivery, Farewell
 from chinwag.hub.model import Member
@@ -37,10 +38,13 @@ def deliver(deliveries: Iterable[Delivery]) -> None:
 
 def _send(run: list[Delivery], last_words: str | None = None) -> None:
     """Queue ``run`` for its recipients; with ``last_words``, close each right after."""
-    if len(run) == 1:
-        _send_one(run[0], last_words)
-    elif run:
-        _send_burst(run)
+    try:
+        if len(run) == 1:
+            _send_one(run[0], last_words)
+        elif run:
+            _send_burst(run)
+    except Exception:  # noqa: BLE001 - a bug must cost these deliveries, not the rest
+        log.problem(f"error while delivering {type(run[0].event).__name__}")
 
 
 def _send_one(delivery: Delivery, last_words: str | None) -> None:

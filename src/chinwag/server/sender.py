@@ -69,10 +69,7 @@ class Sender:
             queue = self._queue
             while queue:
                 batch = [queue.popleft() for _ in range(len(queue))]
-                try:
-                    deliver(chain.from_iterable(batch))
-                except Exception:  # noqa: BLE001 - one bad event must not stop the others
-                    log.problem("error while dispatching")
+                deliver(chain.from_iterable(batch))
 
     def due(self, outbox: Outbox) -> None:
         """Have ``outbox`` flushed soon; never blocks."""
