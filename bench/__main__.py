@@ -205,7 +205,8 @@ def render(
     out = [
         f"chinwag benchmark, {datetime.date.today().isoformat()}, {machine()}",
         f"command: python -m bench {command}".rstrip(),
-        f"medians of {repeat} run(s); server pinned to one core, load generator to the other;",
+        (f"medians of {repeat} run(s); " if cells else "")
+        + "server pinned to one core, load generator to the other;",
         f"{chinwag_note}; ngIRCd's senders are operators with mode +F.",
         "",
     ]
