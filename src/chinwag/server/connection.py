@@ -1,7 +1,8 @@
 """One client, whatever its protocol: its socket, its reader thread and its outbox.
 
 Theory of operation (the ``socketserver`` shape): the thread named after the client runs
-``setup`` (enter the hub, greet), ``handle`` (read, frame, interpret, deliver) and, in a
+``setup`` (enter the hub, greet), ``handle`` (read, frame, interpret, hand the
+deliveries to the sender thread) and, in a
 ``finally``, ``finish`` (leave the hub, deregister, close, log). ``finish`` is the only
 place a connection ends, so ``Removed connection`` is logged exactly once however it ended.
 Other threads end a connection with :meth:`close`, which records the reason and shuts the

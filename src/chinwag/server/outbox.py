@@ -1,10 +1,11 @@
 """A connection's bounded outgoing queue, written without ever blocking the writer.
 
-Theory of operation: any thread may :meth:`Outbox.put` bytes for a client and then
-:meth:`Outbox.flush`. Flushing sends everything queued in one ``send`` call with
-``MSG_DONTWAIT``; whatever the kernel does not take stays queued and the outbox is
-*parked* with the :class:`~chinwag.server.drainer.Drainer`, which finishes the job when the
-socket becomes writable. So a client that does not read costs its senders nothing: their
+Theory of operation: any thread may :meth:`Outbox.post` bytes for a client; the outbox
+is then flushed by the sender thread (or at once, without one). Flushing sends
+everything queued in one ``send`` call with ``MSG_DONTWAIT``; whatever the kernel does
+not take stays queued and the outbox is *parked* with the
+:class:`~chinwag.server.drainer.Drainer`, which finishes the job when the socket becomes
+writable. So a client that does not read costs its senders nothing: their
 threads never wait on it. When the queued bytes would pass the limit, the outbox closes
 and ``on_overflow`` is called once (the connection then drops the client).
 

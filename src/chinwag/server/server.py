@@ -1,13 +1,15 @@
 """The chat server's lifecycle: listen, accept, serve each client in its own thread, stop.
 
 Lifecycle (as in ``socketserver``): ``ChatServer(config)`` binds; :meth:`start` starts the
-drainer and the accept thread and logs ``Server started on HOST:PORT``;
+drainer, the sender and the accept thread and logs ``Server started on HOST:PORT``;
 :meth:`serve_forever` also waits until :meth:`shutdown`; :meth:`shutdown` says goodbye to
 every client, closes them, and joins every thread it started. Use it as a context manager
 and it is shut down however the block ends.
 
-A housekeeping thread asks every session for its timed work every few seconds (IRC
-pings and timeouts) and delivers it; it never touches sockets itself.
+Reader threads (one per client) hand the hub's deliveries to the sender thread, which
+fans them out and sends them (``sender.py``). A housekeeping thread asks every session for
+its timed work every few seconds (IRC pings and timeouts) and hands it over the same way;
+it never touches sockets itself.
 
 Each listener (the text port; others such as IRC) has its own accept thread and a factory
 for the protocol sessions of its connections; all of them share one hub.
