@@ -44,6 +44,30 @@ def test_each_senders_lines_arrive_in_order_and_whole(harness: Harness) -> None:
     assert indices == sorted(indices)
 
 
+def test_everyone_talking_at_once_hears_everyone_else_once_and_in_order(
+    harness: Harness,
+) -> None:
+    # Lines from many senders to one room are handed out together, and each member gets
+    # them without its own: nothing lost, nothing doubled, nothing echoed, each sender's
+    # lines in the order sent.
+    names = [f"talker{n}" for n in range(6)]
+    clients = [harness.connect(name) for name in names]
+    count = 100
+    for name, client in zip(names, clients, strict=True):
+        client.send(*(f"{name}-{i:03d}" for i in range(count)))
+    for name, client in zip(names, clients, strict=True):
+        others = [other for other in names if other != name]
+        client.expect(f"^{STAMP} {others[-1]}: {others[-1]}-{count - 1:03d}$")
+        for other in others:
+            client.saw(f"^{STAMP} {other}: {other}-{count - 1:03d}$")
+        client.quiet_for(0.05)
+        said = [line.split(": ", 1)[1] for line in client.received if re.match(STAMP, line)]
+        for other in others:
+            mine = [text for text in said if text.startswith(f"{other}-")]
+            assert mine == [f"{other}-{i:03d}" for i in range(count)], other
+        assert not any(text.startswith(f"{name}-") for text in said)
+
+
 def test_cyrillic_messages_round_trip(harness: Harness) -> None:
     olena, ivan = harness.connect("Олена"), harness.connect("Іван")
     olena.send("Привіт, як справи? Всё хорошо 👋")
