@@ -179,7 +179,7 @@ class MemberView:
     nick: str
     username: str
     realname: str
-    address: str
+    address: str  # as the viewer may see it: the real address, or the cloak
     rooms: tuple[tuple[str, str], ...]  # each visible room with the member's marks there
     operator: bool
     away: str

@@ -1,6 +1,6 @@
 """Who may see which rooms, which members, and whose address: one set of rules for all.
 
-Theory of operation: these are pure functions of the hub's records, called by the hub's
+Theory of operation: the rules are pure functions of the hub's records, called by the hub's
 query methods under its lock, so the text and IRC front ends (and any other) answer
 ``/rooms`` and ``LIST``, ``/who`` and ``WHO``/``NAMES``, and ``WHOIS`` alike. The rules
 are those of IRC servers:
