@@ -16,6 +16,7 @@ import pytest
 
 from chinwag.config import Config
 from chinwag.hub.hub import Hub, Member
+from chinwag.hub.visibility import cloak
 from chinwag.irc.listener import irc_refusal, irc_sessions
 from chinwag.irc.session import IrcSession, ServerInfo
 from chinwag.server.dispatch import deliver
@@ -23,8 +24,11 @@ from chinwag.server.server import ChatServer
 from chinwag.text.session import TextSession
 from tests.support import DEADLINE, LineClient, wait_for
 
-__all__ = ["DEADLINE", "IRC_CONFIG", "IrcHarness", "LineSocket", "wait_for"]
+__all__ = ["DEADLINE", "HOST", "IRC_CONFIG", "IrcHarness", "LineSocket", "wait_for"]
 
+# A fixed cloak secret, so the in-memory tests know the host others see for 127.0.0.1.
+CLOAK_SECRET = b"the irc tests' cloak secret"
+HOST = cloak(CLOAK_SECRET, "127.0.0.1")
 UNIT_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.test")
 IRC_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.test", flood_burst=0)
 
@@ -100,7 +104,7 @@ class World:
     """One hub with IRC and text clients attached in memory."""
 
     def __init__(self, config: Config = UNIT_CONFIG, hub: Hub | None = None) -> None:
-        self.hub = hub or Hub()
+        self.hub = hub or Hub(cloak_secret=CLOAK_SECRET)
         self.server = ServerInfo(config)
         self._ids = itertools.count(1)
 

@@ -8,7 +8,7 @@ import pytest
 
 from chinwag.config import Config
 from chinwag.passwords import hash_password
-from tests.irc.conftest import UNIT_CONFIG, World
+from tests.irc.conftest import HOST, UNIT_CONFIG, World
 
 
 def test_registration_burst(world: World) -> None:
@@ -21,7 +21,7 @@ def test_registration_burst(world: World) -> None:
     assert verbs[:2] == ["CAP", "001"]
     assert verbs[1:9] == ["001", "002", "003", "004", "005", "005", "251", "252"]
     assert verbs[-1] == "422"  # no MOTD configured
-    assert ":irc.test 001 alice :Welcome to the chinwag IRC network, alice!al@127.0.0.1" in lines
+    assert f":irc.test 001 alice :Welcome to the chinwag IRC network, alice!al@{HOST}" in lines
     isupport = " ".join(line for line in lines if " 005 " in line)
     for token in (
         "CASEMAPPING=rfc7613",
@@ -91,12 +91,12 @@ def test_nick_change_is_seen_by_both_protocols_and_collisions_ignore_case(world:
     alice.lines()
     bob.lines()
     alice.send("NICK Alicia")
-    assert alice.lines() == [":alice!user@127.0.0.1 NICK Alicia"]
+    assert alice.lines() == [f":alice!user@{HOST} NICK Alicia"]
     assert bob.lines() == ["* alice is now known as Alicia"]
     alice.send("NICK BOB")
     assert alice.lines() == [":irc.test 433 Alicia BOB :Nickname is already in use"]
     alice.send("NICK ALICIA")  # only the case changes: allowed
-    assert alice.lines() == [":Alicia!user@127.0.0.1 NICK ALICIA"]
+    assert alice.lines() == [f":Alicia!user@{HOST} NICK ALICIA"]
 
 
 def test_join_names_topic_and_talk_with_a_text_user(world: World) -> None:
@@ -104,7 +104,7 @@ def test_join_names_topic_and_talk_with_a_text_user(world: World) -> None:
     bob = world.text("bob")
     alice.send("JOIN #lobby")
     assert alice.lines() == [
-        ":alice!user@127.0.0.1 JOIN #lobby",
+        f":alice!user@{HOST} JOIN #lobby",
         ":irc.test 353 alice = #lobby :bob alice",
         ":irc.test 366 alice #lobby :End of /NAMES list",
     ]
@@ -112,9 +112,9 @@ def test_join_names_topic_and_talk_with_a_text_user(world: World) -> None:
     alice.send("PRIVMSG #lobby :hello bob", "PRIVMSG #LOBBY :\x01ACTION waves\x01")
     assert [line[11:] for line in bob.lines()] == ["alice: hello bob", "* alice waves"]
     bob.send("hi alice")
-    assert alice.lines() == [":bob!Client-2@127.0.0.1 PRIVMSG #lobby :hi alice"]
+    assert alice.lines() == [f":bob!Client-2@{HOST} PRIVMSG #lobby :hi alice"]
     bob.send("/me smiles")
-    assert alice.lines() == [":bob!Client-2@127.0.0.1 PRIVMSG #lobby :\x01ACTION smiles\x01"]
+    assert alice.lines() == [f":bob!Client-2@{HOST} PRIVMSG #lobby :\x01ACTION smiles\x01"]
     alice.send("TOPIC #lobby :all welcome")
     assert alice.numerics() == ["TOPIC"]
     assert bob.lines() == ["* alice set the topic of lobby: all welcome"]
@@ -145,7 +145,7 @@ def test_private_messages_across_protocols(world: World) -> None:
     alice.send("PRIVMSG bob :psst")
     assert bob.lines()[0].endswith("*alice* psst")
     bob.send("/msg alice hello back")
-    assert alice.lines() == [":bob!Client-2@127.0.0.1 PRIVMSG alice :hello back"]
+    assert alice.lines() == [f":bob!Client-2@{HOST} PRIVMSG alice :hello back"]
     alice.send("NOTICE bob :fyi")
     assert bob.lines()[0].endswith("-alice- fyi")
     alice.send("PRIVMSG nobody :x", "PRIVMSG", "PRIVMSG bob", "PRIVMSG #nowhere :x")
@@ -182,12 +182,12 @@ def test_whois_who_ison_userhost(world: World) -> None:
     assert alice.numerics() == ["401", "318"]
     alice.send("WHO #lobby")
     lines = alice.lines()
-    assert lines[0].startswith(":irc.test 352 alice #lobby Client-2 127.0.0.1 irc.test bob H")
+    assert lines[0].startswith(f":irc.test 352 alice #lobby Client-2 {HOST} irc.test bob H")
     assert lines[-1] == ":irc.test 315 alice #lobby :End of /WHO list"
     alice.send("ISON bob ghost ALICE", "USERHOST bob")
     assert alice.lines() == [
         ":irc.test 303 alice :bob alice",
-        ":irc.test 302 alice :bob=+Client-2@127.0.0.1",
+        f":irc.test 302 alice :bob=+Client-2@{HOST}",
     ]
     assert bob.lines() == []
 
@@ -211,7 +211,7 @@ def test_channel_modes_and_refusals(world: World) -> None:
     bob.send("MODE #club +k x")
     assert bob.numerics() == ["482"]
     alice.send("MODE #club +kl sesame 1")
-    assert alice.lines() == [":alice!user@127.0.0.1 MODE #club +kl sesame 1"]
+    assert alice.lines() == [f":alice!user@{HOST} MODE #club +kl sesame 1"]
     bob.send("JOIN #club", "JOIN #club sesame")
     assert bob.numerics() == ["475", "471"]
     alice.send("MODE #club -l")
@@ -229,7 +229,7 @@ def test_channel_modes_and_refusals(world: World) -> None:
     assert bob.numerics() == ["473"]
     alice.send("INVITE bob #club")
     assert alice.numerics() == ["341"]
-    assert bob.lines() == [":alice!user@127.0.0.1 INVITE bob #club"]
+    assert bob.lines() == [f":alice!user@{HOST} INVITE bob #club"]
     bob.send("JOIN #club")
     assert bob.numerics()[0] == "JOIN"
     alice.lines()
@@ -258,10 +258,10 @@ def test_moderated_channel_and_voice(world: World) -> None:
     bob.send("PRIVMSG #club :hello?")
     assert bob.numerics() == ["404"]
     alice.send("MODE #club +v bob")
-    assert alice.lines() == [":alice!user@127.0.0.1 MODE #club +v bob"]
+    assert alice.lines() == [f":alice!user@{HOST} MODE #club +v bob"]
     bob.lines()
     bob.send("PRIVMSG #club :thanks")
-    assert alice.lines() == [":bob!user@127.0.0.1 PRIVMSG #club :thanks"]
+    assert alice.lines() == [f":bob!user@{HOST} PRIVMSG #club :thanks"]
 
 
 def test_no_external_messages(world: World) -> None:
@@ -274,7 +274,7 @@ def test_no_external_messages(world: World) -> None:
     alice.send("MODE #club -n")
     alice.lines()
     bob.send("PRIVMSG #club :from outside")
-    assert alice.lines() == [":bob!user@127.0.0.1 PRIVMSG #club :from outside"]
+    assert alice.lines() == [f":bob!user@{HOST} PRIVMSG #club :from outside"]
 
 
 def test_kick_by_a_channel_operator(world: World) -> None:
@@ -289,7 +289,7 @@ def test_kick_by_a_channel_operator(world: World) -> None:
     bob.send("KICK #club alice")
     assert bob.numerics() == ["482"]
     alice.send("KICK #club bob :behave")
-    expected = ":alice!user@127.0.0.1 KICK #club bob :behave"
+    expected = f":alice!user@{HOST} KICK #club bob :behave"
     assert alice.lines() == [expected]
     assert bob.lines() == [expected]
     assert carol.lines() == ["* alice put bob out of club (behave)"]
@@ -315,7 +315,7 @@ def test_user_modes(world: World) -> None:
     alice = world.irc("alice")
     alice.send("MODE alice +i", "MODE alice", "MODE bob +i", "MODE alice +x")
     assert alice.lines() == [
-        ":alice!user@127.0.0.1 MODE alice +i",
+        f":alice!user@{HOST} MODE alice +i",
         ":irc.test 221 alice +i",
         ":irc.test 401 alice bob :No such nick/channel",
         ":irc.test 501 alice :Unknown MODE flag",
@@ -410,7 +410,7 @@ def test_text_users_have_topic_away_invite_and_mode(world: World) -> None:
     alice.send("JOIN #den")
     assert alice.numerics() == ["473"]
     bob.send("/invite alice", "/away brb")
-    assert alice.lines() == [":bob!Client-2@127.0.0.1 INVITE alice #den"]
+    assert alice.lines() == [f":bob!Client-2@{HOST} INVITE alice #den"]
     alice.send("JOIN #den", "WHOIS bob")
     assert "332" in alice.numerics()
     assert bob.member.away == "brb"

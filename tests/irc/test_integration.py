@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 from collections.abc import Callable
@@ -124,7 +125,8 @@ def test_server_pings_idle_clients_and_drops_dead_ones(make_irc_server) -> None:
     ping = alive.expect(r"^PING :irc\.test$")
     alive.send("PONG :irc.test")
     dead.expect(r"^PING ")
-    alive.expect(r"^:dead!dead@127\.0\.0\.1 QUIT :Ping timeout: \d+ seconds$")
+    cloak = re.escape(harness.server.hub.cloak("127.0.0.1"))
+    alive.expect(rf"^:dead!dead@{cloak} QUIT :Ping timeout: \d+ seconds$")
     assert dead.expect_closed()[-1].startswith("ERROR :Closing link: Ping timeout")
     assert ping
 
@@ -153,7 +155,8 @@ def test_kick_and_mode_refusals(irc_server: IrcHarness) -> None:
     guest.send("JOIN #club")
     guest.expect(r" 474 guest #club :Cannot join channel \(\+b\)")
     text.send("/join club")
-    op.expect(r"^:texter!Client-\d+@127\.0\.0\.1 JOIN #club$")
+    cloak = re.escape(irc_server.server.hub.cloak("127.0.0.1"))
+    op.expect(rf"^:texter!Client-\d+@{cloak} JOIN #club$")
     op.send("KICK #club texter :out")
     op.expect(r"KICK #club texter :out")
     text.expect(r"^\* op put texter out of club \(out\)$")
@@ -174,7 +177,8 @@ def test_a_client_that_stops_reading_is_dropped(make_irc_server) -> None:  # typ
     line = "PRIVMSG #lobby :" + "x" * 400
     for _ in range(200):  # 80 kB: far past what the kernel and the send queue hold
         talker.send(line)
-    talker.expect(r"^:sleeper!s@127\.0\.0\.1 QUIT :send queue exceeded$")
+    cloak = re.escape(harness.server.hub.cloak("127.0.0.1"))
+    talker.expect(rf"^:sleeper!s@{cloak} QUIT :send queue exceeded$")
     talker.send("PING :still")
     talker.expect(r"PONG irc\.test :still")
     sleeper.close()

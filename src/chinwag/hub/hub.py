@@ -11,7 +11,9 @@ on join and leave, so a broadcast costs no copying.
 Rooms also have settings (topic, modes, bans, invitations, room operators; see
 :mod:`chinwag.hub.modes`) that every front end can read and change. Whoever makes a new
 room is its first operator; the lobby has none, so there only server operators (who
-count as operators of every room) can do what a room operator can.
+count as operators of every room) can do what a room operator can. What each member may
+see of rooms, of other members and of their addresses is decided in
+:mod:`chinwag.hub.visibility`, for every front end at once.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from chinwag import log
-from chinwag.hub import errors, modes, names
+from chinwag.hub import errors, modes, names, visibility
 from chinwag.hub.bans import Ban, BanList, normalize_address
 from chinwag.hub.events import (
     Delivery,
@@ -67,8 +69,11 @@ class Hub:
         bans: BanList | None = None,
         clock: Callable[[], datetime] = datetime.now,
         quiet_room_size: int = 0,
+        cloak_secret: bytes | None = None,
     ) -> None:
         self._lock = threading.Lock()
+        # Random unless given (tests), so cloaks are stable for one run and no longer.
+        self._cloak_secret = cloak_secret if cloak_secret is not None else visibility.new_secret()
         # Rooms with more members than this do not announce arrivals, departures and
         # renames: each would go to every member, so a crowd arriving one by one would
         # cost the square of its size. Messages are always delivered. 0: always announce.
@@ -90,6 +95,7 @@ class Hub:
             if key in self._members:
                 raise errors.NameInUse(f"{member.nick} is already connected")
             self._members[key] = member
+            self._identify(member)
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[names.fold(names.LOBBY)] = lobby.name
@@ -113,6 +119,7 @@ class Hub:
             member.nick = nick
             member.username = username or member.client_id
             member.realname = realname
+            self._identify(member)
             self._members[names.fold(nick)] = member
         log.event(f"{member.client_id} is now known as {nick}")
         return []
@@ -344,7 +351,7 @@ class Hub:
             views = [
                 self._view(room)
                 for room in self._rooms.values()
-                if "s" not in room.flags or viewer in room
+                if visibility.can_see_room(viewer, room)
             ]
         return sorted(views, key=lambda v: (v.name != names.LOBBY, names.fold(v.name)))
 
@@ -355,13 +362,13 @@ class Hub:
             rooms = tuple(
                 (room.name, room.prefix(target))
                 for room in (self._rooms[key] for key in target.rooms)
-                if "s" not in room.flags or viewer in room
+                if visibility.can_see_room(viewer, room)
             )
             return MemberView(
                 target.nick,
                 target.username,
                 target.realname,
-                target.address,
+                visibility.shown_host(viewer, target),
                 rooms,
                 target.operator,
                 target.away,
@@ -369,9 +376,35 @@ class Hub:
                 target.connected_at,
             )
 
-    def shares_room(self, one: Member, other: Member) -> bool:
+    def who(self, viewer: Member, room_name: str) -> tuple[visibility.Seen, ...]:
+        """The members of a room that ``viewer`` may see listed, as they may see them;
+        none if there is no such room or it is hidden from ``viewer``."""
         with self._lock:
-            return not one.rooms.keys().isdisjoint(other.rooms.keys())
+            room = self._rooms.get(names.fold(room_name))
+            if room is None:
+                return ()
+            return tuple(
+                visibility.Seen(m, room.prefix(m), visibility.shown_host(viewer, m))
+                for m in visibility.visible_members(viewer, room)
+            )
+
+    def who_all(self, viewer: Member) -> tuple[visibility.Seen, ...]:
+        """Every member ``viewer`` may see listed, as they may see them."""
+        with self._lock:
+            return tuple(
+                visibility.Seen(m, "", visibility.shown_host(viewer, m))
+                for m in self._members.values()
+                if visibility.can_see_member(viewer, m)
+            )
+
+    def shown_host(self, viewer: Member, member: Member) -> str:
+        """``member``'s host as ``viewer`` may see it (the real address, or the cloak)."""
+        with self._lock:
+            return visibility.shown_host(viewer, member)
+
+    def cloak(self, address: str) -> str:
+        """The host shown for ``address`` to those who may not see it."""
+        return visibility.cloak(self._cloak_secret, address)
 
     def room_members(self, room_name: str) -> tuple[Member, ...]:
         with self._lock:
@@ -460,6 +493,11 @@ class Hub:
         # The console's member, or one already removed, is not in the hub's table.
         if self._members.get(names.fold(member.nick)) is not member:
             raise errors.NoSuchUser(f"you are not in the chat, {consequence}")
+
+    def _identify(self, member: Member) -> None:
+        """Fix the host others see and the ``user@host`` of ``member``'s messages."""
+        member.cloak = self.cloak(member.address)
+        member.userhost = f"{member.username}@{member.cloak}"
 
     def _find(self, nick: str) -> Member:
         target = self._members.get(names.fold(nick))

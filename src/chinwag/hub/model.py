@@ -21,6 +21,7 @@ class Member:
         "address",
         "away",
         "client_id",
+        "cloak",
         "connected_at",
         "endpoint",
         "invisible",
@@ -29,6 +30,7 @@ class Member:
         "operator",
         "realname",
         "rooms",
+        "userhost",
         "username",
     )
 
@@ -51,10 +53,10 @@ class Member:
         self.realname = ""
         self.away = ""  # the away message; empty: present
         self.invisible = False  # hidden from listings of people who share no room
-
-    @property
-    def userhost(self) -> str:
-        return f"{self.username}@{self.address}"
+        # The host others see, and the ``user@host`` of message prefixes: set by the hub
+        # once, when the member arrives (see :mod:`chinwag.hub.visibility`).
+        self.cloak = ""
+        self.userhost = ""
 
     def __repr__(self) -> str:
         return f"<Member {self.client_id} {self.nick!r}>"
@@ -126,8 +128,11 @@ class Room:
     def banned(self, member: Member) -> bool:
         if not self.bans:  # the usual case, on the path of every message
             return False
+        # By the real address or by the cloak, so a room operator can ban what they see.
         return any(
-            masks.matches(mask, member.nick, member.username, member.address) for mask in self.bans
+            masks.matches(mask, member.nick, member.username, member.address)
+            or (member.cloak and masks.matches(mask, member.nick, member.username, member.cloak))
+            for mask in self.bans
         )
 
     def __len__(self) -> int:
@@ -174,7 +179,7 @@ class MemberView:
     nick: str
     username: str
     realname: str
-    address: str
+    address: str  # as the viewer may see it: the real address, or the cloak
     rooms: tuple[tuple[str, str], ...]  # each visible room with the member's marks there
     operator: bool
     away: str

@@ -11,7 +11,7 @@ bad item does not stop the rest.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from chinwag import __version__
 from chinwag.hub import errors, masks, modes, names
 from chinwag.hub.events import Info
-from chinwag.hub.hub import Member, RoomView
+from chinwag.hub.hub import RoomView
+from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
 from chinwag.irc.message import MAX_LINE_BYTES, Message
@@ -355,19 +356,13 @@ def _inside(session: IrcSession, view: RoomView) -> bool:
     return any(member is session.member for member, _ in view.members)
 
 
-def _visible(session: IrcSession, view: RoomView) -> Iterator[tuple[str, str]]:
-    """(marks, nick) of the members ``session`` may see in the room."""
-    inside = _inside(session, view)
-    for member, marks in view.members:
-        if inside or not member.invisible:
-            yield marks, member.nick
-
-
 def _names_reply(session: IrcSession, view: RoomView) -> None:
     channel = casemap.to_channel(view.name)
-    if not view.secret or _inside(session, view):
+    # Whom this user may see is the hub's decision: nobody, for a secret room outside.
+    seen = session.hub.who(session.member, view.name)
+    entries = [entry.marks[:1] + entry.member.nick for entry in seen]
+    if entries:
         symbol = "@" if view.secret else "="
-        entries = [marks[:1] + nick for marks, nick in _visible(session, view)]
         overhead = len(f":{session.server.name} 353 {session.me} {symbol} {channel} :") + 2
         line: list[str] = []
         size = overhead
@@ -541,36 +536,35 @@ def _whois(session: IrcSession, message: Message) -> None:
 @command("WHO")
 def _who(session: IrcSession, message: Message) -> None:
     mask = message.params[0] if message.params else "*"
+    # Whom this user may see, and with which host, is the hub's decision.
     if casemap.is_channel(mask):
         try:
             view = session.hub.room(casemap.to_room(mask))
         except errors.ChatError:
             view = None
-        if view is not None and (not view.secret or _inside(session, view)):
-            inside = _inside(session, view)
-            for member, marks in view.members:
-                if inside or not member.invisible:
-                    _who_line(session, casemap.to_channel(view.name), member, marks)
+        if view is not None:
+            channel = casemap.to_channel(view.name)
+            for entry in session.hub.who(session.member, view.name):
+                _who_line(session, channel, entry)
     else:
-        for member in session.hub.members():
-            if not masks.matches(mask, member.nick, "*", "*") and not masks.matches(
-                mask, member.nick, member.username, member.address
+        for entry in session.hub.who_all(session.member):
+            member = entry.member
+            # Matched against the host this user may see, so a mask cannot probe addresses.
+            if masks.matches(mask, member.nick, "*", "*") or masks.matches(
+                mask, member.nick, member.username, entry.host
             ):
-                continue
-            hidden = member.invisible and member is not session.member
-            if hidden and not session.hub.shares_room(session.member, member):
-                continue
-            _who_line(session, "*", member, "")
+                _who_line(session, "*", entry)
     session.numeric(rpl.RPL_ENDOFWHO, mask, "End of /WHO list")
 
 
-def _who_line(session: IrcSession, channel: str, member: Member, marks: str) -> None:
-    flags = ("G" if member.away else "H") + ("*" if member.operator else "") + marks
+def _who_line(session: IrcSession, channel: str, entry: Seen) -> None:
+    member = entry.member
+    flags = ("G" if member.away else "H") + ("*" if member.operator else "") + entry.marks
     session.numeric(
         rpl.RPL_WHOREPLY,
         channel,
         member.username,
-        member.address,
+        entry.host,
         session.server.name,
         member.nick,
         flags,
@@ -596,7 +590,8 @@ def _userhost(session: IrcSession, message: Message) -> None:
         if member is not None:
             oper = "*" if member.operator else ""
             away = "-" if member.away else "+"
-            replies.append(f"{member.nick}{oper}={away}{member.userhost}")
+            host = session.hub.shown_host(session.member, member)
+            replies.append(f"{member.nick}{oper}={away}{member.username}@{host}")
     session.numeric(rpl.RPL_USERHOST, " ".join(replies))
 
 

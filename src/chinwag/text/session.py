@@ -233,14 +233,16 @@ def _nick(session: TextSession, args: str) -> list[Delivery]:
 
 @command("who", "list", "users", usage="/who [ROOM]", summary="who is in your room")
 def _who(session: TextSession, args: str) -> list[Delivery]:
+    # Whom this user may see is the hub's decision (secret rooms, invisible users).
     if args:
         names.check_room(args)
-        room_members = session.hub.room_members(args)
+        seen = session.hub.who(session.member, args)
         where = args
     elif session.room is None:
-        room_members, where = session.hub.members(), "the chat"
+        seen, where = session.hub.who_all(session.member), "the chat"
     else:
-        room_members, where = session.hub.room_members(session.room), session.room
+        seen, where = session.hub.who(session.member, session.room), session.room
+    room_members = [entry.member for entry in seen]
     now = time.monotonic()
     count = len(room_members)
     lines = [f"{count} user{'s' if count != 1 else ''} in {where}:"]
@@ -253,7 +255,9 @@ def _who(session: TextSession, args: str) -> list[Delivery]:
 
 @command("rooms", usage="/rooms", summary="the rooms and how many are in each")
 def _rooms(session: TextSession, args: str) -> list[Delivery]:
-    listing = ", ".join(f"{name} ({count})" for name, count in session.hub.rooms())
+    listing = ", ".join(
+        f"{view.name} ({len(view.members)})" for view in session.hub.room_views(session.member)
+    )
     return [info(session.member, f"rooms: {listing}")]
 
 
