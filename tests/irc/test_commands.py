@@ -414,3 +414,20 @@ def test_text_users_have_topic_away_invite_and_mode(world: World) -> None:
     alice.send("JOIN #den", "WHOIS bob")
     assert "332" in alice.numerics()
     assert bob.member.away == "brb"
+
+
+def test_an_invitation_does_not_let_past_a_channel_key(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    cat = world.text("cat")
+    alice.send("JOIN #den", "MODE #den +ik sesame", "INVITE bob #den", "INVITE cat #den")
+    alice.lines()
+    bob.send("JOIN #den")
+    assert bob.numerics()[-1] == "475"
+    bob.send("JOIN #den sesame")
+    assert bob.numerics()[0] == "JOIN"
+    cat.lines()
+    cat.send("/join den")
+    assert cat.lines()[-1].endswith("den needs the right key")
+    cat.send("/join den sesame")
+    assert cat.lines()[-1].startswith("* you are now in den")

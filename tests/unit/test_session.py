@@ -261,9 +261,10 @@ def test_join_and_leave(chat: Chat) -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("/join", "! usage: /join ROOM"),
+        ("/join", "! usage: /join ROOM [KEY]"),
+        ("/join no spaces please", "! usage: /join ROOM [KEY]"),
         ("/join LOBBY", "! you are already in lobby"),
-        ("/join no spaces", "! a room name may contain only letters, digits, '_', '-' and '.'"),
+        ("/join no!bang", "! a room name may contain only letters, digits, '_', '-' and '.'"),
         ("/leave", "! you are in the lobby already"),
         ("/part", "! you are in the lobby already"),
     ],

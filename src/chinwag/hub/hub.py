@@ -267,7 +267,7 @@ class Hub:
         return [Delivery(event, everyone)]
 
     def invite(self, actor: Member, nick: str, room_name: str) -> list[Delivery]:
-        """Invite ``nick`` into a room, which lets them past its ``+i``, ``+k``, ``+l``, ``+b``."""
+        """Invite ``nick`` into a room: past its ``+i``, ``+l`` and ``+b``, never its ``+k``."""
         names.check_room(room_name)
         with self._lock:
             target = self._find(nick)
@@ -501,15 +501,18 @@ class Hub:
 
     @staticmethod
     def _check_admission(member: Member, room: Room, password: str) -> None:
-        """Raise unless ``member`` may enter ``room``; an invitation lets them past all."""
+        """Raise unless ``member`` may enter ``room``.
+
+        An invitation lets them past ``+i``, ``+b`` and ``+l`` but never past a key: the
+        key is a secret the room shares on purpose, and anyone in the room may invite."""
+        if room.key and password != room.key:
+            raise errors.WrongRoomKey(f"{room.name} needs the right key")
         if member in room.invited:
             return
         if room.banned(member):
             raise errors.BannedFromRoom(f"you are banned from {room.name}")
         if "i" in room.flags:
             raise errors.InviteOnly(f"{room.name} is invite-only")
-        if room.key and password != room.key:
-            raise errors.WrongRoomKey(f"{room.name} needs the right key")
         if room.limit and len(room) >= room.limit:
             raise errors.RoomFull(f"{room.name} is full")
 

@@ -257,14 +257,16 @@ def _rooms(session: TextSession, args: str) -> list[Delivery]:
     return [info(session.member, f"rooms: {listing}")]
 
 
-@command("join", usage="/join ROOM", summary="move to another room (made if new)")
+@command("join", usage="/join ROOM [KEY]", summary="move to another room (made if new)")
 def _join(session: TextSession, args: str) -> list[Delivery]:
-    target = _require(args, "/join ROOM")
+    target, key = _split(args, "/join ROOM [KEY]")
+    if " " in key:
+        raise errors.BadArguments("usage: /join ROOM [KEY]")
     current = session.current_room()
     names.check_room(target)
     if names.fold(target) == names.fold(current):
         raise errors.AlreadyInRoom(f"you are already in {current}")
-    deliveries = session.hub.join(session.member, target)
+    deliveries = session.hub.join(session.member, target, key)
     deliveries += session.hub.part(session.member, current)
     session.room = session.member.rooms[names.fold(target)]
     count = len(session.hub.room_members(session.room))
