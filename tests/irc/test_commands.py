@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
 from chinwag.config import Config
+from chinwag.hub.hub import Hub
 from chinwag.passwords import hash_password
 from tests.irc.conftest import UNIT_CONFIG, World
 
@@ -431,3 +433,23 @@ def test_an_invitation_does_not_let_past_a_channel_key(world: World) -> None:
     assert cat.lines()[-1].endswith("den needs the right key")
     cat.send("/join den sesame")
     assert cat.lines()[-1].startswith("* you are now in den")
+
+
+def test_chanlimit_is_advertised_and_enforced() -> None:
+    config = replace(UNIT_CONFIG, max_rooms_per_member=3, max_rooms=4)
+    world = World(config, Hub(max_rooms_per_member=3, max_rooms=4))
+    alice = world.irc()
+    alice.send("NICK alice", "USER a 0 * :A")
+    isupport = " ".join(line for line in alice.lines() if " 005 " in line)
+    assert "CHANLIMIT=#:3" in isupport
+    alice.send("JOIN #a,#b,#c,#d")
+    assert [n for n in alice.numerics() if n not in {"JOIN", "353", "366"}] == ["405"]
+    bob = world.irc("bob")
+    bob.send("JOIN #e")  # the lobby, #a, #b and #c are all the rooms there may be
+    assert bob.lines() == [":irc.test 437 bob #e :Cannot create channel: the server has too many"]
+
+
+def test_chanlimit_default_is_fifty(world: World) -> None:
+    alice = world.irc()
+    alice.send("NICK alice", "USER a 0 * :A")
+    assert "CHANLIMIT=#:50" in " ".join(line for line in alice.lines() if " 005 " in line)

@@ -61,3 +61,90 @@ def test_an_invitation_is_used_up_by_joining(hub: Hub) -> None:
     hub.part(bob, "den")
     with pytest.raises(errors.InviteOnly):
         hub.join(bob, "den")
+
+
+# --- how many rooms ---------------------------------------------------------------------------
+
+
+def test_a_member_may_be_in_only_so_many_rooms() -> None:
+    hub = Hub(clock=fixed_clock, max_rooms_per_member=3)
+    ann = enter(hub, "Client-1")  # in the lobby: one room
+    hub.join(ann, "one")
+    hub.join(ann, "two")
+    with pytest.raises(errors.TooManyRooms, match="at most 3 rooms"):
+        hub.join(ann, "three")
+    assert "three" not in [name for name, _ in hub.rooms()]
+    hub.part(ann, "one")
+    hub.join(ann, "three")
+
+
+def test_the_member_limit_counts_existing_rooms_too() -> None:
+    hub = Hub(clock=fixed_clock, max_rooms_per_member=2)
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2")
+    hub.join(bob, "den")
+    hub.join(ann, "one")
+    with pytest.raises(errors.TooManyRooms):
+        hub.join(ann, "den")
+
+
+def test_the_server_makes_only_so_many_rooms() -> None:
+    hub = Hub(clock=fixed_clock, max_rooms=3)  # the lobby and two more
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2")
+    hub.join(ann, "one")
+    hub.join(ann, "two")
+    with pytest.raises(errors.TooManyRoomsOnServer, match="no more rooms"):
+        hub.join(bob, "three")
+    hub.join(bob, "two")  # existing rooms still take members
+    hub.part(ann, "one")  # an emptied room is freed, and makes room for another
+    hub.join(bob, "three")
+    assert [name for name, _ in hub.rooms()] == ["lobby", "three", "two"]
+
+
+def test_defaults_bound_rooms() -> None:
+    hub = Hub(clock=fixed_clock)
+    ann = enter(hub, "Client-1")
+    for n in range(49):
+        hub.join(ann, f"room{n}")
+    with pytest.raises(errors.TooManyRooms, match="at most 50 rooms"):
+        hub.join(ann, "one-more")
+
+
+def test_empty_rooms_and_their_invitations_are_freed() -> None:
+    hub = Hub(clock=fixed_clock)
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2")
+    hub.join(ann, "den")
+    hub.invite(ann, "Client-2", "den")
+    assert bob.invitations
+    hub.part(ann, "den")
+    assert [name for name, _ in hub.rooms()] == ["lobby"]
+    assert not bob.invitations
+    hub.join(ann, "den")  # a new room of that name: the old invitation is gone with it
+    hub.change_modes(ann, "den", [modes.ModeChange(True, "i")])
+    with pytest.raises(errors.InviteOnly):
+        hub.join(bob, "den")
+
+
+def test_a_departure_withdraws_the_invitations_it_had() -> None:
+    hub = Hub(clock=fixed_clock)
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2")
+    hub.join(ann, "den")
+    hub.invite(ann, "Client-2", "den")
+    hub.remove(bob)
+    assert not hub._rooms["den"].invited
+
+
+def test_a_departure_costs_the_same_however_many_rooms_exist() -> None:
+    hub = Hub(clock=fixed_clock, max_rooms_per_member=5000)
+    owner, leaver = enter(hub, "Client-1"), enter(hub, "Client-2")
+    for r in range(2000):
+        hub.join(owner, f"r{r}")
+    hub.invite(owner, "Client-2", "r7")
+
+    class Untouchable(dict[str, object]):
+        def values(self):  # type: ignore[no-untyped-def, override]
+            raise AssertionError("a departure walked every room")
+
+    rooms = hub._rooms
+    hub._rooms = Untouchable(rooms)  # type: ignore[assignment]
+    hub.remove(leaver)
+    assert not rooms["r7"].invited

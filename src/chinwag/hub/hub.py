@@ -56,6 +56,11 @@ from chinwag.passwords import verify_password
 
 __all__ = ["Hub", "Member", "MemberView", "Room", "RoomView", "idle_for"]
 
+# Rooms are cheap but not free: without a bound a few connections joining lists of new
+# rooms fill the memory, and every listing of rooms grows with them.
+DEFAULT_MAX_ROOMS_PER_MEMBER = 50  # the lobby included
+DEFAULT_MAX_ROOMS = 10_000  # the lobby included
+
 
 class Hub:
     """All members and rooms of one server."""
@@ -67,8 +72,12 @@ class Hub:
         bans: BanList | None = None,
         clock: Callable[[], datetime] = datetime.now,
         quiet_room_size: int = 0,
+        max_rooms_per_member: int = DEFAULT_MAX_ROOMS_PER_MEMBER,
+        max_rooms: int = DEFAULT_MAX_ROOMS,
     ) -> None:
         self._lock = threading.Lock()
+        self.max_rooms_per_member = max_rooms_per_member
+        self._max_rooms = max_rooms
         # Rooms with more members than this do not announce arrivals, departures and
         # renames: each would go to every member, so a crowd arriving one by one would
         # cost the square of its size. Messages are always delivered. 0: always announce.
@@ -126,8 +135,9 @@ class Hub:
             others = self._co_members(member)
             for key in list(member.rooms):
                 self._leave_room(member, key)
-            for room in self._rooms.values():
+            for room in member.invitations:
                 room.invited.discard(member)
+            member.invitations.clear()
             if self._closing:
                 return []
             quit_event = Quit(member.nick, reason, userhost=member.userhost)
@@ -148,14 +158,22 @@ class Hub:
             self._require_present(member, "so you cannot join a room")
             if key in member.rooms:
                 raise errors.AlreadyInRoom(f"you are already in {member.rooms[key]}")
+            if len(member.rooms) >= self.max_rooms_per_member:
+                limit = self.max_rooms_per_member
+                raise errors.TooManyRooms(f"you may be in at most {limit} rooms at once")
             room = self._rooms.get(key)
             if room is None:
+                if len(self._rooms) >= self._max_rooms:
+                    raise errors.TooManyRoomsOnServer(
+                        f"the server has no more rooms to give, so {room_name} cannot be made"
+                    )
                 room = self._rooms[key] = Room(room_name, created_at=self._clock())
                 room.operators.add(member)
             else:
                 self._check_admission(member, room, password)
             room.add(member)
             room.invited.discard(member)
+            member.invitations.discard(room)
             member.rooms[key] = room.name
             joined = Joined(member.nick, room.name, userhost=member.userhost)
             return self._announce(joined, room, member)
@@ -280,6 +298,7 @@ class Hub:
                 if target in room:
                     raise errors.AlreadyInvited(f"{target.nick} is in {room.name} already")
                 room.invited.add(target)
+                target.invitations.add(room)
                 room_name = room.name
             event = Invited(actor.nick, target.nick, room_name, actor.userhost)
             return [Delivery(event, (target,))]
@@ -560,6 +579,9 @@ class Hub:
         del member.rooms[key]
         if not len(room) and room.name != names.LOBBY:
             del self._rooms[key]
+            for invitee in room.invited:
+                invitee.invitations.discard(room)
+            room.invited.clear()
 
     @staticmethod
     def _require_operator(actor: Member) -> None:

@@ -24,6 +24,7 @@ class Member:
         "connected_at",
         "endpoint",
         "invisible",
+        "invitations",
         "last_active",
         "nick",
         "operator",
@@ -51,6 +52,9 @@ class Member:
         self.realname = ""
         self.away = ""  # the away message; empty: present
         self.invisible = False  # hidden from listings of people who share no room
+        # The rooms that invited this member (each has them in ``invited``), so that
+        # leaving costs the member's own invitations, not a walk over every room.
+        self.invitations: set[Room] = set()
 
     @property
     def userhost(self) -> str:
@@ -94,7 +98,7 @@ class Room:
         self.bans: dict[str, tuple[str, datetime]] = {}  # mask -> (set by, set at)
         self.operators: set[Member] = set()
         self.voiced: set[Member] = set()
-        self.invited: set[Member] = set()
+        self.invited: set[Member] = set()  # each has this room in ``invitations``
 
     @property
     def snapshot(self) -> tuple[Member, ...]:

@@ -25,6 +25,10 @@ from chinwag.text.sanitize import clean
 
 Handler = Callable[["TextSession", str], list[Delivery]]
 
+# Listings (of rooms, of people) are split into lines no longer than this, so a line
+# stays readable and a listing of thousands of rooms is many lines, not one huge one.
+LIST_LINE_CHARS = 390
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -253,8 +257,22 @@ def _who(session: TextSession, args: str) -> list[Delivery]:
 
 @command("rooms", usage="/rooms", summary="the rooms and how many are in each")
 def _rooms(session: TextSession, args: str) -> list[Delivery]:
-    listing = ", ".join(f"{name} ({count})" for name, count in session.hub.rooms())
-    return [info(session.member, f"rooms: {listing}")]
+    listing = [f"{name} ({count})" for name, count in session.hub.rooms()]
+    return [info(session.member, *_wrap("rooms: ", listing))]
+
+
+def _wrap(heading: str, items: list[str], width: int = LIST_LINE_CHARS) -> list[str]:
+    """``items`` joined by commas into lines of at most ``width`` characters (unless one
+    item is longer): the first after ``heading``, the others indented."""
+    lines: list[str] = []
+    line = heading
+    for item in items:
+        if line.strip() and len(line) + len(item) + 1 > width:
+            lines.append(line.removesuffix(" "))
+            line = "  "
+        line += item + ", "
+    lines.append(line.removesuffix(", "))
+    return lines
 
 
 @command("join", usage="/join ROOM [KEY]", summary="move to another room (made if new)")
