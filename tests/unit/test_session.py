@@ -408,8 +408,8 @@ def test_ban_bans_lists_and_unban(operator: tuple[User, User, User]) -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("/ban", "! usage: /ban NAME|IP [MINUTES]"),
-        ("/ban bob soon", "! usage: /ban NAME|IP [MINUTES]"),
+        ("/ban", "! usage: /ban NAME|IP[/BITS] [MINUTES]"),
+        ("/ban bob soon", "! usage: /ban NAME|IP[/BITS] [MINUTES]"),
         ("/ban bob -5", "! the minutes must be a positive number"),
         ("/ban bob 0", "! the minutes must be a positive number"),
         ("/ban bob nan", "! the minutes must be a positive number"),

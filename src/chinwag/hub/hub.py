@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from chinwag import log
 from chinwag.hub import errors, modes, names
-from chinwag.hub.bans import Ban, BanList, normalize_address
+from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
 from chinwag.hub.events import (
     Delivery,
     Event,
@@ -429,26 +429,29 @@ class Hub:
         ]
 
     def ban(self, actor: Member, target: str, minutes: float | None = None) -> list[Delivery]:
-        """Ban an address (given, or the one a user connects from) and disconnect it."""
+        """Ban a network (an address or ``net/bits``, or the address a user connects from,
+        for IPv6 its /64) and disconnect every connection in it: operators are spared
+        unless named, and so is the actor."""
         self._require_operator(actor)
         with self._lock:
             named = self._members.get(names.fold(target))
-            address = named.address if named is not None else normalize_address(target)
-            if address is None:
-                raise errors.NoSuchUser(f"there is no user or address called {target}")
-            if named is not None:
-                victims: Sequence[Member] = (named,)
-            else:
-                victims = [
-                    m for m in self._members.values() if m.address == address and m is not actor
-                ]
+        network = network_of(named.address if named is not None else target)
+        if network is None:
+            raise errors.NoSuchUser(f"there is no user or address called {target}")
         until = None if minutes is None else time.time() + minutes * 60
-        self.bans.add(Ban(address, actor.nick, named.nick if named else "", until))
+        shown = describe(network)
+        # Refuse new connections first, so none slips in between the two steps.
+        self.bans.add(Ban(shown, actor.nick, named.nick if named else "", until))
+        with self._lock:
+            victims = [
+                m
+                for m in self._members.values()
+                if m is not actor
+                and (m is named or (not m.operator and covers(network, m.address)))
+            ]
         span = "for good" if minutes is None else f"for {minutes:g} minutes"
-        log.event(
-            f"{actor.nick} banned {address}" + _paren(named.nick if named else "") + f" {span}"
-        )
-        deliveries = [info(actor, f"{address} is banned {span}")]
+        log.event(f"{actor.nick} banned {shown}" + _paren(named.nick if named else "") + f" {span}")
+        deliveries = [info(actor, f"{shown} is banned {span}")]
         if victims:
             why = f"banned by {actor.nick}"
             deliveries.append(Delivery(Farewell(f"You were {why}", why), victims))

@@ -332,15 +332,20 @@ def _kick(session: TextSession, args: str) -> list[Delivery]:
     return session.hub.kick(session.member, nick, reason)
 
 
-@command("ban", usage="/ban NAME|IP [MINUTES]", summary="ban an address", operator=True)
+@command(
+    "ban",
+    usage="/ban NAME|IP[/BITS] [MINUTES]",
+    summary="ban an address or network and disconnect it",
+    operator=True,
+)
 def _ban(session: TextSession, args: str) -> list[Delivery]:
-    target, rest = _split(args, "/ban NAME|IP [MINUTES]")
+    target, rest = _split(args, "/ban NAME|IP[/BITS] [MINUTES]")
     minutes: float | None = None
     if rest:
         try:
             minutes = float(rest)
         except ValueError:
-            raise errors.BadArguments("usage: /ban NAME|IP [MINUTES]") from None
+            raise errors.BadArguments("usage: /ban NAME|IP[/BITS] [MINUTES]") from None
         if not 0 < minutes < 10**7:
             raise errors.BadArguments("the minutes must be a positive number")
     return session.hub.ban(session.member, target, minutes)
