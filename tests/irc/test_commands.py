@@ -453,3 +453,13 @@ def test_chanlimit_default_is_fifty(world: World) -> None:
     alice = world.irc()
     alice.send("NICK alice", "USER a 0 * :A")
     assert "CHANLIMIT=#:50" in " ".join(line for line in alice.lines() if " 005 " in line)
+
+
+def test_who_with_a_pathological_mask_answers_at_once(world: World) -> None:
+    for n in range(300):
+        world.irc(f"{'a' * 28}{n:03d}")
+    asker = world.irc("asker")
+    started = time.perf_counter()
+    asker.send("WHO " + "*a" * 16 + "*b", "WHO " + "*a" * 100 + "*")
+    assert time.perf_counter() - started < 1.0
+    assert asker.numerics() == ["315"] * 2  # matches nobody: the second is too long
