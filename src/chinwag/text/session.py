@@ -278,6 +278,8 @@ def _wrap(heading: str, items: list[str], width: int = LIST_LINE_CHARS) -> list[
 @command("join", usage="/join ROOM [KEY]", summary="move to another room (made if new)")
 def _join(session: TextSession, args: str) -> list[Delivery]:
     target, key = _split(args, "/join ROOM [KEY]")
+    if key and not _needs_key(session, target):
+        names.check_room(args)  # "/join my room" is a room name with a space, not a key
     if " " in key:
         raise errors.BadArguments("usage: /join ROOM [KEY]")
     current = session.current_room()
@@ -290,6 +292,13 @@ def _join(session: TextSession, args: str) -> list[Delivery]:
     count = len(session.hub.room_members(session.room))
     deliveries.append(info(session.member, f"you are now in {session.room} ({count} here)"))
     return deliveries
+
+
+def _needs_key(session: TextSession, room: str) -> bool:
+    try:
+        return bool(session.hub.room(room).key)
+    except errors.ChatError:
+        return False
 
 
 @command("leave", "part", usage="/leave", summary="go back to the lobby")
