@@ -77,7 +77,7 @@ class Hub:
     ) -> None:
         self._lock = threading.Lock()
         self.max_rooms_per_member = max_rooms_per_member
-        self._max_rooms = max_rooms
+        self.max_rooms = max_rooms
         # Rooms with more members than this do not announce arrivals, departures and
         # renames: each would go to every member, so a crowd arriving one by one would
         # cost the square of its size. Messages are always delivered. 0: always announce.
@@ -163,7 +163,7 @@ class Hub:
                 raise errors.TooManyRooms(f"you may be in at most {limit} rooms at once")
             room = self._rooms.get(key)
             if room is None:
-                if len(self._rooms) >= self._max_rooms:
+                if len(self._rooms) >= self.max_rooms:
                     raise errors.TooManyRoomsOnServer(
                         f"the server has no more rooms to give, so {room_name} cannot be made"
                     )
