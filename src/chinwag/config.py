@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chinwag.hub.hub import DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_MEMBER
 from chinwag.passwords import is_password_hash
 from chinwag.server.admission import parse_networks
 
@@ -83,6 +84,15 @@ class Config:
         "rooms with more members than this do not announce arrivals, departures and "
         "renames (0: always announce)",
         minimum=0,
+    )
+    max_rooms_per_member: int = _option(
+        DEFAULT_MAX_ROOMS_PER_MEMBER,
+        "most rooms one user may be in at once, the lobby included (at least 2: a text "
+        "user moving passes through two)",
+        minimum=2,
+    )
+    max_rooms: int = _option(
+        DEFAULT_MAX_ROOMS, "most rooms the server holds, the lobby included", minimum=1
     )
     log_file: str = _option("", "also write the log to this file, rotated at 5 MiB")
     keepalive_idle: int = _option(

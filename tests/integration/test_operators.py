@@ -99,7 +99,26 @@ def test_ban_by_address_disconnects_everyone_there_but_the_operator(ops: Harness
     alice.send("/ban nosuch")
     alice.expect(r"^! there is no user or address called nosuch$")
     alice.send("/ban bot0 soon")
-    alice.expect(r"^! usage: /ban NAME\|IP \[MINUTES\]$")
+    alice.expect(r"^! usage: /ban NAME\|IP\[/BITS\] \[MINUTES\]$")
+
+
+def test_ban_by_name_disconnects_every_connection_it_covers(ops: Harness) -> None:
+    alice = ops.connect("alice")
+    mallory = ops.connect("mallory", source="127.0.0.4")
+    sock = ops.connect("sock", source="127.0.0.4")
+    bystander = ops.connect("bystander", source="127.0.0.5")
+    make_operator(alice)
+    alice.send("/ban mallory")
+    alice.expect(r"^\* 127\.0\.0\.4 is banned for good$")
+    assert mallory.expect_closed()[-1] == "* You were banned by alice"
+    assert sock.expect_closed()[-1] == "* You were banned by alice"
+    alice.send("/ban 127.0.0.8/29")
+    alice.expect(r"^\* 127\.0\.0\.8/29 is banned for good$")
+    inside = LineClient(ops.server.address, "127.0.0.13")
+    ops.clients.append(inside)
+    assert inside.expect_closed()[0].startswith("! You are banned from this server")
+    bystander.send("still here")  # a round trip: the bystander was not disconnected
+    alice.expect(r"bystander: still here$")
 
 
 def test_wall_reaches_every_room(ops: Harness) -> None:

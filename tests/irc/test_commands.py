@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
 from chinwag.config import Config
+from chinwag.hub.hub import Hub
 from chinwag.passwords import hash_password
 from tests.irc.conftest import HOST, UNIT_CONFIG, World
 
@@ -414,3 +416,50 @@ def test_text_users_have_topic_away_invite_and_mode(world: World) -> None:
     alice.send("JOIN #den", "WHOIS bob")
     assert "332" in alice.numerics()
     assert bob.member.away == "brb"
+
+
+def test_an_invitation_does_not_let_past_a_channel_key(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    cat = world.text("cat")
+    alice.send("JOIN #den", "MODE #den +ik sesame", "INVITE bob #den", "INVITE cat #den")
+    alice.lines()
+    bob.send("JOIN #den")
+    assert bob.numerics()[-1] == "475"
+    bob.send("JOIN #den sesame")
+    assert bob.numerics()[0] == "JOIN"
+    cat.lines()
+    cat.send("/join den")
+    assert cat.lines()[-1].endswith("den needs the right key")
+    cat.send("/join den sesame")
+    assert cat.lines()[-1].startswith("* you are now in den")
+
+
+def test_chanlimit_is_advertised_and_enforced() -> None:
+    config = replace(UNIT_CONFIG, max_rooms_per_member=3, max_rooms=4)
+    world = World(config, Hub(max_rooms_per_member=3, max_rooms=4))
+    alice = world.irc()
+    alice.send("NICK alice", "USER a 0 * :A")
+    isupport = " ".join(line for line in alice.lines() if " 005 " in line)
+    assert "CHANLIMIT=#:3" in isupport
+    alice.send("JOIN #a,#b,#c,#d")
+    assert [n for n in alice.numerics() if n not in {"JOIN", "353", "366"}] == ["405"]
+    bob = world.irc("bob")
+    bob.send("JOIN #e")  # the lobby, #a, #b and #c are all the rooms there may be
+    assert bob.lines() == [":irc.test 437 bob #e :Cannot create channel: the server has too many"]
+
+
+def test_chanlimit_default_is_fifty(world: World) -> None:
+    alice = world.irc()
+    alice.send("NICK alice", "USER a 0 * :A")
+    assert "CHANLIMIT=#:50" in " ".join(line for line in alice.lines() if " 005 " in line)
+
+
+def test_who_with_a_pathological_mask_answers_at_once(world: World) -> None:
+    for n in range(300):
+        world.irc(f"{'a' * 28}{n:03d}")
+    asker = world.irc("asker")
+    started = time.perf_counter()
+    asker.send("WHO " + "*a" * 16 + "*b", "WHO " + "*a" * 100 + "*")
+    assert time.perf_counter() - started < 1.0
+    assert asker.numerics() == ["315"] * 2  # matches nobody: the second is too long

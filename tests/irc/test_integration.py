@@ -210,3 +210,21 @@ def test_irc_over_tls(certificate: tuple[str, str], client_context: ssl.SSLConte
                 chunk = secure.recv(4096)
                 assert chunk, received
                 received += chunk
+
+
+def test_an_invitation_opens_an_invite_only_channel_but_not_its_key(irc_server: IrcHarness) -> None:
+    alice = irc_server.irc("alice")
+    bob = irc_server.irc("bob")
+    alice.send("JOIN #den", "MODE #den +i", "INVITE bob #den")
+    alice.expect(r" 341 alice bob #den")
+    bob.expect(r" INVITE bob #den")
+    bob.send("JOIN #den")
+    bob.expect(r":bob!\S+ JOIN #den")
+    alice.send("MODE #den +k sesame")
+    carol = irc_server.irc("carol")
+    alice.send("INVITE carol #den")
+    carol.expect(r" INVITE carol #den")
+    carol.send("JOIN #den")
+    carol.expect(r" 475 carol #den ")
+    carol.send("JOIN #den sesame")
+    carol.expect(r":carol!\S+ JOIN #den")

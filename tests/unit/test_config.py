@@ -158,3 +158,14 @@ def test_minimums_are_allowed() -> None:
 
 def test_a_real_password_hash_is_accepted(oper_hash: str) -> None:
     assert load({}, {"CHINWAG_OPER_PASSWORD_HASH": oper_hash}).oper_password_hash == oper_hash
+
+
+def test_room_limits_from_every_source(tmp_path: Path) -> None:
+    assert (Config().max_rooms_per_member, Config().max_rooms) == (50, 10_000)
+    path = write(tmp_path, "max-rooms = 500\nmax_rooms_per_member = 7\n")
+    config = load({"config": path, "max_rooms_per_member": 9}, {"CHINWAG_MAX_ROOMS": "600"})
+    assert (config.max_rooms_per_member, config.max_rooms) == (9, 600)
+    with pytest.raises(ConfigError, match="max_rooms_per_member must be at least 2, not 1"):
+        load({"max_rooms_per_member": 1}, {})
+    with pytest.raises(ConfigError, match="max_rooms must be at least 1, not 0"):
+        load({"max_rooms": 0}, {})

@@ -399,20 +399,77 @@ def test_kick_an_unknown_user(op_hub: Hub) -> None:
         op_hub.kick(ann, "nobody")
 
 
-def test_ban_by_nick_bans_their_address_and_disconnects_only_them(op_hub: Hub) -> None:
+def test_ban_by_nick_disconnects_every_connection_from_their_address(op_hub: Hub) -> None:
     ann = enter(op_hub, "Client-1", "10.0.0.1")
     bob = enter(op_hub, "Client-2", "10.0.0.2")
     bob_again = enter(op_hub, "Client-3", "10.0.0.2")
+    cat = enter(op_hub, "Client-4", "10.0.0.3")
     make_operator(op_hub, ann)
     op_hub.rename(bob, "bob")
     inbox = fan_out(op_hub.ban(ann, "BOB"))
+    farewell = Farewell("You were banned by Client-1", "banned by Client-1")
     assert inbox == {
         ann: [Info(("10.0.0.2 is banned for good",))],
-        bob: [Farewell("You were banned by Client-1", "banned by Client-1")],
+        bob: [farewell],
+        bob_again: [farewell],
     }
-    assert bob_again not in inbox
+    assert cat not in inbox
     ban = op_hub.bans.find("10.0.0.2")
     assert ban == Ban("10.0.0.2", "Client-1", "bob", None)
+
+
+def test_a_ban_spares_operators_it_covers_but_not_the_one_it_names(op_hub: Hub) -> None:
+    ann = enter(op_hub, "Client-1", "10.0.0.1")
+    bob = enter(op_hub, "Client-2", "10.0.0.2")
+    other_op = enter(op_hub, "Client-3", "10.0.0.2")
+    make_operator(op_hub, ann)
+    make_operator(op_hub, other_op)
+    assert set(fan_out(op_hub.ban(ann, "Client-2"))) == {ann, bob}
+    named_op = enter(op_hub, "Client-4", "10.0.0.4")
+    make_operator(op_hub, named_op)
+    assert set(fan_out(op_hub.ban(ann, "Client-4"))) == {ann, named_op}
+
+
+def test_ban_a_network(op_hub: Hub) -> None:
+    ann = enter(op_hub, "Client-1", "10.0.0.1")
+    inside = [enter(op_hub, f"Client-{n}", f"10.0.1.{n}") for n in range(2, 5)]
+    outside = enter(op_hub, "Client-9", "10.0.2.1")
+    make_operator(op_hub, ann)
+    inbox = fan_out(op_hub.ban(ann, "10.0.1.77/24"))
+    assert inbox[ann] == [Info(("10.0.1.0/24 is banned for good",))]
+    assert set(inbox) == {ann, *inside}
+    assert outside not in inbox
+    assert op_hub.bans.find("10.0.1.200") == Ban("10.0.1.0/24", "Client-1")
+    assert op_hub.bans.find("10.0.2.1") is None
+    assert op_hub.bans.find("::ffff:10.0.1.9") is not None  # the same host over IPv6
+    assert fan_out(op_hub.unban(ann, "10.0.1.0/24")) == {
+        ann: [Info(("the ban on 10.0.1.0/24 is lifted",))]
+    }
+    assert op_hub.bans.find("10.0.1.200") is None
+
+
+def test_banning_an_ipv6_user_bans_their_slash_64(op_hub: Hub) -> None:
+    ann = enter(op_hub, "Client-1", "10.0.0.1")
+    bob = enter(op_hub, "Client-2", "2001:db8:1:2::10")
+    neighbour = enter(op_hub, "Client-3", "2001:db8:1:2:ffff::1")
+    stranger = enter(op_hub, "Client-4", "2001:db8:1:3::10")
+    make_operator(op_hub, ann)
+    inbox = fan_out(op_hub.ban(ann, "Client-2"))
+    assert inbox[ann] == [Info(("2001:db8:1:2::/64 is banned for good",))]
+    assert set(inbox) == {ann, bob, neighbour}
+    assert stranger not in inbox
+    assert op_hub.bans.find("2001:db8:1:2:abcd::9") is not None
+    op_hub.ban(ann, "2001:db8:9::1/128")  # an exact address, when asked for
+    assert op_hub.bans.find("2001:db8:9::1") is not None
+    assert op_hub.bans.find("2001:db8:9::2") is None
+
+
+@pytest.mark.parametrize("target", ["10.0.0.0/33", "10.0.0.0/8x", "fe80::/200", "10.0.0.0/-1"])
+def test_ban_a_malformed_network(op_hub: Hub, target: str) -> None:
+    ann = enter(op_hub, "Client-1")
+    make_operator(op_hub, ann)
+    with pytest.raises(errors.NoSuchUser):
+        op_hub.ban(ann, target)
 
 
 def test_ban_by_address_disconnects_everyone_from_it_but_the_operator(op_hub: Hub) -> None:
@@ -435,9 +492,10 @@ def test_ban_an_address_nobody_uses(op_hub: Hub) -> None:
     ann = enter(op_hub, "Client-1")
     make_operator(op_hub, ann)
     assert fan_out(op_hub.ban(ann, "2001:DB8::1")) == {
-        ann: [Info(("2001:db8::1 is banned for good",))]
+        ann: [Info(("2001:db8::/64 is banned for good",))]
     }
     assert op_hub.bans.find("2001:db8::1") is not None
+    assert op_hub.bans.find("2001:db8::2") is not None
 
 
 def test_ban_for_some_minutes_expires(op_hub: Hub) -> None:
@@ -544,3 +602,18 @@ def test_zero_means_every_room_announces() -> None:
     hub = Hub(clock=fixed_clock, quiet_room_size=0)
     members = [enter(hub, f"Client-{n}") for n in range(1, 30)]
     assert set(fan_out(hub.remove(members[0]))) == set(members[1:])
+
+
+def test_the_most_specific_ban_is_found_and_expired_ones_drop_out() -> None:
+    bans = BanList()
+    now = time.time()
+    bans.add(Ban("10.0.0.0/8", "op"))
+    bans.add(Ban("10.1.0.0/16", "op", until=now + 600))
+    bans.add(Ban("10.1.2.3", "op", until=now - 1))
+    assert bans.find("10.1.2.3") == Ban("10.1.0.0/16", "op", until=now + 600)
+    assert bans.find("10.200.0.1") == Ban("10.0.0.0/8", "op")
+    assert bans.find("11.0.0.1") is None
+    assert bans.find("not an address") is None
+    assert [ban.address for ban in bans.active()] == ["10.0.0.0/8", "10.1.0.0/16"]
+    with pytest.raises(ValueError, match="not an address"):
+        bans.add(Ban("nobody", "op"))

@@ -130,7 +130,30 @@ class HubMachine(RuleBasedStateMachine):
         event = RoomMessage(NOON, member.nick, member.rooms[fold(room)], "hi")
         assert inbox == {m: [event] for m in others}
 
+    @precondition(lambda self: len(self.present) > 1)
+    @rule(data=st.data(), room=st.sampled_from(ROOMS))
+    def invite(self, data: st.DataObject, room: str) -> None:
+        actor, target = data.draw(st.permutations(self.present))[:2]
+        try:
+            self.hub.invite(actor, target.nick, room)
+        except (errors.NotInRoom, errors.AlreadyInvited):
+            assert fold(room) not in actor.rooms or fold(room) in target.rooms
+
     # --- invariants --------------------------------------------------------------------
+
+    @invariant()
+    def invitations_are_indexed_both_ways_and_only_to_live_rooms(self) -> None:
+        live = {id(self.hub._rooms[fold(name)]) for name, _ in self.hub.rooms()}
+        for member in self.present:
+            for room in member.invitations:
+                assert id(room) in live
+                assert member in room.invited
+        for member in self.gone:
+            assert not member.invitations
+        for name, _ in self.hub.rooms():
+            for member in self.hub._rooms[fold(name)].invited:
+                assert room_of(self.hub, name) in member.invitations
+                assert member in self.present
 
     @invariant()
     def members_are_exactly_those_present(self) -> None:
@@ -169,6 +192,10 @@ class HubMachine(RuleBasedStateMachine):
             assert self.hub.find(member.nick) is not member
             for name, _ in self.hub.rooms():
                 assert member not in self.hub.room_members(name)
+
+
+def room_of(hub: Hub, name: str) -> object:
+    return hub._rooms[fold(name)]
 
 
 HubMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)

@@ -261,9 +261,10 @@ def test_join_and_leave(chat: Chat) -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("/join", "! usage: /join ROOM"),
-        ("/join LOBBY", "! you are already in lobby"),
+        ("/join", "! usage: /join ROOM [KEY]"),
         ("/join no spaces", "! a room name may contain only letters, digits, '_', '-' and '.'"),
+        ("/join LOBBY", "! you are already in lobby"),
+        ("/join no!bang", "! a room name may contain only letters, digits, '_', '-' and '.'"),
         ("/leave", "! you are in the lobby already"),
         ("/part", "! you are in the lobby already"),
     ],
@@ -407,8 +408,8 @@ def test_ban_bans_lists_and_unban(operator: tuple[User, User, User]) -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("/ban", "! usage: /ban NAME|IP [MINUTES]"),
-        ("/ban bob soon", "! usage: /ban NAME|IP [MINUTES]"),
+        ("/ban", "! usage: /ban NAME|IP[/BITS] [MINUTES]"),
+        ("/ban bob soon", "! usage: /ban NAME|IP[/BITS] [MINUTES]"),
         ("/ban bob -5", "! the minutes must be a positive number"),
         ("/ban bob 0", "! the minutes must be a positive number"),
         ("/ban bob nan", "! the minutes must be a positive number"),
@@ -498,3 +499,30 @@ def test_mode_that_changes_nothing_is_answered(chat: Chat, line: str) -> None:
     ann.lines()
     ann.send(line)
     assert ann.lines() == ["* the modes of den are unchanged"]
+
+
+def test_many_rooms_are_listed_over_several_short_lines(chat: Chat) -> None:
+    ann, bob, _ = three(chat)
+    chat.hub.max_rooms_per_member = 400
+    made = [f"room-{n:03d}-{'x' * 22}" for n in range(300)]
+    for room in made:
+        chat.hub.join(bob.member, room)
+    ann.send("/rooms")
+    lines = ann.lines()
+    assert len(lines) > 10
+    assert all(len(line.encode()) <= 400 for line in lines)
+    assert lines[0].startswith("* rooms: lobby (3), room-000-")
+    listed = [item for line in lines for item in line.removeprefix("* rooms: ").split(",")]
+    assert [i.strip(" *") for i in listed if i.strip(" *")] == ["lobby (3)"] + [
+        f"{room} (1)" for room in made
+    ]
+
+
+def test_joining_past_the_room_limit_is_refused(chat: Chat) -> None:
+    ann, _, _ = three(chat)
+    chat.hub.max_rooms_per_member = 2
+    ann.send("/join den")  # a text user moving is in two rooms for a moment
+    assert ann.lines()[-1] == "* you are now in den (1 here)"
+    chat.hub.join(ann.member, "lobby")
+    ann.send("/join art")
+    assert ann.lines() == ["! you may be in at most 2 rooms at once"]

@@ -70,6 +70,14 @@ class WrongRoomKey(ChatError):
     """The room has a key and the user gave another (or none)."""
 
 
+class TooManyRooms(ChatError):
+    """The user is in as many rooms as one member may be in."""
+
+
+class TooManyRoomsOnServer(ChatError):
+    """The server has as many rooms as it may have, so no new one can be made."""
+
+
 class NotRoomOperator(ChatError):
     """The command is for the room's operators only."""
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from chinwag import log
 from chinwag.hub import errors, modes, names, visibility
-from chinwag.hub.bans import Ban, BanList, normalize_address
+from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
 from chinwag.hub.events import (
     Delivery,
     Event,
@@ -58,6 +58,11 @@ from chinwag.passwords import verify_password
 
 __all__ = ["Hub", "Member", "MemberView", "Room", "RoomView", "idle_for"]
 
+# Rooms are cheap but not free: without a bound a few connections joining lists of new
+# rooms fill the memory, and every listing of rooms grows with them.
+DEFAULT_MAX_ROOMS_PER_MEMBER = 50  # the lobby included
+DEFAULT_MAX_ROOMS = 10_000  # the lobby included
+
 
 class Hub:
     """All members and rooms of one server."""
@@ -70,10 +75,14 @@ class Hub:
         clock: Callable[[], datetime] = datetime.now,
         quiet_room_size: int = 0,
         cloak_secret: bytes | None = None,
+        max_rooms_per_member: int = DEFAULT_MAX_ROOMS_PER_MEMBER,
+        max_rooms: int = DEFAULT_MAX_ROOMS,
     ) -> None:
         self._lock = threading.Lock()
         # Random unless given (tests), so cloaks are stable for one run and no longer.
         self._cloak_secret = cloak_secret if cloak_secret is not None else visibility.new_secret()
+        self.max_rooms_per_member = max_rooms_per_member
+        self.max_rooms = max_rooms
         # Rooms with more members than this do not announce arrivals, departures and
         # renames: each would go to every member, so a crowd arriving one by one would
         # cost the square of its size. Messages are always delivered. 0: always announce.
@@ -133,8 +142,9 @@ class Hub:
             others = self._co_members(member)
             for key in list(member.rooms):
                 self._leave_room(member, key)
-            for room in self._rooms.values():
+            for room in member.invitations:
                 room.invited.discard(member)
+            member.invitations.clear()
             if self._closing:
                 return []
             quit_event = Quit(member.nick, reason, userhost=member.userhost)
@@ -155,14 +165,22 @@ class Hub:
             self._require_present(member, "so you cannot join a room")
             if key in member.rooms:
                 raise errors.AlreadyInRoom(f"you are already in {member.rooms[key]}")
+            if len(member.rooms) >= self.max_rooms_per_member:
+                limit = self.max_rooms_per_member
+                raise errors.TooManyRooms(f"you may be in at most {limit} rooms at once")
             room = self._rooms.get(key)
             if room is None:
+                if len(self._rooms) >= self.max_rooms:
+                    raise errors.TooManyRoomsOnServer(
+                        f"the server has no more rooms to give, so {room_name} cannot be made"
+                    )
                 room = self._rooms[key] = Room(room_name, created_at=self._clock())
                 room.operators.add(member)
             else:
                 self._check_admission(member, room, password)
             room.add(member)
             room.invited.discard(member)
+            member.invitations.discard(room)
             member.rooms[key] = room.name
             joined = Joined(member.nick, room.name, userhost=member.userhost)
             return self._announce(joined, room, member)
@@ -274,7 +292,7 @@ class Hub:
         return [Delivery(event, everyone)]
 
     def invite(self, actor: Member, nick: str, room_name: str) -> list[Delivery]:
-        """Invite ``nick`` into a room, which lets them past its ``+i``, ``+k``, ``+l``, ``+b``."""
+        """Invite ``nick`` into a room: past its ``+i``, ``+l`` and ``+b``, never its ``+k``."""
         names.check_room(room_name)
         with self._lock:
             target = self._find(nick)
@@ -287,6 +305,7 @@ class Hub:
                 if target in room:
                     raise errors.AlreadyInvited(f"{target.nick} is in {room.name} already")
                 room.invited.add(target)
+                target.invitations.add(room)
                 room_name = room.name
             event = Invited(actor.nick, target.nick, room_name, actor.userhost)
             return [Delivery(event, (target,))]
@@ -443,26 +462,29 @@ class Hub:
         ]
 
     def ban(self, actor: Member, target: str, minutes: float | None = None) -> list[Delivery]:
-        """Ban an address (given, or the one a user connects from) and disconnect it."""
+        """Ban a network (an address or ``net/bits``, or the address a user connects from,
+        for IPv6 its /64) and disconnect every connection in it: operators are spared
+        unless named, and so is the actor."""
         self._require_operator(actor)
         with self._lock:
             named = self._members.get(names.fold(target))
-            address = named.address if named is not None else normalize_address(target)
-            if address is None:
-                raise errors.NoSuchUser(f"there is no user or address called {target}")
-            if named is not None:
-                victims: Sequence[Member] = (named,)
-            else:
-                victims = [
-                    m for m in self._members.values() if m.address == address and m is not actor
-                ]
+        network = network_of(named.address if named is not None else target)
+        if network is None:
+            raise errors.NoSuchUser(f"there is no user or address called {target}")
         until = None if minutes is None else time.time() + minutes * 60
-        self.bans.add(Ban(address, actor.nick, named.nick if named else "", until))
+        shown = describe(network)
+        # Refuse new connections first, so none slips in between the two steps.
+        self.bans.add(Ban(shown, actor.nick, named.nick if named else "", until))
+        with self._lock:
+            victims = [
+                m
+                for m in self._members.values()
+                if m is not actor
+                and (m is named or (not m.operator and covers(network, m.address)))
+            ]
         span = "for good" if minutes is None else f"for {minutes:g} minutes"
-        log.event(
-            f"{actor.nick} banned {address}" + _paren(named.nick if named else "") + f" {span}"
-        )
-        deliveries = [info(actor, f"{address} is banned {span}")]
+        log.event(f"{actor.nick} banned {shown}" + _paren(named.nick if named else "") + f" {span}")
+        deliveries = [info(actor, f"{shown} is banned {span}")]
         if victims:
             why = f"banned by {actor.nick}"
             deliveries.append(Delivery(Farewell(f"You were {why}", why), victims))
@@ -539,15 +561,18 @@ class Hub:
 
     @staticmethod
     def _check_admission(member: Member, room: Room, password: str) -> None:
-        """Raise unless ``member`` may enter ``room``; an invitation lets them past all."""
+        """Raise unless ``member`` may enter ``room``.
+
+        An invitation lets them past ``+i``, ``+b`` and ``+l`` but never past a key: the
+        key is a secret the room shares on purpose, and anyone in the room may invite."""
+        if room.key and password != room.key:
+            raise errors.WrongRoomKey(f"{room.name} needs the right key")
         if member in room.invited:
             return
         if room.banned(member):
             raise errors.BannedFromRoom(f"you are banned from {room.name}")
         if "i" in room.flags:
             raise errors.InviteOnly(f"{room.name} is invite-only")
-        if room.key and password != room.key:
-            raise errors.WrongRoomKey(f"{room.name} needs the right key")
         if room.limit and len(room) >= room.limit:
             raise errors.RoomFull(f"{room.name} is full")
 
@@ -595,6 +620,9 @@ class Hub:
         del member.rooms[key]
         if not len(room) and room.name != names.LOBBY:
             del self._rooms[key]
+            for invitee in room.invited:
+                invitee.invitations.discard(room)
+            room.invited.clear()
 
     @staticmethod
     def _require_operator(actor: Member) -> None:

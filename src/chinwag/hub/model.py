@@ -25,6 +25,7 @@ class Member:
         "connected_at",
         "endpoint",
         "invisible",
+        "invitations",
         "last_active",
         "nick",
         "operator",
@@ -57,6 +58,9 @@ class Member:
         # once, when the member arrives (see :mod:`chinwag.hub.visibility`).
         self.cloak = ""
         self.userhost = ""
+        # The rooms that invited this member (each has them in ``invited``), so that
+        # leaving costs the member's own invitations, not a walk over every room.
+        self.invitations: set[Room] = set()
 
     def __repr__(self) -> str:
         return f"<Member {self.client_id} {self.nick!r}>"
@@ -96,7 +100,7 @@ class Room:
         self.bans: dict[str, tuple[str, datetime]] = {}  # mask -> (set by, set at)
         self.operators: set[Member] = set()
         self.voiced: set[Member] = set()
-        self.invited: set[Member] = set()
+        self.invited: set[Member] = set()  # each has this room in ``invitations``
 
     @property
     def snapshot(self) -> tuple[Member, ...]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chinwag.hub.errors import BadArguments, UnknownMode
+from chinwag.hub.masks import MAX_MASK_LENGTH
 
 LISTS = "b"
 KEYED = "k"
@@ -49,6 +50,8 @@ class ModeChange:
             raise BadArguments("a mode argument is one word")
         if self.letter == "l" and self.on and not _valid_limit(self.argument):
             raise BadArguments(f"the limit must be a number from 1 to {MAX_LIMIT}")
+        if self.letter in LISTS and len(self.argument) > MAX_MASK_LENGTH:
+            raise BadArguments(f"a mask is at most {MAX_MASK_LENGTH} characters")
 
     @property
     def takes_argument(self) -> bool:

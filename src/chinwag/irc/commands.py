@@ -43,7 +43,6 @@ AWAYLEN = 200
 ISUPPORT = (
     f"AWAYLEN={AWAYLEN}",
     f"CASEMAPPING={casemap.CASEMAPPING}",
-    f"CHANLIMIT={casemap.CHANNEL_PREFIX}:",
     f"CHANMODES={modes.LISTS},{modes.KEYED},{modes.SET_WITH_ARGUMENT},{modes.FLAGS}",
     f"CHANNELLEN={casemap.CHANNELLEN}",
     f"CHANTYPES={casemap.CHANNEL_PREFIX}",
@@ -56,6 +55,13 @@ ISUPPORT = (
     f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1",
     f"TOPICLEN={TOPICLEN}",
 )
+
+
+def isupport(max_rooms_per_member: int) -> tuple[str, ...]:
+    """The ISUPPORT tokens, with this server's limit on channels per user."""
+    return tuple(sorted((*ISUPPORT, f"CHANLIMIT={casemap.CHANNEL_PREFIX}:{max_rooms_per_member}")))
+
+
 # IRC formatting (colour, bold, ...) would reach text users as control characters.
 _IRC_COLOUR = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04[0-9a-fA-F]{0,6}")
 _USERNAME = re.compile(r"[^A-Za-z0-9_.-]")
@@ -96,6 +102,12 @@ _ERRORS: dict[type[errors.ChatError], tuple[str, str, str]] = {
     errors.NotInRoom: (rpl.ERR_NOTONCHANNEL, "channel", "You're not on that channel"),
     errors.CannotSend: (rpl.ERR_CANNOTSENDTOCHAN, "channel", "Cannot send to channel"),
     errors.RoomFull: (rpl.ERR_CHANNELISFULL, "channel", "Cannot join channel (+l)"),
+    errors.TooManyRooms: (rpl.ERR_TOOMANYCHANNELS, "channel", "You have joined too many channels"),
+    errors.TooManyRoomsOnServer: (
+        rpl.ERR_UNAVAILRESOURCE,
+        "channel",
+        "Cannot create channel: the server has too many",
+    ),
     errors.InviteOnly: (rpl.ERR_INVITEONLYCHAN, "channel", "Cannot join channel (+i)"),
     errors.BannedFromRoom: (rpl.ERR_BANNEDFROMCHAN, "channel", "Cannot join channel (+b)"),
     errors.WrongRoomKey: (rpl.ERR_BADCHANNELKEY, "channel", "Cannot join channel (+k)"),
@@ -239,8 +251,9 @@ def welcome(session: IrcSession) -> None:
     session.numeric(
         rpl.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_ARGUMENT
     )
-    for start in range(0, len(ISUPPORT), 12):  # a few tokens a line keeps lines short
-        tokens = ISUPPORT[start : start + 12]
+    supported = isupport(session.config.max_rooms_per_member)
+    for start in range(0, len(supported), 12):  # a few tokens a line keeps lines short
+        tokens = supported[start : start + 12]
         session.numeric(rpl.RPL_ISUPPORT, *tokens, "are supported by this server")
     _lusers(session)
     _motd(session)

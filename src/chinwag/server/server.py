@@ -95,6 +95,8 @@ class ChatServer:
         self.hub = Hub(
             oper_password_hash=config.oper_password_hash,
             quiet_room_size=config.quiet_room_size,
+            max_rooms_per_member=config.max_rooms_per_member,
+            max_rooms=config.max_rooms,
         )
         self.registry = ActiveConnections(config.max_clients)
         self.admission = AdmissionControl(

@@ -25,6 +25,10 @@ from chinwag.text.sanitize import clean
 
 Handler = Callable[["TextSession", str], list[Delivery]]
 
+# Listings (of rooms, of people) are split into lines no longer than this, so a line
+# stays readable and a listing of thousands of rooms is many lines, not one huge one.
+LIST_LINE_CHARS = 390
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -255,25 +259,50 @@ def _who(session: TextSession, args: str) -> list[Delivery]:
 
 @command("rooms", usage="/rooms", summary="the rooms and how many are in each")
 def _rooms(session: TextSession, args: str) -> list[Delivery]:
-    listing = ", ".join(
+    listing = [
         f"{view.name} ({len(view.members)})" for view in session.hub.room_views(session.member)
-    )
-    return [info(session.member, f"rooms: {listing}")]
+    ]
+    return [info(session.member, *_wrap("rooms: ", listing))]
 
 
-@command("join", usage="/join ROOM", summary="move to another room (made if new)")
+def _wrap(heading: str, items: list[str], width: int = LIST_LINE_CHARS) -> list[str]:
+    """``items`` joined by commas into lines of at most ``width`` characters (unless one
+    item is longer): the first after ``heading``, the others indented."""
+    lines: list[str] = []
+    line = heading
+    for item in items:
+        if line.strip() and len(line) + len(item) + 1 > width:
+            lines.append(line.removesuffix(" "))
+            line = "  "
+        line += item + ", "
+    lines.append(line.removesuffix(", "))
+    return lines
+
+
+@command("join", usage="/join ROOM [KEY]", summary="move to another room (made if new)")
 def _join(session: TextSession, args: str) -> list[Delivery]:
-    target = _require(args, "/join ROOM")
+    target, key = _split(args, "/join ROOM [KEY]")
+    if key and not _needs_key(session, target):
+        names.check_room(args)  # "/join my room" is a room name with a space, not a key
+    if " " in key:
+        raise errors.BadArguments("usage: /join ROOM [KEY]")
     current = session.current_room()
     names.check_room(target)
     if names.fold(target) == names.fold(current):
         raise errors.AlreadyInRoom(f"you are already in {current}")
-    deliveries = session.hub.join(session.member, target)
+    deliveries = session.hub.join(session.member, target, key)
     deliveries += session.hub.part(session.member, current)
     session.room = session.member.rooms[names.fold(target)]
     count = len(session.hub.room_members(session.room))
     deliveries.append(info(session.member, f"you are now in {session.room} ({count} here)"))
     return deliveries
+
+
+def _needs_key(session: TextSession, room: str) -> bool:
+    try:
+        return bool(session.hub.room(room).key)
+    except errors.ChatError:
+        return False
 
 
 @command("leave", "part", usage="/leave", summary="go back to the lobby")
@@ -316,15 +345,20 @@ def _kick(session: TextSession, args: str) -> list[Delivery]:
     return session.hub.kick(session.member, nick, reason)
 
 
-@command("ban", usage="/ban NAME|IP [MINUTES]", summary="ban an address", operator=True)
+@command(
+    "ban",
+    usage="/ban NAME|IP[/BITS] [MINUTES]",
+    summary="ban an address or network and disconnect it",
+    operator=True,
+)
 def _ban(session: TextSession, args: str) -> list[Delivery]:
-    target, rest = _split(args, "/ban NAME|IP [MINUTES]")
+    target, rest = _split(args, "/ban NAME|IP[/BITS] [MINUTES]")
     minutes: float | None = None
     if rest:
         try:
             minutes = float(rest)
         except ValueError:
-            raise errors.BadArguments("usage: /ban NAME|IP [MINUTES]") from None
+            raise errors.BadArguments("usage: /ban NAME|IP[/BITS] [MINUTES]") from None
         if not 0 < minutes < 10**7:
             raise errors.BadArguments("the minutes must be a positive number")
     return session.hub.ban(session.member, target, minutes)
