@@ -33,8 +33,8 @@ FULL = [
     Traffic("slow consumer", 14, 3, 8000, size=400, rate=1000, slow=1),
     # Open loop: senders never wait for receivers, so a server that cannot keep up with
     # the (one, busy) generator's reading shows it as queues, push-back, loss or drops.
-    Traffic("50 all open", 50, 50, 1000, size=64, open_loop=True),
-    Traffic("500/10 open", 500, 10, 1000, size=64, open_loop=True),
+    Traffic("50 all open", 50, 50, 2000, size=64, open_loop=True),
+    Traffic("500/10 open", 500, 10, 2000, size=64, open_loop=True),
     Traffic("paced 100/5 open", 100, 5, 300, size=64, rate=20, open_loop=True),
 ]
 QUICK = [
