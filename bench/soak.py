@@ -11,16 +11,23 @@ subprocess (``python -m chinwag serve``) using this checkout's ``src``. Clients 
 * **flooders** send a bounded burst of lines; **garbage** clients send invalid UTF-8,
   over-long lines and escape sequences; **vanishers** reset the connection (SO_LINGER 0)
   at a random moment; **silent** clients connect and never read. None of these is checked.
+* **hostile** clients (``--hostile``, all kinds by default) attack one defence each, some
+  on the IRC port: mask storms (``WHO``/``/who`` and ban masks that make a backtracking
+  matcher take exponential time), room floods, operator password guesses, telnet
+  negotiation in text, half-closed connections, pastes, oversized lines, invalid UTF-8
+  and control characters. They may be disconnected (counted per kind, not failed).
 
 At the end every token is judged per chatter: a chatter that was *certainly* in the room
 (or *certainly* had the target nick) during the sender's interval must have it exactly once;
 one certainly elsewhere must not have it; one whose move overlapped the interval may have it
 at most once. Tokens from one sender must arrive in the order sent. Meanwhile the server's
 RSS, open fds and threads are sampled from ``/proc``; they must be flat under steady load and
-threads and fds must return to their idle level once every client has gone.
+threads and fds must return to their idle level once every client has gone. A chatter
+reply slower than ``--reply-limit`` fails the run: the server stalled.
 
     python bench/soak.py                       # 300 clients for 30 minutes
     python bench/soak.py --duration 120 --clients 100
+    python bench/soak.py --hostile all,-who-mask,-ban-mask
 """
 
 from __future__ import annotations
@@ -1220,7 +1227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mask-stars",
         type=int,
-        default=11,
+        default=13,
         help="wildcards in the mask storms' '*a*a...*b' (each one multiplies a "
         "backtracking matcher's work)",
     )
@@ -1230,7 +1237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reply-limit",
         type=float,
-        default=10.0,
+        default=5.0,
         help="longest a chatter may wait for the reply to an action (a frozen server)",
     )
     parser.add_argument("--seed", type=int, help="random seed (default: random)")
