@@ -1216,29 +1216,33 @@ def main(argv: list[str] | None = None) -> int:
         "--hostile-share",
         type=float,
         default=0.02,
-        help="share of new clients that are of each hostile kind",
+        help="share of new clients that are of each hostile kind (default: 0.02)",
     )
     parser.add_argument(
         "--hostile-interval",
         type=float,
         default=3.0,
-        help="mean seconds between a hostile client's rounds of misbehaviour",
+        help="mean seconds between a hostile client's rounds of misbehaviour (default: 3)",
     )
     parser.add_argument(
         "--mask-stars",
         type=int,
         default=13,
         help="wildcards in the mask storms' '*a*a...*b' (each one multiplies a "
-        "backtracking matcher's work)",
+        "backtracking matcher's work; default: 13)",
     )
     parser.add_argument(
-        "--flood-rooms", type=int, default=20, help="new rooms per round of a room flood"
+        "--flood-rooms",
+        type=int,
+        default=20,
+        help="new rooms per round of a room flood (default: 20)",
     )
     parser.add_argument(
         "--reply-limit",
         type=float,
         default=5.0,
-        help="longest a chatter may wait for the reply to an action (a frozen server)",
+        help="longest a chatter may wait for the reply to an action, in seconds "
+        "(longer: the server stalled; default: 5)",
     )
     parser.add_argument("--seed", type=int, help="random seed (default: random)")
     args = parser.parse_args(argv)
