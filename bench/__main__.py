@@ -31,12 +31,20 @@ FULL = [
     Traffic("2000 / 2 send", 2000, 2, 200, big=True),
     Traffic("100 / 5 paced", 100, 5, 200, rate=20),
     Traffic("slow consumer", 14, 3, 8000, size=400, rate=1000, slow=1),
+    # Open loop: senders never wait for receivers, so a server that cannot keep up with
+    # the (one, busy) generator's reading shows it as queues, push-back, loss or drops.
+    Traffic("50 all open", 50, 50, 2000, size=64, open_loop=True),
+    Traffic("500/10 open", 500, 10, 2000, size=64, open_loop=True),
+    Traffic("paced 100/5 open", 100, 5, 300, size=64, rate=20, open_loop=True),
 ]
 QUICK = [
     Traffic("50 all send", 50, 50, 40),
     Traffic("500 / 10 send", 500, 10, 30),
     Traffic("100 / 5 paced", 100, 5, 40, rate=20),
     Traffic("slow consumer", 14, 3, 4000, size=400, rate=1000, slow=1),
+    Traffic("50 all open", 50, 50, 100, size=64, open_loop=True),
+    Traffic("500/10 open", 500, 10, 100, size=64, open_loop=True),
+    Traffic("paced 100/5 open", 100, 5, 40, size=64, rate=20, open_loop=True),
 ]
 RAMP = [1000, 5000]
 RAMP_BIG = [1000, 5000, 10000, 20000]
@@ -61,6 +69,14 @@ SLOW_COLUMNS = [
     ("on_time_pct", "on time %", "{:.1f}"),
     ("slow_dropped", "slow dropped", "{}"),
     ("rss_growth_mib", "RSS growth MiB", "{:.1f}"),
+]
+OPEN_COLUMNS = [
+    ("expected", "expected", "{:,.0f}"),
+    ("delivered", "received", "{:,.0f}"),
+    ("loss_pct", "loss %", "{:.2f}"),
+    ("ooo", "out of order", "{:.0f}"),
+    ("disconnected", "disconnected", "{:.0f}"),
+    ("wall_s", "wall s", "{:.1f}"),
 ]
 RATIO_KEYS = [("srv_us_per_msg", "srv µs/msg"), ("deliveries_per_s", "deliv/s"), ("p99_ms", "p99")]
 
@@ -189,6 +205,7 @@ def _brief(result: dict[str, Any]) -> str:
         f"{result['deliveries_per_s']:,.0f}/s  {result['srv_us_per_msg']:.2f} µs/msg  "
         f"p99 {result['p99_ms']:.1f} ms  lost {result['lost']}  corrupt {result['corrupt']}"
         + (f"  on time {result['on_time_pct']:.1f}%" if "on_time_pct" in result else "")
+        + (f"  disconnected {result['disconnected']}" if result.get("disconnected") else "")
     )
 
 
@@ -212,7 +229,11 @@ def render(
     ]
     for cell in cells:
         out.append(f"### {cell.name}: {cell.describe()}")
-        columns = TRAFFIC_COLUMNS + (SLOW_COLUMNS if cell.slow else [])
+        columns = (
+            TRAFFIC_COLUMNS
+            + (SLOW_COLUMNS if cell.slow else [])
+            + (OPEN_COLUMNS if cell.open_loop else [])
+        )
         rows = []
         medians: dict[str, dict[str, Any]] = {}
         for name in names:

@@ -33,10 +33,13 @@ class Traffic:
     size: int = 100
     rate: float = 0.0  # messages per second per sender; 0: flat out
     slow: int = 0  # clients that never read
+    open_loop: bool = False  # flat-out senders never wait for receivers
     big: bool = False  # only with --big
 
     def describe(self) -> str:
         pace = f"{self.rate:g}/s each" if self.rate else "flat out"
+        if self.open_loop:
+            pace += ", open loop"
         slow = f", {self.slow} not reading" if self.slow else ""
         return (
             f"{self.clients} clients, {self.senders} senders x {self.messages} msgs "
@@ -75,6 +78,7 @@ def run_traffic(server: Server, cell: Traffic, deadline_s: float = 120.0) -> dic
             messages=cell.messages,
             size=cell.size,
             rate=cell.rate,
+            open_loop=cell.open_loop,
             deadline=deadline,
             mute=frozenset(c.index for c in slow),
             sample=sample if cell.slow else None,
@@ -100,6 +104,10 @@ def run_traffic(server: Server, cell: Traffic, deadline_s: float = 120.0) -> dic
             "ooo": result.out_of_order,
             "corrupt": result.corrupted,
             "expected": result.expected,
+            "delivered": result.delivered,
+            "loss_pct": 100 * result.lost / max(1, result.expected),
+            "disconnected": result.disconnected,
+            "stalled": result.stalled,
             "rss_mib": after.rss_kib / 1024,
             "threads": after.threads,
             "wall_s": result.wall_s,

@@ -25,6 +25,12 @@ server is punished for the generator reading slower than it writes) while the se
 never idle. The default window is 8 because ngIRCd handles at most ten buffered lines of
 a client per pass of its loop and may then sleep up to a second. Paced senders send on a
 fixed schedule instead.
+
+Open-loop senders never look at a receiver: a flat-out one writes the next ``OPEN_BATCH``
+messages whenever its socket has taken the last ones, so only the server (by not reading
+from the sender) can slow it down. Receivers are read as fast as this one process can;
+when that is slower than the server writes, the server's queues grow, and what it does
+then (queue, push back on the senders, or drop the reader) is what the cell measures.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from dataclasses import dataclass, field
 MARK = b"~#"
 HEADER_BYTES = 34  # "~#" 5 "~" 7 "~" 16 "~" and the closing "~"
 RECV_BYTES = 262144
+OPEN_BATCH = 16  # messages an open-loop flat-out sender writes at once
 CLIENTS_PER_SOURCE_ADDRESS = 4000  # far below the ~28k ephemeral ports per address pair
 IP_BIND_ADDRESS_NO_PORT = 24  # from linux/in.h; let connect() pick the port per 4-tuple
 _EPOLLIN = select.EPOLLIN
@@ -136,6 +143,8 @@ class TrafficResult:
     gen_cpu_s: float = 0.0
     sent: int = 0
     send_lateness_max_us: int = 0
+    disconnected: int = 0  # clients alive at the start whose connection ended during the run
+    stalled: bool = False  # ended because nothing arrived for a while, not by completion
     latencies_us: array = field(default_factory=lambda: array("q"))
     per_client_got: dict[int, int] = field(default_factory=dict)
 
@@ -382,6 +391,7 @@ class LoadGenerator:
         size: int,
         rate: float = 0.0,
         window: int = 8,
+        open_loop: bool = False,
         deadline: float,
         stall_s: float = 5.0,
         mute: frozenset[int] = frozenset(),
@@ -391,7 +401,8 @@ class LoadGenerator:
         """Send ``messages`` from every sender and check every receiver's stream.
 
         ``rate`` > 0 paces each sender at that many messages per second, phases spread
-        evenly; 0 sends flat out within ``window``. Clients whose index is in ``mute``
+        evenly; 0 sends flat out within ``window``, or with ``open_loop`` as fast as each
+        sender's socket takes the messages. Clients whose index is in ``mute``
         are never read (the slow consumer). The run ends when everything expected has
         arrived, when nothing has arrived for ``stall_s``, or at ``deadline``.
         """
@@ -420,6 +431,7 @@ class LoadGenerator:
         next_seq = [0] * len(senders)
         period_ns = int(1e9 / rate) if rate > 0 else 0
         counters = [0, 0, 0, 0]  # delivered, duplicated, out of order, corrupted
+        alive_at_start = [c for c in {*senders, *receivers} if c.alive]
 
         def consume(client: Client, data: bytes, now_us: int) -> None:
             if client.buf:
@@ -467,6 +479,8 @@ class LoadGenerator:
         by_fd = self.by_fd
         sent_total = 0
         lateness_max = 0
+        last_delivery_ns = t0
+        stalled = False
         try:
             while True:
                 now = time.monotonic()
@@ -479,6 +493,7 @@ class LoadGenerator:
                 if all_sent and counters[0] >= result.expected:
                     break
                 if now - last_progress > stall_s:
+                    stalled = True
                     break
                 # Send what is due (paced) or what the window allows (flat out).
                 now_ns = time.monotonic_ns()
@@ -496,6 +511,8 @@ class LoadGenerator:
                         count = min(messages - q, (now_ns - due[i]) // period_ns + 1)
                         lateness_max = max(lateness_max, (now_ns - due[i]) // 1000)
                         due[i] += count * period_ns
+                    elif open_loop:
+                        count = min(messages - q, OPEN_BATCH)
                     else:
                         seen = observer.last.get(sid, -1) if observer.alive else q
                         count = min(messages - q, window - (q - 1 - seen))
@@ -527,13 +544,18 @@ class LoadGenerator:
                         consume(client, data, now_us)
                         if counters[0] != before:
                             last_progress = time.monotonic()
+                            last_delivery_ns = time.monotonic_ns()
         finally:
-            result.wall_s = (time.monotonic_ns() - t0) / 1e9
+            # A run that stalled ended at its last delivery, not at the wait that followed.
+            end_ns = last_delivery_ns if stalled else time.monotonic_ns()
+            result.wall_s = max(1, end_ns - t0) / 1e9
+            result.stalled = stalled
             result.gen_cpu_s = _cpu_seconds() - cpu0
             gc.enable()
         result.delivered, result.duplicated, result.out_of_order, result.corrupted = counters
         result.sent = sent_total
         result.send_lateness_max_us = lateness_max
+        result.disconnected = sum(1 for c in alive_at_start if not c.alive)
         result.per_client_got = {c.index: c.got for c in receivers}
         return result
 

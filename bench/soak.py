@@ -11,23 +11,32 @@ subprocess (``python -m chinwag serve``) using this checkout's ``src``. Clients 
 * **flooders** send a bounded burst of lines; **garbage** clients send invalid UTF-8,
   over-long lines and escape sequences; **vanishers** reset the connection (SO_LINGER 0)
   at a random moment; **silent** clients connect and never read. None of these is checked.
+* **hostile** clients (``--hostile``, all kinds by default) attack one defence each, some
+  on the IRC port: mask storms (``WHO``/``/who`` and ban masks that make a backtracking
+  matcher take exponential time), room floods, operator password guesses, telnet
+  negotiation in text, half-closed connections, pastes, oversized lines, invalid UTF-8
+  and control characters. They may be disconnected (counted per kind, not failed).
 
 At the end every token is judged per chatter: a chatter that was *certainly* in the room
 (or *certainly* had the target nick) during the sender's interval must have it exactly once;
 one certainly elsewhere must not have it; one whose move overlapped the interval may have it
 at most once. Tokens from one sender must arrive in the order sent. Meanwhile the server's
 RSS, open fds and threads are sampled from ``/proc``; they must be flat under steady load and
-threads and fds must return to their idle level once every client has gone.
+threads and fds must return to their idle level once every client has gone. A chatter
+reply slower than ``--reply-limit`` fails the run: the server stalled.
 
     python bench/soak.py                       # 300 clients for 30 minutes
     python bench/soak.py --duration 120 --clients 100
+    python bench/soak.py --hostile all,-who-mask,-ban-mask
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import bisect
 import contextlib
+import hashlib
 import heapq
 import itertools
 import os
@@ -64,25 +73,33 @@ PROBE_REPLY = b"* /me ACTION:"
 SERVER_TROUBLE_RE = re.compile(r"Traceback|error while|cannot start a thread")
 
 GARBAGE = (
-    b"\xff\xfe\xfd invalid utf-8\n",
-    b"\xc3\x28 broken sequence \xe2\x82\n",
+    b"\n",
+    b"\r\r\r\n",
+    b"/msg\n",
+    b"/nosuchcommand with args\n",
+    b"//slash\n",
+    b"\t\ttabs\n",
+)
+OVERSIZED = (
     b"x" * 5000 + b"\n",
     b"y" * 20000,  # over-long and unfinished: ended by a later newline
-    b"\n",
+    b"/who " + b"w" * 70000 + b"\n",
+)
+BAD_UTF8 = (
+    b"\xff\xfe\xfd invalid utf-8\n",
+    b"\xc3\x28 broken sequence \xe2\x82\n",
+    b"/join \xff\xfe\n",
+    b"\xed\xa0\x80 a surrogate, \xc0\xaf an overlong slash\n",
+)
+CONTROL = (
     b"\x1b[2J\x1b[H cleared your screen\n",
     b"\x1b]0;owned\x07 retitled\n",
     b"\x1bP dcs \x1b\\ and \x1b_ apc \x1b\\\n",
     b"\xc2\x9b31m c1 csi\n",
     b"\x9b31m raw c1\n",
     b"\x00\x01\x02\x7f nul and friends\n",
-    b"\r\r\r\n",
     "\u202eevil bidi\u202c\n".encode(),
     b"/nick \x1b[31mred\n",
-    b"/join \xff\xfe\n",
-    b"/msg\n",
-    b"/nosuchcommand with args\n",
-    b"//slash\n",
-    b"\t\ttabs\n",
 )
 
 
@@ -121,6 +138,7 @@ class Client:
 
     kind = "client"
     reads = True
+    irc = False  # speaks IRC, on the server's IRC port
 
     def __init__(self, soak: Soak, uid: int) -> None:
         self.soak = soak
@@ -128,13 +146,14 @@ class Client:
         self.alive = True
         self.connected_at = time.monotonic()
         self.welcomed = False
+        self.leaving = False  # we asked to end the connection: its end is not the server's doing
         self.client_id = ""
         self.inbuf = b""
         self.out = bytearray()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.prepare(self.sock)
         self.sock.setblocking(False)
-        self.sock.connect_ex(soak.address)
+        self.sock.connect_ex(soak.irc_address if self.irc else soak.address)
         self.connected = False
         self._mask = selectors.EVENT_WRITE
         soak.selector.register(self.sock, self._mask, self)
@@ -301,6 +320,7 @@ class Chatter(Client):
             return
         if line.startswith(pending.ack):
             self.pending = None
+            self.soak.reply_times.append(now - pending.sent)
             if pending.record is not None:
                 pending.record.acked = now
             if pending.on_ack is not None:
@@ -467,9 +487,10 @@ class Flooder(Client):
 
 
 class Garbage(Client):
-    """Sends what no client should: broken UTF-8, over-long lines, escape sequences."""
+    """Sends lines no client should: empty, unknown commands, commands without arguments."""
 
     kind = "garbage"
+    lines: tuple[bytes, ...] = GARBAGE
 
     def on_welcome(self, now: float) -> None:
         if random.random() < 0.5:
@@ -481,11 +502,12 @@ class Garbage(Client):
             return
         if left <= 0:
             if random.random() < 0.5:
+                self.leaving = True
                 self.write(b"/quit\n")  # the server closes the connection
             else:
                 self.close()
             return
-        self.write(random.choice(GARBAGE))
+        self.write(random.choice(self.lines))
         self.soak.later(random.uniform(0.1, 2), self.spew, left - 1)
 
 
@@ -526,10 +548,343 @@ class Silent(Client):
 KINDS: tuple[tuple[type[Client], float], ...] = (
     (Chatter, 0.70),
     (Flooder, 0.04),
-    (Garbage, 0.10),
+    (Garbage, 0.04),
     (Vanisher, 0.10),
     (Silent, 0.06),
 )
+
+
+# --- hostile clients -----------------------------------------------------------------------
+#
+# Each kind attacks one defence, a few times, then leaves; none stays longer than
+# HOSTILE_LIFETIME. They stay out of the chatters' reckoning: the server may disconnect
+# them (that is counted, not failed), but what they do must not cost a chatter a message,
+# a reply within --reply-limit, or a leaked thread or descriptor.
+
+HOSTILE_LIFETIME = 40.0
+IRC_OPER = "soak"
+STORM_LETTERS = 26  # "a" x 26 and six digits: a 32-character name with no "b" in it
+
+
+def storm_nick(uid: int) -> str:
+    """A name a backtracking matcher of :func:`storm_mask` takes exponential time over."""
+    return "a" * STORM_LETTERS + f"{uid % 1_000_000:06d}"
+
+
+def storm_mask(stars: int) -> str:
+    return "*a" * stars + "*b"
+
+
+class Hostile(Client):
+    """A client that misbehaves on purpose, a few rounds of it, then leaves."""
+
+    kind = "hostile"
+
+    def __init__(self, soak: Soak, uid: int) -> None:
+        super().__init__(soak, uid)
+        self.rounds = random.randint(2, 5)
+        soak.later(HOSTILE_LIFETIME, self.leave)
+
+    def note(self, outcome: str) -> None:
+        notes = self.soak.hostile_notes.setdefault(self.kind, {})
+        notes[outcome] = notes.get(outcome, 0) + 1
+
+    def lost(self, reason: str) -> None:
+        if not self.leaving:
+            self.note(f"disconnected ({reason})")
+        self.close()
+
+    def leave(self) -> None:
+        self.leaving = True
+        self.close()
+
+    def on_welcome(self, now: float) -> None:
+        self.next_round()
+
+    def next_round(self) -> None:
+        if not self.alive or self.leaving:
+            return
+        if self.rounds <= 0:
+            self.soak.later(random.uniform(1, 3), self.leave)  # read the replies first
+            return
+        self.rounds -= 1
+        self.act()
+        self.soak.later(random.expovariate(1 / self.soak.args.hostile_interval), self.next_round)
+
+    def act(self) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        self.leave()
+
+
+class IrcHostile(Hostile):
+    """A hostile client on the IRC port: registers, answers pings, then misbehaves."""
+
+    def __init__(self, soak: Soak, uid: int) -> None:
+        self.irc = random.random() < 0.5 and soak.irc_address is not None
+        super().__init__(soak, uid)
+
+    def irc_nick(self) -> str:
+        return f"h{self.uid}"
+
+    def on_connected(self) -> None:
+        if self.irc:
+            self.write(f"NICK {self.irc_nick()}\r\nUSER x 0 * :soak\r\n".encode())
+
+    def on_line(self, line: bytes, now: float) -> None:
+        if not self.irc:
+            return
+        if line.startswith(b"PING "):
+            self.write(b"PONG " + line[5:] + b"\r\n")
+        elif not self.welcomed and b" 001 " in line:
+            self.welcomed = True
+            self.on_welcome(now)
+
+
+class WhoMask(IrcHostile):
+    """Takes a name full of ``a`` and asks WHO for a mask that can never match it."""
+
+    kind = "who-mask"
+
+    def irc_nick(self) -> str:
+        return storm_nick(self.uid)
+
+    def on_welcome(self, now: float) -> None:
+        if not self.irc:
+            self.write(f"/nick {storm_nick(self.uid)}\n".encode())
+        super().on_welcome(now)
+
+    def act(self) -> None:
+        mask = storm_mask(self.soak.args.mask_stars)
+        self.write(f"WHO {mask}\r\n".encode() if self.irc else f"/who {mask}\n".encode())
+
+
+class BanMask(IrcHostile):
+    """Makes a room, bans an unmatchable mask from it, and sends a name full of ``a`` in."""
+
+    kind = "ban-mask"
+
+    def on_welcome(self, now: float) -> None:
+        self.room = f"hb{self.uid}"
+        mask = storm_mask(self.soak.args.mask_stars)
+        if self.irc:
+            self.write(f"JOIN #{self.room}\r\nMODE #{self.room} +b {mask}\r\n".encode())
+        else:
+            self.write(f"/join {self.room}\n/mode +b {mask}\n".encode())
+        super().on_welcome(now)
+
+    def act(self) -> None:
+        self.soak.add(BanProbe(self.soak, next(self.soak.uids), self.room))
+
+
+class BanProbe(IrcHostile):
+    """Tries to join (and talk in) a room whose ban mask backtracks over its name."""
+
+    kind = "ban-mask"
+
+    def __init__(self, soak: Soak, uid: int, room: str) -> None:
+        self.room = room
+        super().__init__(soak, uid)
+        self.rounds = 1
+
+    def irc_nick(self) -> str:
+        return storm_nick(self.uid)
+
+    def act(self) -> None:
+        if self.irc:
+            # From outside the room too: a message to it is checked against its bans.
+            self.write(f"JOIN #{self.room}\r\nPRIVMSG #{self.room} :let me in\r\n".encode())
+        else:
+            self.write(f"/nick {storm_nick(self.uid)}\n/join {self.room}\n".encode())
+
+
+class RoomFlood(IrcHostile):
+    """Makes and leaves many new rooms at once, round after round."""
+
+    kind = "room-flood"
+
+    def act(self) -> None:
+        count = self.soak.args.flood_rooms
+        rooms = [f"x{self.uid}r{self.rounds}n{i}" for i in range(count)]
+        if self.irc:
+            listed = ",".join(f"#{room}" for room in rooms)
+            self.write(f"JOIN {listed}\r\nPART {listed}\r\n".encode())
+        else:
+            self.write(b"".join(f"/join {room}\n".encode() for room in rooms) + b"/leave\n")
+
+
+class OperGuess(IrcHostile):
+    """Guesses the operator password, wrongly."""
+
+    kind = "oper-guess"
+
+    def act(self) -> None:
+        guess = f"guess{random.randrange(10**6)}"
+        self.write(
+            f"OPER {IRC_OPER} {guess}\r\n".encode() if self.irc else f"/op {guess}\n".encode()
+        )
+
+
+TELNET_COMMANDS = (
+    b"\xff\xf4",  # IAC IP: interrupt process (what ^C sends in telnet)
+    b"\xff\xfd\x06",  # IAC DO TIMING-MARK
+    b"\xff\xf6",  # IAC AYT: are you there?
+    b"\xff\xfa\x18\x00xterm\xff\xf0",  # a terminal-type subnegotiation
+    b"\xff\xff",  # an escaped 0xff
+)
+
+
+def telnet_noise() -> bytes:
+    if random.random() < 0.5:
+        return random.choice(TELNET_COMMANDS)
+    verb = random.choice((b"\xfb", b"\xfc", b"\xfd", b"\xfe"))  # WILL WONT DO DONT
+    return b"\xff" + verb + bytes([random.randrange(256)])
+
+
+class Telnet(Hostile):
+    """Mixes telnet negotiation into its lines, as a telnet client at a prompt would."""
+
+    kind = "telnet"
+
+    def on_welcome(self, now: float) -> None:
+        if random.random() < 0.5:
+            self.write(f"/join {random.choice(ROOMS[1:])}\n".encode())
+        super().on_welcome(now)
+
+    def act(self) -> None:
+        words = [b"telnet", b"says", b"hello", b"/who" if random.random() < 0.2 else b"there"]
+        line = b""
+        for word in words:
+            line += (telnet_noise() if random.random() < 0.5 else b"") + word + b" "
+        if random.random() < 0.3:
+            line = telnet_noise() + b"/who"  # a command behind negotiation
+        self.write(line + telnet_noise() + b"\n")
+
+
+class HalfClose(Hostile):
+    """Asks ``/who``, closes its sending side, and reads until the server closes too."""
+
+    kind = "half-close"
+
+    def __init__(self, soak: Soak, uid: int) -> None:
+        super().__init__(soak, uid)
+        self.answered = False
+        self.early = random.random() < 0.5  # before the greeting, or after it
+
+    def on_connected(self) -> None:
+        if self.early:
+            self.ask()
+
+    def on_welcome(self, now: float) -> None:
+        if not self.early:
+            self.ask()
+
+    def ask(self) -> None:
+        self.write(b"/who\n")
+        if self.alive and not self.out:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_WR)
+        self.soak.later(HALF_CLOSE_WAIT, self.give_up)
+
+    def on_line(self, line: bytes, now: float) -> None:
+        if re.match(rb"^\S* ?\d+ users? in ", line) or b" in lobby:" in line:
+            self.answered = True
+
+    def lost(self, reason: str) -> None:
+        if not self.leaving:
+            self.note(f"{self.answer()}, then closed by the server ({reason})")
+            self.leaving = True
+        self.close()
+
+    def answer(self) -> str:
+        when = "before" if self.early else "after"
+        return f"{'answered' if self.answered else 'unanswered'} (asked {when} the greeting)"
+
+    def give_up(self) -> None:
+        if self.alive:
+            self.note(f"{self.answer()}, not closed within {HALF_CLOSE_WAIT:g}s")
+            self.leave()
+
+
+HALF_CLOSE_WAIT = 15.0
+
+
+class Paste(IrcHostile):
+    """Pastes 50-100 lines in one send into a room, then reads what comes back."""
+
+    kind = "paste"
+
+    def on_welcome(self, now: float) -> None:
+        self.rounds = 1
+        super().on_welcome(now)
+
+    def act(self) -> None:
+        room = random.choice(ROOMS)
+        count = random.randint(50, 100)
+        text = [
+            f"P{self.uid}.{i} a pasted line of a log or some code {'=' * (i % 40)}"
+            for i in range(count)
+        ]
+        if self.irc:
+            lines = f"JOIN #{room}\r\n" + "".join(f"PRIVMSG #{room} :{t}\r\n" for t in text)
+        else:
+            lines = f"/join {room}\n" + "".join(f"{t}\n" for t in text)
+        self.write(lines.encode())
+
+
+class Oversized(Garbage, Hostile):
+    """Sends lines far past the longest the server accepts."""
+
+    kind = "oversized"
+    lines = OVERSIZED
+
+
+class BadUtf8(Garbage, Hostile):
+    """Sends lines that are not UTF-8."""
+
+    kind = "bad-utf8"
+    lines = BAD_UTF8
+
+
+class Control(Garbage, Hostile):
+    """Sends escape sequences and control characters for other users' terminals."""
+
+    kind = "control"
+    lines = CONTROL
+
+
+HOSTILE: dict[str, tuple[type[Client], ...]] = {
+    "who-mask": (WhoMask,),
+    "ban-mask": (BanMask,),
+    "room-flood": (RoomFlood,),
+    "oper-guess": (OperGuess,),
+    "telnet": (Telnet,),
+    "half-close": (HalfClose,),
+    "paste": (Paste,),
+    "oversized": (Oversized,),
+    "bad-utf8": (BadUtf8,),
+    "control": (Control,),
+}
+
+
+def hostile_kinds(spec: str) -> list[str]:
+    """``all``, ``none``, kinds and ``-kind``s, applied left to right: ``all,-paste``."""
+    chosen: list[str] = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        if item == "all":
+            chosen = list(HOSTILE)
+        elif item == "none":
+            chosen = []
+        elif item.startswith("-") and item[1:] in HOSTILE:
+            chosen = [kind for kind in chosen if kind != item[1:]]
+        elif item in HOSTILE:
+            chosen += [] if item in chosen else [item]
+        else:
+            raise argparse.ArgumentTypeError(
+                f"unknown hostile kind {item!r}; known: all, none, {', '.join(HOSTILE)}"
+            )
+    return chosen
 
 
 # --- the server under test -----------------------------------------------------------------
@@ -548,7 +903,7 @@ class Sample:
 class Server:
     """``chinwag serve`` in a subprocess, logging to a file."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, extra: list[str]) -> None:
         self.log_path = log_path
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         self._log = log_path.open("wb")
@@ -563,6 +918,7 @@ class Server:
                 "--port",
                 "0",
                 "--no-console",
+                *extra,
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -611,6 +967,22 @@ class Server:
         return self.process.returncode
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def oper_password_hash() -> str:
+    """A hash of a password nobody here knows, in ``chinwag hash-password``'s format, so
+    that the server has operators and every guess costs it a real scrypt check."""
+    n, r, p = 2**14, 8, 1
+    salt, secret = os.urandom(16), os.urandom(16).hex()
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
+    return f"scrypt${n}${r}${p}${encoded[0]}${encoded[1]}"
+
+
 # --- the soak ------------------------------------------------------------------------------
 
 
@@ -618,6 +990,10 @@ class Server:
 class Soak:
     args: argparse.Namespace
     address: tuple[str, int]
+    irc_address: tuple[str, int] | None = None
+    kinds: list[tuple[type[Client], float]] = field(default_factory=lambda: list(KINDS))
+    hostile_notes: dict[str, dict[str, int]] = field(default_factory=dict)
+    reply_times: list[float] = field(default_factory=list)
     selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
     clients: set[Client] = field(default_factory=set)
     chatters: list[Chatter] = field(default_factory=list)
@@ -636,11 +1012,13 @@ class Soak:
         self.clients.discard(client)
 
     def spawn(self) -> None:
-        kinds, weights = zip(*KINDS, strict=True)
+        kinds, weights = zip(*self.kinds, strict=True)
         kind = random.choices(kinds, weights)[0]
-        client = kind(self, next(self.uids))
+        self.add(kind(self, next(self.uids)))
+
+    def add(self, client: Client) -> None:
         self.clients.add(client)
-        self.spawned[kind.kind] = self.spawned.get(kind.kind, 0) + 1
+        self.spawned[client.kind] = self.spawned.get(client.kind, 0) + 1
         if isinstance(client, Chatter):
             self.chatters.append(client)
 
@@ -826,6 +1204,46 @@ def main(argv: list[str] | None = None) -> int:
         default=16.0,
         help="RSS growth from the middle to the end of the load that passes",
     )
+    parser.add_argument(
+        "--hostile",
+        type=hostile_kinds,
+        default="all",
+        metavar="KINDS",
+        help="hostile kinds, applied left to right: all, none, KIND, -KIND "
+        f"(e.g. all,-who-mask); kinds: {', '.join(HOSTILE)} (default: all)",
+    )
+    parser.add_argument(
+        "--hostile-share",
+        type=float,
+        default=0.02,
+        help="share of new clients that are of each hostile kind (default: 0.02)",
+    )
+    parser.add_argument(
+        "--hostile-interval",
+        type=float,
+        default=3.0,
+        help="mean seconds between a hostile client's rounds of misbehaviour (default: 3)",
+    )
+    parser.add_argument(
+        "--mask-stars",
+        type=int,
+        default=13,
+        help="wildcards in the mask storms' '*a*a...*b' (each one multiplies a "
+        "backtracking matcher's work; default: 13)",
+    )
+    parser.add_argument(
+        "--flood-rooms",
+        type=int,
+        default=20,
+        help="new rooms per round of a room flood (default: 20)",
+    )
+    parser.add_argument(
+        "--reply-limit",
+        type=float,
+        default=5.0,
+        help="longest a chatter may wait for the reply to an action, in seconds "
+        "(longer: the server stalled; default: 5)",
+    )
     parser.add_argument("--seed", type=int, help="random seed (default: random)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
@@ -837,13 +1255,19 @@ def main(argv: list[str] | None = None) -> int:
     # Stopped from outside (a test's timeout, say): still stop the server, in `finally`.
     signal.signal(signal.SIGTERM, _stop)
     log_dir = Path(tempfile.mkdtemp(prefix="chinwag-soak-"))
-    server = Server(log_dir / "server.log")
+    irc_port = free_port()
+    server = Server(
+        log_dir / "server.log",
+        ["--irc-port", str(irc_port), "--oper-password-hash", oper_password_hash()],
+    )
     print(
         f"soak: server pid {server.pid} on {server.address[0]}:{server.address[1]}, "
-        f"{args.clients} clients for {args.duration:g}s, seed {seed}, log {server.log_path}",
+        f"{args.clients} clients for {args.duration:g}s, seed {seed}, log {server.log_path}, "
+        f"hostile: {','.join(args.hostile) or 'none'}",
         flush=True,
     )
-    soak = Soak(args, server.address)
+    soak = Soak(args, server.address, irc_address=(server.address[0], irc_port))
+    soak.kinds += [(cls, args.hostile_share) for kind in args.hostile for cls in HOSTILE[kind]]
     failures = soak.failures
     try:
         idle = server.sample(0)
@@ -947,6 +1371,13 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{len(items)} tokens {name}, e.g. {items[:3]}")
     if verdict.checked == 0:
         failures.append("no delivery was checked: the soak tested nothing")
+    replies = sorted(soak.reply_times)
+    slow_replies = [t for t in replies if t > args.reply_limit]
+    if slow_replies:
+        failures.append(
+            f"{len(slow_replies)} chatter replies took longer than {args.reply_limit:g}s "
+            f"(the longest {replies[-1]:.1f}s): the server stalled"
+        )
 
     # Flatness under steady load, from a point past the ramp-up to the end.
     steady = [s for s in load_samples if s.at >= load_samples[0].at + 0.1 * args.duration]
@@ -968,6 +1399,16 @@ def main(argv: list[str] | None = None) -> int:
         f"unexpected {len(verdict.extra)}, duplicated {len(verdict.duplicated)}, "
         f"out of order {len(verdict.disordered)}"
     )
+    if replies:
+        print(
+            f"chatter replies: {len(replies)}, median {replies[len(replies) // 2] * 1000:.1f} ms, "
+            f"p99 {replies[int(0.99 * (len(replies) - 1))] * 1000:.1f} ms, "
+            f"max {replies[-1] * 1000:.1f} ms"
+        )
+    for kind in args.hostile:
+        notes = soak.hostile_notes.get(kind, {})
+        outcomes = ", ".join(f"{count} {what}" for what, count in sorted(notes.items()))
+        print(f"hostile {kind}: {soak.spawned.get(kind, 0)} clients; {outcomes or 'none dropped'}")
     print(f"{'':8}{'at':>8} {'clients':>8} {'RSS MiB':>8} {'fds':>6} {'threads':>8} {'cpu s':>8}")
     for label, s in (
         ("idle", idle),
