@@ -29,7 +29,7 @@ from chinwag.client.completion import complete
 from chinwag.client.lines import Received
 from chinwag.client.link import Ended, Link
 from chinwag.client.outgoing import Intent, interpret
-from chinwag.client.pipe import lost_message
+from chinwag.client.pipe import ending_message
 
 GOODBYE_TIMEOUT = 2.0
 REDRAW_DELAY = 0.02  # batch writes a little so a burst of lines redraws the prompt once
@@ -130,8 +130,8 @@ class TerminalUI:
             link.close()
             self._out.close()  # flushes, and joins the proxy's writer thread
         if self.outcome is not None and self.outcome.lost:
-            print(lost_message(self.outcome), flush=True)
-            return 2
+            print(ending_message(self.outcome), flush=True)
+            return self.outcome.how.value
         return 0
 
     def _loop(self, link: Link) -> str:
