@@ -14,6 +14,7 @@ import contextlib
 import socket
 import ssl
 import time
+from pathlib import Path
 
 # A fatal protocol_version alert: what a server says to a client whose first bytes are no
 # TLS handshake (OpenSSL says nothing then), so that the client can tell it apart from a
@@ -26,10 +27,29 @@ class TlsError(Exception):
     """The TLS handshake failed or timed out; the message says why, for the log."""
 
 
+class CertificateError(Exception):
+    """The server's certificate or key cannot be used; the message names the file and why."""
+
+
 def server_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    """A server context with ``cert_file`` and ``key_file``; raises :class:`CertificateError`."""
+    for kind, path in (("certificate", cert_file), ("key", key_file)):
+        try:
+            with Path(path).open("rb"):
+                pass
+        except OSError as exc:
+            raise CertificateError(f"cannot read TLS {kind} {path}: {exc.strerror}") from exc
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert_file, key_file)
+    try:
+        context.load_cert_chain(cert_file, key_file)
+    except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            message = f"TLS key {key_file} does not match certificate {cert_file}"
+        else:
+            reason = _describe(exc)
+            message = f"cannot use TLS certificate {cert_file} with key {key_file}: {reason}"
+        raise CertificateError(message) from exc
     return context
 
 

@@ -173,10 +173,16 @@ class ChatServer:
         self._housekeeper.start()
         host, port = self.address
         log.LOGGER.info(f"Server started on {host}:{port}")
-        for listener in self._listeners[1:]:  # the first is the text port, logged above
-            extra_host, extra_port = listener.sock.getsockname()[:2]
-            title = _LISTENER_TITLES.get(listener.name, listener.name)
-            log.event(f"{title} on {extra_host}:{extra_port}")
+        # Then, on one line, every port that speaks something else than plain text.
+        others = []
+        for listener in self._listeners:
+            title = "TLS" if listener.tls is not None and listener.name == "text" else None
+            title = title or _LISTENER_TITLES.get(listener.name)
+            if title is not None:
+                extra_host, extra_port = listener.sock.getsockname()[:2]
+                others.append(f"{title} on {extra_host}:{extra_port}")
+        if others:
+            log.event("; ".join(others))
 
     def serve_forever(self) -> None:
         """Start, then wait until :meth:`shutdown` has finished."""
