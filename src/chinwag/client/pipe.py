@@ -30,8 +30,7 @@ from chinwag.client.outgoing import Intent, interpret
 from chinwag.text.framing import LineBuffer, LineTooLong
 
 STDIN_MAX_LINE_BYTES = 64 * 1024  # longer input lines are reported and skipped
-GOODBYE_IDLE_SECONDS = 30.0  # silence after /quit before the client stops waiting
-GOODBYE_TIMEOUT = 5.0  # the same in a terminal, where a person is waiting
+GOODBYE_IDLE_SECONDS = 60.0  # silence after /quit before the client stops waiting
 SERVER_ASKS_FIRST = "! send /pass PASSWORD first"
 REFUSED_WITHOUT_ONE = "it needs a password (set CHINWAG_PASSWORD)"
 
