@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -13,6 +14,8 @@ from chinwag.client.link import End, Ended, Link
 from chinwag.config import Config
 from chinwag.hub.bans import Ban
 from chinwag.passwords import hash_password
+from chinwag.server.console import Console
+from chinwag.server.dispatch import deliver
 from chinwag.server.server import ChatServer
 from tests.client_support import STAMP, PipeClient, RawClient
 
@@ -175,3 +178,14 @@ def test_plain_text_to_a_tls_port_says_to_use_tls(
         f"Could not connect to {host}:{port}: the server speaks TLS; connect with --tls"
     ]
     assert client.out.snapshot() == []
+
+
+def test_a_kick_exits_3_and_is_not_retried(
+    servers: Callable[..., ChatServer], pipe_clients: Start
+) -> None:
+    server = servers()
+    client = pipe_clients(server.address, "--reconnect", "--nick", "kicked")
+    client.expect(r"^\* you are now known as kicked$")
+    deliver(Console(server, io.StringIO()).handle("kick kicked spam"))
+    assert client.wait() == 3  # stdin still open, and --reconnect: the kick alone ends it
+    assert client.err.snapshot() == ["Refused by the server: You were kicked by server: spam"]
