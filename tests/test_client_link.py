@@ -8,7 +8,7 @@ import pytest
 
 from chinwag.client.backoff import Backoff
 from chinwag.client.lines import Received
-from chinwag.client.link import ConnectFailed, Ended, Link
+from chinwag.client.link import ConnectFailed, End, Ended, Link
 from chinwag.server.server import ChatServer
 from tests.client_support import free_port, start_server, wait_for
 
@@ -57,7 +57,7 @@ def test_leaving_is_not_a_loss_and_the_thread_is_joined(chat_server: ChatServer)
     assert link.send("/nick Марта")
     wait_for(lambda: link.nick == "Марта", what="the new nick")
     link.leave("/quit done")
-    assert recorder.outcome == Ended(lost=False)
+    assert recorder.outcome == Ended(End.LEFT)
     assert recorder.saw("* Goodbye, Марта!")
     assert _receivers() == []
     assert not link.send("too late")
@@ -71,7 +71,7 @@ def test_a_server_shutdown_is_a_loss_with_its_reason() -> None:
         link.start()
         wait_for(lambda: link.nick != "", what="the welcome")
     assert link.done.wait(5)
-    assert recorder.outcome == Ended(lost=True, reason="server shutting down")
+    assert recorder.outcome == Ended(End.LOST, reason="server shutting down")
     link.close()
     assert _receivers() == []
 
@@ -107,5 +107,5 @@ def test_reconnection_restores_name_and_room_and_close_stops_the_retries() -> No
         assert (link.nick, link.room) == ("Тарас", "кухня")
     wait_for(lambda: "Reconnecting in" in recorder.statuses[-1], what="retrying again")
     link.close()  # while waiting to retry: stops at once
-    assert recorder.outcome == Ended(lost=False)
+    assert recorder.outcome == Ended(End.LEFT)
     assert _receivers() == []

@@ -217,22 +217,48 @@ def test_a_generated_name_in_the_lobby_needs_no_restoring() -> None:
 
 
 @pytest.mark.parametrize(
-    ("farewell", "rejoin"),
+    ("farewell", "rejoin", "refused"),
     [
-        ("* server shutting down", True),
-        ("* You sent too much too fast (excess flood)", True),
-        ("! Server is full (3 clients); try again later", True),
-        ("* You were kicked by op: spam", False),
-        ("* You were banned by op", False),
-        ("* Wrong password", False),
-        ("! You are banned from this server until 12:00", False),
+        ("* server shutting down", True, False),
+        ("* You sent too much too fast (excess flood)", True, True),
+        ("! Server is full (3 clients); try again later", True, True),
+        ("* You were kicked by op: spam", False, True),
+        ("* You were banned by op", False, True),
+        ("* Wrong password", False, True),
+        ("! You are banned from this server until 12:00", False, True),
     ],
 )
-def test_the_farewell_is_remembered(farewell: str, rejoin: bool) -> None:
+def test_the_farewell_is_remembered(farewell: str, rejoin: bool, refused: bool) -> None:
     state = ClientState()
     state.receive_data(f"{farewell}\r\n".encode())
     assert state.farewell == farewell[2:]
     assert state.may_rejoin is rejoin
+    assert state.refused is refused
+    assert not state.said_goodbye
+
+
+def test_the_goodbye_to_quit_is_noticed_and_forgotten_on_reconnecting() -> None:
+    state = ClientState()
+    state.receive_data(b"* Welcome to chinwag, Client-1! You are in lobby.\r\n")
+    assert state.heard and not state.said_goodbye
+    state.receive_data(b"* Goodbye, Client-1!\r\n")
+    assert state.said_goodbye and not state.refused
+    state.reset_connection()
+    assert not state.said_goodbye and not state.heard
+
+
+@pytest.mark.parametrize("first", [b"\x15\x03\x01\x00\x02\x02\x46", b"\x16\x03\x03\x00\x4a\x02"])
+def test_tls_records_mean_the_server_speaks_tls_and_are_never_shown(first: bytes) -> None:
+    state = ClientState()
+    assert state.receive_data(first) == []
+    assert state.speaks_tls
+    assert state.receive_data(b"\r\nmore\r\n") == []
+
+
+def test_plain_text_is_no_tls_record() -> None:
+    state = ClientState()
+    assert [line.line for line in state.receive_data(b"\x16 odd but plain\r\n")]
+    assert not state.speaks_tls
 
 
 def test_local_echo_has_the_servers_line_shapes() -> None:

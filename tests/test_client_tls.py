@@ -64,6 +64,6 @@ def test_the_password_from_the_environment_is_sent_first(pipe_clients: Start) ->
         client.expect(r"^\* you are now known as ann$")
         wrong = pipe_clients(server.address, env={"CHINWAG_PASSWORD": "nope"})
         wrong.expect(r"^\* Wrong password$")
-        assert wrong.wait() == 2
+        assert wrong.wait() == 3
     finally:
         server.shutdown()

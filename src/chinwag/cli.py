@@ -35,9 +35,13 @@ def serve(args: argparse.Namespace) -> int:
 def _serve(settings: config.Config) -> int:
     from chinwag.server.console import run_console
     from chinwag.server.server import ChatServer
+    from chinwag.tls import CertificateError
 
     try:
         server = ChatServer(settings)
+    except CertificateError as error:
+        print(f"chinwag: {error}", file=sys.stderr)
+        return 1
     except OSError as error:
         # create_server() decorates strerror with the address; say it once, plainly.
         reason = os.strerror(error.errno) if error.errno else str(error)

@@ -13,9 +13,11 @@ import contextlib
 import logging
 import queue
 import sys
-import threading
+import traceback
 from logging.handlers import QueueHandler, RotatingFileHandler
 from pathlib import Path
+
+from chinwag.worker import Worker
 
 LOGGER = logging.getLogger("chinwag")
 PREFIX = "[SERVER] "
@@ -43,25 +45,35 @@ class _Writer:
     ) -> None:
         self._records = records
         self._outputs = outputs
-        self._thread = threading.Thread(target=self._run, name="chinwag-log", daemon=True)
-        self._thread.start()
+        # Its own failures cannot go through the log it writes: they go to stderr.
+        self._worker = Worker("chinwag-log", self._write_one, _to_stderr)
+        self._worker.start()
 
-    def _run(self) -> None:
-        while (record := self._records.get()) is not None:
-            for output in self._outputs:
-                output.handle(record)
+    def _write_one(self) -> bool:
+        record = self._records.get()
+        if record is None:
+            return False
+        for output in self._outputs:
+            output.handle(record)
+        return True
 
     def stop(self, timeout: float) -> bool:
         """Write out what is queued, waiting at most ``timeout`` for a stuck output;
         ``False`` if the output is stuck."""
         with contextlib.suppress(queue.Full):
             self._records.put(None, timeout=timeout)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
+        self._worker.stop(timeout=timeout)
+        if self._worker.is_alive():
             return False
         for output in self._outputs:
             output.close()
         return True
+
+
+def _to_stderr(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # stderr closed: nowhere left to say it
+        sys.stderr.write(f"chinwag: {message}\n{traceback.format_exc()}")
+        sys.stderr.flush()
 
 
 def configure(log_file: str = "") -> None:

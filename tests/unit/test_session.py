@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from chinwag.hub.events import Negotiation
 from chinwag.text.session import COMMANDS
 from tests.unit.conftest import OPER_PASSWORD
 from tests.unit.fakes import STAMP, Chat, User
@@ -526,3 +527,19 @@ def test_joining_past_the_room_limit_is_refused(chat: Chat) -> None:
     chat.hub.join(ann.member, "lobby")
     ann.send("/join art")
     assert ann.lines() == ["! you may be in at most 2 rooms at once"]
+
+
+# --- telnet ----------------------------------------------------------------------------------
+
+
+def test_telnet_answers_go_out_in_order_with_the_replies_and_are_never_said(chat: Chat) -> None:
+    ann, bob, _ = three(chat)
+    timing_mark = bytes((255, 253, 6))
+    deliveries = ann.session.receive(b"/nick ann\r\n" + timing_mark + b"/rooms\r\nhi\r\n")
+    kinds = [type(delivery.event).__name__ for delivery in deliveries]
+    assert kinds == ["NickChanged", "NickChanged", "Negotiation", "Info", "RoomMessage"]
+    negotiation = deliveries[2]
+    assert negotiation.event == Negotiation(bytes((255, 251, 6)))
+    assert list(negotiation.recipients) == [ann.member]
+    chat.run(deliveries)
+    assert bob.lines() == ["* Client-1 is now known as ann", f"{STAMP} ann: hi"]

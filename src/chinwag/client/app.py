@@ -1,7 +1,8 @@
 """``chinwag connect``: choose the mode, connect, and turn the outcome into an exit code.
 
-Exit codes: 0 the user left, 1 the client could not start (the server cannot be reached,
-or the interactive UI's library is missing), 2 the connection was lost.
+Exit codes (:class:`~chinwag.client.link.End`): 0 the user left, 1 the client could not
+start (the server cannot be reached or speaks TLS, or the interactive UI's library is
+missing), 2 the connection was lost, 3 the server refused or put out this user.
 Interactive mode needs prompt_toolkit (``pip install 'chinwag[client]'``); pipe mode,
 chosen when stdin is not a terminal, needs only the standard library.
 """
@@ -11,13 +12,14 @@ from __future__ import annotations
 import sys
 
 from chinwag.client.backoff import Backoff
-from chinwag.client.link import ConnectFailed, Link, Listener
+from chinwag.client.link import ConnectFailed, End, Link, Listener
 from chinwag.client.options import ClientOptions
 from chinwag.tls import client_context
 
-EXIT_OK = 0
-EXIT_CANNOT_START = 1
-EXIT_LOST = 2
+EXIT_OK = End.LEFT.value
+EXIT_CANNOT_START = End.CANNOT_START.value
+EXIT_LOST = End.LOST.value
+EXIT_REFUSED = End.REFUSED.value
 
 MISSING_UI = (
     "chinwag connect: the interactive client needs prompt_toolkit.\n"

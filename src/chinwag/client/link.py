@@ -26,8 +26,10 @@ import os
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 from chinwag.client.backoff import Backoff
@@ -50,12 +52,26 @@ class ConnectFailed(Exception):
         self.reason = reason
 
 
+class End(Enum):
+    """How a connection ended, valued as the client's exit code."""
+
+    LEFT = 0  # the user left and the server said goodbye
+    CANNOT_START = 1  # the server is no chat server this client can talk to (TLS expected)
+    LOST = 2  # the server went away, or left without its goodbye
+    REFUSED = 3  # the server would not have this user: a ban, a kick, a password, full
+
+
 @dataclass(frozen=True, slots=True)
 class Ended:
-    """How the connection ended: ``lost`` unless the user left (or the link was closed)."""
+    """How the connection ended, and why, in the server's words when it said."""
 
-    lost: bool
+    how: End
     reason: str = ""
+
+    @property
+    def lost(self) -> bool:
+        """Anything but leaving: the UI reports it."""
+        return self.how is not End.LEFT
 
 
 class Listener(Protocol):
@@ -169,6 +185,7 @@ class Link:
         self._wire: Wire | None = None
         self._stop = threading.Event()
         self._leaving = False
+        self._last_heard = 0.0  # time.monotonic() of the last bytes received
         self.done = threading.Event()  # set once the receiving thread has said how it ended
         self._thread = threading.Thread(target=self._run, name="chinwag-receive", daemon=True)
 
@@ -203,13 +220,23 @@ class Link:
             return False  # the receiving thread notices and reports the loss
         return True
 
-    def leave(self, line: str = "/quit", timeout: float = 2.0) -> None:
-        """Say goodbye with ``line``, give the server ``timeout`` to close, then close."""
+    def leave(self, line: str = "/quit", idle_timeout: float = 2.0) -> bool:
+        """Say goodbye with ``line`` and wait for the server to close, then close.
+
+        The wait lasts as long as the server keeps sending: it ends after ``idle_timeout``
+        seconds with nothing received (a busy server may take long to answer everything
+        sent before the goodbye, but it talks while it does). ``False`` if it ended so.
+        """
         with self._lock:
             self._leaving = True
+        closed = True
         if self.send(line):
-            self.done.wait(timeout)
+            self._last_heard = time.monotonic()
+            while not (closed := self.done.wait(idle_timeout)):
+                if time.monotonic() - self._last_heard >= idle_timeout:
+                    break
         self.close()
+        return closed
 
     def close(self) -> None:
         """Stop the receiving thread and close the socket; safe to call more than once."""
@@ -246,7 +273,7 @@ class Link:
     # --- the receiving thread ------------------------------------------------------------
 
     def _run(self) -> None:
-        outcome = Ended(lost=True, reason="the client failed")
+        outcome = Ended(End.LOST, reason="the client failed")
         try:
             outcome = self._serve()
         finally:
@@ -257,14 +284,28 @@ class Link:
         while True:
             reason = self._receive_until_closed()
             with self._lock:
-                if self._stop.is_set() or self._leaving:
-                    return Ended(lost=False)
-                final = self._backoff is None or not self._state.may_rejoin
-            if final:
-                return Ended(lost=True, reason=reason)
+                ending = self._ending(reason)
+            if ending is not None:
+                return ending
             self._listener.status(f"Connection to server lost ({reason})")
             if not self._reconnect():
-                return Ended(lost=False)
+                return Ended(End.LEFT)
+
+    def _ending(self, reason: str) -> Ended | None:
+        """How the link ends now that a connection has; None: reconnect."""
+        state = self._state
+        if state.speaks_tls:
+            where = f"Could not connect to {self.host}:{self.port}"
+            return Ended(End.CANNOT_START, f"{where}: the server speaks TLS; connect with --tls")
+        if self._leaving and state.said_goodbye:
+            return Ended(End.LEFT)
+        if self._stop.is_set() and not self._leaving:
+            return Ended(End.LEFT)  # closed by the UI
+        if not state.heard:
+            reason += " before saying anything (if it speaks TLS, connect with --tls)"
+        if self._backoff is None or not state.may_rejoin or self._leaving:
+            return Ended(End.REFUSED if state.refused else End.LOST, reason)
+        return None
 
     def _receive_until_closed(self) -> str:
         """Read until the connection ends; return why it ended."""
@@ -275,10 +316,13 @@ class Link:
                 data = wire.recv()
             except OSError as error:
                 return describe(error)
+            self._last_heard = time.monotonic()
             with self._lock:
                 if data is None:
                     return self._state.farewell or "closed by the server"
                 received = self._state.receive_data(data)
+                if self._state.speaks_tls:
+                    return "the server speaks TLS"
                 replies = self._state.take_outgoing()
             if received:
                 self._listener.lines(received)

@@ -30,16 +30,21 @@ _OWN_ROOM = re.compile(r"\* you are now in (?P<room>\S+) \(\d+ here\)")
 _RENAMED = re.compile(r"\* (?P<old>\S+) is now known as (?P<new>\S+)")
 _QUIT = re.compile(r"\* (?P<nick>\S+) left the chat(?: \(.*\))?")
 _WHO_ENTRY = re.compile(r"\*   (?P<nick>[^\s:*]+)(?: \(operator\))? - connected .*")
-# Last words of a server about to close the connection, and whether coming straight back
-# makes sense: not after a kick, a ban or a wrong password, which were meant.
+# Last words of a server about to close the connection: whether coming straight back
+# makes sense (not after a kick, a ban or a wrong password, which were meant), and whether
+# they are a refusal (the server would not have this user) rather than a loss.
 _FAREWELLS = (
-    (re.compile(r"\* (?P<why>server shutting down)"), True),
-    (re.compile(r"\* (?P<why>You sent too much too fast.*)"), True),
-    (re.compile(r"! (?P<why>.*; try again later)"), True),
-    (re.compile(r"\* (?P<why>You were (?:kicked|banned) by .*)"), False),
-    (re.compile(r"\* (?P<why>Wrong password)"), False),
-    (re.compile(r"! (?P<why>You are banned from this server.*)"), False),
+    (re.compile(r"\* (?P<why>server shutting down)"), True, False),
+    (re.compile(r"\* (?P<why>You sent too much too fast.*)"), True, True),
+    (re.compile(r"! (?P<why>.*; try again later)"), True, True),
+    (re.compile(r"\* (?P<why>You were (?:kicked|banned) by .*)"), False, True),
+    (re.compile(r"\* (?P<why>Wrong password)"), False, True),
+    (re.compile(r"! (?P<why>You are banned from this server.*)"), False, True),
 )
+_GOODBYE = re.compile(r"\* Goodbye, \S+!")  # the answer to /quit, before the server closes
+# The first bytes of a TLS record (a handshake or an alert, version 3.x): the server
+# speaks TLS and this connection does not.
+_TLS_RECORD = re.compile(rb"[\x15\x16]\x03")
 
 
 def encode(line: str) -> bytes:
@@ -56,6 +61,10 @@ class ClientState:
         self.generated_nick = ""  # the name the server gave this connection
         self.room = LOBBY
         self.farewell = ""  # why the server is about to close, when it said so
+        self.refused = False  # the farewell turns this user away (a ban, a kick, a password)
+        self.said_goodbye = False  # the server answered /quit
+        self.heard = False  # anything at all arrived on this connection
+        self.speaks_tls = False  # what arrived was TLS: the server wants --tls
         self._may_rejoin = True
         self._nicks: OrderedDict[str, str] = OrderedDict()  # folded -> as spelled
         self._restore: list[str] = []  # sent once the next welcome arrives
@@ -63,6 +72,13 @@ class ClientState:
 
     def receive_data(self, data: bytes) -> list[Received]:
         """The lines that ``data`` completes, classified and neutralised."""
+        if not self.heard and data:
+            self.heard = True
+            if _TLS_RECORD.match(data):
+                self.speaks_tls = True
+                return []
+        if self.speaks_tls:
+            return []
         received = []
         for frame in self._framer.feed(data):
             if isinstance(frame, LineTooLong):
@@ -79,6 +95,7 @@ class ClientState:
         """A new connection starts: on its welcome, the old name and room are asked back."""
         self._framer = LineBuffer(MAX_LINE_BYTES)
         self.farewell = ""
+        self.refused = self.said_goodbye = self.heard = self.speaks_tls = False
         self._may_rejoin = True
         self._restore = []
         if self.nick and self.nick != self.generated_nick:
@@ -132,10 +149,13 @@ class ClientState:
         if line.kind in {Kind.CHAT, Kind.ACTION, Kind.PRIVATE, Kind.WALL}:
             self._see(line.nick)
             return
-        for pattern, rejoin in _FAREWELLS:
+        for pattern, rejoin, refused in _FAREWELLS:
             if match := pattern.fullmatch(line.line):
-                self.farewell, self._may_rejoin = match["why"], rejoin
+                self.farewell, self._may_rejoin, self.refused = match["why"], rejoin, refused
                 return
+        if _GOODBYE.fullmatch(line.line):
+            self.said_goodbye = True
+            return
         if line.kind not in {Kind.NOTICE, Kind.PRESENCE}:
             return
         text = line.line

@@ -27,9 +27,9 @@ from chinwag.client import view
 from chinwag.client.colours import nick_colour
 from chinwag.client.completion import complete
 from chinwag.client.lines import Received
-from chinwag.client.link import Ended, Link
+from chinwag.client.link import End, Ended, Link
 from chinwag.client.outgoing import Intent, interpret
-from chinwag.client.pipe import lost_message
+from chinwag.client.pipe import ending_message
 
 GOODBYE_TIMEOUT = 2.0
 REDRAW_DELAY = 0.02  # batch writes a little so a burst of lines redraws the prompt once
@@ -119,6 +119,7 @@ class TerminalUI:
         )
         self._out = StdoutProxy(sleep_between_writes=REDRAW_DELAY, raw=True)
         quit_line = "/quit"
+        answered = True
         try:
             link.start()
             if nick:
@@ -126,13 +127,15 @@ class TerminalUI:
             quit_line = self._loop(link)
         finally:
             if not self._ended.is_set():
-                link.leave(quit_line, GOODBYE_TIMEOUT)
+                answered = link.leave(quit_line, GOODBYE_TIMEOUT)
             link.close()
             self._out.close()  # flushes, and joins the proxy's writer thread
-        if self.outcome is not None and self.outcome.lost:
-            print(lost_message(self.outcome), flush=True)
-            return 2
-        return 0
+        outcome = self.outcome
+        # A server too slow to say goodbye does not change that the user left.
+        if outcome is None or not outcome.lost or (not answered and outcome.how is End.LOST):
+            return 0
+        print(ending_message(outcome), flush=True)
+        return outcome.how.value
 
     def _loop(self, link: Link) -> str:
         """Read and send lines until the user leaves (the quit line) or the link ends."""

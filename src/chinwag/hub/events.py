@@ -253,6 +253,18 @@ class Reply:
         _single_line(*self.lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Negotiation:
+    """Bytes of a session's own line control for its own client (telnet's answers),
+    sent as they are and never shown as text; the hub never makes one."""
+
+    data: bytes
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ValueError("a negotiation must send something")
+
+
 Event = (
     RoomMessage
     | PrivateMessage
@@ -269,6 +281,7 @@ Event = (
     | ModesChanged
     | Invited
     | Reply
+    | Negotiation
 )
 
 

@@ -24,6 +24,7 @@ from chinwag.hub.events import (
     Joined,
     Kicked,
     ModesChanged,
+    Negotiation,
     NickChanged,
     Parted,
     PrivateMessage,
@@ -103,6 +104,8 @@ class IrcFormatter:
     def format(self, event: Event) -> bytes:
         if isinstance(event, Reply):
             return "".join(line + "\r\n" for line in event.lines).encode("utf-8")
+        if isinstance(event, Negotiation):  # no IRC session makes one
+            return event.data
         messages = self._render[type(event)](event)
         if self.tag_time:
             stamp = server_time(getattr(event, "time", None) or datetime.now())

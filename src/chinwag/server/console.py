@@ -14,6 +14,7 @@ import select
 import sys
 from typing import TextIO
 
+from chinwag import log
 from chinwag.hub.events import Delivery, Event
 from chinwag.hub.hub import Member
 from chinwag.server.dispatch import deliver
@@ -91,4 +92,12 @@ def run_console(server: ChatServer, wake_fd: int, stdin_fd: int | None) -> None:
                 continue
             for frame in framer.feed(data):
                 if isinstance(frame, Line):
-                    deliver(console.handle(frame.text))
+                    _serve_line(console, frame.text)
+
+
+def _serve_line(console: Console, line: str) -> None:
+    """Interpret one console line; a bug in a command is logged and the console lives on."""
+    try:
+        deliver(console.handle(line))
+    except Exception:  # noqa: BLE001 - the console is the operator's way in: keep it open
+        log.problem("error in a console command")

@@ -15,6 +15,7 @@ import threading
 
 from chinwag import log
 from chinwag.server.outbox import Outbox
+from chinwag.worker import Worker
 
 
 class Drainer:
@@ -26,11 +27,11 @@ class Drainer:
         self._selector.register(self._wake_r, selectors.EVENT_READ)
         self._lock = threading.Lock()
         self._arrivals: list[Outbox] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="chinwag-drainer", daemon=True)
+        self._watched: dict[Outbox, int] = {}  # outbox -> the file descriptor it is watched under
+        self._worker = Worker("chinwag-drainer", self._round, log.problem)
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
 
     def park(self, outbox: Outbox) -> None:
         with self._lock:
@@ -38,10 +39,7 @@ class Drainer:
         self._wake()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake()
-        if self._thread.is_alive():
-            self._thread.join()
+        self._worker.stop(self._wake)
         self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
@@ -50,25 +48,26 @@ class Drainer:
         with contextlib.suppress(BlockingIOError, OSError):
             self._wake_w.send(b"\0")
 
-    def _run(self) -> None:
-        watched: dict[Outbox, int] = {}  # outbox -> the file descriptor it is watched under
-        while not self._stop.is_set():
-            try:
-                ready = self._selector.select()
-            except OSError:
-                log.problem("the drainer's select failed")
-                continue
-            for key, _ in ready:
-                if key.fileobj is self._wake_r:
-                    with contextlib.suppress(BlockingIOError):
-                        self._wake_r.recv(4096)
-                elif key.data.send_parked():
-                    self._forget(key.data, watched)
-            # Forget closed outboxes before watching new ones: a closed connection's file
-            # descriptor number may already belong to a socket that is parking now.
-            for outbox in [o for o in watched if o.closed]:
-                self._forget(outbox, watched)
-            self._admit_arrivals(watched)
+    def _round(self) -> bool:
+        """Wait for writable sockets and send to them; False once stopped."""
+        watched = self._watched
+        try:
+            ready = self._selector.select()
+        except OSError:
+            log.problem("the drainer's select failed")
+            ready = []
+        for key, _ in ready:
+            if key.fileobj is self._wake_r:
+                with contextlib.suppress(BlockingIOError):
+                    self._wake_r.recv(4096)
+            elif key.data.send_parked():
+                self._forget(key.data, watched)
+        # Forget closed outboxes before watching new ones: a closed connection's file
+        # descriptor number may already belong to a socket that is parking now.
+        for outbox in [o for o in watched if o.closed]:
+            self._forget(outbox, watched)
+        self._admit_arrivals(watched)
+        return not self._worker.stopping.is_set()
 
     def _admit_arrivals(self, watched: dict[Outbox, int]) -> None:
         with self._lock:

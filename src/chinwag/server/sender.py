@@ -26,6 +26,7 @@ from chinwag import log
 from chinwag.hub.events import Delivery, Farewell
 from chinwag.server.dispatch import deliver
 from chinwag.server.outbox import Outbox
+from chinwag.worker import Worker
 
 MAX_QUEUED = 1000  # submissions waiting before submitters dispatch themselves
 
@@ -39,11 +40,10 @@ class Sender:
         self._wake = threading.Event()
         # True while this thread dispatches, when it flushes what it marks anyway.
         self._dispatching_here = False
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="chinwag-sender", daemon=True)
+        self._worker = Worker("chinwag-sender", self._round, log.problem)
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
 
     def submit(self, deliveries: Sequence[Delivery]) -> None:
         """Have ``deliveries`` dispatched after everything submitted before them."""
@@ -80,24 +80,34 @@ class Sender:
 
     def stop(self) -> None:
         """Dispatch and flush what is queued, then end the thread."""
-        self._stop = True
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        self._worker.stop(self._wake.set)
 
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            self._dispatching_here = True
+    def _round(self) -> bool:
+        """Dispatch what is queued and flush what is due; False once stopped and done.
+
+        A round that fails loses what it had taken (the worker logs it); the next round
+        carries on with what came after.
+        """
+        self._wake.wait()
+        self._wake.clear()
+        self._dispatching_here = True
+        try:
             self._dispatch_queued()
+        except Exception:
+            self._wake.set()  # what was marked due before the failure still goes out
+            raise
+        finally:
             self._dispatching_here = False
-            with self._lock:
-                due, self._due = self._due, {}
-            for outbox in due:
-                try:
-                    outbox.flush()
-                except Exception:  # noqa: BLE001 - one outbox must not stop the others
-                    log.problem("error while sending")
-            if self._stop and not self._queue and not self._due:
-                return
+        with self._lock:
+            due, self._due = self._due, {}
+        for outbox in due:
+            try:
+                outbox.flush()
+            except Exception:  # noqa: BLE001 - one outbox must not stop the others
+                log.problem("error while sending")
+        if not self._worker.stopping.is_set():
+            return True
+        if self._queue or self._due:
+            self._wake.set()  # another round for what came in meanwhile
+            return True
+        return False

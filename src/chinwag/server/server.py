@@ -15,7 +15,12 @@ Each listener (the text port; others such as IRC) has its own accept thread and 
 for the protocol sessions of its connections; all of them share one hub.
 An accept thread refuses banned addresses and connections past ``max_clients`` before
 any thread is started for them. A failing ``accept`` (out of file descriptors, say) is
-logged and retried after a pause, never fatal.
+logged and retried after a pause, never fatal; only a peer's own trouble (a connection
+reset before it was accepted) passes unlogged.
+
+Every long-lived thread (accept, housekeeping, sender, drainer, log) is a
+:class:`~chinwag.worker.Worker`: a bug in one round of its loop is logged with its
+traceback and the thread carries on, rather than dying while the process stays up.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from types import TracebackType
 
 from chinwag import log
@@ -41,11 +47,28 @@ from chinwag.server.registry import ActiveConnections
 from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
 from chinwag.tls import server_context
+from chinwag.worker import Worker
 
 SHUTDOWN_NOTICE = "* server shutting down"
 SHUTDOWN_GRACE_SECONDS = 1.5
 HOUSEKEEPING_SECONDS = 2.0
 _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+# What accept() reports about one peer's connection, not about the listener (accept(2)
+# on Linux passes on the network errors of the connection it was taking).
+_PEER_ERRORS = {
+    errno.ECONNABORTED,
+    errno.EPROTO,
+    errno.ENETDOWN,
+    errno.ENOPROTOOPT,
+    errno.EHOSTDOWN,
+    errno.ENONET,
+    errno.EHOSTUNREACH,
+    errno.EOPNOTSUPP,
+    errno.ENETUNREACH,
+    errno.EAGAIN,
+    errno.EINTR,
+    errno.EPERM,  # a firewall rule refused it
+}
 _ACCEPT_BACKOFF_SECONDS = (0.05, 1.0)
 _BACKLOG = 1024
 _LISTENER_TITLES = {"tls": "TLS", "irc": "IRC", "irc-tls": "IRC over TLS"}
@@ -81,7 +104,8 @@ class Listener:
         self.factory = factory
         self.tls = tls
         self.refusal = refusal  # the line that tells a refused client why
-        self.thread: threading.Thread
+        self.worker: Worker
+        self.pause = _ACCEPT_BACKOFF_SECONDS[0]  # before retrying a failed accept
 
 
 class ChatServer:
@@ -112,9 +136,7 @@ class ChatServer:
         self._stopped = threading.Event()
         self._started = False
         self._listeners: list[Listener] = []
-        self._housekeeper = threading.Thread(
-            target=self._housekeep, name="chinwag-housekeeping", daemon=True
-        )
+        self._housekeeper = Worker("chinwag-housekeeping", self._housekeep, log.problem)
         tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert else None
         try:
             if tls is not None and config.tls_port:
@@ -148,8 +170,8 @@ class ChatServer:
             (self.config.host, port), family=_family(self.config.host), backlog=_BACKLOG
         )
         listener = Listener(name, sock, factory, tls, refusal)
-        listener.thread = threading.Thread(
-            target=self._accept_loop, args=(listener,), name=f"chinwag-accept-{name}", daemon=True
+        listener.worker = Worker(
+            f"chinwag-accept-{name}", lambda: self._accept_one(listener), log.problem
         )
         self._listeners.append(listener)
         return listener
@@ -171,14 +193,20 @@ class ChatServer:
         self._drainer.start()
         self._sender.start()
         for listener in self._listeners:
-            listener.thread.start()
+            listener.worker.start()
         self._housekeeper.start()
         host, port = self.address
         log.LOGGER.info(f"Server started on {host}:{port}")
-        for listener in self._listeners[1:]:  # the first is the text port, logged above
-            extra_host, extra_port = listener.sock.getsockname()[:2]
-            title = _LISTENER_TITLES.get(listener.name, listener.name)
-            log.event(f"{title} on {extra_host}:{extra_port}")
+        # Then, on one line, every port that speaks something else than plain text.
+        others = []
+        for listener in self._listeners:
+            title = "TLS" if listener.tls is not None and listener.name == "text" else None
+            title = title or _LISTENER_TITLES.get(listener.name)
+            if title is not None:
+                extra_host, extra_port = listener.sock.getsockname()[:2]
+                others.append(f"{title} on {extra_host}:{extra_port}")
+        if others:
+            log.event("; ".join(others))
 
     def serve_forever(self) -> None:
         """Start, then wait until :meth:`shutdown` has finished."""
@@ -196,12 +224,9 @@ class ChatServer:
             return
         self._stopping.set()
         for listener in self._listeners:
-            with contextlib.suppress(OSError):
-                listener.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-            if listener.thread.is_alive():
-                listener.thread.join()
-        if self._housekeeper.is_alive():
-            self._housekeeper.join()
+            # Shutting the socket down wakes the blocked accept().
+            listener.worker.stop(partial(_shut_down, listener.sock))
+        self._housekeeper.stop()
         self.server_close()
         self.hub.close()
         self._sender.dispatch()  # what was said before the goodbye goes before it
@@ -237,40 +262,49 @@ class ChatServer:
 
     # --- the housekeeping thread --------------------------------------------------------
 
-    def _housekeep(self) -> None:
+    def _housekeep(self) -> bool:
         """Every few seconds, let each session do its timed work (pings, timeouts)."""
-        while not self._stopping.wait(self.housekeeping_seconds):
-            now = time.monotonic()
-            for connection in self.connections():
-                try:
-                    self._sender.submit(connection.session.tick(now))
-                except Exception:  # noqa: BLE001 - one broken session must not stop the rest
-                    log.problem(f"error in the timed work of {connection.name}")
-                    connection.close("server error")
-
-    # --- the accept thread -----------------------------------------------------------------
-
-    def _accept_loop(self, listener: Listener) -> None:
-        pause = _ACCEPT_BACKOFF_SECONDS[0]
-        while not self._stopping.is_set():
+        if self._stopping.wait(self.housekeeping_seconds):
+            return False
+        now = time.monotonic()
+        for connection in self.connections():
             try:
-                sock, address = listener.sock.accept()
-            except OSError as exc:
-                if self._stopping.is_set():
-                    return
-                if exc.errno in _RESOURCE_ERRORS:
-                    log.event(f"cannot accept connections: {exc.strerror}; retrying in {pause:g}s")
-                    self._stopping.wait(pause)
-                    pause = min(pause * 2, _ACCEPT_BACKOFF_SECONDS[1])
-                # Anything else (a connection reset before it was accepted) concerns
-                # one peer only: take the next one.
-                continue
-            pause = _ACCEPT_BACKOFF_SECONDS[0]
-            try:
-                self._admit(sock, address[:2], listener)
-            except Exception:  # noqa: BLE001 - one bad connection never stops the accept loop
-                log.problem(f"error while accepting a connection from {address[0]}")
-                sock.close()
+                self._sender.submit(connection.session.tick(now))
+            except Exception:  # noqa: BLE001 - one broken session must not stop the rest
+                log.problem(f"error in the timed work of {connection.name}")
+                connection.close("server error")
+        return True
+
+    # --- the accept threads ----------------------------------------------------------------
+
+    def _accept_one(self, listener: Listener) -> bool:
+        """Accept and admit one connection; False once the server stops."""
+        try:
+            sock, address = listener.sock.accept()
+        except OSError as exc:
+            if self._stopping.is_set():
+                return False
+            self._accept_failed(listener, exc)
+            return True
+        listener.pause = _ACCEPT_BACKOFF_SECONDS[0]
+        try:
+            self._admit(sock, address[:2], listener)
+        except Exception:  # noqa: BLE001 - one bad connection never stops the accept loop
+            log.problem(f"error while accepting a connection from {address[0]}")
+            sock.close()
+        return not self._stopping.is_set()
+
+    def _accept_failed(self, listener: Listener, exc: OSError) -> None:
+        if exc.errno in _PEER_ERRORS:
+            return  # one peer's trouble (it reset before it was accepted): take the next
+        reason = exc.strerror or str(exc)
+        if exc.errno in _RESOURCE_ERRORS:
+            what = "cannot accept connections"
+        else:
+            what = f"cannot accept a connection on the {listener.name} port"
+        log.event(f"{what}: {reason}; retrying in {listener.pause:g}s")
+        self._stopping.wait(listener.pause)
+        listener.pause = min(listener.pause * 2, _ACCEPT_BACKOFF_SECONDS[1])
 
     def _admit(self, sock: socket.socket, address: tuple[str, int], listener: Listener) -> None:
         ip = address[0]
@@ -332,6 +366,9 @@ class ChatServer:
         if self.config.socket_send_buffer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.config.socket_send_buffer)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        # telnet's "synch" marks a command as urgent; kept in the stream, the session
+        # drops it like any other telnet command instead of losing one byte of it.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, self.config.keepalive_idle)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, self.config.keepalive_interval)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, self.config.keepalive_count)
@@ -356,6 +393,11 @@ def _refuse(sock: socket.socket, listener: Listener, reason: str) -> None:
             sock.send(listener.refusal(reason), socket.MSG_DONTWAIT)
         sock.shutdown(socket.SHUT_WR)
     sock.close()
+
+
+def _shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _family(host: str) -> socket.AddressFamily:

@@ -23,6 +23,7 @@ from chinwag.hub.events import (
     Joined,
     Kicked,
     ModesChanged,
+    Negotiation,
     NickChanged,
     Parted,
     PrivateMessage,
@@ -143,6 +144,8 @@ class TextFormatter:
     """Encodes events for text-protocol connections; one shared instance serves them all."""
 
     def format(self, event: Event) -> bytes:
+        if isinstance(event, Negotiation):
+            return event.data
         return (render(event) + EOL).encode("utf-8")
 
     def line(self, text: str) -> bytes:

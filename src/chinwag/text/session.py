@@ -17,11 +17,12 @@ from datetime import timedelta
 
 from chinwag import log
 from chinwag.hub import errors, modes, names
-from chinwag.hub.events import Delivery, Farewell, Info, Problem, info
+from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info
 from chinwag.hub.hub import Hub, Member, idle_for
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
 from chinwag.text.sanitize import clean
+from chinwag.text.telnet import IAC, TelnetFilter
 
 Handler = Callable[["TextSession", str], list[Delivery]]
 
@@ -75,6 +76,7 @@ class TextSession:
         self.console = console
         self.room: str | None = None if console else names.LOBBY
         self.finished = False
+        self._telnet = TelnetFilter()
         self._framer = LineBuffer(max_line_bytes)
         self._password_check = password_check  # None once the client is let in
 
@@ -97,7 +99,25 @@ class TextSession:
         return deliveries
 
     def receive(self, data: bytes) -> list[Delivery]:
-        """The deliveries caused by bytes received from the client."""
+        """The deliveries caused by bytes received from the client.
+
+        Telnet commands are taken out first and answered in order with the rest: the
+        answer to a timing mark follows the replies to the lines sent before it.
+        """
+        if IAC not in data and self._telnet.idle:
+            return self._lines(data)
+        deliveries: list[Delivery] = []
+        start = 0
+        while start < len(data):  # line by line: a line is interpreted at its end
+            end = data.find(b"\n", start) + 1 or len(data)
+            text, answers = self._telnet.feed(data[start:end])
+            if answers:
+                deliveries.append(Delivery(Negotiation(answers), (self.member,)))
+            deliveries += self._lines(text)
+            start = end
+        return deliveries
+
+    def _lines(self, data: bytes) -> list[Delivery]:
         deliveries: list[Delivery] = []
         for frame in self._framer.feed(data):
             if isinstance(frame, LineTooLong):
