@@ -36,14 +36,15 @@ def test_a_list_of_20000_channels_takes_well_under_a_second() -> None:
         hub.join(owner, f"room{number}")
     world = World(hub=hub)
     alice = world.irc("alice")
-    started = time.perf_counter()
+    # CPU time, so that other processes on a busy machine do not count.
+    started = time.process_time()
     alice.send("LIST")
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(alice.lines()) == 20_000 + 1 + 2  # the lobby, the start and the end
-    assert elapsed < 1.0
-    started = time.perf_counter()
+    assert elapsed < 1.0  # about 0.2 s; building the reply line by line took 10 s
+    started = time.process_time()
     alice.send("WHOIS owner")
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     lines = alice.lines()
     assert_valid_lines(lines)
     assert sum(" 319 " in line for line in lines) > 1  # split over lines

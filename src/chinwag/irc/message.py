@@ -21,6 +21,13 @@ MAX_LINE_BYTES = 512  # including the "\r\n", excluding tags
 MAX_TAG_BYTES = 8191  # including the "@" and the space after the tags
 MAX_ECHO_BYTES = 200  # longest word of a client's echoed in the middle of a reply
 _FORBIDDEN = frozenset("\r\n\0")
+
+
+def _forbidden_in(value: str) -> bool:
+    # Three scans in C: much faster than a Python loop over the characters.
+    return "\r" in value or "\n" in value or "\0" in value
+
+
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _TAG_UNESCAPES = {"\\:": ";", "\\s": " ", "\\\\": "\\", "\\r": "\r", "\\n": "\n"}
 
@@ -30,7 +37,7 @@ class ParseError(ValueError):
 
 
 def _check_word(value: str, what: str) -> None:
-    if not value or any(char in _FORBIDDEN or char == " " for char in value):
+    if not value or " " in value or _forbidden_in(value):
         raise ValueError(f"invalid {what}: {value!r}")
 
 
@@ -54,7 +61,7 @@ class Message:
             if any(char in "=;" for char in key) or "\0" in value:
                 raise ValueError(f"invalid tag: {key!r}")
         for index, param in enumerate(self.params):
-            if any(char in _FORBIDDEN for char in param):
+            if _forbidden_in(param):
                 raise ValueError(f"a parameter holds a line break or NUL: {param!r}")
             middle = index < len(self.params) - 1
             if middle and (not param or " " in param or param.startswith(":")):
@@ -166,14 +173,14 @@ def safe_param(value: str) -> str:
     ``NICK :a b`` asks for a nick that cannot be written back in the middle of a 432.
     """
     if (
-        not value
-        or value.startswith(":")
-        or " " in value
-        or any(char in _FORBIDDEN for char in value)
-        or len(value.encode("utf-8")) > MAX_ECHO_BYTES
+        value
+        and value[0] != ":"
+        and " " not in value
+        and not _forbidden_in(value)
+        and (len(value) * 4 <= MAX_ECHO_BYTES or len(value.encode("utf-8")) <= MAX_ECHO_BYTES)
     ):
-        return "*"
-    return value
+        return value
+    return "*"
 
 
 def truncate_bytes(text: str, limit: int) -> str:
@@ -183,13 +190,20 @@ def truncate_bytes(text: str, limit: int) -> str:
     return text.encode("utf-8")[: max(limit, 0)].decode("utf-8", "ignore")
 
 
+def line_fits(line: str) -> bool:
+    """Whether ``line`` (formatted, without tags) and its ``\r\n`` fit in 512 bytes."""
+    if line.startswith("@"):
+        line = line.partition(" ")[2]
+    return len(line) * 4 + 2 <= MAX_LINE_BYTES or len(line.encode("utf-8")) + 2 <= MAX_LINE_BYTES
+
+
 def fit_message(message: Message) -> Message:
     """``message`` with its last parameter shortened so its line fits in 512 bytes.
 
     Tags do not count (they have their own limit). A message that would not fit even with
     an empty last parameter is a bug of the caller, reported as :class:`ValueError`.
     """
-    if not message.params:
+    if not message.params or line_fits(message.format()):
         return message
     bare = Message(message.command, message.params, message.source, trailing=True)
     excess = len(bare.encode()) - MAX_LINE_BYTES

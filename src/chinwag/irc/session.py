@@ -45,7 +45,14 @@ from chinwag.hub.hub import Hub, Member
 from chinwag.irc import casemap, commands, framing
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import IrcFormatter
-from chinwag.irc.message import Message, ParseError, fit_message, parse, safe_param
+from chinwag.irc.message import (
+    Message,
+    ParseError,
+    fit_message,
+    line_fits,
+    parse,
+    safe_param,
+)
 from chinwag.passwords import password_checker
 
 # Numerics whose last parameter is a value, not text.
@@ -160,7 +167,8 @@ class IrcSession:
 
     def send(self, message: Message) -> None:
         """Reply to the client with ``message``, its last parameter cut to fit a line."""
-        self._lines.append(fit_message(message).format())
+        line = message.format()
+        self._lines.append(line if line_fits(line) else fit_message(message).format())
 
     def numeric(self, code: str, *params: str) -> None:
         # Most numerics end in free text, written with ":" as servers do. Middle
