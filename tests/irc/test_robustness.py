@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from chinwag import log
 from chinwag.config import Config
 from chinwag.hub import errors, events, modes
 from chinwag.hub.hub import Hub, Member
@@ -199,8 +200,10 @@ PROBES = [
 
 @pytest.mark.parametrize(("line", "numeric"), PROBES)
 def test_malformed_parameters_get_their_numeric(
-    world: World, line: str, numeric: str, caplog: pytest.LogCaptureFixture
+    world: World, line: str, numeric: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    problems: list[str] = []
+    monkeypatch.setattr(log, "problem", problems.append)
     alice = world.irc("alice")
     alice.send("JOIN #lobby")
     alice.lines()
@@ -209,7 +212,7 @@ def test_malformed_parameters_get_their_numeric(
     assert_valid_lines(lines)
     assert [parse(line).command for line in lines][:1] == [numeric]
     assert not alice.closed
-    assert not caplog.records
+    assert not problems
 
 
 @pytest.mark.parametrize("line", ["NICK :a b", "NICK ::x", "CAP :LS 302", "PASS :a b", "USER :a b"])
@@ -228,6 +231,10 @@ def test_a_failing_handler_costs_the_command_not_the_client(
     from chinwag.irc import commands
 
     alice = world.irc("alice")
+    problems: list[str] = []
+    events_logged: list[str] = []
+    monkeypatch.setattr(log, "problem", problems.append)
+    monkeypatch.setattr(log, "event", events_logged.append)
 
     def broken(session: object, message: object) -> None:
         raise RuntimeError("a bug")
@@ -240,6 +247,8 @@ def test_a_failing_handler_costs_the_command_not_the_client(
         ":irc.test 400 alice TIME :Could not process the command",
     ]
     assert not alice.closed
+    assert len(problems) <= 1  # the traceback once (per command and kind of error)
+    assert len(problems) + len(events_logged) == 2  # then one line each
 
 
 # --- before the server password ------------------------------------------------------------
