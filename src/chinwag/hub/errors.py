@@ -96,3 +96,15 @@ class AlreadyInvited(ChatError):
 
 class UnknownMode(ChatError):
     """The room has no setting with that letter."""
+
+
+class InvalidModeArgument(BadArguments):
+    """A mode's argument is malformed (a key with a comma, a limit that is no number).
+
+    ``letter`` and ``argument`` say which, for front ends that name them (IRC's 696).
+    """
+
+    def __init__(self, message: str, letter: str, argument: str) -> None:
+        super().__init__(message)
+        self.letter = letter
+        self.argument = argument

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from chinwag.hub import names
 
-MAX_MASK_LENGTH = 200  # characters; longer than any real nick!user@host needs
+MAX_MASK_LENGTH = 128  # a longest nick (32), user name (16) and IPv6 address fit
 
 
 def normalize(mask: str) -> str:

@@ -12,14 +12,22 @@ secret``). Four kinds, as servers advertise them:
 
 and member privileges, which take a nickname: ``o`` room operator, ``v`` voice (may
 speak in a moderated room).
+
+Arguments are checked here, once, for every front end (:class:`ModeChange` cannot be
+built with a bad one), because they travel on: a key or a mask is shown to IRC clients
+as a word of a line, so it must be one. A key is 1 to :data:`MAX_KEY_BYTES` bytes with
+no space, comma or control character and no leading ``:``; a ban mask is a
+``nick!user@host`` pattern (``bob`` is short for ``bob!*@*``) of at most
+:data:`MAX_MASK_BYTES` bytes under the same rules; a limit is ASCII digits, 1 to
+:data:`MAX_LIMIT`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chinwag.hub.errors import BadArguments, UnknownMode
-from chinwag.hub.masks import MAX_MASK_LENGTH
+from chinwag.hub import masks
+from chinwag.hub.errors import BadArguments, InvalidModeArgument, UnknownMode
 
 LISTS = "b"
 KEYED = "k"
@@ -29,6 +37,8 @@ PRIVILEGES = "ov"
 PRIVILEGE_PREFIXES = {"o": "@", "v": "+"}
 MAX_LIMIT = 1_000_000
 MAX_BANS = 100
+MAX_KEY_BYTES = 23  # as most IRC servers
+MAX_MASK_BYTES = masks.MAX_MASK_LENGTH  # a mask that can be set can also be matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +57,12 @@ class ModeChange:
         if self.takes_argument and not self.argument:
             raise BadArguments(f"mode {self.letter} needs an argument")
         if any(char in self.argument for char in " \r\n\0"):
-            raise BadArguments("a mode argument is one word")
-        if self.letter == "l" and self.on and not _valid_limit(self.argument):
-            raise BadArguments(f"the limit must be a number from 1 to {MAX_LIMIT}")
-        if self.letter in LISTS and len(self.argument) > MAX_MASK_LENGTH:
-            raise BadArguments(f"a mask is at most {MAX_MASK_LENGTH} characters")
+            raise InvalidModeArgument("a mode argument is one word", self.letter, self.argument)
+        if self.letter == "b":
+            object.__setattr__(self, "argument", masks.normalize(self.argument))
+        problem = _argument_problem(self.letter, self.on, self.argument)
+        if problem:
+            raise InvalidModeArgument(problem, self.letter, self.argument)
 
     @property
     def takes_argument(self) -> bool:
@@ -69,8 +80,40 @@ def takes_argument(letter: str, on: bool) -> bool:
     return letter in SET_WITH_ARGUMENT and on
 
 
-def _valid_limit(text: str) -> bool:
-    return text.isdigit() and 1 <= int(text) <= MAX_LIMIT
+def _argument_problem(letter: str, on: bool, argument: str) -> str:
+    """What is wrong with ``argument`` for the change, or ``""``."""
+    if letter == "k" and on:
+        if not _word(argument, MAX_KEY_BYTES) or "," in argument:
+            return f"a key is one word of at most {MAX_KEY_BYTES} bytes, with no comma"
+    elif letter == "l" and on:
+        # ASCII only: "²".isdigit() is true, but int("²") fails.
+        if not (argument.isascii() and argument.isdigit() and len(argument) <= 7):
+            return f"the limit must be a number from 1 to {MAX_LIMIT}"
+        if not 1 <= int(argument) <= MAX_LIMIT:
+            return f"the limit must be a number from 1 to {MAX_LIMIT}"
+    elif letter == "b":
+        nick, _, rest = argument.partition("!")
+        user, _, host = rest.partition("@")
+        parts_ok = all(part and "!" not in part and "@" not in part for part in (nick, user))
+        if not (
+            _word(argument, MAX_MASK_BYTES)
+            and parts_ok
+            and host
+            and "!" not in host
+            and "@" not in host
+        ):
+            return f"a ban mask is nick!user@host, at most {MAX_MASK_BYTES} bytes"
+    return ""
+
+
+def _word(text: str, max_bytes: int) -> bool:
+    """One printable word that can travel as a middle parameter of an IRC line."""
+    return (
+        0 < len(text.encode("utf-8")) <= max_bytes
+        and text.isprintable()
+        and " " not in text
+        and not text.startswith(":")
+    )
 
 
 def known(letter: str) -> bool:

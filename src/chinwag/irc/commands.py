@@ -23,7 +23,8 @@ from chinwag.hub.hub import RoomView
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
-from chinwag.irc.message import MAX_LINE_BYTES, Message
+from chinwag.irc.limits import AWAYLEN, KICKLEN, MAX_TARGETS, MODES, TOPICLEN
+from chinwag.irc.message import MAX_LINE_BYTES, Message, safe_param, truncate_bytes
 from chinwag.text.sanitize import clean
 
 if TYPE_CHECKING:
@@ -36,10 +37,6 @@ VERSION = f"chinwag-{__version__}"
 USER_MODES = "io"
 CHANNEL_MODES = "biklmnostv"
 CHANNEL_MODES_WITH_ARGUMENT = "bklov"
-MAX_TARGETS = 4
-TOPICLEN = 390
-KICKLEN = 390
-AWAYLEN = 200
 ISUPPORT = (
     f"AWAYLEN={AWAYLEN}",
     f"CASEMAPPING={casemap.CASEMAPPING}",
@@ -48,7 +45,7 @@ ISUPPORT = (
     f"CHANTYPES={casemap.CHANNEL_PREFIX}",
     f"KICKLEN={KICKLEN}",
     f"MAXLIST=b:{modes.MAX_BANS}",
-    "MODES=20",
+    f"MODES={MODES}",
     "NETWORK=chinwag",
     f"NICKLEN={casemap.NICKLEN}",
     "PREFIX=(ov)@+",
@@ -146,12 +143,33 @@ def report(
         letter = str(error).rpartition(" ")[2].strip("'")
         session.numeric(rpl.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
         return
+    if isinstance(error, errors.InvalidModeArgument):
+        mode = error.letter
+        session.numeric(rpl.ERR_INVALIDMODEPARAM, channel, mode, error.argument, str(error))
+        return
     if isinstance(error, errors.BadArguments):
         session.numeric(rpl.ERR_NEEDMOREPARAMS, message.verb, "Not enough parameters")
         return
     code, about, text = _ERRORS.get(type(error), (rpl.ERR_UNKNOWNCOMMAND, "", str(error)))
     subjects = {"nick": (nick,), "channel": (channel,), "both": (nick, channel), "": ()}[about]
     session.numeric(code, *subjects, text)
+
+
+def _word_list(session: IrcSession, code: str, params: tuple[str, ...], words: list[str]) -> None:
+    """Numerics ``code`` with ``params`` and then ``words``, as many a line as fit."""
+    head = " ".join((session.server.name, code, safe_param(session.me), *params))
+    overhead = len(f":{head} :".encode()) + 2
+    line: list[str] = []
+    size = overhead
+    for word in words:
+        length = len(word.encode()) + 1
+        if line and size + length > MAX_LINE_BYTES:
+            session.numeric(code, *params, " ".join(line))
+            line, size = [], overhead
+        line.append(word)
+        size += length
+    if line:
+        session.numeric(code, *params, " ".join(line))
 
 
 def _targets(text: str) -> list[str]:
@@ -201,7 +219,7 @@ def _cap(session: IrcSession, message: Message) -> None:
         session.negotiating = False
         session.try_register()
     else:
-        session.numeric("410", message.params[0], "Invalid CAP command")
+        session.numeric(rpl.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
 
 
 @command("PASS", min_params=1, registered=False)
@@ -224,7 +242,9 @@ def _nick(session: IrcSession, message: Message) -> None:
         session.add(session.hub.rename(session.member, nick))
         return
     names.check_nick(nick, session.member.client_id)
-    if session.hub.find(nick) is not None:
+    # Before the server password, whether a nick is taken is not the client's to know:
+    # registration tells (433) once the password is accepted.
+    if session.password_accepted and session.hub.find(nick) is not None:
         raise errors.NameInUse(f"the name {nick} is taken")
     session.nick = nick
     session.try_register()
@@ -345,7 +365,7 @@ def _topic(session: IrcSession, message: Message) -> None:
     channel = message.params[0]
     room = casemap.to_room(channel)
     if len(message.params) > 1:
-        topic = clean_text(message.params[1])[:TOPICLEN]
+        topic = truncate_bytes(clean_text(message.params[1]), TOPICLEN)
         session.add(session.hub.set_topic(session.member, room, topic))
         return
     view = session.hub.room(room)
@@ -359,7 +379,7 @@ def _topic(session: IrcSession, message: Message) -> None:
 
 def _topic_reply(session: IrcSession, view: RoomView) -> None:
     channel = casemap.to_channel(view.name)
-    session.numeric(rpl.RPL_TOPIC, channel, view.topic[:TOPICLEN])
+    session.numeric(rpl.RPL_TOPIC, channel, truncate_bytes(view.topic, TOPICLEN))
     if view.topic_at is not None:
         stamp = str(int(view.topic_at.timestamp()))
         session.numeric(rpl.RPL_TOPICWHOTIME, channel, view.topic_by, stamp)
@@ -376,17 +396,7 @@ def _names_reply(session: IrcSession, view: RoomView) -> None:
     entries = [entry.marks[:1] + entry.member.nick for entry in seen]
     if entries:
         symbol = "@" if view.secret else "="
-        overhead = len(f":{session.server.name} 353 {session.me} {symbol} {channel} :") + 2
-        line: list[str] = []
-        size = overhead
-        for entry in entries:
-            if line and size + len(entry.encode()) + 1 > MAX_LINE_BYTES:
-                session.numeric(rpl.RPL_NAMREPLY, symbol, channel, " ".join(line))
-                line, size = [], overhead
-            line.append(entry)
-            size += len(entry.encode()) + 1
-        if line:
-            session.numeric(rpl.RPL_NAMREPLY, symbol, channel, " ".join(line))
+        _word_list(session, rpl.RPL_NAMREPLY, (symbol, channel), entries)
     session.numeric(rpl.RPL_ENDOFNAMES, channel, "End of /NAMES list")
 
 
@@ -414,14 +424,17 @@ def _list(session: IrcSession, message: Message) -> None:
             continue
         flags = "".join(sorted(view.flags))
         topic = f"[+{flags}] {view.topic}" if flags else view.topic
-        session.numeric(rpl.RPL_LIST, channel, str(len(view.members)), topic[:TOPICLEN])
+        topic = truncate_bytes(topic, TOPICLEN)
+        session.numeric(rpl.RPL_LIST, channel, str(len(view.members)), topic)
     session.numeric(rpl.RPL_LISTEND, "End of /LIST")
 
 
 @command("KICK", min_params=2)
 def _kick(session: IrcSession, message: Message) -> None:
     channel = message.params[0]
-    reason = clean_text(message.params[2])[:KICKLEN] if len(message.params) > 2 else ""
+    reason = (
+        truncate_bytes(clean_text(message.params[2]), KICKLEN) if len(message.params) > 2 else ""
+    )
     for nick in _targets(message.params[1]):
         try:
             session.add(
@@ -512,7 +525,7 @@ def _notice(session: IrcSession, message: Message) -> None:
 
 @command("AWAY")
 def _away(session: IrcSession, message: Message) -> None:
-    text = clean_text(message.params[0])[:AWAYLEN].strip() if message.params else ""
+    text = truncate_bytes(clean_text(message.params[0]), AWAYLEN).strip() if message.params else ""
     session.add(session.hub.set_away(session.member, text))
     if text:
         session.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
@@ -533,8 +546,8 @@ def _whois(session: IrcSession, message: Message) -> None:
         rpl.RPL_WHOISUSER, view.nick, view.username, view.address, "*", view.realname or view.nick
     )
     if view.rooms:
-        rooms = " ".join(marks[:1] + casemap.to_channel(name) for name, marks in view.rooms)
-        session.numeric(rpl.RPL_WHOISCHANNELS, view.nick, rooms)
+        rooms = [marks[:1] + casemap.to_channel(name) for name, marks in view.rooms]
+        _word_list(session, rpl.RPL_WHOISCHANNELS, (view.nick,), rooms)
     session.numeric(rpl.RPL_WHOISSERVER, view.nick, session.server.name, "chinwag")
     if view.operator:
         session.numeric(rpl.RPL_WHOISOPERATOR, view.nick, "is an IRC operator")

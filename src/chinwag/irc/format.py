@@ -3,8 +3,10 @@
 Every line about a user comes from ``nick!user@host`` (the events carry ``user@host``),
 so IRC clients track joins, parts, quits and nick changes the usual way. Room ``lobby``
 is channel ``#lobby``. Text too long for one 512-byte line is split over several
-messages at spaces, as a client would split it. Events addressed to one client with no
-IRC shape of their own (information, errors) become server notices.
+messages at spaces, as a client would split it; a reason or topic too long for one line
+is cut short, and mode changes go out at most ``MODES`` with arguments to a line, so
+every line is one valid line of at most 512 bytes. Events addressed to one client with
+no IRC shape of their own (information, errors) become server notices.
 
 One :class:`IrcFormatter` per distinct need: clients that asked for the ``server-time``
 capability share one that tags each line with its time, all others share a plain one.
@@ -36,7 +38,8 @@ from chinwag.hub.events import (
     Wall,
 )
 from chinwag.irc.casemap import to_channel
-from chinwag.irc.message import MAX_LINE_BYTES, Message, fit_text
+from chinwag.irc.limits import MODES, TOPICLEN
+from chinwag.irc.message import MAX_LINE_BYTES, Message, fit_message, fit_text, truncate_bytes
 
 CTCP = "\x01"
 
@@ -65,15 +68,21 @@ def mode_arguments(changes: Iterable[tuple[str, str]]) -> list[str]:
     return [letters, *arguments]
 
 
+def _cut_to_size(render: Callable[[Any], list[Message]]) -> Callable[[Any], list[Message]]:
+    def cut(event: Any) -> list[Message]:
+        return [fit_message(message) for message in render(event)]
+
+    return cut
+
+
 class IrcFormatter:
     """Encodes hub events for IRC connections (see the module docstring)."""
 
     def __init__(self, server_name: str, *, tag_time: bool = False) -> None:
         self.server_name = server_name
         self.tag_time = tag_time
-        self._render: dict[type[Any], Callable[[Any], list[Message]]] = {
-            RoomMessage: self._room_message,
-            PrivateMessage: self._private,
+        # Messages are split to size as they are rendered; everything else is cut to size.
+        fitted: dict[type[Any], Callable[[Any], list[Message]]] = {
             Joined: lambda e: [self._from(e, "JOIN", to_channel(e.room))],
             Parted: self._parted,
             Quit: lambda e: [self._from(e, "QUIT", e.reason or "Client Quit", trailing=True)],
@@ -87,11 +96,11 @@ class IrcFormatter:
                 )
             ],
             TopicChanged: lambda e: [
-                self._from(e, "TOPIC", to_channel(e.room), self._fit(e.topic, 390), trailing=True)
+                self._from(
+                    e, "TOPIC", to_channel(e.room), truncate_bytes(e.topic, TOPICLEN), trailing=True
+                )
             ],
-            ModesChanged: lambda e: [
-                self._from(e, "MODE", to_channel(e.room), *mode_arguments(e.changes))
-            ],
+            ModesChanged: self._modes,
             Invited: lambda e: [self._from(e, "INVITE", e.target, to_channel(e.room))],
             Wall: lambda e: self._notices(f"*** Notice from {e.sender}: {e.text}"),
             Info: lambda e: [m for line in e.lines for m in self._notices(line)],
@@ -100,6 +109,11 @@ class IrcFormatter:
                 Message("ERROR", (f"Closing link: {e.reason or e.text}",), trailing=True)
             ],
         }
+        self._render: dict[type[Any], Callable[[Any], list[Message]]] = {
+            RoomMessage: self._room_message,
+            PrivateMessage: self._private,
+        }
+        self._render.update({kind: _cut_to_size(render) for kind, render in fitted.items()})
 
     def format(self, event: Event) -> bytes:
         if isinstance(event, Reply):
@@ -120,9 +134,25 @@ class IrcFormatter:
     def _from(event: Any, command: str, *params: str, trailing: bool = False) -> Message:
         return Message(command, params, source(event.nick, event.userhost), trailing=trailing)
 
-    @staticmethod
-    def _fit(text: str, room: int) -> str:
-        return next(iter(fit_text(text, room)), "")
+    def _modes(self, e: ModesChanged) -> list[Message]:
+        """One MODE line per ``MODES`` changes with arguments, or fewer if they are long."""
+        origin, channel = source(e.nick, e.userhost), to_channel(e.room)
+        messages: list[Message] = []
+        line: list[tuple[str, str]] = []
+        for change in e.changes:
+            candidate = [*line, change]
+            message = Message("MODE", (channel, *mode_arguments(candidate)), origin)
+            fits = sum(1 for _, argument in candidate if argument) <= MODES and (
+                len(message.encode()) <= MAX_LINE_BYTES
+            )
+            if line and not fits:
+                messages.append(Message("MODE", (channel, *mode_arguments(line)), origin))
+                line = [change]
+            else:
+                line = candidate
+        if line:
+            messages.append(Message("MODE", (channel, *mode_arguments(line)), origin))
+        return messages
 
     def _say(
         self, command: str, sender: str, userhost: str, target: str, text: str, *, action: bool

@@ -7,7 +7,9 @@ not be written as a single line cannot be built, so :meth:`Message.format` alway
 exactly one line. The last parameter gets its ``:`` when it needs one or when
 ``trailing`` asks for it (servers write free text that way, and some clients expect it).
 Formatting never truncates; callers that relay text split it first (see
-:func:`fit_text`).
+:func:`fit_text`), and replies that may run long are cut to size with
+:func:`fit_message`. A word a client sent, echoed back in the middle of a reply, goes
+through :func:`safe_param`, so an echo can never make a line invalid.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from dataclasses import dataclass, field
 
 MAX_LINE_BYTES = 512  # including the "\r\n", excluding tags
 MAX_TAG_BYTES = 8191  # including the "@" and the space after the tags
+MAX_ECHO_BYTES = 200  # longest word of a client's echoed in the middle of a reply
 _FORBIDDEN = frozenset("\r\n\0")
+
+
+def _forbidden_in(value: str) -> bool:
+    # Three scans in C: much faster than a Python loop over the characters.
+    return "\r" in value or "\n" in value or "\0" in value
+
+
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _TAG_UNESCAPES = {"\\:": ";", "\\s": " ", "\\\\": "\\", "\\r": "\r", "\\n": "\n"}
 
@@ -27,7 +37,7 @@ class ParseError(ValueError):
 
 
 def _check_word(value: str, what: str) -> None:
-    if not value or any(char in _FORBIDDEN or char == " " for char in value):
+    if not value or " " in value or _forbidden_in(value):
         raise ValueError(f"invalid {what}: {value!r}")
 
 
@@ -51,11 +61,14 @@ class Message:
             if any(char in "=;" for char in key) or "\0" in value:
                 raise ValueError(f"invalid tag: {key!r}")
         for index, param in enumerate(self.params):
-            if any(char in _FORBIDDEN for char in param):
+            if _forbidden_in(param):
                 raise ValueError(f"a parameter holds a line break or NUL: {param!r}")
             middle = index < len(self.params) - 1
             if middle and (not param or " " in param or param.startswith(":")):
-                raise ValueError(f"only the last parameter may be empty or hold spaces: {param!r}")
+                raise ValueError(
+                    f"only the last parameter may be empty, hold spaces or start with ':': "
+                    f"{param!r}"
+                )
 
     @property
     def verb(self) -> str:
@@ -151,3 +164,54 @@ def fit_text(text: str, room: int) -> Iterator[str]:
         text = text[cut:].lstrip(" ") if space > 0 and cut == space else text[cut:]
     if text:
         yield text
+
+
+def safe_param(value: str) -> str:
+    """``value`` if it can be a middle parameter, else ``*`` (as servers echo a bad word).
+
+    A middle parameter is one non-empty word that does not start with ``:``; a client's
+    ``NICK :a b`` asks for a nick that cannot be written back in the middle of a 432.
+    """
+    if (
+        value
+        and value[0] != ":"
+        and " " not in value
+        and not _forbidden_in(value)
+        and (len(value) * 4 <= MAX_ECHO_BYTES or len(value.encode("utf-8")) <= MAX_ECHO_BYTES)
+    ):
+        return value
+    return "*"
+
+
+def truncate_bytes(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, never inside a character."""
+    if len(text) * 4 <= limit:  # no character is longer than 4 bytes
+        return text
+    return text.encode("utf-8")[: max(limit, 0)].decode("utf-8", "ignore")
+
+
+def line_fits(line: str) -> bool:
+    """Whether ``line`` (formatted, without tags) and its ``\r\n`` fit in 512 bytes."""
+    if line.startswith("@"):
+        line = line.partition(" ")[2]
+    return len(line) * 4 + 2 <= MAX_LINE_BYTES or len(line.encode("utf-8")) + 2 <= MAX_LINE_BYTES
+
+
+def fit_message(message: Message) -> Message:
+    """``message`` with its last parameter shortened so its line fits in 512 bytes.
+
+    Tags do not count (they have their own limit). A message that would not fit even with
+    an empty last parameter is a bug of the caller, reported as :class:`ValueError`.
+    """
+    if not message.params or line_fits(message.format()):
+        return message
+    bare = Message(message.command, message.params, message.source, trailing=True)
+    excess = len(bare.encode()) - MAX_LINE_BYTES
+    if excess <= 0:
+        return message
+    last = message.params[-1]
+    room = len(last.encode("utf-8")) - excess
+    if room < 0:
+        raise ValueError(f"a {message.command} line would not fit in {MAX_LINE_BYTES} bytes")
+    params = (*message.params[:-1], truncate_bytes(last, room))
+    return Message(message.command, params, message.source, message.tags, trailing=True)

@@ -12,7 +12,9 @@ Registration is a small state machine::
         CAP LS/REQ suspends it until CAP END, as IRCv3 says.
 
 Until registered the client is not in the hub: nobody sees it and only the
-registration commands (and PING, PONG, QUIT) work; the rest get 451. On registration
+registration commands (and PING, PONG, QUIT) work; the rest get 451. Until the server
+password is accepted the client learns nothing about the hub: a NICK is only checked
+for its form, and whether someone else has it is told (433) once the password is. On registration
 the hub learns the chosen nick and the client gets the welcome burst (001-005, LUSERS,
 MOTD). It joins no room by itself.
 
@@ -20,6 +22,13 @@ Time: :meth:`tick` is called every few seconds by the server's housekeeping thre
 drops clients that do not register in time, pings clients that have been silent, and
 drops those that do not answer. :meth:`receive` and :meth:`tick` run on different
 threads, hence the session's lock (always taken before the hub's, never the other way).
+:meth:`tick` never waits for it: a session busy with its client is alive, and a long
+reply must not hold up the housekeeping thread (nor, through it, shutdown).
+
+Replies are collected as lines and become one :class:`~chinwag.hub.events.Reply` when
+something else is delivered or the batch is taken, so a reply of n lines costs O(n).
+A handler that fails unexpectedly costs its command, not the connection: the client
+gets 400 and the log one line (a traceback only the first time for each command).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import threading
 import time
 from datetime import datetime
 
+from chinwag import log
 from chinwag.config import Config
 from chinwag.hub import errors
 from chinwag.hub.events import Delivery, Farewell, Reply
@@ -35,7 +45,14 @@ from chinwag.hub.hub import Hub, Member
 from chinwag.irc import casemap, commands, framing
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import IrcFormatter
-from chinwag.irc.message import Message, ParseError, parse
+from chinwag.irc.message import (
+    Message,
+    ParseError,
+    fit_message,
+    line_fits,
+    parse,
+    safe_param,
+)
 from chinwag.passwords import password_checker
 
 # Numerics whose last parameter is a value, not text.
@@ -51,6 +68,9 @@ _NO_TRAILING_TEXT = frozenset(
         rpl.ERR_NICKNAMEINUSE,
     }
 )
+ERR_UNKNOWNERROR = "400"
+# (command, exception type) pairs whose traceback has been logged: bounded by the table.
+_LOGGED_FAILURES: set[tuple[str, str]] = set()
 
 
 class ServerInfo:
@@ -80,10 +100,12 @@ class IrcSession:
         self.username = ""
         self.realname = ""
         self.password = ""
+        self.password_accepted = server.password_check is None
         self.negotiating = False  # between CAP LS/REQ and CAP END
         self._framer = framing.line_buffer()
         self._lock = threading.Lock()
         self._out: list[Delivery] = []
+        self._lines: list[str] = []  # reply lines not yet in a Reply
         now = time.monotonic()
         self._started = now
         self._last_heard = now
@@ -123,7 +145,9 @@ class IrcSession:
 
     def tick(self, now: float) -> list[Delivery]:
         """Timed work: registration timeout, pinging the idle, dropping the dead."""
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return []  # busy serving its client, so alive; the next tick looks again
+        try:
             if self.finished:
                 return []
             if not self.registered:
@@ -136,35 +160,42 @@ class IrcSession:
                 self._ping_sent = now
                 self.send(Message("PING", (self.server.name,), trailing=True))
             return self._take()
+        finally:
+            self._lock.release()
 
     # --- what handlers use --------------------------------------------------------------
 
     def send(self, message: Message) -> None:
-        self._reply(message.format())
+        """Reply to the client with ``message``, its last parameter cut to fit a line."""
+        line = message.format()
+        self._lines.append(line if line_fits(line) else fit_message(message).format())
 
     def numeric(self, code: str, *params: str) -> None:
-        # Most numerics end in free text, written with ":" as servers do.
+        # Most numerics end in free text, written with ":" as servers do. Middle
+        # parameters may echo what the client sent, which may not be a word.
         trailing = code not in _NO_TRAILING_TEXT
-        self.send(Message(code, (self.me, *params), self.server.name, trailing=trailing))
+        *middle, last = (self.me, *params)
+        params = (*map(safe_param, middle), last)
+        self.send(Message(code, params, self.server.name, trailing=trailing))
 
     def add(self, deliveries: list[Delivery]) -> None:
         """Deliveries from the hub, in order with the replies."""
+        self._flush_replies()
         self._out.extend(deliveries)
 
     def leave(self, reason: str) -> None:
         """End the connection: the client gets ERROR, everyone else a QUIT."""
         self.finished = True
-        self._out.append(Delivery(Farewell(reason, reason), (self.member,)))
+        self.add([Delivery(Farewell(reason, reason), (self.member,))])
 
-    def _reply(self, line: str) -> None:
-        last = self._out[-1] if self._out else None
-        if last is not None and isinstance(last.event, Reply):
-            # Consecutive replies travel as one event: one formatting, one queue entry.
-            self._out[-1] = Delivery(Reply((*last.event.lines, line)), (self.member,))
-        else:
-            self._out.append(Delivery(Reply((line,)), (self.member,)))
+    def _flush_replies(self) -> None:
+        # Consecutive replies travel as one event: one formatting, one queue entry.
+        if self._lines:
+            self._out.append(Delivery(Reply(tuple(self._lines)), (self.member,)))
+            self._lines = []
 
     def _take(self) -> list[Delivery]:
+        self._flush_replies()
         out, self._out = self._out, []
         return out
 
@@ -193,6 +224,18 @@ class IrcSession:
             entry.handler(self, message)
         except errors.ChatError as error:
             commands.report(self, error, message)
+        except Exception as exc:  # noqa: BLE001 - a bug costs the command, not the client
+            self._failed(message.verb, exc)
+
+    def _failed(self, verb: str, exc: Exception) -> None:
+        """Tell the client its command failed; log it, with a traceback the first time."""
+        key = (verb, type(exc).__name__)
+        if key in _LOGGED_FAILURES:
+            log.event(f"{self.member.client_id}: {verb} failed again ({key[1]})")
+        else:
+            _LOGGED_FAILURES.add(key)
+            log.problem(f"{self.member.client_id}: {verb} failed")
+        self.numeric(ERR_UNKNOWNERROR, verb, "Could not process the command")
 
     # --- registration --------------------------------------------------------------------
 
@@ -201,10 +244,12 @@ class IrcSession:
         if self.registered or self.negotiating or not self.nick or not self.username:
             return
         check = self.server.password_check
-        if check is not None and not check(self.password):
-            self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
-            self.leave("Bad password")
-            return
+        if not self.password_accepted:
+            if check is not None and not check(self.password):
+                self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+                self.leave("Bad password")
+                return
+            self.password_accepted = True
         try:
             self.add(self.hub.register(self.member, self.nick, self.username, self.realname))
         except (errors.NameInUse, errors.InvalidName, errors.ReservedName) as error:
