@@ -544,3 +544,14 @@ def test_zero_means_every_room_announces() -> None:
     hub = Hub(clock=fixed_clock, quiet_room_size=0)
     members = [enter(hub, f"Client-{n}") for n in range(1, 30)]
     assert set(fan_out(hub.remove(members[0]))) == set(members[1:])
+
+
+def test_records_others_read_refuse_unclean_text(hub: Hub) -> None:
+    # Topics, away messages and real names are shown to others later, in replies.
+    ann = enter(hub, "Client-1")
+    with pytest.raises(ValueError, match="cleaned"):
+        hub.set_topic(ann, "lobby", "\x1b]0;title\x07")
+    with pytest.raises(ValueError, match="cleaned"):
+        hub.set_away(ann, "gone\x1b[2J")
+    with pytest.raises(ValueError, match="cleaned"):
+        hub.register(make_member("Client-2"), "bob", "bob", "Bob\u202eevil")

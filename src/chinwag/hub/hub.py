@@ -6,7 +6,9 @@ under the hub's single lock and returns the deliveries the action causes; the ca
 them to the recipients' endpoints *after* the lock is released, so nothing ever blocks or
 sends while holding it. Rule violations raise a :class:`~chinwag.hub.errors.ChatError`
 for the user who caused them. Rooms keep an immutable snapshot of their members, rebuilt
-on join and leave, so a broadcast costs no copying.
+on join and leave, so a broadcast costs no copying. Text from users arrives cleaned:
+events and the records others read later refuse anything else
+(:mod:`chinwag.hub.cleaning`).
 
 Rooms also have settings (topic, modes, bans, invitations, room operators; see
 :mod:`chinwag.hub.modes`) that every front end can read and change. Whoever makes a new
@@ -24,6 +26,7 @@ from datetime import datetime
 from chinwag import log
 from chinwag.hub import errors, modes, names
 from chinwag.hub.bans import Ban, BanList, normalize_address
+from chinwag.hub.cleaning import require_clean
 from chinwag.hub.events import (
     Delivery,
     Event,
@@ -105,6 +108,7 @@ class Hub:
         rooms themselves.
         """
         names.check_nick(nick, member.client_id)
+        require_clean(username, realname)
         with self._lock:
             if self._members.get(names.fold(member.nick)) is member:
                 raise errors.AlreadyInRoom("you are connected already")
@@ -210,6 +214,7 @@ class Hub:
     # --- room settings -------------------------------------------------------------------
 
     def set_topic(self, member: Member, room_name: str, topic: str) -> list[Delivery]:
+        require_clean(topic)  # kept, and shown to whoever asks later
         with self._lock:
             room = self._room_of(member, room_name)
             if "t" in room.flags and not self._is_room_operator(member, room):
@@ -288,6 +293,7 @@ class Hub:
 
     def set_away(self, member: Member, message: str) -> list[Delivery]:
         """Mark ``member`` away with ``message``, or back when it is empty."""
+        require_clean(message)  # kept, and shown to whoever writes to them
         with self._lock:
             member.away = message
         return []

@@ -664,10 +664,11 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
             _ban_list(session, view)
             continue
         if modes.takes_argument(char, on):
-            if not arguments:
+            # Keys and masks reach every member of the room, text users' terminals too.
+            argument = clean_text(arguments.pop(0)) if arguments else ""
+            if not argument:
                 session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
                 continue
-            argument = arguments.pop(0)
         else:
             argument = ""
         try:
