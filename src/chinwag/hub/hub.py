@@ -70,6 +70,7 @@ class Hub:
         bans: BanList | None = None,
         clock: Callable[[], datetime] = datetime.now,
         quiet_room_size: int = 0,
+        reserved_names: Iterable[str] = (),
     ) -> None:
         self._lock = threading.Lock()
         # Rooms with more members than this do not announce arrivals, departures and
@@ -80,6 +81,11 @@ class Hub:
         self._clock = clock
         self.bans = bans if bans is not None else BanList()
         self._members: dict[str, Member] = {}  # folded nick -> member
+        # Each look of each member's nick (names.looks) -> the member: a nick that looks
+        # like a connected member's is theirs too.
+        self._looks: dict[str, Member] = {}
+        # Names nobody may take or imitate besides names.RESERVED_NICKS: the server's own.
+        self._reserved = names.reserved_looks(reserved_names)
         # The lobby belongs to everybody: anyone may set its topic.
         self._rooms: dict[str, Room] = {names.fold(names.LOBBY): Room(names.LOBBY, "n")}
         self._closing = False
@@ -88,11 +94,13 @@ class Hub:
 
     def add(self, member: Member) -> list[Delivery]:
         """A new connection joins under its generated name, in the lobby."""
+        its_looks = names.looks(member.nick)  # outside the lock: a crowd may be arriving
         with self._lock:
             key = names.fold(member.nick)
             if key in self._members:
                 raise errors.NameInUse(f"{member.nick} is already connected")
             self._members[key] = member
+            self._take_looks(member, its_looks)
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[names.fold(names.LOBBY)] = lobby.name
@@ -107,17 +115,17 @@ class Hub:
         For protocols whose clients pick their name before they arrive and then join
         rooms themselves.
         """
-        names.check_nick(nick, member.client_id)
+        names.check_nick(nick, member.client_id, self._reserved)
         require_clean(username, realname)
         with self._lock:
             if self._members.get(names.fold(member.nick)) is member:
                 raise errors.AlreadyInRoom("you are connected already")
-            if names.fold(nick) in self._members:
-                raise errors.NameInUse(f"the name {nick} is taken")
+            self._check_free(member, nick)
             member.nick = nick
             member.username = username or member.client_id
             member.realname = realname
             self._members[names.fold(nick)] = member
+            self._take_looks(member, names.looks(nick))
         log.event(f"{member.client_id} is now known as {nick}")
         return []
 
@@ -127,6 +135,7 @@ class Hub:
             if self._members.get(names.fold(member.nick)) is not member:
                 return []
             del self._members[names.fold(member.nick)]
+            self._drop_looks(member)
             others = self._co_members(member)
             for key in list(member.rooms):
                 self._leave_room(member, key)
@@ -306,18 +315,18 @@ class Hub:
     # --- names ---------------------------------------------------------------------------
 
     def rename(self, member: Member, nick: str) -> list[Delivery]:
-        names.check_nick(nick, member.client_id)
+        names.check_nick(nick, member.client_id, self._reserved)
         with self._lock:
             old = member.nick
             self._require_present(member, "so you have no name to change")
             if nick == old:
                 raise errors.NameInUse(f"you are already called {nick}")
-            holder = self._members.get(names.fold(nick))
-            if holder is not None and holder is not member:
-                raise errors.NameInUse(f"the name {nick} is taken")
+            self._check_free(member, nick)
             del self._members[names.fold(old)]
+            self._drop_looks(member)
             self._members[names.fold(nick)] = member
             member.nick = nick
+            self._take_looks(member, names.looks(nick))
             others = self._co_members(member)
         log.event(f"{member.client_id} ({old}) is now known as {nick}")
         userhost = member.userhost
@@ -325,6 +334,13 @@ class Hub:
         if others:
             deliveries.append(Delivery(NickChanged(old, nick, userhost=userhost), others))
         return deliveries
+
+    def check_name(self, member: Member, nick: str) -> None:
+        """Raise unless ``member`` could take ``nick`` now: for protocols whose clients
+        name themselves before they arrive."""
+        names.check_nick(nick, member.client_id, self._reserved)
+        with self._lock:
+            self._check_free(member, nick)
 
     # --- queries -------------------------------------------------------------------------
 
@@ -466,6 +482,27 @@ class Hub:
         # The console's member, or one already removed, is not in the hub's table.
         if self._members.get(names.fold(member.nick)) is not member:
             raise errors.NoSuchUser(f"you are not in the chat, {consequence}")
+
+    def _check_free(self, member: Member, nick: str) -> None:
+        """Raise unless nobody but ``member`` has ``nick`` or a name that looks like it."""
+        holder = self._members.get(names.fold(nick))
+        if holder is not None and holder is not member:
+            raise errors.NameInUse(f"the name {nick} is taken")
+        for look in names.looks(nick):
+            holder = self._looks.get(look)
+            if holder is not None and holder is not member:
+                raise errors.NameInUse(f"the name {nick} looks like {holder.nick}, who is here")
+
+    def _take_looks(self, member: Member, its_looks: Iterable[str]) -> None:
+        for look in its_looks:
+            # A generated name may look like a chosen one (names are checked against
+            # those connected, not those yet to come): the first keeps the look.
+            self._looks.setdefault(look, member)
+
+    def _drop_looks(self, member: Member) -> None:
+        for look in names.looks(member.nick):
+            if self._looks.get(look) is member:
+                del self._looks[look]
 
     def _find(self, nick: str) -> Member:
         target = self._members.get(names.fold(nick))

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chinwag import __version__
-from chinwag.hub import errors, masks, modes, names
+from chinwag.hub import errors, masks, modes
 from chinwag.hub.events import Info
 from chinwag.hub.hub import Member, RoomView
 from chinwag.irc import casemap
@@ -210,9 +210,7 @@ def _nick(session: IrcSession, message: Message) -> None:
             return
         session.add(session.hub.rename(session.member, nick))
         return
-    names.check_nick(nick, session.member.client_id)
-    if session.hub.find(nick) is not None:
-        raise errors.NameInUse(f"the name {nick} is taken")
+    session.hub.check_name(session.member, nick)
     session.nick = nick
     session.try_register()
 

@@ -95,6 +95,8 @@ class ChatServer:
         self.hub = Hub(
             oper_password_hash=config.oper_password_hash,
             quiet_room_size=config.quiet_room_size,
+            # Nobody may pass for the server: by its name, or its first label.
+            reserved_names=(config.server_name, config.server_name.partition(".")[0]),
         )
         self.registry = ActiveConnections(config.max_clients)
         self.admission = AdmissionControl(
