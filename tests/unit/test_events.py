@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chinwag.hub.events import (
     Delivery,
@@ -27,6 +30,7 @@ from chinwag.hub.events import (
     Wall,
     info,
 )
+from chinwag.text.format import TEXT
 from tests.unit.fakes import NOON, make_member
 
 # One builder per event and text field, taking the value to put in that field.
@@ -152,3 +156,29 @@ def test_info_needs_at_least_one_line() -> None:
     # With no lines it would render as an empty line, which the protocol never sends.
     with pytest.raises(ValueError, match="at least one line"):
         Info(())
+
+
+# Pieces of text that drive terminals, mixed with arbitrary text.
+HOSTILE = st.lists(
+    st.one_of(
+        st.sampled_from(["\x1b[2J", "\x1b]0;t\x07", "\x1b", "\x9b", "\x00", "\u202e", "\t"]),
+        st.text(max_size=4),
+    ),
+    min_size=1,
+    max_size=6,
+).map("".join)
+UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+BUILDERS = {**FIELDS, **OPTIONAL, **WORDS}
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(sorted(BUILDERS)), text=HOSTILE)
+def test_any_event_that_can_be_built_renders_safely(name: str, text: str) -> None:
+    try:
+        event = BUILDERS[name](text)
+    except ValueError:
+        return  # refused: it can reach nobody
+    rendered = TEXT.format(event).decode()
+    assert rendered.endswith("\r\n")
+    for line in rendered[:-2].split("\r\n"):
+        assert UNSAFE.search(line) is None, line

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chinwag.hub import errors
+from chinwag.hub import errors, modes
 from chinwag.hub.bans import Ban, BanList
 from chinwag.hub.events import (
     Farewell,
@@ -555,6 +555,8 @@ def test_records_others_read_refuse_unclean_text(hub: Hub) -> None:
         hub.set_away(ann, "gone\x1b[2J")
     with pytest.raises(ValueError, match="cleaned"):
         hub.register(make_member("Client-2"), "bob", "bob", "Bob\u202eevil")
+    with pytest.raises(ValueError, match="cleaned"):
+        modes.ModeChange(True, "b", "\x1b]52;c;aGk=\x07*!*@*")  # a ban mask is kept too
 
 
 # --- look-alike names ----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chinwag.hub.cleaning import require_clean
 from chinwag.hub.errors import BadArguments, UnknownMode
 
 LISTS = "b"
@@ -47,6 +48,7 @@ class ModeChange:
             raise BadArguments(f"mode {self.letter} needs an argument")
         if any(char in self.argument for char in " \r\n\0"):
             raise BadArguments("a mode argument is one word")
+        require_clean(self.argument)  # keys and masks are kept and shown to others
         if self.letter == "l" and self.on and not _valid_limit(self.argument):
             raise BadArguments(f"the limit must be a number from 1 to {MAX_LIMIT}")
 
