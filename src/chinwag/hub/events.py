@@ -32,7 +32,8 @@ def _single_line(*values: str) -> None:
 def _clean(*values: str) -> None:
     """Refuse text that could drive a terminal: line breaks, other controls, escapes."""
     for value in values:
-        if not is_clean(value):
+        # isprintable() inline: on the path of every message, a call per field shows.
+        if not value.isprintable() and not is_clean(value):
             _single_line(value)  # the more specific complaint first
             raise ValueError(f"event text must be cleaned where it enters: {value!r}")
 
