@@ -30,3 +30,9 @@ def test_server_and_service_names_are_refused_in_both_protocols(
     text.expect(r"^! .*mixes")
     text.send("/nick rea1")  # looks like the IRC user's name
     text.expect(r"^! the name rea1 looks like real")
+
+    other = harness.raw_irc()
+    other.send("NICK REAL", "NICK reaI", "NICK ALlCE")  # a capital i, then a small L
+    other.expect(r" 433 \* REAL :")
+    other.expect(r" 433 \* reaI :")
+    other.expect(r" 433 \* ALlCE :")  # alice, the text user
