@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from chinwag.hub import events, modes
 from chinwag.irc.format import IrcFormatter
 from chinwag.irc.message import MAX_LINE_BYTES, parse
+from chinwag.text.sanitize import clean
 from tests.irc.conftest import UNIT_CONFIG, MemoryClient, World
 
 NOW = datetime(2026, 11, 21, 12, 0, 0)
@@ -18,7 +19,10 @@ NOW = datetime(2026, 11, 21, 12, 0, 0)
 nicks = st.from_regex(r"[A-Za-z][A-Za-z0-9_.-]{0,31}", fullmatch=True)
 rooms = st.from_regex(r"[a-z0-9_.-]{1,32}", fullmatch=True)
 userhosts = st.just("") | st.builds("{}@{}".format, nicks, st.sampled_from(["::1", "10.0.0.1"]))
-texts = st.text(st.characters(blacklist_characters="\r\n\0", blacklist_categories=("Cs",)))
+# Text as front ends hand it to the hub: cleaned where it enters.
+texts = st.text(st.characters(blacklist_characters="\r\n\0", blacklist_categories=("Cs",))).map(
+    clean
+)
 long_texts = texts | st.builds(lambda t, n: t * n, texts, st.integers(1, 600))
 words = st.from_regex(r"[!-9;-~][!-+\--~]{0,30}", fullmatch=True)  # no space, comma, ":"
 

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chinwag.hub.events import (
     Delivery,
     Event,
     Farewell,
     Info,
+    Invited,
     Joined,
+    Kicked,
+    ModesChanged,
     NickChanged,
     Parted,
     PrivateMessage,
     Problem,
     Quit,
+    Reply,
     RoomMessage,
+    TopicChanged,
     Wall,
     info,
 )
+from chinwag.text.format import TEXT
 from tests.unit.fakes import NOON, make_member
 
 # One builder per event and text field, taking the value to put in that field.
@@ -44,12 +53,28 @@ FIELDS: dict[str, Callable[[str], Event]] = {
     "Info.lines": lambda v: Info(("fine", v)),
     "Problem.text": Problem,
     "Farewell.text": lambda v: Farewell(v, "why"),
+    "Kicked.actor": lambda v: Kicked(v, "games", "bob"),
+    "Kicked.room": lambda v: Kicked("ann", v, "bob"),
+    "Kicked.nick": lambda v: Kicked("ann", "games", v),
+    "TopicChanged.nick": lambda v: TopicChanged(v, "games", "hi"),
+    "TopicChanged.room": lambda v: TopicChanged("ann", v, "hi"),
+    "ModesChanged.nick": lambda v: ModesChanged(v, "games", (("+i", ""),)),
+    "ModesChanged.room": lambda v: ModesChanged("ann", v, (("+i", ""),)),
+    "Invited.nick": lambda v: Invited(v, "bob", "games"),
+    "Invited.target": lambda v: Invited("ann", v, "games"),
+    "Invited.room": lambda v: Invited("ann", "bob", v),
 }
 # Fields that may be empty, but never hold a line break.
 OPTIONAL: dict[str, Callable[[str], Event]] = {
     "Parted.reason": lambda v: Parted("ann", "games", v),
     "Quit.reason": lambda v: Quit("ann", v),
     "Farewell.reason": lambda v: Farewell("bye", v),
+    "Kicked.reason": lambda v: Kicked("ann", "games", "bob", v),
+    "TopicChanged.topic": lambda v: TopicChanged("ann", "games", v),
+}
+# A mode argument is one word, empty for modes that take none.
+WORDS: dict[str, Callable[[str], Event]] = {
+    "ModesChanged.argument": lambda v: ModesChanged("ann", "games", (("+k", v),)),
 }
 
 
@@ -58,6 +83,45 @@ OPTIONAL: dict[str, Callable[[str], Event]] = {
 def test_line_breaks_are_rejected(build: Callable[[str], Event], bad: str) -> None:
     with pytest.raises(ValueError, match="single line"):
         build(bad)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "\x1b[2Jclear",
+        "\x1b]52;c;aGk=\x07",  # a clipboard write
+        "bell\x07",
+        "nul\x00",
+        "c1\x9b2J",
+        "del\x7f",
+        "evil\u202etxt.exe",
+        "isolate\u2066x\u2069",
+    ],
+)
+@pytest.mark.parametrize(
+    "build",
+    [*FIELDS.values(), *OPTIONAL.values(), *WORDS.values()],
+    ids=[*FIELDS, *OPTIONAL, *WORDS],
+)
+def test_unclean_text_is_rejected(build: Callable[[str], Event], bad: str) -> None:
+    with pytest.raises(ValueError, match="cleaned"):
+        build(bad)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [*FIELDS.values(), *OPTIONAL.values(), *WORDS.values()],
+    ids=[*FIELDS, *OPTIONAL, *WORDS],
+)
+@pytest.mark.parametrize("good", ["a\ttab", "👨\u200d👩\u200d👧family", "\u200eRTLmark"])
+def test_unprintable_but_harmless_text_builds(build: Callable[[str], Event], good: str) -> None:
+    build(good)
+
+
+def test_replies_may_echo_what_their_own_client_sent() -> None:
+    Reply((":irc.test 401 ann \x1b[2J :No such nick/channel",))
+    with pytest.raises(ValueError, match="single line"):
+        Reply(("two\nlines",))
 
 
 @pytest.mark.parametrize("build", FIELDS.values(), ids=FIELDS)
@@ -92,3 +156,29 @@ def test_info_needs_at_least_one_line() -> None:
     # With no lines it would render as an empty line, which the protocol never sends.
     with pytest.raises(ValueError, match="at least one line"):
         Info(())
+
+
+# Pieces of text that drive terminals, mixed with arbitrary text.
+HOSTILE = st.lists(
+    st.one_of(
+        st.sampled_from(["\x1b[2J", "\x1b]0;t\x07", "\x1b", "\x9b", "\x00", "\u202e", "\t"]),
+        st.text(max_size=4),
+    ),
+    min_size=1,
+    max_size=6,
+).map("".join)
+UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+BUILDERS = {**FIELDS, **OPTIONAL, **WORDS}
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(sorted(BUILDERS)), text=HOSTILE)
+def test_any_event_that_can_be_built_renders_safely(name: str, text: str) -> None:
+    try:
+        event = BUILDERS[name](text)
+    except ValueError:
+        return  # refused: it can reach nobody
+    rendered = TEXT.format(event).decode()
+    assert rendered.endswith("\r\n")
+    for line in rendered[:-2].split("\r\n"):
+        assert UNSAFE.search(line) is None, line

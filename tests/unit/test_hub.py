@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chinwag.hub import errors
+from chinwag.hub import errors, modes
 from chinwag.hub.bans import Ban, BanList
 from chinwag.hub.events import (
     Farewell,
@@ -617,3 +617,79 @@ def test_the_most_specific_ban_is_found_and_expired_ones_drop_out() -> None:
     assert [ban.address for ban in bans.active()] == ["10.0.0.0/8", "10.1.0.0/16"]
     with pytest.raises(ValueError, match="not an address"):
         bans.add(Ban("nobody", "op"))
+
+
+def test_records_others_read_refuse_unclean_text(hub: Hub) -> None:
+    # Topics, away messages and real names are shown to others later, in replies.
+    ann = enter(hub, "Client-1")
+    with pytest.raises(ValueError, match="cleaned"):
+        hub.set_topic(ann, "lobby", "\x1b]0;title\x07")
+    with pytest.raises(ValueError, match="cleaned"):
+        hub.set_away(ann, "gone\x1b[2J")
+    with pytest.raises(ValueError, match="cleaned"):
+        hub.register(make_member("Client-2"), "bob", "bob", "Bob\u202eevil")
+    with pytest.raises(errors.InvalidModeArgument):  # a ban mask is kept too
+        modes.ModeChange(True, "b", "\x1b]52;c;aGk=\x07*!*@*")
+
+
+# --- look-alike names ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("taken", "look_alike"),
+    [
+        ("alice", "AIice"),
+        ("bob", "B0B"),
+        ("ace", "\u0430\u0441\u0435"),  # ace, all in Cyrillic letters
+        ("\u0430\u0441\u0435", "ace"),  # and the other way round
+        ("mary", "rnary"),
+    ],
+)
+def test_a_name_that_looks_like_a_taken_one_is_refused(
+    hub: Hub, taken: str, look_alike: str
+) -> None:
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2")
+    hub.rename(ann, taken)
+    with pytest.raises(errors.NameInUse, match=f"looks like {taken}"):
+        hub.rename(bob, look_alike)
+    with pytest.raises(errors.NameInUse):
+        hub.check_name(make_member("Client-3"), look_alike)  # as IRC asks before registering
+    with pytest.raises(errors.NameInUse):
+        hub.register(make_member("Client-3"), look_alike)
+    assert bob.nick == "Client-2"
+
+
+def test_one_may_rename_to_a_look_alike_of_ones_own_name(hub: Hub) -> None:
+    ann = enter(hub, "Client-1")
+    hub.rename(ann, "alice")
+    hub.rename(ann, "AIice")
+    assert hub.find("AIice") is ann
+
+
+def test_renaming_and_leaving_free_the_look(hub: Hub) -> None:
+    ann, bob, cat = enter(hub, "Client-1"), enter(hub, "Client-2"), enter(hub, "Client-3")
+    hub.rename(ann, "alice")
+    hub.rename(ann, "alicia")
+    hub.rename(bob, "AIice")  # alice is free again
+    hub.remove(bob)
+    hub.rename(cat, "alice")
+    assert hub.find("alice") is cat
+
+
+def test_a_connection_cannot_take_a_look_alike_of_a_generated_name(hub: Hub) -> None:
+    ann = enter(hub, "Client-1")
+    enter(hub, "Client-2")
+    with pytest.raises(errors.ReservedName):
+        hub.rename(ann, "CIient-2")
+
+
+@pytest.mark.parametrize(
+    "nick", ["irc.example", "IRC.EXAMPLE", "irc", "NickServ", "\u0399RC", "lRC"]
+)
+def test_the_server_name_and_service_names_are_reserved(nick: str) -> None:
+    hub = Hub(clock=fixed_clock, reserved_names=("irc.example", "irc"))
+    ann = enter(hub, "Client-1")
+    with pytest.raises((errors.ReservedName, errors.InvalidName)):
+        hub.rename(ann, nick)
+    with pytest.raises((errors.ReservedName, errors.InvalidName)):
+        hub.check_name(make_member("Client-2"), nick)

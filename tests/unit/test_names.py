@@ -93,3 +93,81 @@ def test_valid_rooms(room: str) -> None:
 def test_invalid_rooms(room: str) -> None:
     with pytest.raises(InvalidName, match="room name"):
         names.check_room(room)
+
+
+# --- look-alike and invisible names -------------------------------------------------------
+# Written with escapes: these are the characters that pass for others on screen.
+CYRILLIC_A = "\u0430"
+CYRILLIC_ES = "\u0441"
+CYRILLIC_DZE = "\u0455"
+HANGUL_FILLER = "\u3164"
+# Each written the way it pretends to be read, with why it must be refused.
+LOOK_ALIKES = [
+    (CYRILLIC_A + "dmin", InvalidName),  # Latin with a Cyrillic a: mixed scripts
+    (CYRILLIC_DZE + "erver", InvalidName),
+    ("\u0421lient-1", InvalidName),  # a Cyrillic capital es
+    ("\u039dickServ", InvalidName),  # a Greek capital nu
+    ("\uff21\uff24\uff2d\uff29\uff2e", ReservedName),  # fullwidth ADMIN
+    ("\U0001d41a\U0001d41d\U0001d426\U0001d422\U0001d427", ReservedName),  # bold admin
+    ("ADMlN", ReservedName),  # a small L for the capital i
+    ("adm1n", ReservedName),
+    ("\u0455\u0435\u0433\u0475\u0435\u0433", ReservedName),  # "server" all in Cyrillic
+    (HANGUL_FILLER, InvalidName),
+    ("alice" + HANGUL_FILLER, InvalidName),
+    ("\uffa0", InvalidName),  # the halfwidth filler
+    ("a\u115fb", InvalidName),
+    ("a\u1160b", InvalidName),
+    ("cl1ent-2", ReservedName),  # looks like somebody else's generated name
+]
+SERVICES = ["NickServ", "nickserv", "ChanServ", "MemoServ", "OperServ", "HostServ", "BotServ"]
+
+
+@pytest.mark.parametrize(("nick", "error"), LOOK_ALIKES)
+def test_look_alike_and_invisible_names_are_refused(nick: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        names.check_nick(nick, "Client-1")
+
+
+@pytest.mark.parametrize("nick", [*SERVICES, "Global", "services", "SERVICES"])
+def test_service_names_are_reserved(nick: str) -> None:
+    with pytest.raises(ReservedName, match="reserved"):
+        names.check_nick(nick, "Client-1")
+
+
+@pytest.mark.parametrize(
+    "nick",
+    [
+        "\u041e\u043b\u0435\u043d\u0430",  # Олена: all Cyrillic
+        "\u0410\u043b\u0438\u0441\u0430",  # Алиса
+        CYRILLIC_A + CYRILLIC_ES + "\u0435",  # ace in Cyrillic letters, taken by nobody here
+        "\u7530\u4e2d\u305f\u306a\u304b",  # Han with Hiragana
+        "Kim\uae40",  # Latin with Hangul
+        "Tanaka\u7530\u4e2d",  # Latin with Han
+        "\u0391\u03b8\u03b7\u03bd\u03ac",  # Αθηνά: all Greek
+        "nick_42",
+        "Ivan",
+    ],
+)
+def test_names_in_one_script_or_an_allowed_mix_are_accepted(nick: str) -> None:
+    names.check_nick(nick, "Client-1")
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("alice", "AIice"),  # a capital i for the small L
+        ("bob", "b0b"),
+        ("ace", CYRILLIC_A + CYRILLIC_ES + "\u0435"),  # ace, all in Cyrillic letters
+        ("admin", "\uff41\uff44\uff4d\uff49\uff4e"),  # fullwidth
+        ("mary", "rnary"),
+        ("Ivan", "lvan"),
+        ("ALICE", "alIce"),
+    ],
+)
+def test_look_alikes_share_a_key(one: str, other: str) -> None:
+    assert names.looks(one) & names.looks(other)
+
+
+@pytest.mark.parametrize(("one", "other"), [("ann", "anne"), ("lena", "ivan"), ("ace", "ace1")])
+def test_different_names_do_not_share_a_key(one: str, other: str) -> None:
+    assert not names.looks(one) & names.looks(other)

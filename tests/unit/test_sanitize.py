@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chinwag.hub.cleaning import is_clean
 from chinwag.text.sanitize import clean
 
 
@@ -99,3 +100,15 @@ def test_clean_only_removes(text: str) -> None:
 @given(text=st.text(st.characters(categories=["L", "M", "N", "P", "S", "Zs"])))
 def test_printable_text_is_unchanged(text: str) -> None:
     assert clean(text) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(noisy_text, st.text()))
+def test_what_clean_returns_events_accept(text: str) -> None:
+    # The cleaner and the events' check agree on what is unsafe.
+    assert is_clean(clean(text))
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\n", "\x7f", "\x85", "\x9b", "\u202e", "\u2068"])
+def test_unsafe_characters_are_not_clean(char: str) -> None:
+    assert not is_clean(f"a{char}b")

@@ -4,7 +4,10 @@ Events carry facts (names, texts, times), never formatting (``userhost``, the ac
 ``user@host`` for protocols that show it, is left out of comparisons: it describes the
 actor, not what happened): each front end renders them
 in its own protocol. A text field can never hold a line break, so a rendered event is
-always exactly one line of its protocol.
+always exactly one line of its protocol, nor any other control character, escape or
+bidirectional override (:mod:`chinwag.hub.cleaning`): front ends clean what users send
+where it enters, and an event refuses text that was not, so a field added later cannot
+forget it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
+from chinwag.hub.cleaning import is_clean
+
 if TYPE_CHECKING:
     from chinwag.hub.hub import Member
 
@@ -22,6 +27,15 @@ def _single_line(*values: str) -> None:
     for value in values:
         if "\n" in value or "\r" in value:
             raise ValueError(f"event text must be a single line: {value!r}")
+
+
+def _clean(*values: str) -> None:
+    """Refuse text that could drive a terminal: line breaks, other controls, escapes."""
+    for value in values:
+        # isprintable() inline: on the path of every message, a call per field shows.
+        if not value.isprintable() and not is_clean(value):
+            _single_line(value)  # the more specific complaint first
+            raise ValueError(f"event text must be cleaned where it enters: {value!r}")
 
 
 def _non_empty(*values: str) -> None:
@@ -46,7 +60,7 @@ class RoomMessage:
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
-        _single_line(self.sender, self.room, self.text)
+        _clean(self.sender, self.room, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +76,7 @@ class PrivateMessage:
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.recipient, self.text)
-        _single_line(self.sender, self.recipient, self.text)
+        _clean(self.sender, self.recipient, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +90,7 @@ class Joined:
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
-        _single_line(self.nick, self.room)
+        _clean(self.nick, self.room)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +104,7 @@ class Parted:
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
-        _single_line(self.nick, self.room, self.reason)
+        _clean(self.nick, self.room, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +117,7 @@ class Quit:
 
     def __post_init__(self) -> None:
         _non_empty(self.nick)
-        _single_line(self.nick, self.reason)
+        _clean(self.nick, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +131,7 @@ class NickChanged:
 
     def __post_init__(self) -> None:
         _non_empty(self.old, self.new)
-        _single_line(self.old, self.new)
+        _clean(self.old, self.new)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +144,7 @@ class Wall:
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.text)
-        _single_line(self.sender, self.text)
+        _clean(self.sender, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +157,7 @@ class Info:
         if not self.lines:
             raise ValueError("an info event needs at least one line")
         _non_empty(*self.lines)
-        _single_line(*self.lines)
+        _clean(*self.lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +168,7 @@ class Problem:
 
     def __post_init__(self) -> None:
         _non_empty(self.text)
-        _single_line(self.text)
+        _clean(self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +180,7 @@ class Farewell:
 
     def __post_init__(self) -> None:
         _non_empty(self.text)
-        _single_line(self.text, self.reason)
+        _clean(self.text, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +195,7 @@ class Kicked:
 
     def __post_init__(self) -> None:
         _non_empty(self.actor, self.room, self.nick)
-        _single_line(self.actor, self.room, self.nick, self.reason)
+        _clean(self.actor, self.room, self.nick, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +209,7 @@ class TopicChanged:
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
-        _single_line(self.nick, self.room, self.topic)
+        _clean(self.nick, self.room, self.topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +232,10 @@ class ModesChanged:
         for sign_letter, argument in self.changes:
             if len(sign_letter) != 2 or sign_letter[0] not in "+-":
                 raise ValueError(f"not a mode change: {sign_letter!r}")
-            _single_line(argument)
+            _clean(argument)
             if " " in argument:
                 raise ValueError(f"a mode argument has no spaces: {argument!r}")
-        _single_line(self.nick, self.room)
+        _clean(self.nick, self.room)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +249,7 @@ class Invited:
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.target, self.room)
-        _single_line(self.nick, self.target, self.room)
+        _clean(self.nick, self.target, self.room)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +257,9 @@ class Reply:
     """Lines a session rendered itself, in its own protocol, for its own client.
 
     Protocols whose replies have a shape the hub knows nothing about (IRC numerics) use
-    this; the hub never makes one.
+    this; the hub never makes one. Only line breaks are refused: a reply goes to the one
+    client it answers and may echo what that client sent, as IRC servers do; what other
+    users said reaches it from the hub's records, which hold cleaned text only.
     """
 
     lines: tuple[str, ...]

@@ -6,7 +6,9 @@ under the hub's single lock and returns the deliveries the action causes; the ca
 them to the recipients' endpoints *after* the lock is released, so nothing ever blocks or
 sends while holding it. Rule violations raise a :class:`~chinwag.hub.errors.ChatError`
 for the user who caused them. Rooms keep an immutable snapshot of their members, rebuilt
-on join and leave, so a broadcast costs no copying.
+on join and leave, so a broadcast costs no copying. Text from users arrives cleaned:
+events and the records others read later refuse anything else
+(:mod:`chinwag.hub.cleaning`).
 
 Rooms also have settings (topic, modes, bans, invitations, room operators; see
 :mod:`chinwag.hub.modes`) that every front end can read and change. Whoever makes a new
@@ -26,6 +28,7 @@ from datetime import datetime
 from chinwag import log
 from chinwag.hub import errors, modes, names, visibility
 from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
+from chinwag.hub.cleaning import require_clean
 from chinwag.hub.events import (
     Delivery,
     Event,
@@ -77,6 +80,7 @@ class Hub:
         cloak_secret: bytes | None = None,
         max_rooms_per_member: int = DEFAULT_MAX_ROOMS_PER_MEMBER,
         max_rooms: int = DEFAULT_MAX_ROOMS,
+        reserved_names: Iterable[str] = (),
     ) -> None:
         self._lock = threading.Lock()
         # Random unless given (tests), so cloaks are stable for one run and no longer.
@@ -91,6 +95,11 @@ class Hub:
         self._clock = clock
         self.bans = bans if bans is not None else BanList()
         self._members: dict[str, Member] = {}  # folded nick -> member
+        # Each look of each member's nick (names.looks) -> the member: a nick that looks
+        # like a connected member's is theirs too.
+        self._looks: dict[str, Member] = {}
+        # Names nobody may take or imitate besides names.RESERVED_NICKS: the server's own.
+        self._reserved = names.reserved_looks(reserved_names)
         # The lobby belongs to everybody: anyone may set its topic.
         self._rooms: dict[str, Room] = {names.fold(names.LOBBY): Room(names.LOBBY, "n")}
         self._closing = False
@@ -99,12 +108,14 @@ class Hub:
 
     def add(self, member: Member) -> list[Delivery]:
         """A new connection joins under its generated name, in the lobby."""
+        its_looks = names.looks(member.nick)  # outside the lock: a crowd may be arriving
         with self._lock:
             key = names.fold(member.nick)
             if key in self._members:
                 raise errors.NameInUse(f"{member.nick} is already connected")
             self._members[key] = member
             self._identify(member)
+            self._take_looks(member, its_looks)
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[names.fold(names.LOBBY)] = lobby.name
@@ -119,17 +130,18 @@ class Hub:
         For protocols whose clients pick their name before they arrive and then join
         rooms themselves.
         """
-        names.check_nick(nick, member.client_id)
+        names.check_nick(nick, member.client_id, self._reserved)
+        require_clean(username, realname)
         with self._lock:
             if self._members.get(names.fold(member.nick)) is member:
                 raise errors.AlreadyInRoom("you are connected already")
-            if names.fold(nick) in self._members:
-                raise errors.NameInUse(f"the name {nick} is taken")
+            self._check_free(member, nick)
             member.nick = nick
             member.username = username or member.client_id
             member.realname = realname
             self._identify(member)
             self._members[names.fold(nick)] = member
+            self._take_looks(member, names.looks(nick))
         log.event(f"{member.client_id} is now known as {nick}")
         return []
 
@@ -139,6 +151,7 @@ class Hub:
             if self._members.get(names.fold(member.nick)) is not member:
                 return []
             del self._members[names.fold(member.nick)]
+            self._drop_looks(member)
             others = self._co_members(member)
             for key in list(member.rooms):
                 self._leave_room(member, key)
@@ -235,6 +248,7 @@ class Hub:
     # --- room settings -------------------------------------------------------------------
 
     def set_topic(self, member: Member, room_name: str, topic: str) -> list[Delivery]:
+        require_clean(topic)  # kept, and shown to whoever asks later
         with self._lock:
             room = self._room_of(member, room_name)
             if "t" in room.flags and not self._is_room_operator(member, room):
@@ -314,6 +328,7 @@ class Hub:
 
     def set_away(self, member: Member, message: str) -> list[Delivery]:
         """Mark ``member`` away with ``message``, or back when it is empty."""
+        require_clean(message)  # kept, and shown to whoever writes to them
         with self._lock:
             member.away = message
         return []
@@ -326,18 +341,18 @@ class Hub:
     # --- names ---------------------------------------------------------------------------
 
     def rename(self, member: Member, nick: str) -> list[Delivery]:
-        names.check_nick(nick, member.client_id)
+        names.check_nick(nick, member.client_id, self._reserved)
         with self._lock:
             old = member.nick
             self._require_present(member, "so you have no name to change")
             if nick == old:
                 raise errors.NameInUse(f"you are already called {nick}")
-            holder = self._members.get(names.fold(nick))
-            if holder is not None and holder is not member:
-                raise errors.NameInUse(f"the name {nick} is taken")
+            self._check_free(member, nick)
             del self._members[names.fold(old)]
+            self._drop_looks(member)
             self._members[names.fold(nick)] = member
             member.nick = nick
+            self._take_looks(member, names.looks(nick))
             others = self._co_members(member)
         log.event(f"{member.client_id} ({old}) is now known as {nick}")
         userhost = member.userhost
@@ -345,6 +360,15 @@ class Hub:
         if others:
             deliveries.append(Delivery(NickChanged(old, nick, userhost=userhost), others))
         return deliveries
+
+    def check_name(self, member: Member, nick: str, *, taken: bool = True) -> None:
+        """Raise unless ``member`` could take ``nick`` now: for protocols whose clients
+        name themselves before they arrive. With ``taken`` false, only the name's form
+        and the reserved names are checked, not who is connected."""
+        names.check_nick(nick, member.client_id, self._reserved)
+        if taken:
+            with self._lock:
+                self._check_free(member, nick)
 
     # --- queries -------------------------------------------------------------------------
 
@@ -520,6 +544,27 @@ class Hub:
         """Fix the host others see and the ``user@host`` of ``member``'s messages."""
         member.cloak = self.cloak(member.address)
         member.userhost = f"{member.username}@{member.cloak}"
+
+    def _check_free(self, member: Member, nick: str) -> None:
+        """Raise unless nobody but ``member`` has ``nick`` or a name that looks like it."""
+        holder = self._members.get(names.fold(nick))
+        if holder is not None and holder is not member:
+            raise errors.NameInUse(f"the name {nick} is taken")
+        for look in names.looks(nick):
+            holder = self._looks.get(look)
+            if holder is not None and holder is not member:
+                raise errors.NameInUse(f"the name {nick} looks like {holder.nick}, who is here")
+
+    def _take_looks(self, member: Member, its_looks: Iterable[str]) -> None:
+        for look in its_looks:
+            # A generated name may look like a chosen one (names are checked against
+            # those connected, not those yet to come): the first keeps the look.
+            self._looks.setdefault(look, member)
+
+    def _drop_looks(self, member: Member) -> None:
+        for look in names.looks(member.nick):
+            if self._looks.get(look) is member:
+                del self._looks[look]
 
     def _find(self, nick: str) -> Member:
         target = self._members.get(names.fold(nick))

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chinwag.hub import masks
+from chinwag.hub.cleaning import require_clean
 from chinwag.hub.errors import BadArguments, InvalidModeArgument, UnknownMode
 
 LISTS = "b"
@@ -63,6 +64,7 @@ class ModeChange:
         problem = _argument_problem(self.letter, self.on, self.argument)
         if problem:
             raise InvalidModeArgument(problem, self.letter, self.argument)
+        require_clean(self.argument)  # keys and masks are kept and shown to others
 
     @property
     def takes_argument(self) -> bool:

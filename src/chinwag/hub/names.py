@@ -1,25 +1,111 @@
-"""Naming rules for nicknames and rooms, and the case-folding that makes them unique.
+"""Naming rules for nicknames and rooms, and the keys that make them unique.
 
 Names are compared case-insensitively with :meth:`str.casefold`, so ``Ålice`` and
 ``åLICE`` are the same user. Both kinds of name are 1-32 characters of Unicode letters,
 digits and ``_ - .``, which keeps them printable, free of spaces and safe to show in
-every front end.
+every front end; letters that show as nothing (the Hangul fillers, which Unicode counts
+as letters) are refused.
+
+A nickname must also not pass for another one on screen. Its *looks* (:func:`looks`)
+are its Unicode TR39 skeletons: NFKD (fullwidth and mathematical letters become plain
+ones), then every look-alike character replaced by the one it is mistaken for
+(:mod:`chinwag.hub.confusables`: the Cyrillic U+0430 is ``a``, ``0`` is ``O``, ``I``
+and ``1`` are ``l``, ``m`` is ``rn``), and case folding. A name has several looks, one
+for each of its spellings in small and capital letters, because ``I`` passes for ``l``
+only as a capital. Two names that share a look are one name: the hub refuses the second while the
+first is connected, and a name that looks like a reserved one is reserved. A name may not
+mix scripts either (TR39's "highly restrictive" level): one script, or Latin with Chinese
+and Japanese or Korean. So ``Олена`` is a name and ``admin`` with a Cyrillic first letter
+is not; ``ace`` spelt in Cyrillic letters is, unless somebody called ``ace`` is connected.
 """
 
 import re
+import unicodedata
+from collections.abc import Iterable
 
+from chinwag.hub.confusables import PROTOTYPES
 from chinwag.hub.errors import InvalidName, ReservedName
 
 MAX_NAME_LENGTH = 32
 LOBBY = "lobby"
-RESERVED_NICKS = frozenset({"admin", "server", "system"})
+# The server's own voices, and the names IRC users expect services to answer to: a user
+# under one of them could collect what others send to the real thing (passwords).
+RESERVED_NICKS = frozenset(
+    {
+        "admin",
+        "server",
+        "system",
+        "services",
+        "global",
+        "nickserv",
+        "chanserv",
+        "memoserv",
+        "operserv",
+        "hostserv",
+        "botserv",
+        "helpserv",
+        "saslserv",
+        "infoserv",
+    }
+)
 _GENERATED = re.compile(r"client-\d+")
 _EXTRA_CHARACTERS = frozenset("_-.")
+# Letters and format characters that show as nothing: Unicode's default-ignorable code
+# points (DerivedCoreProperties.txt), the Hangul fillers among them, and the Braille blank.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+# Scripts that may share a name (TR39 "highly restrictive"): Latin with the scripts
+# written alongside it in Chinese, Japanese and Korean. Any other mix is refused.
+_MIXES = (
+    frozenset({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "CJK", "BOPOMOFO"}),
+    frozenset({"LATIN", "CJK", "HANGUL"}),
+)
+# First words of character names that are not the script's own name.
+_SCRIPT_ALIASES = {
+    "IDEOGRAPHIC": "CJK",
+    "KATAKANA-HIRAGANA": "KATAKANA",
+    "MODIFIER": "",  # modifier letters belong to every script
+}
 
 
 def fold(name: str) -> str:
     """The key under which a name is unique."""
     return name.casefold()
+
+
+def skeleton(name: str) -> str:
+    """``name`` with every character replaced by the one it looks like (TR39, folded)."""
+    text = unicodedata.normalize("NFKD", name).translate(PROTOTYPES)
+    text = unicodedata.normalize("NFKD", text.casefold()).translate(PROTOTYPES)
+    return unicodedata.normalize("NFD", text).casefold()
+
+
+def looks(name: str) -> frozenset[str]:
+    """The skeletons of ``name`` as written, in small and in capital letters.
+
+    Two names look alike when these sets meet.
+    """
+    return frozenset({skeleton(name), skeleton(name.casefold()), skeleton(name.upper())})
+
+
+def reserved_looks(reserved: Iterable[str]) -> frozenset[str]:
+    """The looks of every name in ``reserved``: what no nickname may look like."""
+    return frozenset().union(*(looks(name) for name in reserved))
+
+
+_RESERVED_LOOKS = reserved_looks(RESERVED_NICKS)
+# Generated names as they look: "client-" in either case, then digits as they look.
+_GENERATED_LOOKS = re.compile(
+    "(?:"
+    + "|".join(re.escape(look) for look in sorted(looks("client-")))
+    + ")["
+    + "".join(sorted({skeleton(digit) for digit in "0123456789"}))
+    + "]+"
+)
 
 
 def _check_characters(name: str, what: str) -> None:
@@ -28,15 +114,47 @@ def _check_characters(name: str, what: str) -> None:
     for char in name:
         if not (char.isalnum() or char in _EXTRA_CHARACTERS):
             raise InvalidName(f"{what} may contain only letters, digits, '_', '-' and '.'")
+    if _INVISIBLE.search(name):
+        raise InvalidName(f"{what} may not contain invisible characters")
 
 
-def check_nick(nick: str, own_generated_name: str) -> None:
-    """Raise unless ``nick`` may be taken by the client whose generated name is given."""
+def scripts(name: str) -> frozenset[str]:
+    """The scripts of the letters of ``name`` (digits and ``_ - .`` have none).
+
+    The standard library has no script property, so a letter's script is the first word
+    of its Unicode name (``CYRILLIC SMALL LETTER A``), after NFKD.
+    """
+    found = set()
+    for char in unicodedata.normalize("NFKD", name):
+        if unicodedata.category(char)[0] == "L":
+            word = unicodedata.name(char, "").partition(" ")[0]
+            found.add(_SCRIPT_ALIASES.get(word, word))
+    found.discard("")
+    return frozenset(found)
+
+
+def _check_scripts(name: str) -> None:
+    used = scripts(name)
+    if len(used) > 1 and not any(used <= mix for mix in _MIXES):
+        listed = " and ".join(sorted(script.title() for script in used))
+        raise InvalidName(f"the name {name} mixes scripts ({listed}), as look-alikes do")
+
+
+def check_nick(nick: str, own_generated_name: str, reserved: frozenset[str] = frozenset()) -> None:
+    """Raise unless ``nick`` may be taken by the client whose generated name is given.
+
+    ``reserved`` are further looks to refuse (:func:`reserved_looks`), such as the
+    server's own name. Whether somebody connected already looks like ``nick`` is the
+    hub's to say.
+    """
     _check_characters(nick, "a nickname")
+    _check_scripts(nick)
+    its_looks = looks(nick)
     key = fold(nick)
-    if key in RESERVED_NICKS:
+    if key in RESERVED_NICKS or its_looks & (_RESERVED_LOOKS | reserved):
         raise ReservedName(f"the name {nick} is reserved")
-    if _GENERATED.fullmatch(key) and key != fold(own_generated_name):
+    generated = _GENERATED.fullmatch(key) or any(map(_GENERATED_LOOKS.fullmatch, its_looks))
+    if generated and key != fold(own_generated_name) and not its_looks & looks(own_generated_name):
         raise ReservedName(f"names like {nick} are reserved for new connections")
 
 

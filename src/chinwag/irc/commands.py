@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chinwag import __version__
-from chinwag.hub import errors, masks, modes, names
+from chinwag.hub import errors, masks, modes
 from chinwag.hub.events import Info
 from chinwag.hub.hub import RoomView
 from chinwag.hub.visibility import Seen
@@ -241,11 +241,9 @@ def _nick(session: IrcSession, message: Message) -> None:
             return
         session.add(session.hub.rename(session.member, nick))
         return
-    names.check_nick(nick, session.member.client_id)
-    # Before the server password, whether a nick is taken is not the client's to know:
-    # registration tells (433) once the password is accepted.
-    if session.password_accepted and session.hub.find(nick) is not None:
-        raise errors.NameInUse(f"the name {nick} is taken")
+    # Before the server password, whether a nick is taken (or looks like a taken one) is
+    # not the client's to know: registration tells (433) once the password is accepted.
+    session.hub.check_name(session.member, nick, taken=session.password_accepted)
     session.nick = nick
     session.try_register()
 
@@ -685,10 +683,11 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
             _ban_list(session, view)
             continue
         if modes.takes_argument(char, on):
-            if not arguments:
+            # Keys and masks reach every member of the room, text users' terminals too.
+            argument = clean_text(arguments.pop(0)) if arguments else ""
+            if not argument:
                 session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
                 continue
-            argument = arguments.pop(0)
         else:
             argument = ""
         try:

@@ -121,6 +121,8 @@ class ChatServer:
             quiet_room_size=config.quiet_room_size,
             max_rooms_per_member=config.max_rooms_per_member,
             max_rooms=config.max_rooms,
+            # Nobody may pass for the server: by its name, or its first label.
+            reserved_names=(config.server_name, config.server_name.partition(".")[0]),
         )
         self.registry = ActiveConnections(config.max_clients)
         self.admission = AdmissionControl(

@@ -8,17 +8,18 @@ keeps ``\\x1b[2J`` from leaving a stray ``[2J`` behind.
 
 import re
 
+from chinwag.hub.cleaning import UNSAFE_CHARACTERS
+
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC-introduced sequences
 # (ESC followed by one character), then single C0/C1 controls and DEL (tab excepted).
 _ESCAPES = re.compile(
-    r"""
+    rf"""
     \x1b\[[0-?]*[ -/]*[@-~]           # CSI
   | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)? # OSC, terminated by BEL or ST
   | \x1b[PX^_][^\x1b]*(?:\x1b\\)?      # DCS, SOS, PM, APC strings
   | \x1b.?                            # any other escape
   | \x9b[0-?]*[ -/]*[@-~]             # 8-bit CSI
-  | [\x00-\x08\x0a-\x1f\x7f-\x9f]      # remaining controls, tab (\x09) kept
-  | [\u202a-\u202e\u2066-\u2069]       # bidirectional overrides, which disguise text
+  | [{UNSAFE_CHARACTERS}]     # remaining controls (tab kept), bidirectional overrides
     """,
     re.VERBOSE | re.DOTALL,
 )
