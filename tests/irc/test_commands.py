@@ -7,6 +7,8 @@ import time
 import pytest
 
 from chinwag.config import Config
+from chinwag.hub.hub import Hub
+from chinwag.password_guard import PasswordGuard, Penalties
 from chinwag.passwords import hash_password
 from tests.irc.conftest import UNIT_CONFIG, World
 
@@ -67,11 +69,18 @@ def test_user_and_nick_errors(world: World) -> None:
 
 def test_server_password() -> None:
     config = Config(host="127.0.0.1", port=0, console=False, password="sesame")
-    world = World(config)
+    now = [100.0]
+    world = World(config, Hub(passwords=PasswordGuard(penalties=Penalties(clock=lambda: now[0]))))
     wrong = world.irc()
     wrong.send("PASS nope", "NICK a", "USER a 0 * :A")
     assert wrong.numerics() == ["464", "ERROR"]
     assert wrong.closed
+    # Its address must wait a second: anything sooner is refused unchecked.
+    hasty = world.irc()
+    hasty.send("PASS sesame", "NICK a", "USER a 0 * :A")
+    assert hasty.numerics() == ["263", "ERROR"]
+    assert hasty.closed
+    now[0] += 1.0
     right = world.irc()
     right.send("PASS sesame", "NICK a", "USER a 0 * :A")
     assert "001" in right.numerics()
@@ -328,15 +337,18 @@ def test_oper_and_kill() -> None:
     config = Config(
         host="127.0.0.1", port=0, console=False, oper_password_hash=hash_password("root")
     )
-    from chinwag.hub.hub import Hub
-
-    world = World(config, Hub(oper_password_hash=config.oper_password_hash))
+    now = [100.0]
+    guard = PasswordGuard(penalties=Penalties(clock=lambda: now[0]))
+    world = World(config, Hub(oper_password_hash=config.oper_password_hash, passwords=guard))
     alice = world.irc("alice")
     bob = world.irc("bob")
     alice.send("KILL bob :spam")
     assert alice.numerics() == ["481"]
     alice.send("OPER alice wrong")
     assert alice.numerics() == ["464"]
+    alice.send("OPER alice root")  # too soon after the wrong one
+    assert alice.numerics() == ["263"]
+    now[0] += 1.0
     alice.send("OPER alice root")
     assert alice.numerics() == ["381", "MODE"]
     alice.send("KILL bob :spam")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from chinwag.hub import masks, modes
 from chinwag.hub.endpoint import Endpoint
+from chinwag.password_guard import Attempts
 
 
 class Member:
@@ -27,6 +28,7 @@ class Member:
         "last_active",
         "nick",
         "operator",
+        "password_attempts",
         "realname",
         "rooms",
         "username",
@@ -51,6 +53,8 @@ class Member:
         self.realname = ""
         self.away = ""  # the away message; empty: present
         self.invisible = False  # hidden from listings of people who share no room
+        # Its own lock (the guard's), so not the hub's business beyond holding it.
+        self.password_attempts = Attempts(address)
 
     @property
     def userhost(self) -> str:

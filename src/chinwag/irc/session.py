@@ -36,6 +36,7 @@ from chinwag.irc import casemap, commands, framing
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import IrcFormatter
 from chinwag.irc.message import Message, ParseError, parse
+from chinwag.password_guard import TryLater
 from chinwag.passwords import password_checker
 
 # Numerics whose last parameter is a value, not text.
@@ -122,8 +123,14 @@ class IrcSession:
             return self._take()
 
     def tick(self, now: float) -> list[Delivery]:
-        """Timed work: registration timeout, pinging the idle, dropping the dead."""
-        with self._lock:
+        """Timed work: registration timeout, pinging the idle, dropping the dead.
+
+        A session whose reader holds the lock (waiting for a password check, say) is
+        skipped this round rather than waited for: the housekeeping thread serves everyone.
+        """
+        if not self._lock.acquire(blocking=False):
+            return []
+        try:
             if self.finished:
                 return []
             if not self.registered:
@@ -136,6 +143,8 @@ class IrcSession:
                 self._ping_sent = now
                 self.send(Message("PING", (self.server.name,), trailing=True))
             return self._take()
+        finally:
+            self._lock.release()
 
     # --- what handlers use --------------------------------------------------------------
 
@@ -200,10 +209,7 @@ class IrcSession:
         """Complete registration once NICK and USER are in and CAP is not in progress."""
         if self.registered or self.negotiating or not self.nick or not self.username:
             return
-        check = self.server.password_check
-        if check is not None and not check(self.password):
-            self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
-            self.leave("Bad password")
+        if not self._password_accepted():
             return
         try:
             self.add(self.hub.register(self.member, self.nick, self.username, self.realname))
@@ -218,6 +224,29 @@ class IrcSession:
             return
         self.registered = True
         commands.welcome(self)
+
+    def _password_accepted(self) -> bool:
+        """Whether the server password is none or the one given; if not, the client is
+        told and leaves."""
+        check = self.server.password_check
+        if check is None:
+            return True
+        given = self.password
+        try:
+            matched = self.hub.passwords.check(
+                self.member.password_attempts,
+                lambda: check(given),
+                who=self.member.client_id,
+                what="server",
+            )
+        except TryLater as refusal:
+            self.numeric(rpl.RPL_TRYAGAIN, "PASS", "Please wait a while and try again")
+            self.leave(f"Password not checked: {refusal}")
+            return False
+        if not matched:
+            self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+            self.leave("Bad password")
+        return matched
 
     def is_channel(self, target: str) -> bool:
         return casemap.is_channel(target)

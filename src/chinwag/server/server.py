@@ -34,6 +34,7 @@ from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
+from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
@@ -92,16 +93,27 @@ class ChatServer:
     ) -> None:
         self.config = config
         self.housekeeping_seconds = housekeeping_seconds
-        self.hub = Hub(
-            oper_password_hash=config.oper_password_hash,
-            quiet_room_size=config.quiet_room_size,
-        )
-        self.registry = ActiveConnections(config.max_clients)
         self.admission = AdmissionControl(
             config.max_per_address,
             config.max_connects_per_minute,
             parse_networks(config.exempt_addresses),
         )
+        passwords = PasswordGuard(
+            CheckPool(config.password_check_concurrency),
+            # Exempt addresses keep the per-connection penalties: only the per-address
+            # ones would lock a whole shared address out.
+            Penalties(
+                max_failures=config.max_password_failures,
+                base_delay=config.password_failure_delay,
+                exempt=self.admission.exempt,
+            ),
+        )
+        self.hub = Hub(
+            oper_password_hash=config.oper_password_hash,
+            quiet_room_size=config.quiet_room_size,
+            passwords=passwords,
+        )
+        self.registry = ActiveConnections(config.max_clients)
         self._drainer = Drainer()
         self._sender = Sender()
         self._lock = threading.Lock()

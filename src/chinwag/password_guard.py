@@ -1,0 +1,260 @@
+"""Password checks under a budget: a small pool of scrypt computations, and penalties.
+
+Theory of operation: every password check (operator and server password, every front
+end) goes through the one :class:`PasswordGuard` of the server. Each check first asks
+:class:`Penalties` whether it may run: after a wrong password, the guessing connection and
+its address must wait a delay that doubles with each failure (1 s, 2 s, 4 s ... capped);
+a guess before that, or while another guess from the same address is being checked, is
+refused at once without computing anything, and counts as a failure of the connection.
+After ``max_failures`` failures the connection is dropped by its owner (see
+:meth:`PasswordGuard.exhausted`). Failures per address outlive the connection, so
+reconnecting starts nothing afresh; they are forgotten after a quiet while, and the
+table is bounded. Exempt addresses (loopback by default) get only the per-connection
+penalties.
+
+A check that may run then takes a slot in :class:`CheckPool`: at most ``concurrency``
+scrypt computations (each ~40 ms of CPU and ~16 MiB) run at once; the rest wait a
+bounded time in a bounded queue or are refused as busy. So a guessing storm costs at
+most that many cores and that much memory, whoever sends it.
+
+Nothing here sleeps: the delay is served by the guesser's own reader thread, which asks
+:meth:`PasswordGuard.pause` after each line, outside every lock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+from chinwag import log
+
+T = TypeVar("T")
+
+MAX_DELAY_SECONDS = 60.0
+ADDRESS_MEMORY_SECONDS = 600.0  # an address's failures are forgotten after this quiet time
+MAX_ADDRESSES = 4096  # failing addresses remembered at once; the oldest go first
+QUEUE_LIMIT = 16  # checks waiting for a slot; more are refused as busy
+QUEUE_SECONDS = 2.0  # how long a check waits for a slot before it is refused as busy
+
+
+class TryLater(Exception):
+    """The check was not run: too soon after a wrong password, or the server is busy."""
+
+    def __init__(self, seconds: int, busy: bool = False) -> None:
+        self.seconds = seconds
+        self.busy = busy
+        unit = "second" if seconds == 1 else "seconds"
+        super().__init__(
+            f"the server is busy checking passwords: try again in {seconds} {unit}"
+            if busy
+            else f"too many wrong passwords: try again in {seconds} {unit}"
+        )
+
+
+class Attempts:
+    """One connection's password attempts; changed only by :class:`Penalties`, under its lock."""
+
+    __slots__ = ("address", "failures", "not_before")
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.failures = 0  # wrong passwords and guesses refused for coming too soon
+        self.not_before = 0.0  # no check before this time (the clock's)
+
+
+class _Address:
+    __slots__ = ("failures", "last_failure", "not_before")
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.last_failure = 0.0
+        self.not_before = 0.0
+
+
+class Penalties:
+    """Who may have a password checked now, and the delays that failures cost (pure)."""
+
+    def __init__(
+        self,
+        *,
+        max_failures: int = 5,
+        base_delay: float = 1.0,
+        max_delay: float = MAX_DELAY_SECONDS,
+        memory_seconds: float = ADDRESS_MEMORY_SECONDS,
+        max_addresses: int = MAX_ADDRESSES,
+        exempt: Callable[[str], bool] = lambda address: False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_failures = max_failures
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._memory_seconds = memory_seconds
+        self._max_addresses = max_addresses
+        self._exempt = exempt
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._addresses: OrderedDict[str, _Address] = OrderedDict()  # oldest failure first
+        self._checking: set[str] = set()  # addresses with a check running or waiting
+
+    def begin(self, attempts: Attempts) -> None:
+        """Claim the right to check one password now, or raise :class:`TryLater`.
+
+        A refusal counts as a failure of the connection (not of the address). Every
+        successful ``begin`` must be followed by :meth:`end`.
+        """
+        now = self._clock()
+        with self._lock:
+            self._forget(now)
+            guarded = not self._exempt(attempts.address)
+            until = attempts.not_before
+            state = self._addresses.get(attempts.address)
+            if guarded and state is not None:
+                until = max(until, state.not_before)
+            busy = guarded and attempts.address in self._checking
+            if until > now or busy or attempts.failures >= self.max_failures:
+                attempts.failures += 1
+                raise TryLater(max(1, math.ceil(until - now)))
+            if guarded:
+                self._checking.add(attempts.address)
+
+    def end(self, attempts: Attempts, matched: bool | None) -> int:
+        """Record the outcome of a check (``None``: it did not run); return how many
+        wrong passwords its address has given lately."""
+        now = self._clock()
+        with self._lock:
+            self._checking.discard(attempts.address)
+            state = self._addresses.get(attempts.address)
+            if matched is not False:
+                return state.failures if state is not None else 0
+            if state is None:
+                state = self._addresses[attempts.address] = _Address()
+            self._addresses.move_to_end(attempts.address)
+            state.failures += 1
+            state.last_failure = now
+            attempts.failures += 1
+            counted = attempts.failures
+            if not self._exempt(attempts.address):
+                counted = max(counted, state.failures)
+            delay = min(self._max_delay, self._base_delay * 2 ** min(counted - 1, 62))
+            attempts.not_before = now + delay
+            state.not_before = max(state.not_before, now + delay)
+            while len(self._addresses) > self._max_addresses:
+                self._addresses.popitem(last=False)
+            return state.failures
+
+    def pause(self, attempts: Attempts) -> float:
+        """Seconds the connection's reader should wait before reading on (0: none)."""
+        return max(0.0, attempts.not_before - self._clock())
+
+    def exhausted(self, attempts: Attempts) -> bool:
+        """Whether the connection has failed often enough to be dropped."""
+        return attempts.failures >= self.max_failures
+
+    def tracked(self) -> int:
+        """How many addresses have failures on record (for tests and statistics)."""
+        with self._lock:
+            return len(self._addresses)
+
+    def _forget(self, now: float) -> None:
+        while self._addresses:
+            address, state = next(iter(self._addresses.items()))
+            if now - state.last_failure < self._memory_seconds:
+                return
+            del self._addresses[address]
+
+
+class CheckPool:
+    """Runs at most ``concurrency`` checks at once; others wait a while or are refused."""
+
+    def __init__(
+        self,
+        concurrency: int = 2,
+        queue_limit: int = QUEUE_LIMIT,
+        queue_seconds: float = QUEUE_SECONDS,
+    ) -> None:
+        self.concurrency = concurrency
+        self._queue_limit = queue_limit
+        self._queue_seconds = queue_seconds
+        self._ready = threading.Condition()
+        self._running = 0
+        self._waiting = 0
+        self.peak = 0  # the most checks that ever ran at once (for tests and statistics)
+        self.refused = 0  # checks refused as busy
+
+    def run(self, check: Callable[[], T]) -> T:
+        """The result of ``check()``, run in the calling thread when a slot is free;
+        raises :class:`TryLater` if none frees up in time."""
+        with self._ready:
+            if self._running >= self.concurrency:
+                if self._waiting >= self._queue_limit:
+                    self._refuse()
+                self._waiting += 1
+                try:
+                    free = self._ready.wait_for(
+                        lambda: self._running < self.concurrency, self._queue_seconds
+                    )
+                finally:
+                    self._waiting -= 1
+                if not free:
+                    self._refuse()
+            self._running += 1
+            self.peak = max(self.peak, self._running)
+        try:
+            return check()
+        finally:
+            with self._ready:
+                self._running -= 1
+                self._ready.notify()
+
+    @property
+    def waiting(self) -> int:
+        """Checks waiting for a slot (for tests and statistics)."""
+        with self._ready:
+            return self._waiting
+
+    def _refuse(self) -> None:
+        self.refused += 1
+        if _worth_logging(self.refused):
+            log.event(f"Password checks refused while busy: {self.refused} so far")
+        raise TryLater(1, busy=True)
+
+
+class PasswordGuard:
+    """Every password check of one server: pooled, penalised and logged."""
+
+    def __init__(self, pool: CheckPool | None = None, penalties: Penalties | None = None) -> None:
+        self.pool = pool if pool is not None else CheckPool()
+        self.penalties = penalties if penalties is not None else Penalties()
+
+    @property
+    def peak_checks(self) -> int:
+        return self.pool.peak
+
+    def check(self, attempts: Attempts, verify: Callable[[], bool], *, who: str, what: str) -> bool:
+        """Whether ``verify()`` says the password matches; raises :class:`TryLater` when
+        it may not run now. ``who`` and ``what`` ("operator", "server") are for the log."""
+        self.penalties.begin(attempts)
+        outcome: bool | None = None  # None: it never ran
+        try:
+            outcome = matched = self.pool.run(verify)
+        finally:
+            failures = self.penalties.end(attempts, outcome)
+        if not matched and _worth_logging(failures):
+            lately = f" ({failures} from this address lately)" if failures > 1 else ""
+            log.event(f"{who} gave a wrong {what} password from {attempts.address}{lately}")
+        return matched
+
+    def pause(self, attempts: Attempts) -> float:
+        return self.penalties.pause(attempts)
+
+    def exhausted(self, attempts: Attempts) -> bool:
+        return self.penalties.exhausted(attempts)
+
+
+def _worth_logging(count: int) -> bool:
+    """The first few of a series, then only at powers of two: a storm logs a handful of lines."""
+    return count <= 3 or count & (count - 1) == 0
