@@ -12,8 +12,8 @@ reconnecting starts nothing afresh; they are forgotten after a quiet while, and 
 table is bounded. Exempt addresses (loopback by default) get only the per-connection
 penalties.
 
-A check that may run then takes a slot in :class:`CheckPool`: at most ``concurrency``
-scrypt computations (each ~40 ms of CPU and ~16 MiB) run at once; the rest wait a
+A check that may run is then handed to :class:`CheckPool`: ``concurrency`` worker threads
+compute scrypt (each ~40 ms of CPU and ~16 MiB), so no more run at once; the rest wait a
 bounded time in a bounded queue or are refused as busy. So a guessing storm costs at
 most that many cores and that much memory, whoever sends it.
 
@@ -26,9 +26,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from chinwag import log
 
@@ -167,8 +167,25 @@ class Penalties:
             del self._addresses[address]
 
 
+class _Job:
+    __slots__ = ("check", "done", "error", "result", "started")
+
+    def __init__(self, check: Callable[[], Any]) -> None:
+        self.check = check
+        self.started = False
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
 class CheckPool:
-    """Runs at most ``concurrency`` checks at once; others wait a while or are refused."""
+    """``concurrency`` worker threads that run checks; callers wait a while or are refused.
+
+    Checks run in the pool's own threads, not the callers': scrypt's 16 MiB comes from
+    the allocator of the thread that runs it, and each thread keeps such memory for
+    reuse, so a thread per guesser would keep a few MiB per guesser long after the guess.
+    The workers start with the first check and end with :meth:`close`.
+    """
 
     def __init__(
         self,
@@ -179,42 +196,75 @@ class CheckPool:
         self.concurrency = concurrency
         self._queue_limit = queue_limit
         self._queue_seconds = queue_seconds
-        self._ready = threading.Condition()
+        self._changed = threading.Condition()
+        self._queue: deque[_Job] = deque()
+        self._workers: list[threading.Thread] = []
+        self._closed = False
         self._running = 0
-        self._waiting = 0
         self.peak = 0  # the most checks that ever ran at once (for tests and statistics)
         self.refused = 0  # checks refused as busy
 
     def run(self, check: Callable[[], T]) -> T:
-        """The result of ``check()``, run in the calling thread when a slot is free;
-        raises :class:`TryLater` if none frees up in time."""
-        with self._ready:
-            if self._running >= self.concurrency:
-                if self._waiting >= self._queue_limit:
-                    self._refuse()
-                self._waiting += 1
-                try:
-                    free = self._ready.wait_for(
-                        lambda: self._running < self.concurrency, self._queue_seconds
-                    )
-                finally:
-                    self._waiting -= 1
-                if not free:
-                    self._refuse()
-            self._running += 1
-            self.peak = max(self.peak, self._running)
-        try:
-            return check()
-        finally:
-            with self._ready:
-                self._running -= 1
-                self._ready.notify()
+        """The result of ``check()``, run by a worker; raises :class:`TryLater` if no
+        worker takes it in time (the caller waits, which is its own reader thread)."""
+        job = _Job(check)
+        with self._changed:
+            if self._closed or len(self._queue) >= self._queue_limit:
+                self._refuse()
+            if not self._workers:
+                self._start_workers()
+            self._queue.append(job)
+            self._changed.notify_all()
+            if not self._changed.wait_for(lambda: job.started, self._queue_seconds):
+                self._queue.remove(job)
+                self._refuse()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return cast(T, job.result)
 
     @property
     def waiting(self) -> int:
-        """Checks waiting for a slot (for tests and statistics)."""
-        with self._ready:
-            return self._waiting
+        """Checks waiting for a worker (for tests and statistics)."""
+        with self._changed:
+            return len(self._queue)
+
+    def close(self) -> None:
+        """Let the workers finish what is queued, then stop and join them."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+            workers = list(self._workers)
+        for worker in workers:
+            worker.join()
+
+    def _start_workers(self) -> None:
+        for number in range(1, self.concurrency + 1):
+            worker = threading.Thread(
+                target=self._work, name=f"chinwag-password-{number}", daemon=True
+            )
+            worker.start()
+            self._workers.append(worker)
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._queue or self._closed)
+                if not self._queue:
+                    return  # closed, and nothing left to do
+                job = self._queue.popleft()
+                job.started = True
+                self._running += 1
+                self.peak = max(self.peak, self._running)
+                self._changed.notify_all()
+            try:
+                job.result = job.check()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller to raise
+                job.error = exc
+            finally:
+                with self._changed:
+                    self._running -= 1
+                job.done.set()
 
     def _refuse(self) -> None:
         self.refused += 1
@@ -250,6 +300,10 @@ class PasswordGuard:
 
     def pause(self, attempts: Attempts) -> float:
         return self.penalties.pause(attempts)
+
+    def close(self) -> None:
+        """Stop and join the pool's workers (the owner's job, at shutdown)."""
+        self.pool.close()
 
     def exhausted(self, attempts: Attempts) -> bool:
         return self.penalties.exhausted(attempts)

@@ -242,3 +242,27 @@ def test_a_full_queue_is_refused_at_once_and_a_long_wait_in_time() -> None:
     go.set()
     holder.join(10)
     assert pool.run(lambda: True)  # free again
+
+
+def test_checks_run_in_the_pools_own_named_threads_which_close_joins() -> None:
+    before = set(threading.enumerate())
+    pool = CheckPool(concurrency=2)
+    assert pool.run(lambda: threading.current_thread().name).startswith("chinwag-password-")
+    workers = set(threading.enumerate()) - before
+    assert {worker.name for worker in workers} == {"chinwag-password-1", "chinwag-password-2"}
+    pool.close()
+    assert workers and not any(worker.is_alive() for worker in workers)
+    with pytest.raises(TryLater):
+        pool.run(lambda: True)  # closed: nothing more is checked
+
+
+def test_an_error_in_a_check_reaches_its_caller() -> None:
+    pool = CheckPool(concurrency=1)
+
+    def broken() -> bool:
+        raise ValueError("bad hash")
+
+    with pytest.raises(ValueError, match="bad hash"):
+        pool.run(broken)
+    assert pool.run(lambda: True)  # the worker lives on
+    pool.close()

@@ -11,6 +11,9 @@ fans them out and sends them (``sender.py``). A housekeeping thread asks every s
 its timed work every few seconds (IRC pings and timeouts) and hands it over the same way;
 it never touches sockets itself.
 
+Password checks (scrypt) run in the hub's password guard, whose worker threads start with
+the first check and are joined at shutdown (``password_guard.py``).
+
 Each listener (the text port; others such as IRC) has its own accept thread and a factory
 for the protocol sessions of its connections; all of them share one hub.
 An accept thread refuses banned addresses and connections past ``max_clients`` before
@@ -224,6 +227,7 @@ class ChatServer:
             connection.thread.join(max(0.0, deadline - time.monotonic()))
         self._sender.stop()
         self._drainer.stop()
+        self.hub.passwords.close()
         self._stopped.set()
 
     def __enter__(self) -> ChatServer:
