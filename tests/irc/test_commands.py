@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 
 from chinwag.config import Config
 from chinwag.hub.hub import Hub
-from chinwag.password_guard import PasswordGuard, Penalties
+from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.passwords import hash_password
 from tests.irc.conftest import UNIT_CONFIG, World
+from tests.support import wait_for
 
 
 def test_registration_burst(world: World) -> None:
@@ -84,6 +86,27 @@ def test_server_password() -> None:
     right = world.irc()
     right.send("PASS sesame", "NICK a", "USER a 0 * :A")
     assert "001" in right.numerics()
+
+
+def test_timed_work_skips_a_session_waiting_for_a_password_check() -> None:
+    config = Config(host="127.0.0.1", port=0, console=False, password="sesame")
+    pool = CheckPool(concurrency=1, queue_seconds=30)
+    world = World(config, Hub(passwords=PasswordGuard(pool)))
+    go = threading.Event()
+    hog = threading.Thread(target=pool.run, args=(lambda: go.wait(10),))
+    hog.start()
+    waiting = world.irc()
+    reader = threading.Thread(target=waiting.send, args=("PASS sesame", "NICK a", "USER a 0 * :A"))
+    reader.start()
+    wait_for(lambda: pool.waiting == 1, what="the check queued")
+    started = time.monotonic()
+    waiting.tick(time.monotonic() + config.irc_registration_seconds + 1)  # not waited for
+    assert time.monotonic() - started < 1.0
+    go.set()
+    reader.join(10)
+    hog.join(10)
+    assert "001" in waiting.numerics()
+    pool.close()
 
 
 def test_server_password_hash() -> None:
