@@ -17,8 +17,8 @@ compute scrypt (each ~40 ms of CPU and ~16 MiB), so no more run at once; the res
 bounded time in a bounded queue or are refused as busy. So a guessing storm costs at
 most that many cores and that much memory, whoever sends it.
 
-Nothing here sleeps: the delay is served by the guesser's own reader thread, which asks
-:meth:`PasswordGuard.pause` after each line, outside every lock.
+Nothing here serves the delays: the guesser's own reader thread does, asking
+:meth:`PasswordGuard.pause` after each line and waiting outside every lock.
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ class Penalties:
             busy = guarded and attempts.address in self._checking
             if until > now or busy or attempts.failures >= self.max_failures:
                 attempts.failures += 1
-                raise TryLater(max(1, math.ceil(until - now)))
+                hasty = until > now or attempts.failures > self.max_failures
+                raise TryLater(max(1, math.ceil(until - now)), busy=not hasty)
             if guarded:
                 self._checking.add(attempts.address)
 

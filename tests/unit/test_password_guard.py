@@ -93,8 +93,9 @@ def test_an_address_checks_one_password_at_a_time(clock: Clock) -> None:
     policy = penalties(clock)
     first, second = Attempts("10.0.0.1"), Attempts("10.0.0.1")
     policy.begin(first)
-    with pytest.raises(TryLater):
+    with pytest.raises(TryLater) as refusal:
         policy.begin(second)
+    assert refusal.value.busy  # nobody from there has failed yet
     policy.end(first, matched=True)
     policy.begin(second)
     policy.end(second, matched=None)  # never ran (the pool was busy): costs nothing
