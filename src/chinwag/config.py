@@ -55,6 +55,18 @@ class Config:
     )
     password: str = _option("", "server password clients must give before they chat")
     password_hash: str = _option("", "scrypt hash of the server password (instead of --password)")
+    password_check_concurrency: int = _option(
+        2, "most password checks (scrypt, ~16 MiB each) computed at once", minimum=1
+    )
+    max_password_failures: int = _option(
+        5, "wrong or too hasty password attempts before a connection is dropped", minimum=1
+    )
+    password_failure_delay: float = _option(
+        1.0,
+        "seconds a wrong password costs its connection and address, doubling with each "
+        "further one up to a minute (0: no delay)",
+        minimum=0,
+    )
     max_per_address: int = _option(
         16, "most connections at once from one IP address (0: unlimited)", minimum=0
     )

@@ -121,7 +121,7 @@ def test_a_server_password_is_required_before_chatting(
     intruder.expect(r"^\* This server needs a password")
     intruder.send("/pass guess")
     assert intruder.expect_closed() == ["* Wrong password"]
-    harness.log.wait_for(r"^\[SERVER\] Client-2 gave a wrong server password$")
+    harness.log.wait_for(r"^\[SERVER\] Client-2 gave a wrong server password from 127\.0\.0\.1$")
     harness.log.wait_for(r"^\[SERVER\] Removed connection for Client-2$")
     assert not any("Client-2" in line for line in member.quiet_for(0.2))  # never joined
 

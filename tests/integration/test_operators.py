@@ -42,7 +42,9 @@ def test_wrong_password_is_refused_and_logged(ops: Harness) -> None:
     alice = ops.connect("alice")
     alice.send("/op guess")
     alice.expect(r"^! wrong operator password$")
-    ops.log.wait_for(r"^\[SERVER\] Client-1 \(alice\) gave a wrong operator password$")
+    ops.log.wait_for(
+        r"^\[SERVER\] Client-1 \(alice\) gave a wrong operator password from 127\.0\.0\.1$"
+    )
     alice.send("/wall hi")
     alice.expect(r"^! only operators can do that$")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -9,8 +10,10 @@ import pytest
 
 from chinwag.config import Config
 from chinwag.hub.hub import Hub
+from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.passwords import hash_password
 from tests.irc.conftest import HOST, UNIT_CONFIG, World
+from tests.support import wait_for
 
 
 def test_registration_burst(world: World) -> None:
@@ -69,14 +72,42 @@ def test_user_and_nick_errors(world: World) -> None:
 
 def test_server_password() -> None:
     config = Config(host="127.0.0.1", port=0, console=False, password="sesame")
-    world = World(config)
+    now = [100.0]
+    world = World(config, Hub(passwords=PasswordGuard(penalties=Penalties(clock=lambda: now[0]))))
     wrong = world.irc()
     wrong.send("PASS nope", "NICK a", "USER a 0 * :A")
     assert wrong.numerics() == ["464", "ERROR"]
     assert wrong.closed
+    # Its address must wait a second: anything sooner is refused unchecked.
+    hasty = world.irc()
+    hasty.send("PASS sesame", "NICK a", "USER a 0 * :A")
+    assert hasty.numerics() == ["263", "ERROR"]
+    assert hasty.closed
+    now[0] += 1.0
     right = world.irc()
     right.send("PASS sesame", "NICK a", "USER a 0 * :A")
     assert "001" in right.numerics()
+
+
+def test_timed_work_skips_a_session_waiting_for_a_password_check() -> None:
+    config = Config(host="127.0.0.1", port=0, console=False, password="sesame")
+    pool = CheckPool(concurrency=1, queue_seconds=30)
+    world = World(config, Hub(passwords=PasswordGuard(pool)))
+    go = threading.Event()
+    hog = threading.Thread(target=pool.run, args=(lambda: go.wait(10),))
+    hog.start()
+    waiting = world.irc()
+    reader = threading.Thread(target=waiting.send, args=("PASS sesame", "NICK a", "USER a 0 * :A"))
+    reader.start()
+    wait_for(lambda: pool.waiting == 1, what="the check queued")
+    started = time.monotonic()
+    waiting.tick(time.monotonic() + config.irc_registration_seconds + 1)  # not waited for
+    assert time.monotonic() - started < 1.0
+    go.set()
+    reader.join(10)
+    hog.join(10)
+    assert "001" in waiting.numerics()
+    pool.close()
 
 
 def test_server_password_hash() -> None:
@@ -330,15 +361,18 @@ def test_oper_and_kill() -> None:
     config = Config(
         host="127.0.0.1", port=0, console=False, oper_password_hash=hash_password("root")
     )
-    from chinwag.hub.hub import Hub
-
-    world = World(config, Hub(oper_password_hash=config.oper_password_hash))
+    now = [100.0]
+    guard = PasswordGuard(penalties=Penalties(clock=lambda: now[0]))
+    world = World(config, Hub(oper_password_hash=config.oper_password_hash, passwords=guard))
     alice = world.irc("alice")
     bob = world.irc("bob")
     alice.send("KILL bob :spam")
     assert alice.numerics() == ["481"]
     alice.send("OPER alice wrong")
     assert alice.numerics() == ["464"]
+    alice.send("OPER alice root")  # too soon after the wrong one
+    assert alice.numerics() == ["263"]
+    now[0] += 1.0
     alice.send("OPER alice root")
     assert alice.numerics() == ["381", "MODE"]
     alice.send("KILL bob :spam")

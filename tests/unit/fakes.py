@@ -9,6 +9,7 @@ from datetime import datetime
 
 from chinwag.hub.events import Delivery, Event
 from chinwag.hub.hub import Hub, Member
+from chinwag.password_guard import PasswordGuard
 from chinwag.server.dispatch import deliver
 from chinwag.text.format import EOL, TEXT
 from chinwag.text.session import TextSession
@@ -89,8 +90,12 @@ class Chat:
     a ban) leaves the hub with the close reason.
     """
 
-    def __init__(self, oper_password_hash: str = "") -> None:
-        self.hub = Hub(oper_password_hash=oper_password_hash, clock=fixed_clock)
+    def __init__(
+        self, oper_password_hash: str = "", passwords: PasswordGuard | None = None
+    ) -> None:
+        self.hub = Hub(
+            oper_password_hash=oper_password_hash, clock=fixed_clock, passwords=passwords
+        )
         self._numbers = itertools.count(1)
         self.users: list[User] = []
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from chinwag.hub.events import Negotiation
+from chinwag.password_guard import PasswordGuard, Penalties
 from chinwag.text.session import COMMANDS
 from tests.unit.conftest import OPER_PASSWORD
 from tests.unit.fakes import STAMP, Chat, User
@@ -332,13 +333,19 @@ def test_operator_commands_without_op(op_chat: Chat, line: str) -> None:
     assert bob.endpoint.closed is None
 
 
-def test_op(op_chat: Chat) -> None:
+def test_op(oper_hash: str) -> None:
+    now = [100.0]
+    guard = PasswordGuard(penalties=Penalties(clock=lambda: now[0]))
+    op_chat = Chat(oper_password_hash=oper_hash, passwords=guard)
     ann, bob, _ = three(op_chat)
     ann.send("/op")
     assert ann.lines() == ["! usage: /op PASSWORD"]
     ann.send("/op guess")
     assert ann.lines() == ["! wrong operator password"]
     assert not ann.member.operator
+    ann.send(f"/op {OPER_PASSWORD}")  # even the right one waits out the delay
+    assert ann.lines() == ["! too many wrong passwords: try again in 1 second"]
+    now[0] += 1.0
     ann.send(f"/op {OPER_PASSWORD}")
     assert ann.lines() == ["* you are now an operator"]
     assert bob.lines() == []

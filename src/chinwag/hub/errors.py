@@ -46,6 +46,14 @@ class WrongPassword(ChatError):
     """The operator password did not match."""
 
 
+class TryAgainLater(ChatError):
+    """A password was not checked: too soon after a wrong one, or the server is busy."""
+
+    def __init__(self, message: str, seconds: int) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class BadArguments(ChatError):
     """The command's arguments are missing or malformed."""
 

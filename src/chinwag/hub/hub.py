@@ -57,6 +57,7 @@ from chinwag.hub.model import (
     set_key,
     set_limit,
 )
+from chinwag.password_guard import PasswordGuard, TryLater
 from chinwag.passwords import verify_password
 
 __all__ = ["Hub", "Member", "MemberView", "Room", "RoomView", "idle_for"]
@@ -81,6 +82,7 @@ class Hub:
         max_rooms_per_member: int = DEFAULT_MAX_ROOMS_PER_MEMBER,
         max_rooms: int = DEFAULT_MAX_ROOMS,
         reserved_names: Iterable[str] = (),
+        passwords: PasswordGuard | None = None,
     ) -> None:
         self._lock = threading.Lock()
         # Random unless given (tests), so cloaks are stable for one run and no longer.
@@ -94,6 +96,8 @@ class Hub:
         self._oper_password_hash = oper_password_hash
         self._clock = clock
         self.bans = bans if bans is not None else BanList()
+        # Every password check of the server goes through this, whichever front end asks.
+        self.passwords = passwords if passwords is not None else PasswordGuard()
         self._members: dict[str, Member] = {}  # folded nick -> member
         # Each look of each member's nick (names.looks) -> the member: a nick that looks
         # like a connected member's is theirs too.
@@ -465,9 +469,18 @@ class Hub:
     def authenticate_operator(self, member: Member, password: str) -> list[Delivery]:
         if not self._oper_password_hash:
             raise errors.NoOperators("this server has no operators")
+        stored = self._oper_password_hash
         # scrypt is slow on purpose: never hold the lock while it runs.
-        if not verify_password(password, self._oper_password_hash):
-            log.event(f"{member.client_id} ({member.nick}) gave a wrong operator password")
+        try:
+            matched = self.passwords.check(
+                member.password_attempts,
+                lambda: verify_password(password, stored),
+                who=f"{member.client_id} ({member.nick})",
+                what="operator",
+            )
+        except TryLater as refusal:
+            raise errors.TryAgainLater(str(refusal), refusal.seconds) from None
+        if not matched:
             raise errors.WrongPassword("wrong operator password")
         with self._lock:
             member.operator = True

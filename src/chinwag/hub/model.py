@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from chinwag.hub import masks, modes
 from chinwag.hub.endpoint import Endpoint
+from chinwag.password_guard import Attempts
 
 
 class Member:
@@ -29,6 +30,7 @@ class Member:
         "last_active",
         "nick",
         "operator",
+        "password_attempts",
         "realname",
         "rooms",
         "userhost",
@@ -61,6 +63,8 @@ class Member:
         # The rooms that invited this member (each has them in ``invited``), so that
         # leaving costs the member's own invitations, not a walk over every room.
         self.invitations: set[Room] = set()
+        # Its own lock (the guard's), so not the hub's business beyond holding it.
+        self.password_attempts = Attempts(address)
 
     def __repr__(self) -> str:
         return f"<Member {self.client_id} {self.nick!r}>"

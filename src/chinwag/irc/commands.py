@@ -150,6 +150,9 @@ def report(
     if isinstance(error, errors.BadArguments):
         session.numeric(rpl.ERR_NEEDMOREPARAMS, message.verb, "Not enough parameters")
         return
+    if isinstance(error, errors.TryAgainLater):
+        session.numeric(rpl.RPL_TRYAGAIN, message.verb, "Please wait a while and try again")
+        return
     code, about, text = _ERRORS.get(type(error), (rpl.ERR_UNKNOWNCOMMAND, "", str(error)))
     subjects = {"nick": (nick,), "channel": (channel,), "both": (nick, channel), "": ()}[about]
     session.numeric(code, *subjects, text)

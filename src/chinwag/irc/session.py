@@ -53,6 +53,7 @@ from chinwag.irc.message import (
     parse,
     safe_param,
 )
+from chinwag.password_guard import TryLater
 from chinwag.passwords import password_checker
 
 # Numerics whose last parameter is a value, not text.
@@ -144,9 +145,13 @@ class IrcSession:
             return self._take()
 
     def tick(self, now: float) -> list[Delivery]:
-        """Timed work: registration timeout, pinging the idle, dropping the dead."""
+        """Timed work: registration timeout, pinging the idle, dropping the dead.
+
+        A session whose reader holds the lock (waiting for a password check, say) is
+        skipped this round rather than waited for: the housekeeping thread serves everyone.
+        """
         if not self._lock.acquire(blocking=False):
-            return []  # busy serving its client, so alive; the next tick looks again
+            return []
         try:
             if self.finished:
                 return []
@@ -243,11 +248,8 @@ class IrcSession:
         """Complete registration once NICK and USER are in and CAP is not in progress."""
         if self.registered or self.negotiating or not self.nick or not self.username:
             return
-        check = self.server.password_check
         if not self.password_accepted:
-            if check is not None and not check(self.password):
-                self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
-                self.leave("Bad password")
+            if not self._check_password():
                 return
             self.password_accepted = True
         try:
@@ -263,6 +265,29 @@ class IrcSession:
             return
         self.registered = True
         commands.welcome(self)
+
+    def _check_password(self) -> bool:
+        """Whether the server password is none or the one given; if not, the client is
+        told and leaves."""
+        check = self.server.password_check
+        if check is None:
+            return True
+        given = self.password
+        try:
+            matched = self.hub.passwords.check(
+                self.member.password_attempts,
+                lambda: check(given),
+                who=self.member.client_id,
+                what="server",
+            )
+        except TryLater as refusal:
+            self.numeric(rpl.RPL_TRYAGAIN, "PASS", "Please wait a while and try again")
+            self.leave(f"Password not checked: {refusal}")
+            return False
+        if not matched:
+            self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+            self.leave("Bad password")
+        return matched
 
     def is_channel(self, target: str) -> bool:
         return casemap.is_channel(target)

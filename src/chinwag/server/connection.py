@@ -191,6 +191,12 @@ class Connection:
                 self._deliver(self.session.receive(data))
             elif not self._paced(data, self._bucket):
                 return "excess flood"
+            if self._password_failures_exhausted():
+                log.event(f"{self.name} dropped: too many wrong passwords")
+                farewell = Farewell("Too many wrong passwords", "too many wrong passwords")
+                self._deliver([Delivery(farewell, (self.member,))])
+                return "too many wrong passwords"
+            self._pause_after_wrong_password()
         return ""
 
     def _paced(self, data: bytes, bucket: TokenBucket) -> bool:
@@ -206,10 +212,28 @@ class Connection:
             if delay and self._closing.wait(delay):
                 return True  # closed while waiting: the rest does not matter any more
             self._deliver(self.session.receive(data[start : end + 1]))
+            if self._password_failures_exhausted():
+                return True  # the caller says goodbye
+            self._pause_after_wrong_password()
             start = end + 1
         if start < len(data) and not self.session.finished:
             self._deliver(self.session.receive(data[start:]))
         return True
+
+    def _password_failures_exhausted(self) -> bool:
+        attempts = self.member.password_attempts
+        if not attempts.failures or self.session.finished:
+            return False
+        return self._hub.passwords.exhausted(attempts)
+
+    def _pause_after_wrong_password(self) -> None:
+        """Wait out the delay a wrong password costs here, in this client's own thread and
+        outside every lock, before reading its next line."""
+        attempts = self.member.password_attempts
+        if attempts.failures and not self.session.finished:
+            pause = self._hub.passwords.pause(attempts)
+            if pause:
+                self._closing.wait(pause)
 
     def _finish(self, reason: str) -> None:
         with self._state_lock:

@@ -11,6 +11,9 @@ fans them out and sends them (``sender.py``). A housekeeping thread asks every s
 its timed work every few seconds (IRC pings and timeouts) and hands it over the same way;
 it never touches sockets itself.
 
+Password checks (scrypt) run in the hub's password guard, whose worker threads start with
+the first check and are joined at shutdown (``password_guard.py``).
+
 Each listener (the text port; others such as IRC) has its own accept thread and a factory
 for the protocol sessions of its connections; all of them share one hub.
 An accept thread refuses banned addresses and connections past ``max_clients`` before
@@ -40,6 +43,7 @@ from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
+from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
@@ -116,20 +120,31 @@ class ChatServer:
     ) -> None:
         self.config = config
         self.housekeeping_seconds = housekeeping_seconds
+        self.admission = AdmissionControl(
+            config.max_per_address,
+            config.max_connects_per_minute,
+            parse_networks(config.exempt_addresses),
+        )
+        passwords = PasswordGuard(
+            CheckPool(config.password_check_concurrency),
+            # Exempt addresses keep the per-connection penalties: only the per-address
+            # ones would lock a whole shared address out.
+            Penalties(
+                max_failures=config.max_password_failures,
+                base_delay=config.password_failure_delay,
+                exempt=self.admission.exempt,
+            ),
+        )
         self.hub = Hub(
             oper_password_hash=config.oper_password_hash,
             quiet_room_size=config.quiet_room_size,
+            passwords=passwords,
             max_rooms_per_member=config.max_rooms_per_member,
             max_rooms=config.max_rooms,
             # Nobody may pass for the server: by its name, or its first label.
             reserved_names=(config.server_name, config.server_name.partition(".")[0]),
         )
         self.registry = ActiveConnections(config.max_clients)
-        self.admission = AdmissionControl(
-            config.max_per_address,
-            config.max_connects_per_minute,
-            parse_networks(config.exempt_addresses),
-        )
         self._drainer = Drainer()
         self._sender = Sender()
         self._lock = threading.Lock()
@@ -241,6 +256,7 @@ class ChatServer:
             connection.thread.join(max(0.0, deadline - time.monotonic()))
         self._sender.stop()
         self._drainer.stop()
+        self.hub.passwords.close()
         self._stopped.set()
 
     def __enter__(self) -> ChatServer:

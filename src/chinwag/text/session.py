@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from chinwag import log
 from chinwag.hub import errors, modes, names
 from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info
 from chinwag.hub.hub import Hub, Member, idle_for
+from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
 from chinwag.text.sanitize import clean
@@ -181,9 +181,18 @@ class TextSession:
             return self._quit("")
         if command.casefold() != "/pass" or not password:
             return [self.problem("send /pass PASSWORD first")]
-        assert self._password_check is not None
-        if not self._password_check(password):
-            log.event(f"{self.member.client_id} gave a wrong server password")
+        check = self._password_check
+        assert check is not None
+        try:
+            matched = self.hub.passwords.check(
+                self.member.password_attempts,
+                lambda: check(password),
+                who=self.member.client_id,
+                what="server",
+            )
+        except TryLater as refusal:
+            return [self.problem(str(refusal))]
+        if not matched:
             self.finished = True
             return [Delivery(Farewell("Wrong password", "wrong password"), (self.member,))]
         self._password_check = None
