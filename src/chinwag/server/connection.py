@@ -41,6 +41,8 @@ from chinwag.text.session import TextSession
 from chinwag.tls import TlsChannel, TlsError
 
 RECV_BYTES = 65536
+# How long a client whose input has ended may take to receive the replies queued for it.
+CLOSE_LINGER_SECONDS = 10.0
 
 
 class Session(Protocol):
@@ -123,6 +125,8 @@ class Connection:
         self._close_reason: str | None = None  # set once the connection is being closed
         self._sock_closed = False
         self._closing = threading.Event()  # wakes a reader that is pacing a flooder
+        self._input_ended = False  # the client shut down its side: reply, then close
+        self._sender = sender
         flood_control = config.flood_burst > 0 and config.flood_rate > 0
         self._bucket = TokenBucket(config.flood_burst, config.flood_rate) if flood_control else None
         self._max_backlog = config.flood_max_backlog
@@ -180,6 +184,7 @@ class Connection:
             except OSError as exc:
                 return describe_error(exc)
             if not data:
+                self._input_ended = True
                 return "connection closed"
             if self._tls is not None:
                 data = self._outbox.open(data)
@@ -220,6 +225,12 @@ class Connection:
             self._deliver(self._hub.remove(self.member, reason))
         except Exception:  # noqa: BLE001 - the socket must still be closed and logged
             log.problem(f"error while removing {self.name} from the hub")
+        if self._input_ended and self._close_reason == "connection closed":
+            # A client that shut down its sending side (``echo /who | nc``) still reads:
+            # it gets the replies to everything it sent before the connection closes.
+            if self._sender is not None:
+                self._sender.dispatch()
+            self._outbox.finish(CLOSE_LINGER_SECONDS)
         self._outbox.close()
         with self._state_lock:
             self._sock_closed = True

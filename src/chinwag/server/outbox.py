@@ -64,6 +64,7 @@ class Outbox:
         self._sealed = False  # after the last words, nothing more is queued
         self._due = False  # handed to the sender thread, not flushed yet
         self._closed = False
+        self._emptied = threading.Event()  # sealed, and nothing left to send
 
     @property
     def closed(self) -> bool:
@@ -105,8 +106,16 @@ class Outbox:
                 self._chunks.append(data)
                 self._queued += len(data)
             park = self._flush_locked()
+            if not park and not self._parked:
+                self._emptied.set()
         if park:
             self._parking.park(self)
+
+    def finish(self, timeout: float) -> bool:
+        """Accept nothing more and wait, at most ``timeout`` seconds, until everything
+        queued has been handed to the kernel (or the outbox closed); ``True`` if it was."""
+        self.write_last(b"")
+        return self._emptied.wait(timeout)
 
     def flush(self) -> None:
         """Send what is queued, as far as the socket takes it now; park the rest."""
@@ -153,6 +162,8 @@ class Outbox:
             if self._queued and not self._closed:
                 return False
             self._parked = False
+            if self._sealed:
+                self._emptied.set()
             return True
 
     def close(self) -> None:
@@ -162,6 +173,7 @@ class Outbox:
 
     def _close_locked(self) -> None:
         self._closed = True
+        self._emptied.set()
         self._chunks.clear()
         self._wire = b""
         self._queued = 0
