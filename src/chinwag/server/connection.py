@@ -9,8 +9,9 @@ Other threads end a connection with :meth:`close`, which records the reason and 
 socket down; the blocked ``recv`` then returns and the reader thread finishes.
 
 Flood control paces lines here, where waiting is cheap: a flooding client's own thread
-waits before interpreting each line the token bucket has no token for, and a client with
-more lines waiting than the backlog limit is dropped for ``excess flood``.
+waits before interpreting each line the token bucket has no token for, reading nothing
+meanwhile, so TCP slows the client down. It is told once; only a client that keeps it up
+for ``flood_max_seconds`` is dropped for ``excess flood`` (see :class:`Pacer`).
 
 What the bytes mean is the business of a :class:`Session` (text, IRC): bytes in,
 deliveries out, no socket.
@@ -29,11 +30,11 @@ from typing import Protocol
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.endpoint import Formatter
-from chinwag.hub.events import Delivery, Farewell
+from chinwag.hub.events import Delivery, Farewell, Info
 from chinwag.hub.hub import Hub, Member
 from chinwag.passwords import password_checker
 from chinwag.server.dispatch import deliver
-from chinwag.server.flood import TokenBucket
+from chinwag.server.flood import Pacer
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
 from chinwag.server.sender import Sender
@@ -41,6 +42,7 @@ from chinwag.text.session import TextSession
 from chinwag.tls import TlsChannel, TlsError
 
 RECV_BYTES = 65536
+SLOWED_DOWN = "you are sending fast; your lines are being slowed down"
 # How long a client whose input has ended may take to receive the replies queued for it.
 CLOSE_LINGER_SECONDS = 10.0
 
@@ -100,7 +102,9 @@ class Connection:
         session_factory: SessionFactory = text_session,
         tls: ssl.SSLContext | None = None,
         sender: Sender | None = None,
+        flood: tuple[int, float] | None = None,
     ) -> None:
+        """``flood``: the burst and rate of flood control (default: the text protocol's)."""
         self.info = info
         self.name = info.name
         self._sock = info.sock
@@ -127,9 +131,8 @@ class Connection:
         self._closing = threading.Event()  # wakes a reader that is pacing a flooder
         self._input_ended = False  # the client shut down its side: reply, then close
         self._sender = sender
-        flood_control = config.flood_burst > 0 and config.flood_rate > 0
-        self._bucket = TokenBucket(config.flood_burst, config.flood_rate) if flood_control else None
-        self._max_backlog = config.flood_max_backlog
+        burst, rate = flood if flood is not None else (config.flood_burst, config.flood_rate)
+        self._pacer = Pacer(burst, rate, config.flood_max_seconds) if burst and rate else None
         # Hand deliveries over in order: to the sender thread when there is one.
         self._deliver: Callable[[list[Delivery]], None] = (
             sender.submit if sender is not None else deliver
@@ -192,23 +195,26 @@ class Connection:
                     return "connection closed"
                 if not data:
                     continue  # only part of a TLS record so far
-            if self._bucket is None or self.member.operator:
+            if self._pacer is None or self.member.operator:
                 self._deliver(self.session.receive(data))
-            elif not self._paced(data, self._bucket):
+            elif not self._paced(data, self._pacer):
                 return "excess flood"
         return ""
 
-    def _paced(self, data: bytes, bucket: TokenBucket) -> bool:
-        """Interpret ``data`` line by line at the pace the bucket allows; ``False``: flooding."""
-        if data.count(b"\n") > self._max_backlog:
-            log.event(f"{self.name} ({self.member.nick}) dropped: excess flood")
-            farewell = Farewell("You sent too much too fast (excess flood)", "excess flood")
-            self._deliver([Delivery(farewell, (self.member,))])
-            return False
+    def _paced(self, data: bytes, pacer: Pacer) -> bool:
+        """Interpret ``data`` line by line at the pace flood control allows; ``False``:
+        the client has been flooding for too long and was told it is dropped."""
         start = 0
         while (end := data.find(b"\n", start)) >= 0 and not self.session.finished:
-            delay = bucket.take()
-            if delay and self._closing.wait(delay):
+            pace = pacer.line()
+            if pace.drop:
+                log.event(f"{self.name} ({self.member.nick}) dropped: excess flood")
+                farewell = Farewell("You sent too much too fast (excess flood)", "excess flood")
+                self._deliver([Delivery(farewell, (self.member,))])
+                return False
+            if pace.warn:
+                self._deliver([Delivery(Info((SLOWED_DOWN,)), (self.member,))])
+            if pace.delay and self._closing.wait(pace.delay):
                 return True  # closed while waiting: the rest does not matter any more
             self._deliver(self.session.receive(data[start : end + 1]))
             start = end + 1

@@ -75,12 +75,15 @@ class Listener:
         factory: SessionFactory,
         tls: ssl.SSLContext | None = None,
         refusal: Callable[[str], bytes] = text_refusal,
+        *,
+        flood: tuple[int, float] | None = None,
     ) -> None:
         self.name = name
         self.sock = sock
         self.factory = factory
         self.tls = tls
         self.refusal = refusal  # the line that tells a refused client why
+        self.flood = flood  # flood control's burst and rate; None: the text protocol's
         self.thread: threading.Thread
 
 
@@ -123,11 +126,19 @@ class ChatServer:
             if config.irc_port or config.irc_tls_port:
                 # Loaded only when asked for: it is a third of the start-up time.
                 from chinwag.irc.listener import irc_refusal, irc_sessions
+            irc_flood = (config.irc_flood_burst, config.irc_flood_rate)
             if config.irc_port:
-                self.add_listener("irc", config.irc_port, irc_sessions(config), refusal=irc_refusal)
+                self.add_listener(
+                    "irc", config.irc_port, irc_sessions(config), None, irc_refusal, flood=irc_flood
+                )
             if tls is not None and config.irc_tls_port:
                 self.add_listener(
-                    "irc-tls", config.irc_tls_port, irc_sessions(config), tls, irc_refusal
+                    "irc-tls",
+                    config.irc_tls_port,
+                    irc_sessions(config),
+                    tls,
+                    irc_refusal,
+                    flood=irc_flood,
                 )
         except OSError:
             self.server_close()
@@ -140,12 +151,14 @@ class ChatServer:
         factory: SessionFactory,
         tls: ssl.SSLContext | None = None,
         refusal: Callable[[str], bytes] = text_refusal,
+        *,
+        flood: tuple[int, float] | None = None,
     ) -> Listener:
         """Listen on another port (before :meth:`start`), serving ``factory``'s protocol."""
         sock = socket.create_server(
             (self.config.host, port), family=_family(self.config.host), backlog=_BACKLOG
         )
-        listener = Listener(name, sock, factory, tls, refusal)
+        listener = Listener(name, sock, factory, tls, refusal, flood=flood)
         listener.thread = threading.Thread(
             target=self._accept_loop, args=(listener,), name=f"chinwag-accept-{name}", daemon=True
         )
@@ -305,6 +318,7 @@ class ChatServer:
             session_factory=listener.factory,
             tls=listener.tls,
             sender=self._sender,
+            flood=listener.flood,
         )
         with self._lock:
             self._connections[info.name] = connection
