@@ -45,6 +45,18 @@ class Config:
         "bytes queued for a client that reads slowly before it is dropped",
         minimum=1024,
     )
+    pushback_seconds: float = _option(
+        2.0,
+        "seconds a client whose send queue is congested (past a quarter of "
+        "send_queue_bytes) holds the talkers back while it takes nothing",
+        minimum=0,
+    )
+    send_stall_seconds: float = _option(
+        30.0,
+        "seconds a client whose send queue is congested may take nothing before it is "
+        "dropped as not reading",
+        minimum=1,
+    )
     socket_send_buffer: int = _option(
         0, "kernel send buffer per client in bytes (0: the kernel tunes it)", minimum=0
     )

@@ -33,6 +33,7 @@ from chinwag.hub.endpoint import Formatter
 from chinwag.hub.events import Delivery, Farewell, Info
 from chinwag.hub.hub import Hub, Member
 from chinwag.passwords import password_checker
+from chinwag.server.congestion import Congestion
 from chinwag.server.dispatch import deliver
 from chinwag.server.flood import Pacer
 from chinwag.server.outbox import Outbox, Parking
@@ -42,6 +43,9 @@ from chinwag.text.session import TextSession
 from chinwag.tls import TlsChannel, TlsError
 
 RECV_BYTES = 65536
+# A read longer than this is interpreted in slices of this size, the queues it fills
+# checked for congestion between them, so a burst stops before it overfills them.
+SLICE_BYTES = 4096
 SLOWED_DOWN = "you are sending fast; your lines are being slowed down"
 # How long a client whose input has ended may take to receive the replies queued for it.
 CLOSE_LINGER_SECONDS = 10.0
@@ -103,8 +107,10 @@ class Connection:
         tls: ssl.SSLContext | None = None,
         sender: Sender | None = None,
         flood: tuple[int, float] | None = None,
+        congestion: Congestion | None = None,
     ) -> None:
-        """``flood``: the burst and rate of flood control (default: the text protocol's)."""
+        """``flood``: the burst and rate of flood control (default: the text protocol's);
+        ``congestion``: the gate to pass before each read (none: no flow control)."""
         self.info = info
         self.name = info.name
         self._sock = info.sock
@@ -119,7 +125,9 @@ class Connection:
             self._overflowed,
             records=self._tls,
             sender=sender,
+            congestion=congestion,
         )
+        self._congestion = congestion
         # Queue bytes and have them sent, never blocking: the dispatcher's hot path, so
         # the outbox's own method, with no wrapper around it.
         self.send: Callable[[bytes], None] = self._outbox.post
@@ -151,6 +159,8 @@ class Connection:
                 return
             self._close_reason = reason
             self._closing.set()
+            if self._congestion is not None:
+                self._congestion.wake()  # the reader may be waiting for others to drain
             self._outbox.write_last(last_words)
             with contextlib.suppress(OSError):  # the peer may have shut it down already
                 self._sock.shutdown(socket.SHUT_RDWR)
@@ -175,7 +185,10 @@ class Connection:
 
     def _handle(self) -> str:
         """Serve the client until it leaves; return why it left."""
+        congestion = self._congestion
         while not self.session.finished:
+            if congestion is not None and congestion.active:
+                congestion.wait(self._closing)  # others cannot keep up: let TCP hold us
             try:
                 # Wait with a one-byte peek, then take what has arrived: a thread blocked
                 # in recv(65536) would hold a 64 KiB buffer for as long as its client is
@@ -195,11 +208,33 @@ class Connection:
                     return "connection closed"
                 if not data:
                     continue  # only part of a TLS record so far
-            if self._pacer is None or self.member.operator:
-                self._deliver(self.session.receive(data))
-            elif not self._paced(data, self._pacer):
+            if not self._interpret(data):
                 return "excess flood"
         return ""
+
+    def _interpret(self, data: bytes) -> bool:
+        """Interpret ``data`` and hand over the deliveries; ``False``: flooding too long."""
+        if self._pacer is not None and not self.member.operator:
+            return self._paced(data, self._pacer)
+        if len(data) > SLICE_BYTES and self._congestion is not None:
+            self._sliced(data, self._congestion)
+        else:
+            self._deliver(self.session.receive(data))
+        return True
+
+    def _sliced(self, data: bytes, congestion: Congestion) -> None:
+        """Interpret ``data`` a slice at a time, waiting between slices while the queues
+        of other clients are congested (what they hold is brought up to date first: the
+        sender thread would queue the slices only after this thread read them all)."""
+        for start in range(0, len(data), SLICE_BYTES):
+            if start:
+                if self._sender is not None:
+                    self._sender.dispatch()
+                if congestion.active:
+                    congestion.wait(self._closing)
+                if self._closing.is_set() or self.session.finished:
+                    return
+            self._deliver(self.session.receive(data[start : start + SLICE_BYTES]))
 
     def _paced(self, data: bytes, pacer: Pacer) -> bool:
         """Interpret ``data`` line by line at the pace flood control allows; ``False``:
@@ -246,6 +281,6 @@ class Connection:
         self._on_finish(self)
         log.event(f"Removed connection for {self.name}")
 
-    def _overflowed(self) -> None:
-        log.event(f"{self.name} ({self.member.nick}) is not reading: send queue exceeded")
-        self.close("send queue exceeded")
+    def _overflowed(self, reason: str) -> None:
+        log.event(f"{self.name} ({self.member.nick}) is not reading: {reason}")
+        self.close(reason)

@@ -9,6 +9,11 @@ writable. So a client that does not read costs its senders nothing: their
 threads never wait on it. When the queued bytes would pass the limit, the outbox closes
 and ``on_overflow`` is called once (the connection then drops the client).
 
+Past a quarter of the limit the outbox is congested until it is down to a sixteenth,
+and tells the :class:`~chinwag.server.congestion.Congestion` gate, which holds the
+talkers back meanwhile; it notes when the kernel last took some of its bytes, so that
+the gate can tell a client that reads slowly from one that does not read at all.
+
 With TLS, queued plaintext is sealed into records when it is flushed, and the reader
 decrypts through :meth:`Outbox.open`, both under the outbox's lock (see ``tls.py``).
 """
@@ -17,8 +22,12 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from chinwag.server.congestion import Congestion
 
 DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024
 
@@ -45,15 +54,26 @@ class Outbox:
         sock: socket.socket,
         limit: int,
         parking: Parking,
-        on_overflow: Callable[[], None],
+        on_overflow: Callable[[str], None],
         *,
         records: RecordLayer | None = None,
         sender: Scheduler | None = None,
+        congestion: Congestion | None = None,
     ) -> None:
+        """``on_overflow(reason)`` is called once when the client is to be dropped for
+        not reading: its queue passed ``limit``, or it stalled while congested."""
         self.sock = sock
         self.limit = limit
         self._parking = parking
         self._on_overflow = on_overflow
+        self._congestion = congestion
+        # Marks past which this outbox is congested, and down to which it is relieved.
+        self._high = limit // 4 if congestion is not None else limit
+        self._low = limit // 16
+        self._clock = congestion.clock if congestion is not None else time.monotonic
+        self._congested = False
+        self._relieved = False  # relieved under the lock; the gate is told after it
+        self.progressed_at = 0.0  # when the kernel last took bytes, while congested
         self._lock = threading.Lock()
         self._records = records
         self._sender = sender
@@ -82,16 +102,30 @@ class Outbox:
             else:
                 self._chunks.append(data)
                 self._queued += len(data)
-                if self._due or self._parked:
-                    return  # already on its way: this goes with it
-                self._due = True
+                congested = self._queued > self._high and not self._congested
+                if congested:
+                    self._congested = True
+                    self.progressed_at = self._clock()
+                scheduled = self._due or self._parked  # on its way: this goes with it
+                if not scheduled:
+                    self._due = True
                 overflowed = False
         if overflowed:
-            self._on_overflow()
-        elif self._sender is not None:
+            self._on_overflow("send queue exceeded")
+            return
+        if congested and self._congestion is not None:
+            self._congestion.congested(self)
+        if scheduled:
+            return
+        if self._sender is not None:
             self._sender.due(self)
         else:
             self.flush()
+
+    def stalled(self) -> None:
+        """Drop the client, which has taken nothing for too long while congested."""
+        self.close()
+        self._on_overflow("send queue stalled")
 
     def write_last(self, data: bytes) -> None:
         """Queue ``data`` (maybe nothing), flush, and accept nothing more, in one step.
@@ -108,6 +142,9 @@ class Outbox:
             park = self._flush_locked()
             if not park and not self._parked:
                 self._emptied.set()
+            relieved = self._take_relief()
+        if relieved:
+            self._relieve()
         if park:
             self._parking.park(self)
 
@@ -122,6 +159,9 @@ class Outbox:
         with self._lock:
             self._due = False
             park = self._flush_locked()
+            relieved = self._take_relief()
+        if relieved:
+            self._relieve()
         if park:
             self._parking.park(self)
 
@@ -150,6 +190,9 @@ class Outbox:
                 self._wire += reply
                 self._queued += len(reply)
                 park = self._flush_locked()
+            relieved = self._take_relief()
+        if relieved:
+            self._relieve()
         if park:
             self._parking.park(self)
         return plaintext
@@ -159,20 +202,35 @@ class Outbox:
         with self._lock:
             if not self._closed:
                 self._send_locked()
-            if self._queued and not self._closed:
-                return False
-            self._parked = False
-            if self._sealed:
-                self._emptied.set()
-            return True
+            relieved = self._take_relief()
+            done = not self._queued or self._closed
+            if done:
+                self._parked = False
+                if self._sealed:
+                    self._emptied.set()
+        if relieved:
+            self._relieve()
+        return done
 
     def close(self) -> None:
         """Drop whatever is queued and accept nothing more."""
         with self._lock:
             self._close_locked()
+        if self._congestion is not None:
+            self._congestion.relieved(self)
+
+    def _take_relief(self) -> bool:
+        """Whether this outbox was relieved since the last call (called with the lock)."""
+        relieved, self._relieved = self._relieved, False
+        return relieved
+
+    def _relieve(self) -> None:
+        if self._congestion is not None:
+            self._congestion.relieved(self)
 
     def _close_locked(self) -> None:
         self._closed = True
+        self._congested = False
         self._emptied.set()
         self._chunks.clear()
         self._wire = b""
@@ -196,3 +254,9 @@ class Outbox:
             return
         self._wire = data[sent:] if sent < len(data) else b""
         self._queued = len(self._wire)
+        if self._congested:
+            if sent:
+                self.progressed_at = self._clock()
+            if self._queued <= self._low:
+                self._congested = False
+                self._relieved = True

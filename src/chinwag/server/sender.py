@@ -27,7 +27,7 @@ from chinwag.hub.events import Delivery, Farewell
 from chinwag.server.dispatch import deliver
 from chinwag.server.outbox import Outbox
 
-MAX_QUEUED = 1000  # submissions waiting before submitters dispatch themselves
+MAX_QUEUED = 100  # submissions waiting before submitters dispatch themselves
 
 
 class Sender:

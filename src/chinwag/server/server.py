@@ -35,6 +35,7 @@ from chinwag.config import Config
 from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
 from chinwag.server.admission import AdmissionControl, parse_networks
+from chinwag.server.congestion import Congestion
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
@@ -107,6 +108,7 @@ class ChatServer:
         )
         self._drainer = Drainer()
         self._sender = Sender()
+        self._congestion = Congestion(config.pushback_seconds, config.send_stall_seconds)
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
         self._stopping = threading.Event()
@@ -258,6 +260,8 @@ class ChatServer:
                 except Exception:  # noqa: BLE001 - one broken session must not stop the rest
                     log.problem(f"error in the timed work of {connection.name}")
                     connection.close("server error")
+            for outbox in self._congestion.stalled():
+                outbox.stalled()
 
     # --- the accept thread -----------------------------------------------------------------
 
@@ -319,6 +323,7 @@ class ChatServer:
             tls=listener.tls,
             sender=self._sender,
             flood=listener.flood,
+            congestion=self._congestion,
         )
         with self._lock:
             self._connections[info.name] = connection
