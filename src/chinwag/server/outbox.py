@@ -96,31 +96,40 @@ class Outbox:
         with self._lock:
             if self._closed or self._sealed:
                 return
-            if self._queued + len(data) > self.limit:
-                self._close_locked()
-                overflowed = True
+            queued = self._queued + len(data)
+            if queued > self._high:  # rare: congested, or past the limit
+                due = self._post_high_locked(data, queued)
             else:
                 self._chunks.append(data)
-                self._queued += len(data)
-                congested = self._queued > self._high and not self._congested
-                if congested:
-                    self._congested = True
-                    self.progressed_at = self._clock()
-                scheduled = self._due or self._parked  # on its way: this goes with it
-                if not scheduled:
-                    self._due = True
-                overflowed = False
-        if overflowed:
+                self._queued = queued
+                if self._due or self._parked:
+                    return  # already on its way: this goes with it
+                self._due = due = True
+        if due is None:
             self._on_overflow("send queue exceeded")
-            return
-        if congested and self._congestion is not None:
+        elif due:
+            if self._sender is not None:
+                self._sender.due(self)
+            else:
+                self.flush()
+
+    def _post_high_locked(self, data: bytes, queued: int) -> bool | None:
+        """:meth:`post` past the high-water mark: ``None`` if the outbox overflowed, else
+        whether it must be scheduled. Tells the gate (under the lock: its lock is only
+        ever taken last) when the outbox becomes congested."""
+        if queued > self.limit:
+            self._close_locked()
+            return None
+        self._chunks.append(data)
+        self._queued = queued
+        if not self._congested and self._congestion is not None:
+            self._congested = True
+            self.progressed_at = self._clock()
             self._congestion.congested(self)
-        if scheduled:
-            return
-        if self._sender is not None:
-            self._sender.due(self)
-        else:
-            self.flush()
+        if self._due or self._parked:
+            return False
+        self._due = True
+        return True
 
     def stalled(self) -> None:
         """Drop the client, which has taken nothing for too long while congested."""
