@@ -12,6 +12,10 @@ Flood control paces lines here, where waiting is cheap: a flooding client's own 
 waits before interpreting each line the token bucket has no token for, reading nothing
 meanwhile, so TCP slows the client down. It is told once; only a client that keeps it up
 for ``flood_max_seconds`` is dropped for ``excess flood`` (see :class:`Pacer`).
+Flow control holds the reader the same way: before each read (and between the slices of
+a large one) it passes the :class:`Congestion` gate, which waits while other clients'
+queues are congested. When the client ends its input, the replies to what it sent are
+delivered before the connection closes.
 
 What the bytes mean is the business of a :class:`Session` (text, IRC): bytes in,
 deliveries out, no socket.
