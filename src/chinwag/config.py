@@ -52,9 +52,9 @@ class Config:
         minimum=0,
     )
     send_stall_seconds: float = _option(
-        30.0,
-        "seconds a client whose send queue is congested may take nothing before it is "
-        "dropped as not reading",
+        10.0,
+        "seconds a client whose send queue is congested has to catch up (down to a "
+        "sixteenth of send_queue_bytes) before it is dropped as not reading",
         minimum=1,
     )
     socket_send_buffer: int = _option(

@@ -24,7 +24,7 @@ class Clock:
 class Gauge:
     def __init__(self, progressed_at: float) -> None:
         self.closed = False
-        self.progressed_at = progressed_at
+        self.progressed_at = self.congested_since = progressed_at
         self.dropped = False
 
     def stalled(self) -> None:
@@ -59,7 +59,7 @@ def test_an_outbox_is_congested_past_a_quarter_and_relieved_at_a_sixteenth(
     outbox = Outbox(ours, 64 * 1024, Parked(), drops.append, congestion=gate)
     while not gate.active:  # the peer reads nothing: the kernel's buffers fill first
         outbox.post(b"x" * 1024)
-    assert outbox.progressed_at == clock.now
+    assert outbox.progressed_at == outbox.congested_since == clock.now
     assert drops == []
     clock.now += 5
     theirs.setblocking(False)
@@ -96,6 +96,19 @@ def test_a_client_that_takes_nothing_holds_readers_back_only_for_the_patience() 
     assert gate.stalled() == []
     clock.now += 28.0
     assert gate.stalled() == [stuck]
+
+
+def test_a_client_that_trickles_is_dropped_if_it_does_not_catch_up_in_time() -> None:
+    clock = Clock()
+    gate = Congestion(patience=2.0, stall=10.0, clock=clock)
+    trickler = Gauge(progressed_at=clock.now)
+    gate.congested(trickler)
+    for _ in range(9):
+        clock.now += 1.0
+        trickler.progressed_at = clock.now  # a few bytes a second: it holds readers back
+        assert gate.stalled() == []
+    clock.now += 1.0
+    assert gate.stalled() == [trickler]
 
 
 def test_a_waiting_reader_wakes_when_relieved_or_closed() -> None:

@@ -12,9 +12,11 @@ threads do and which never wait here, so readers never wait for each other and n
 here can deadlock. A reader waits with no lock held and wakes when relieved, when its own
 connection closes (:meth:`Congestion.wake`), or when the congested clients stop taking
 bytes: a client that takes nothing for ``patience`` seconds no longer holds anyone back
-(its queue then fills to the hard limit and it is dropped), and one that takes nothing
-for ``stall`` seconds is dead (:meth:`Congestion.stalled`, asked by the housekeeping
-thread), however quiet the room.
+(its queue then fills to the hard limit and it is dropped), and one that is still
+congested ``stall`` seconds after it became so is dead (:meth:`Congestion.stalled`, asked
+by the housekeeping thread), however quiet the room: with the talkers waiting for it, a
+client that reads at all catches up in far less, so one that trickles a few bytes at a
+time cannot hold the room back for longer than that either.
 
 The per-message cost is one comparison in :meth:`Outbox.post
 <chinwag.server.outbox.Outbox.post>` and one attribute read per chunk a reader reads.
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 DEFAULT_PATIENCE_SECONDS = 2.0
-DEFAULT_STALL_SECONDS = 30.0
+DEFAULT_STALL_SECONDS = 10.0
 
 
 class Gauge(Protocol):
@@ -40,6 +42,10 @@ class Gauge(Protocol):
     @property
     def progressed_at(self) -> float:
         """When the kernel last took some of the queued bytes (or congestion began)."""
+
+    @property
+    def congested_since(self) -> float:
+        """When the queue last went past the high-water mark."""
 
     def stalled(self) -> None:
         """Drop the client: it has not taken anything for too long."""
@@ -102,7 +108,7 @@ class Congestion:
                 self._cond.wait(left)
 
     def stalled(self) -> list[Gauge]:
-        """The congested outboxes whose clients have taken nothing for ``stall`` seconds."""
+        """The outboxes that have been congested for ``stall`` seconds."""
         with self._cond:
             now = self.clock()
-            return [o for o in self._congested if now - o.progressed_at >= self.stall]
+            return [o for o in self._congested if now - o.congested_since >= self.stall]

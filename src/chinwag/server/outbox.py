@@ -74,6 +74,7 @@ class Outbox:
         self._congested = False
         self._relieved = False  # relieved under the lock; the gate is told after it
         self.progressed_at = 0.0  # when the kernel last took bytes, while congested
+        self.congested_since = 0.0
         self._lock = threading.Lock()
         self._records = records
         self._sender = sender
@@ -124,7 +125,7 @@ class Outbox:
         self._queued = queued
         if not self._congested and self._congestion is not None:
             self._congested = True
-            self.progressed_at = self._clock()
+            self.congested_since = self.progressed_at = self._clock()
             self._congestion.congested(self)
         if self._due or self._parked:
             return False
@@ -132,7 +133,7 @@ class Outbox:
         return True
 
     def stalled(self) -> None:
-        """Drop the client, which has taken nothing for too long while congested."""
+        """Drop the client, which has not caught up for too long while congested."""
         self.close()
         self._on_overflow("send queue stalled")
 
