@@ -46,6 +46,18 @@ class Config:
         "bytes queued for a client that reads slowly before it is dropped",
         minimum=1024,
     )
+    pushback_seconds: float = _option(
+        2.0,
+        "seconds a client whose send queue is congested (past a quarter of "
+        "send_queue_bytes) holds the talkers back while it takes nothing",
+        minimum=0,
+    )
+    send_stall_seconds: float = _option(
+        10.0,
+        "seconds a client whose send queue is congested has to catch up (down to a "
+        "sixteenth of send_queue_bytes) before it is dropped as not reading",
+        minimum=1,
+    )
     socket_send_buffer: int = _option(
         0, "kernel send buffer per client in bytes (0: the kernel tunes it)", minimum=0
     )
@@ -77,11 +89,25 @@ class Config:
         "127.0.0.0/8, ::1", "comma-separated networks that per-address limits never apply to"
     )
     flood_burst: int = _option(
-        5, "lines a client may send at once before pacing (0: no flood control)", minimum=0
+        20,
+        "lines a text client may send at once before its lines are slowed down "
+        "(0: no flood control)",
+        minimum=0,
     )
-    flood_rate: float = _option(2.0, "lines a second a client may send after its burst", minimum=0)
-    flood_max_backlog: int = _option(
-        40, "lines a flooding client may have waiting before it is dropped", minimum=1
+    flood_rate: float = _option(
+        10.0, "lines a second a text client may send after its burst", minimum=0
+    )
+    flood_max_seconds: float = _option(
+        60.0,
+        "seconds a client may keep sending faster than its rate, every line slowed "
+        "down, before it is dropped for flooding",
+        minimum=1,
+    )
+    irc_flood_burst: int = _option(
+        5, "lines an IRC client may send at once before pacing (0: no flood control)", minimum=0
+    )
+    irc_flood_rate: float = _option(
+        2.0, "lines a second an IRC client may send after its burst", minimum=0
     )
     tls_cert: str = _option(
         "", "PEM certificate chain: serve TLS (on --tls-port, or else on --port)"

@@ -185,7 +185,9 @@ class CheckPool:
     Checks run in the pool's own threads, not the callers': scrypt's 16 MiB comes from
     the allocator of the thread that runs it, and each thread keeps such memory for
     reuse, so a thread per guesser would keep a few MiB per guesser long after the guess.
-    The workers start with the first check and end with :meth:`close`.
+    The workers start with :meth:`start` (a server with a password calls it as it starts,
+    so they are part of its resting state), or else with the first check, and end with
+    :meth:`close`.
     """
 
     def __init__(
@@ -204,6 +206,12 @@ class CheckPool:
         self._running = 0
         self.peak = 0  # the most checks that ever ran at once (for tests and statistics)
         self.refused = 0  # checks refused as busy
+
+    def start(self) -> None:
+        """Start the workers now rather than at the first check."""
+        with self._changed:
+            if not self._workers and not self._closed:
+                self._start_workers()
 
     def run(self, check: Callable[[], T]) -> T:
         """The result of ``check()``, run by a worker; raises :class:`TryLater` if no

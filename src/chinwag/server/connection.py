@@ -9,8 +9,13 @@ Other threads end a connection with :meth:`close`, which records the reason and 
 socket down; the blocked ``recv`` then returns and the reader thread finishes.
 
 Flood control paces lines here, where waiting is cheap: a flooding client's own thread
-waits before interpreting each line the token bucket has no token for, and a client with
-more lines waiting than the backlog limit is dropped for ``excess flood``.
+waits before interpreting each line the token bucket has no token for, reading nothing
+meanwhile, so TCP slows the client down. It is told once; only a client that keeps it up
+for ``flood_max_seconds`` is dropped for ``excess flood`` (see :class:`Pacer`).
+Flow control holds the reader the same way: before each read (and between the slices of
+a large one) it passes the :class:`Congestion` gate, which waits while other clients'
+queues are congested. When the client ends its input, the replies to what it sent are
+delivered before the connection closes.
 
 What the bytes mean is the business of a :class:`Session` (text, IRC): bytes in,
 deliveries out, no socket.
@@ -29,11 +34,12 @@ from typing import Protocol
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub.endpoint import Formatter
-from chinwag.hub.events import Delivery, Farewell
+from chinwag.hub.events import Delivery, Farewell, Info
 from chinwag.hub.hub import Hub, Member
 from chinwag.passwords import password_checker
+from chinwag.server.congestion import Congestion
 from chinwag.server.dispatch import deliver
-from chinwag.server.flood import TokenBucket
+from chinwag.server.flood import Pacer
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
 from chinwag.server.sender import Sender
@@ -41,6 +47,12 @@ from chinwag.text.session import TextSession
 from chinwag.tls import TlsChannel, TlsError
 
 RECV_BYTES = 65536
+# A read longer than this is interpreted in slices of this size, the queues it fills
+# checked for congestion between them, so a burst stops before it overfills them.
+SLICE_BYTES = 4096
+SLOWED_DOWN = "you are sending fast; your lines are being slowed down"
+# How long a client whose input has ended may take to receive the replies queued for it.
+CLOSE_LINGER_SECONDS = 10.0
 
 
 class Session(Protocol):
@@ -98,7 +110,11 @@ class Connection:
         session_factory: SessionFactory = text_session,
         tls: ssl.SSLContext | None = None,
         sender: Sender | None = None,
+        flood: tuple[int, float] | None = None,
+        congestion: Congestion | None = None,
     ) -> None:
+        """``flood``: the burst and rate of flood control (default: the text protocol's);
+        ``congestion``: the gate to pass before each read (none: no flow control)."""
         self.info = info
         self.name = info.name
         self._sock = info.sock
@@ -113,7 +129,9 @@ class Connection:
             self._overflowed,
             records=self._tls,
             sender=sender,
+            congestion=congestion,
         )
+        self._congestion = congestion
         # Queue bytes and have them sent, never blocking: the dispatcher's hot path, so
         # the outbox's own method, with no wrapper around it.
         self.send: Callable[[bytes], None] = self._outbox.post
@@ -123,9 +141,10 @@ class Connection:
         self._close_reason: str | None = None  # set once the connection is being closed
         self._sock_closed = False
         self._closing = threading.Event()  # wakes a reader that is pacing a flooder
-        flood_control = config.flood_burst > 0 and config.flood_rate > 0
-        self._bucket = TokenBucket(config.flood_burst, config.flood_rate) if flood_control else None
-        self._max_backlog = config.flood_max_backlog
+        self._input_ended = False  # the client shut down its side: reply, then close
+        self._sender = sender
+        burst, rate = flood if flood is not None else (config.flood_burst, config.flood_rate)
+        self._pacer = Pacer(burst, rate, config.flood_max_seconds) if burst and rate else None
         # Hand deliveries over in order: to the sender thread when there is one.
         self._deliver: Callable[[list[Delivery]], None] = (
             sender.submit if sender is not None else deliver
@@ -144,6 +163,8 @@ class Connection:
                 return
             self._close_reason = reason
             self._closing.set()
+            if self._congestion is not None:
+                self._congestion.wake()  # the reader may be waiting for others to drain
             self._outbox.write_last(last_words)
             with contextlib.suppress(OSError):  # the peer may have shut it down already
                 self._sock.shutdown(socket.SHUT_RDWR)
@@ -168,7 +189,10 @@ class Connection:
 
     def _handle(self) -> str:
         """Serve the client until it leaves; return why it left."""
+        congestion = self._congestion
         while not self.session.finished:
+            if congestion is not None and congestion.active:
+                congestion.wait(self._closing)  # others cannot keep up: let TCP hold us
             try:
                 # Wait with a one-byte peek, then take what has arrived: a thread blocked
                 # in recv(65536) would hold a 64 KiB buffer for as long as its client is
@@ -180,6 +204,7 @@ class Connection:
             except OSError as exc:
                 return describe_error(exc)
             if not data:
+                self._input_ended = True
                 return "connection closed"
             if self._tls is not None:
                 data = self._outbox.open(data)
@@ -187,9 +212,7 @@ class Connection:
                     return "connection closed"
                 if not data:
                     continue  # only part of a TLS record so far
-            if self._bucket is None or self.member.operator:
-                self._deliver(self.session.receive(data))
-            elif not self._paced(data, self._bucket):
+            if not self._interpret(data):
                 return "excess flood"
             if self._password_failures_exhausted():
                 log.event(f"{self.name} dropped: too many wrong passwords")
@@ -199,17 +222,44 @@ class Connection:
             self._pause_after_wrong_password()
         return ""
 
-    def _paced(self, data: bytes, bucket: TokenBucket) -> bool:
-        """Interpret ``data`` line by line at the pace the bucket allows; ``False``: flooding."""
-        if data.count(b"\n") > self._max_backlog:
-            log.event(f"{self.name} ({self.member.nick}) dropped: excess flood")
-            farewell = Farewell("You sent too much too fast (excess flood)", "excess flood")
-            self._deliver([Delivery(farewell, (self.member,))])
-            return False
+    def _interpret(self, data: bytes) -> bool:
+        """Interpret ``data`` and hand over the deliveries; ``False``: flooding too long."""
+        if self._pacer is not None and not self.member.operator:
+            return self._paced(data, self._pacer)
+        if len(data) > SLICE_BYTES and self._congestion is not None:
+            self._sliced(data, self._congestion)
+        else:
+            self._deliver(self.session.receive(data))
+        return True
+
+    def _sliced(self, data: bytes, congestion: Congestion) -> None:
+        """Interpret ``data`` a slice at a time, waiting between slices while the queues
+        of other clients are congested (what they hold is brought up to date first: the
+        sender thread would queue the slices only after this thread read them all)."""
+        for start in range(0, len(data), SLICE_BYTES):
+            if start:
+                if self._sender is not None:
+                    self._sender.dispatch()
+                if congestion.active:
+                    congestion.wait(self._closing)
+                if self._closing.is_set() or self.session.finished:
+                    return
+            self._deliver(self.session.receive(data[start : start + SLICE_BYTES]))
+
+    def _paced(self, data: bytes, pacer: Pacer) -> bool:
+        """Interpret ``data`` line by line at the pace flood control allows; ``False``:
+        the client has been flooding for too long and was told it is dropped."""
         start = 0
         while (end := data.find(b"\n", start)) >= 0 and not self.session.finished:
-            delay = bucket.take()
-            if delay and self._closing.wait(delay):
+            pace = pacer.line()
+            if pace.drop:
+                log.event(f"{self.name} ({self.member.nick}) dropped: excess flood")
+                farewell = Farewell("You sent too much too fast (excess flood)", "excess flood")
+                self._deliver([Delivery(farewell, (self.member,))])
+                return False
+            if pace.warn:
+                self._deliver([Delivery(Info((SLOWED_DOWN,)), (self.member,))])
+            if pace.delay and self._closing.wait(pace.delay):
                 return True  # closed while waiting: the rest does not matter any more
             self._deliver(self.session.receive(data[start : end + 1]))
             if self._password_failures_exhausted():
@@ -244,6 +294,12 @@ class Connection:
             self._deliver(self._hub.remove(self.member, reason))
         except Exception:  # noqa: BLE001 - the socket must still be closed and logged
             log.problem(f"error while removing {self.name} from the hub")
+        if self._input_ended and self._close_reason == "connection closed":
+            # A client that shut down its sending side (``echo /who | nc``) still reads:
+            # it gets the replies to everything it sent before the connection closes.
+            if self._sender is not None:
+                self._sender.dispatch()
+            self._outbox.finish(CLOSE_LINGER_SECONDS)
         self._outbox.close()
         with self._state_lock:
             self._sock_closed = True
@@ -253,6 +309,6 @@ class Connection:
         self._on_finish(self)
         log.event(f"Removed connection for {self.name}")
 
-    def _overflowed(self) -> None:
-        log.event(f"{self.name} ({self.member.nick}) is not reading: send queue exceeded")
-        self.close("send queue exceeded")
+    def _overflowed(self, reason: str) -> None:
+        log.event(f"{self.name} ({self.member.nick}) is not reading: {reason}")
+        self.close(reason)

@@ -9,6 +9,11 @@ writable. So a client that does not read costs its senders nothing: their
 threads never wait on it. When the queued bytes would pass the limit, the outbox closes
 and ``on_overflow`` is called once (the connection then drops the client).
 
+Past a quarter of the limit the outbox is congested until it is down to a sixteenth,
+and tells the :class:`~chinwag.server.congestion.Congestion` gate, which holds the
+talkers back meanwhile; it notes when the kernel last took some of its bytes, so that
+the gate can tell a client that reads slowly from one that does not read at all.
+
 With TLS, queued plaintext is sealed into records when it is flushed, and the reader
 decrypts through :meth:`Outbox.open`, both under the outbox's lock (see ``tls.py``).
 """
@@ -17,8 +22,12 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from chinwag.server.congestion import Congestion
 
 DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024
 
@@ -45,15 +54,27 @@ class Outbox:
         sock: socket.socket,
         limit: int,
         parking: Parking,
-        on_overflow: Callable[[], None],
+        on_overflow: Callable[[str], None],
         *,
         records: RecordLayer | None = None,
         sender: Scheduler | None = None,
+        congestion: Congestion | None = None,
     ) -> None:
+        """``on_overflow(reason)`` is called once when the client is to be dropped for
+        not reading: its queue passed ``limit``, or it stalled while congested."""
         self.sock = sock
         self.limit = limit
         self._parking = parking
         self._on_overflow = on_overflow
+        self._congestion = congestion
+        # Marks past which this outbox is congested, and down to which it is relieved.
+        self._high = limit // 4 if congestion is not None else limit
+        self._low = limit // 16
+        self._clock = congestion.clock if congestion is not None else time.monotonic
+        self._congested = False
+        self._relieved = False  # relieved under the lock; the gate is told after it
+        self.progressed_at = 0.0  # when the kernel last took bytes, while congested
+        self.congested_since = 0.0
         self._lock = threading.Lock()
         self._records = records
         self._sender = sender
@@ -64,6 +85,7 @@ class Outbox:
         self._sealed = False  # after the last words, nothing more is queued
         self._due = False  # handed to the sender thread, not flushed yet
         self._closed = False
+        self._emptied = threading.Event()  # sealed, and nothing left to send
 
     @property
     def closed(self) -> bool:
@@ -75,22 +97,45 @@ class Outbox:
         with self._lock:
             if self._closed or self._sealed:
                 return
-            if self._queued + len(data) > self.limit:
-                self._close_locked()
-                overflowed = True
+            queued = self._queued + len(data)
+            if queued > self._high:  # rare: congested, or past the limit
+                due = self._post_high_locked(data, queued)
             else:
                 self._chunks.append(data)
-                self._queued += len(data)
+                self._queued = queued
                 if self._due or self._parked:
                     return  # already on its way: this goes with it
-                self._due = True
-                overflowed = False
-        if overflowed:
-            self._on_overflow()
-        elif self._sender is not None:
-            self._sender.due(self)
-        else:
-            self.flush()
+                self._due = due = True
+        if due is None:
+            self._on_overflow("send queue exceeded")
+        elif due:
+            if self._sender is not None:
+                self._sender.due(self)
+            else:
+                self.flush()
+
+    def _post_high_locked(self, data: bytes, queued: int) -> bool | None:
+        """:meth:`post` past the high-water mark: ``None`` if the outbox overflowed, else
+        whether it must be scheduled. Tells the gate (under the lock: its lock is only
+        ever taken last) when the outbox becomes congested."""
+        if queued > self.limit:
+            self._close_locked()
+            return None
+        self._chunks.append(data)
+        self._queued = queued
+        if not self._congested and self._congestion is not None:
+            self._congested = True
+            self.congested_since = self.progressed_at = self._clock()
+            self._congestion.congested(self)
+        if self._due or self._parked:
+            return False
+        self._due = True
+        return True
+
+    def stalled(self) -> None:
+        """Drop the client, which has not caught up for too long while congested."""
+        self.close()
+        self._on_overflow("send queue stalled")
 
     def write_last(self, data: bytes) -> None:
         """Queue ``data`` (maybe nothing), flush, and accept nothing more, in one step.
@@ -105,14 +150,28 @@ class Outbox:
                 self._chunks.append(data)
                 self._queued += len(data)
             park = self._flush_locked()
+            if not park and not self._parked:
+                self._emptied.set()
+            relieved = self._take_relief()
+        if relieved:
+            self._relieve()
         if park:
             self._parking.park(self)
+
+    def finish(self, timeout: float) -> bool:
+        """Accept nothing more and wait, at most ``timeout`` seconds, until everything
+        queued has been handed to the kernel (or the outbox closed); ``True`` if it was."""
+        self.write_last(b"")
+        return self._emptied.wait(timeout)
 
     def flush(self) -> None:
         """Send what is queued, as far as the socket takes it now; park the rest."""
         with self._lock:
             self._due = False
             park = self._flush_locked()
+            relieved = self._take_relief()
+        if relieved:
+            self._relieve()
         if park:
             self._parking.park(self)
 
@@ -141,6 +200,9 @@ class Outbox:
                 self._wire += reply
                 self._queued += len(reply)
                 park = self._flush_locked()
+            relieved = self._take_relief()
+        if relieved:
+            self._relieve()
         if park:
             self._parking.park(self)
         return plaintext
@@ -150,18 +212,36 @@ class Outbox:
         with self._lock:
             if not self._closed:
                 self._send_locked()
-            if self._queued and not self._closed:
-                return False
-            self._parked = False
-            return True
+            relieved = self._take_relief()
+            done = not self._queued or self._closed
+            if done:
+                self._parked = False
+                if self._sealed:
+                    self._emptied.set()
+        if relieved:
+            self._relieve()
+        return done
 
     def close(self) -> None:
         """Drop whatever is queued and accept nothing more."""
         with self._lock:
             self._close_locked()
+        if self._congestion is not None:
+            self._congestion.relieved(self)
+
+    def _take_relief(self) -> bool:
+        """Whether this outbox was relieved since the last call (called with the lock)."""
+        relieved, self._relieved = self._relieved, False
+        return relieved
+
+    def _relieve(self) -> None:
+        if self._congestion is not None:
+            self._congestion.relieved(self)
 
     def _close_locked(self) -> None:
         self._closed = True
+        self._congested = False
+        self._emptied.set()
         self._chunks.clear()
         self._wire = b""
         self._queued = 0
@@ -184,3 +264,9 @@ class Outbox:
             return
         self._wire = data[sent:] if sent < len(data) else b""
         self._queued = len(self._wire)
+        if self._congested:
+            if sent:
+                self.progressed_at = self._clock()
+            if self._queued <= self._low:
+                self._congested = False
+                self._relieved = True

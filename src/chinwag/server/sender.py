@@ -28,7 +28,7 @@ from chinwag.server.dispatch import deliver
 from chinwag.server.outbox import Outbox
 from chinwag.worker import Worker
 
-MAX_QUEUED = 1000  # submissions waiting before submitters dispatch themselves
+MAX_QUEUED = 100  # submissions waiting before submitters dispatch themselves
 
 
 class Sender:

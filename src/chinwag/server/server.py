@@ -45,6 +45,7 @@ from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
 from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.server.admission import AdmissionControl, parse_networks
+from chinwag.server.congestion import Congestion
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
@@ -102,6 +103,8 @@ class Listener:
         factory: SessionFactory,
         tls: ssl.SSLContext | None = None,
         refusal: Callable[[str], bytes] = text_refusal,
+        *,
+        flood: tuple[int, float] | None = None,
     ) -> None:
         self.name = name
         self.sock = sock
@@ -110,6 +113,7 @@ class Listener:
         self.refusal = refusal  # the line that tells a refused client why
         self.worker: Worker
         self.pause = _ACCEPT_BACKOFF_SECONDS[0]  # before retrying a failed accept
+        self.flood = flood  # flood control's burst and rate; None: the text protocol's
 
 
 class ChatServer:
@@ -147,6 +151,7 @@ class ChatServer:
         self.registry = ActiveConnections(config.max_clients)
         self._drainer = Drainer()
         self._sender = Sender()
+        self._congestion = Congestion(config.pushback_seconds, config.send_stall_seconds)
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
         self._stopping = threading.Event()
@@ -164,11 +169,19 @@ class ChatServer:
             if config.irc_port or config.irc_tls_port:
                 # Loaded only when asked for: it is a third of the start-up time.
                 from chinwag.irc.listener import irc_refusal, irc_sessions
+            irc_flood = (config.irc_flood_burst, config.irc_flood_rate)
             if config.irc_port:
-                self.add_listener("irc", config.irc_port, irc_sessions(config), refusal=irc_refusal)
+                self.add_listener(
+                    "irc", config.irc_port, irc_sessions(config), None, irc_refusal, flood=irc_flood
+                )
             if tls is not None and config.irc_tls_port:
                 self.add_listener(
-                    "irc-tls", config.irc_tls_port, irc_sessions(config), tls, irc_refusal
+                    "irc-tls",
+                    config.irc_tls_port,
+                    irc_sessions(config),
+                    tls,
+                    irc_refusal,
+                    flood=irc_flood,
                 )
         except OSError:
             self.server_close()
@@ -181,12 +194,14 @@ class ChatServer:
         factory: SessionFactory,
         tls: ssl.SSLContext | None = None,
         refusal: Callable[[str], bytes] = text_refusal,
+        *,
+        flood: tuple[int, float] | None = None,
     ) -> Listener:
         """Listen on another port (before :meth:`start`), serving ``factory``'s protocol."""
         sock = socket.create_server(
             (self.config.host, port), family=_family(self.config.host), backlog=_BACKLOG
         )
-        listener = Listener(name, sock, factory, tls, refusal)
+        listener = Listener(name, sock, factory, tls, refusal, flood=flood)
         listener.worker = Worker(
             f"chinwag-accept-{name}", lambda: self._accept_one(listener), log.problem
         )
@@ -209,6 +224,9 @@ class ChatServer:
         self._started = True
         self._drainer.start()
         self._sender.start()
+        config = self.config
+        if config.oper_password_hash or config.password or config.password_hash:
+            self.hub.passwords.pool.start()
         for listener in self._listeners:
             listener.worker.start()
         self._housekeeper.start()
@@ -291,6 +309,8 @@ class ChatServer:
             except Exception:  # noqa: BLE001 - one broken session must not stop the rest
                 log.problem(f"error in the timed work of {connection.name}")
                 connection.close("server error")
+        for outbox in self._congestion.stalled():
+            outbox.stalled()
         return True
 
     # --- the accept threads ----------------------------------------------------------------
@@ -359,6 +379,8 @@ class ChatServer:
             session_factory=listener.factory,
             tls=listener.tls,
             sender=self._sender,
+            flood=listener.flood,
+            congestion=self._congestion,
         )
         with self._lock:
             self._connections[info.name] = connection

@@ -1,0 +1,130 @@
+"""The congestion gate and the outbox's marks, with a fake clock and a socket pair."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from chinwag.server.congestion import Congestion
+from chinwag.server.outbox import Outbox
+from tests.support import DEADLINE
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Gauge:
+    def __init__(self, progressed_at: float) -> None:
+        self.closed = False
+        self.progressed_at = self.congested_since = progressed_at
+        self.dropped = False
+
+    def stalled(self) -> None:
+        self.dropped = True
+
+
+class Parked:
+    def __init__(self) -> None:
+        self.outboxes: list[Outbox] = []
+
+    def park(self, outbox: Outbox) -> None:
+        self.outboxes.append(outbox)
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    yield ours, theirs
+    ours.close()
+    theirs.close()
+
+
+def test_an_outbox_is_congested_past_a_quarter_and_relieved_at_a_sixteenth(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = pair
+    clock = Clock()
+    gate = Congestion(patience=2.0, stall=30.0, clock=clock)
+    drops: list[str] = []
+    outbox = Outbox(ours, 64 * 1024, Parked(), drops.append, congestion=gate)
+    while not gate.active:  # the peer reads nothing: the kernel's buffers fill first
+        outbox.post(b"x" * 1024)
+    assert outbox.progressed_at == outbox.congested_since == clock.now
+    assert drops == []
+    clock.now += 5
+    theirs.setblocking(False)
+    while gate.active:  # the peer reads: each send that moves bytes is progress
+        theirs.recv(65536)
+        outbox.send_parked()
+    assert outbox.progressed_at == clock.now
+
+
+def test_the_hard_limit_still_drops(pair: tuple[socket.socket, socket.socket]) -> None:
+    gate = Congestion(clock=Clock())
+    drops: list[str] = []
+    outbox = Outbox(pair[0], 64 * 1024, Parked(), drops.append, congestion=gate)
+    for _ in range(200):
+        outbox.post(b"x" * 1024)
+    assert drops == ["send queue exceeded"]
+    outbox.close()
+    assert not gate.active
+
+
+def test_a_reader_passes_at_once_when_nothing_is_congested() -> None:
+    gate = Congestion(clock=Clock())
+    assert not gate.active
+    gate.wait(threading.Event())
+
+
+def test_a_client_that_takes_nothing_holds_readers_back_only_for_the_patience() -> None:
+    clock = Clock()
+    gate = Congestion(patience=2.0, stall=30.0, clock=clock)
+    stuck = Gauge(progressed_at=clock.now - 2.0)
+    gate.congested(stuck)
+    assert gate.active
+    gate.wait(threading.Event())  # returns: the patience is spent
+    assert gate.stalled() == []
+    clock.now += 28.0
+    assert gate.stalled() == [stuck]
+
+
+def test_a_client_that_trickles_is_dropped_if_it_does_not_catch_up_in_time() -> None:
+    clock = Clock()
+    gate = Congestion(patience=2.0, stall=10.0, clock=clock)
+    trickler = Gauge(progressed_at=clock.now)
+    gate.congested(trickler)
+    for _ in range(9):
+        clock.now += 1.0
+        trickler.progressed_at = clock.now  # a few bytes a second: it holds readers back
+        assert gate.stalled() == []
+    clock.now += 1.0
+    assert gate.stalled() == [trickler]
+
+
+def test_a_waiting_reader_wakes_when_relieved_or_closed() -> None:
+    gate = Congestion(patience=60.0)  # the real clock: this waits for real
+    slow = Gauge(progressed_at=gate.clock())
+    for end in ("relieved", "closed"):
+        gate.congested(slow)
+        stop = threading.Event()
+        waiter = threading.Thread(target=gate.wait, args=(stop,))
+        waiter.start()
+        if end == "relieved":
+            gate.relieved(slow)
+        else:
+            stop.set()
+            gate.wake()
+        waiter.join(DEADLINE)
+        assert not waiter.is_alive(), end
+        gate.relieved(slow)
+    assert not gate.active
