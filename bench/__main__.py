@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cells import Traffic, run_ramp, run_traffic
-from bench.servers import FD_LIMIT, SERVERS, chinwag_throttle_args
+from bench.servers import FD_LIMIT, SERVERS, chinwag_baseline, chinwag_throttle_args
 
 # The flat-out cells run long enough (a second or more of server CPU) that the 10 ms
 # ticks in which /proc counts CPU time are at most a percent of the reading.
@@ -138,7 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--chinwag-arg", action="append", default=[], help="extra argument for chinwag serve"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run chinwag from this checkout (e.g. a `git worktree` of an earlier "
+        "commit) as the peer chinwag-base",
+    )
     args = parser.parse_args(argv)
+    if args.baseline:
+        SERVERS["chinwag-base"] = chinwag_baseline(args.baseline)
+        if "chinwag-base" not in args.servers:
+            args.servers += ",chinwag-base"
     repeat = args.repeat or (1 if args.quick else 3)
     names = [n for n in args.servers.split(",") if n]
     cells = QUICK if args.quick else [c for c in FULL if args.big or not c.big]

@@ -192,9 +192,10 @@ CHINWAG_THROTTLES_OFF = {
 }
 
 
-def chinwag_throttle_args() -> list[str]:
-    """The switches of :data:`CHINWAG_THROTTLES_OFF` that ``chinwag serve`` knows."""
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+def chinwag_throttle_args(src: Path = REPO / "src") -> list[str]:
+    """The switches of :data:`CHINWAG_THROTTLES_OFF` that the ``chinwag serve`` in
+    ``src`` knows."""
+    env = dict(os.environ, PYTHONPATH=str(src))
     help_text = subprocess.run(
         [sys.executable, "-m", "chinwag", "serve", "--help"],
         capture_output=True,
@@ -215,6 +216,7 @@ class Chinwag(Server):
     protocol = TEXT
     raises_own_fd_limit = True
     extra: tuple[str, ...] = ()  # set once per run: throttles off, then the user's own
+    src = REPO / "src"  # the source tree it runs from
 
     def argv(self) -> list[str]:
         return [
@@ -234,13 +236,26 @@ class Chinwag(Server):
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env["PYTHONPATH"] = str(REPO / "src")
+        env["PYTHONPATH"] = str(self.src)
         return env
 
     def is_ready(self) -> bool:
         with contextlib.suppress(OSError):
             return b"Server started" in (self.dir / "server.log").read_bytes()
         return False
+
+
+def chinwag_baseline(checkout: Path) -> type[Chinwag]:
+    """chinwag as another checkout has it (an earlier commit, say), as a peer named
+    ``chinwag-base``, so that a change is measured side by side with what it changes."""
+    src = checkout.resolve() / "src"
+
+    class Baseline(Chinwag):
+        name = "chinwag-base"
+
+    Baseline.src = src
+    Baseline.extra = tuple(chinwag_throttle_args(src))
+    return Baseline
 
 
 class Ncat(Server):

@@ -47,9 +47,9 @@ class Config:
         minimum=1024,
     )
     pushback_seconds: float = _option(
-        2.0,
+        0.3,
         "seconds a client whose send queue is congested (past a quarter of "
-        "send_queue_bytes) holds the talkers back while it takes nothing",
+        "send_queue_bytes) holds the talkers back while the kernel takes none of its bytes",
         minimum=0,
     )
     send_stall_seconds: float = _option(

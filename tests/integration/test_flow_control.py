@@ -35,6 +35,20 @@ def test_a_client_that_half_closes_gets_every_reply_before_the_close(harness: Ha
         assert "* 1 user in lobby:" in lines, lines
 
 
+def test_a_last_line_without_a_newline_is_interpreted_when_the_input_ends(
+    harness: Harness,
+) -> None:
+    sock = socket.create_connection(harness.server.address)
+    try:
+        sock.sendall(b"/nick unended\n/who")  # printf '/nick unended\n/who' | nc
+        sock.shutdown(socket.SHUT_WR)
+        lines = read_to_eof(sock).decode().splitlines()
+    finally:
+        sock.close()
+    assert "* you are now known as unended" in lines, lines
+    assert "* 1 user in lobby:" in lines, lines
+
+
 def test_a_hundred_line_paste_arrives_whole_and_in_order_with_the_defaults(
     make_harness: Callable[..., Harness],
 ) -> None:

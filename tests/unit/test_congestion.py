@@ -69,6 +69,25 @@ def test_an_outbox_is_congested_past_a_quarter_and_relieved_at_a_sixteenth(
     assert outbox.progressed_at == clock.now
 
 
+def test_a_client_that_stopped_reading_before_it_fell_behind_holds_nobody_back(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, _ = pair  # the peer never reads
+    clock = Clock()
+    gate = Congestion(patience=0.3, stall=30.0, clock=clock)
+    outbox = Outbox(ours, 64 * 1024, Parked(), [].append, congestion=gate)
+    while outbox.progressed_at == 0.0:  # until the kernel leaves bytes waiting
+        outbox.post(b"x" * 1024)
+    stopped = clock.now
+    clock.now += 1.0
+    assert not outbox.send_parked()  # the kernel takes nothing: no progress
+    while not gate.active:
+        outbox.post(b"x" * 1024)
+    assert outbox.congested_since == clock.now
+    assert outbox.progressed_at == stopped  # not when its queue grew long enough to count
+    gate.wait(threading.Event())  # returns at once: the patience was spent before
+
+
 def test_the_hard_limit_still_drops(pair: tuple[socket.socket, socket.socket]) -> None:
     gate = Congestion(clock=Clock())
     drops: list[str] = []

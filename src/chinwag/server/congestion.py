@@ -11,8 +11,12 @@ Waiting depends only on outboxes draining to the network, which the sender and d
 threads do and which never wait here, so readers never wait for each other and nothing
 here can deadlock. A reader waits with no lock held and wakes when relieved, when its own
 connection closes (:meth:`Congestion.wake`), or when the congested clients stop taking
-bytes: a client that takes nothing for ``patience`` seconds no longer holds anyone back
-(its queue then fills to the hard limit and it is dropped), and one that is still
+bytes: a client whose kernel has taken nothing for ``patience`` seconds (counted from
+when its bytes began to wait, which for a client that has stopped reading is before its
+queue was long enough to count) no longer holds anyone back (its queue then fills to
+the hard limit and it is dropped). A client that reads, however slowly, makes progress
+every few milliseconds; one that does not read stops all at once, so a short patience
+tells them apart without holding the room back for the dead one, and one that is still
 congested ``stall`` seconds after it became so is dead (:meth:`Congestion.stalled`, asked
 by the housekeeping thread), however quiet the room: with the talkers waiting for it, a
 client that reads at all catches up in far less, so one that trickles a few bytes at a
@@ -29,7 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-DEFAULT_PATIENCE_SECONDS = 2.0
+DEFAULT_PATIENCE_SECONDS = 0.3
 DEFAULT_STALL_SECONDS = 10.0
 
 

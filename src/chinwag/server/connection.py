@@ -190,6 +190,7 @@ class Connection:
     def _handle(self) -> str:
         """Serve the client until it leaves; return why it left."""
         congestion = self._congestion
+        unterminated = False  # the last bytes read did not end a line
         while not self.session.finished:
             if congestion is not None and congestion.active:
                 congestion.wait(self._closing)  # others cannot keep up: let TCP hold us
@@ -205,6 +206,8 @@ class Connection:
                 return describe_error(exc)
             if not data:
                 self._input_ended = True
+                if unterminated:  # the input ended mid-line: that line counts too
+                    self._interpret(b"\n")
                 return "connection closed"
             if self._tls is not None:
                 data = self._outbox.open(data)
@@ -212,6 +215,7 @@ class Connection:
                     return "connection closed"
                 if not data:
                     continue  # only part of a TLS record so far
+            unterminated = not data.endswith(b"\n")
             if not self._interpret(data):
                 return "excess flood"
             if self._password_failures_exhausted():

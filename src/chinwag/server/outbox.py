@@ -73,7 +73,11 @@ class Outbox:
         self._clock = congestion.clock if congestion is not None else time.monotonic
         self._congested = False
         self._relieved = False  # relieved under the lock; the gate is told after it
-        self.progressed_at = 0.0  # when the kernel last took bytes, while congested
+        # When the kernel last took some of this client's bytes while others waited (or
+        # when bytes began to wait): how long a client has made no progress is measured
+        # from here, including the time before its queue grew long enough to count.
+        self.progressed_at = 0.0
+        self._waiting = False  # the kernel did not take everything last time
         self.congested_since = 0.0
         self._lock = threading.Lock()
         self._records = records
@@ -125,7 +129,9 @@ class Outbox:
         self._queued = queued
         if not self._congested and self._congestion is not None:
             self._congested = True
-            self.congested_since = self.progressed_at = self._clock()
+            self.congested_since = now = self._clock()
+            if not self._waiting:
+                self.progressed_at = now
             self._congestion.congested(self)
         if self._due or self._parked:
             return False
@@ -264,9 +270,12 @@ class Outbox:
             return
         self._wire = data[sent:] if sent < len(data) else b""
         self._queued = len(self._wire)
-        if self._congested:
-            if sent:
+        if self._queued:  # the client is behind: note whether it is moving at all
+            if sent or not self._waiting:
                 self.progressed_at = self._clock()
-            if self._queued <= self._low:
-                self._congested = False
-                self._relieved = True
+                self._waiting = True
+        else:
+            self._waiting = False
+        if self._congested and self._queued <= self._low:
+            self._congested = False
+            self._relieved = True
