@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from tests.client_support import (
     HostileServer,
     PipeClient,
     RawClient,
+    client_command,
+    client_env,
     free_port,
     start_server,
     wait_for,
@@ -69,6 +72,24 @@ def test_replies_in_flight_at_the_end_of_stdin_are_all_printed(
     assert "! there is no user called nobody" in out
     assert "* /who [ROOM]: who is in your room" in out
     assert client.out.snapshot()[-1].startswith("* Goodbye, Client-")
+
+
+def test_input_from_a_file_is_sent(chat_server: ChatServer, tmp_path: Path) -> None:
+    script = tmp_path / "script.txt"
+    script.write_text("/nick filed\n/who\n", encoding="utf-8")
+    with script.open("rb") as stdin:  # chinwag connect < script.txt
+        done = subprocess.run(
+            client_command(chat_server.address),
+            stdin=stdin,
+            capture_output=True,
+            env=client_env(tmp_path),
+            timeout=30,
+            check=False,
+        )
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert "* you are now known as filed" in out
+    assert "* 1 user in lobby:" in out
 
 
 def test_quit_with_a_reason_exits_zero_and_others_see_the_reason(

@@ -103,7 +103,9 @@ class PipeUI:
     def _pump(self, link: Link) -> str | None:
         """Forward stdin; the line to leave with, or None if the connection ended."""
         framer = LineBuffer(STDIN_MAX_LINE_BYTES)
-        with selectors.DefaultSelector() as selector:
+        # select(), not epoll: standard input may be a regular file (`connect < script`),
+        # which epoll refuses and select() reports as always ready.
+        with selectors.SelectSelector() as selector:
             selector.register(self._stdin_fd, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
             while True:
