@@ -216,6 +216,72 @@ def test_a_generated_name_in_the_lobby_needs_no_restoring() -> None:
     assert state.take_outgoing() == []
 
 
+GREETING = (
+    b"* Welcome to chinwag, Client-1! You are in lobby.\r\n"
+    b"* Choose a name with /nick NAME; /help lists the commands.\r\n"
+)
+
+
+def test_asking_for_a_name_hides_the_greetings_hint_once() -> None:
+    state = ClientState()
+    assert state.ask_nick("Олена") == "/nick Олена"
+    assert _lines(state, GREETING) == ["* Welcome to chinwag, Client-1! You are in lobby."]
+    hint = "* Choose a name with /nick NAME; /help lists the commands."
+    assert _lines(state, f"{hint}\r\n".encode()) == [hint]  # asked for again: shown
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "* choose a nickname with /nick NAME",
+        "*  Choose a name with /nick <name> (or /help)",
+        "* CHOOSE A NAME WITH /NICK NAME; /help lists the commands.",
+    ],
+)
+def test_the_hidden_hint_is_matched_loosely(hint: str) -> None:
+    state = ClientState()
+    state.ask_nick("bob")
+    assert _lines(state, f"{hint}\r\n".encode()) == []
+
+
+def test_without_asking_for_a_name_the_hint_is_shown() -> None:
+    assert len(_lines(ClientState(), GREETING)) == 2
+
+
+def test_a_name_restored_after_reconnecting_hides_the_hint_too() -> None:
+    state = ClientState()
+    state.receive_data(TRANSCRIPT)
+    state.reset_connection()
+    assert len(_lines(state, GREETING)) == 1
+
+
+def test_joins_leaves_and_renames_get_the_local_time() -> None:
+    state = ClientState()
+    now = datetime(2026, 1, 2, 11, 5, 58)
+    received = state.receive_data(
+        b"* bob joined the chat\r\n* bob is now known as zed\r\n* zed left kitchen\r\n"
+        b"* you are now known as x\r\n[10:00:00] zed: hi\r\n",
+        now,
+    )
+    assert [r.stamp for r in received] == ["11:05:58"] * 3 + ["", "10:00:00"]
+    assert received[0].line == "* bob joined the chat"  # the server's line is unchanged
+
+
+def test_away_is_learnt_from_the_server_and_asked_back_after_reconnecting() -> None:
+    state = ClientState()
+    state.receive_data(GREETING + b"* you are marked away: lunch, back at 2\r\n")
+    assert state.away == "lunch, back at 2"
+    state.reset_connection()
+    state.receive_data(GREETING)
+    assert state.take_outgoing() == ["/away lunch, back at 2"]
+    state.receive_data(b"* you are marked away: lunch, back at 2\r\n")
+    state.receive_data(b"* you are no longer marked away\r\n")
+    assert state.away == ""
+    state.reset_connection()
+    state.receive_data(GREETING)
+    assert state.take_outgoing() == []
+
+
 @pytest.mark.parametrize(
     ("farewell", "rejoin", "refused"),
     [

@@ -121,9 +121,9 @@ class TerminalUI:
         quit_line = "/quit"
         answered = True
         try:
+            if nick:  # before the greeting is read, so its name hint is hidden
+                link.ask_nick(nick)
             link.start()
-            if nick:
-                link.send(f"/nick {nick}")
             quit_line = self._loop(link)
         finally:
             if not self._ended.is_set():
