@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from chinwag.client.backoff import Backoff
 from chinwag.client.colours import PALETTE, nick_colour
+from chinwag.client.command import build_parser, options_from
 from chinwag.client.completion import COMMANDS, complete
 from chinwag.client.lines import Kind, Received, classify
 from chinwag.client.link import describe
@@ -25,7 +26,7 @@ from chinwag.client.outgoing import Intent, Outgoing, interpret
 from chinwag.client.safety import neutralise
 from chinwag.client.state import MAX_NICKS_SEEN, ClientState
 from chinwag.client.tui import open_history
-from chinwag.client.view import spans, to_ansi, to_plain
+from chinwag.client.view import calls_for_attention, spans, to_ansi, to_plain, wrap
 from chinwag.text.session import COMMANDS as SERVER_COMMANDS
 from tests.client_support import SRC
 
@@ -446,6 +447,70 @@ def test_the_view_colours_nicks_dims_presence_and_marks_mentions() -> None:
     assert spans(classify("! oops")) == [("ansired", "! oops")]
 
 
+def _wrapped(line: str, width: int) -> list[str]:
+    return [to_plain(row) for row in wrap(spans(classify(line)), width)]
+
+
+def test_long_lines_wrap_under_their_text_not_under_the_time() -> None:
+    line = "[11:05:58] alice: the quick brown fox jumps over the lazy dog and then some"
+    assert _wrapped(line, 40) == [
+        "[11:05:58] alice: the quick brown fox",
+        "                  jumps over the lazy",
+        "                  dog and then some",
+    ]
+    assert _wrapped("[11:05:58] * alice waves at everyone here today", 40) == [
+        "[11:05:58] * alice waves at everyone",
+        "                   here today",
+    ]
+
+
+def test_wrapping_keeps_every_word_and_every_style() -> None:
+    line = classify("[11:05:58] bob: hi Олена, " + "слово " * 30)
+    pieces = spans(line, own_nick="олена")
+    rows = wrap(pieces, 50)
+    assert all(len(to_plain(row)) <= 50 for row in rows)
+    assert " ".join(to_plain(row).strip() for row in rows).split() == to_plain(pieces).split()
+    assert all(style == "bold" for row in rows[1:] for style, text in row if text.strip())
+
+
+@pytest.mark.parametrize(
+    ("line", "width", "rows"),
+    [
+        ("[11:05:58] a: hi", 80, ["[11:05:58] a: hi"]),
+        ("[11:05:58] a: " + "x" * 30, 26, ["[11:05:58] a:", "x" * 26, "xxxx"]),  # no room to indent
+        (  # wide characters take two columns
+            "[11:05:58] a: 漢字 漢字 漢字 漢字",
+            30,
+            ["[11:05:58] a: 漢字 漢字 漢字", "              漢字"],
+        ),
+        ("* a long notice from the server", 20, ["* a long notice from", "  the server"]),
+        ("", 10, [""]),
+    ],
+)
+def test_wrapping_edge_cases(line: str, width: int, rows: list[str]) -> None:
+    assert _wrapped(line, width) == rows
+
+
+def test_private_messages_and_mentions_call_for_attention() -> None:
+    def calls(line: str) -> bool:
+        return calls_for_attention(classify(line), "Олена")
+
+    assert calls("[12:00:00] bob: hi олена")
+    assert calls("[12:00:00] *bob* psst")
+    assert calls("[12:00:00] * bob waves at Олена")
+    assert not calls("[12:00:00] bob: hi all")
+    assert not calls("[12:00:00] bob: Оленаю, not a mention")
+    assert calls("[12:00:00] bob: Олена: yes, and @олена!")
+    assert not calls("* Олена joined the chat")
+    assert not calls("* you are now known as Олена")
+
+
+def test_joins_show_the_time_they_arrived() -> None:
+    state = ClientState()
+    [joined] = state.receive_data(b"* bob joined the chat\r\n", datetime(2026, 1, 1, 9, 8, 7))
+    assert to_plain(spans(joined)) == "[09:08:07] * bob joined the chat"
+
+
 def test_ansi_rendering_writes_only_colour_codes() -> None:
     rendered = to_ansi(spans(classify("[12:00:00] bob: \x1b[2J")))
     assert re.sub(r"\x1b\[[0-9;]*m", "", rendered) == "[12:00:00] bob: ^[[2J"
@@ -509,3 +574,29 @@ def test_passwords_never_reach_the_history_file(tmp_path: Path) -> None:
     assert "+/who" in stored and "+привіт" in stored
     assert "hunter2" not in stored and "sesame" not in stored
     assert path.stat().st_mode & 0o077 == 0
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_connect_help_describes_environment_keys_and_exit_codes() -> None:
+    text = " ".join(build_parser().format_help().split())
+    for needed in ("CHINWAG_PASSWORD", "NO_COLOR", "XDG_DATA_HOME", "--no-bell", "Ctrl-D", "Tab"):
+        assert needed in text
+    for code, meaning in [(0, "you left"), (1, "could not start"), (2, "lost"), (3, "refused")]:
+        assert re.search(rf"\b{code} [^.()]*{meaning}", text), code
+
+
+def test_command_line_options() -> None:
+    parser = build_parser()
+    plain = options_from(parser.parse_args(["chat.lan:9000"]), {"CHINWAG_PASSWORD": "s3cret"})
+    assert (plain.host, plain.port, plain.bell, plain.password) == (
+        "chat.lan",
+        9000,
+        True,
+        "s3cret",
+    )
+    quiet = options_from(parser.parse_args(["--no-bell", "--tls-ca", "ca.pem"]), {})
+    assert (quiet.bell, quiet.tls, quiet.tls_ca, quiet.password) == (False, True, "ca.pem", "")
+    with pytest.raises(UsageError, match="not both"):
+        options_from(parser.parse_args(["h:1", "--port", "2"]), {})
