@@ -26,7 +26,7 @@ from chinwag.client.outgoing import Intent, Outgoing, interpret
 from chinwag.client.safety import neutralise
 from chinwag.client.state import MAX_NICKS_SEEN, ClientState
 from chinwag.client.tui import open_history
-from chinwag.client.view import calls_for_attention, spans, to_ansi, to_plain, wrap
+from chinwag.client.view import calls_for_attention, cell_width, spans, to_ansi, to_plain, wrap
 from chinwag.text.session import COMMANDS as SERVER_COMMANDS
 from tests.client_support import SRC
 
@@ -489,6 +489,15 @@ def test_wrapping_keeps_every_word_and_every_style() -> None:
 )
 def test_wrapping_edge_cases(line: str, width: int, rows: list[str]) -> None:
     assert _wrapped(line, width) == rows
+
+
+@given(st.text(alphabet=st.sampled_from("ab ю漢\u0301"), max_size=200), st.integers(2, 90))
+def test_wrapping_keeps_every_character_and_fits_the_width(text: str, width: int) -> None:
+    pieces = spans(classify(f"[11:05:58] bob: {text}"))
+    rows = wrap(pieces, width)
+    assert all(sum(cell_width(c) for c in to_plain(row)) <= width for row in rows)
+    kept = "".join(to_plain(row) for row in rows).replace(" ", "")
+    assert kept == to_plain(pieces).replace(" ", "")
 
 
 def test_private_messages_and_mentions_call_for_attention() -> None:
