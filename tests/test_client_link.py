@@ -84,7 +84,10 @@ def test_connecting_to_nothing_fails_with_one_clear_message() -> None:
     assert str(failure.value) == f"Could not connect to 127.0.0.1:{port}: connection refused"
 
 
-def test_reconnection_restores_name_and_room_and_close_stops_the_retries() -> None:
+HINT = "* Choose a name with /nick NAME; /help lists the commands."
+
+
+def test_reconnection_restores_name_room_and_away_and_close_stops_the_retries() -> None:
     recorder = Recorder()
     first = start_server()
     port = first.address[1]
@@ -95,7 +98,9 @@ def test_reconnection_restores_name_and_room_and_close_stops_the_retries() -> No
         wait_for(lambda: link.nick != "", what="the welcome")
         link.send("/nick Тарас")
         link.send("/join кухня")
+        link.send("/away на обіді")
         wait_for(lambda: link.room == "кухня", what="the room")
+        wait_for(lambda: recorder.saw("* you are marked away: на обіді"), what="away")
     finally:
         first.shutdown()
     wait_for(lambda: len(recorder.statuses) >= 3, what="failed attempts")
@@ -104,6 +109,8 @@ def test_reconnection_restores_name_and_room_and_close_stops_the_retries() -> No
     with start_server(port):
         wait_for(lambda: recorder.count("* you are now in кухня (1 here)") == 2, what="rejoin")
         assert recorder.count("* you are now known as Тарас") == 2
+        wait_for(lambda: recorder.count("* you are marked away: на обіді") == 2, what="away")
+        assert recorder.count(HINT) == 1  # not again: the name is asked back at once
         assert (link.nick, link.room) == ("Тарас", "кухня")
     wait_for(lambda: "Reconnecting in" in recorder.statuses[-1], what="retrying again")
     link.close()  # while waiting to retry: stops at once

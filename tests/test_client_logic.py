@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from chinwag.client.backoff import Backoff
 from chinwag.client.colours import PALETTE, nick_colour
+from chinwag.client.command import build_parser, options_from
 from chinwag.client.completion import COMMANDS, complete
 from chinwag.client.lines import Kind, Received, classify
 from chinwag.client.link import describe
@@ -25,7 +26,7 @@ from chinwag.client.outgoing import Intent, Outgoing, interpret
 from chinwag.client.safety import neutralise
 from chinwag.client.state import MAX_NICKS_SEEN, ClientState
 from chinwag.client.tui import open_history
-from chinwag.client.view import spans, to_ansi, to_plain
+from chinwag.client.view import calls_for_attention, cell_width, spans, to_ansi, to_plain, wrap
 from chinwag.text.session import COMMANDS as SERVER_COMMANDS
 from tests.client_support import SRC
 
@@ -216,6 +217,72 @@ def test_a_generated_name_in_the_lobby_needs_no_restoring() -> None:
     assert state.take_outgoing() == []
 
 
+GREETING = (
+    b"* Welcome to chinwag, Client-1! You are in lobby.\r\n"
+    b"* Choose a name with /nick NAME; /help lists the commands.\r\n"
+)
+
+
+def test_asking_for_a_name_hides_the_greetings_hint_once() -> None:
+    state = ClientState()
+    assert state.ask_nick("Олена") == "/nick Олена"
+    assert _lines(state, GREETING) == ["* Welcome to chinwag, Client-1! You are in lobby."]
+    hint = "* Choose a name with /nick NAME; /help lists the commands."
+    assert _lines(state, f"{hint}\r\n".encode()) == [hint]  # asked for again: shown
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "* choose a nickname with /nick NAME",
+        "*  Choose a name with /nick <name> (or /help)",
+        "* CHOOSE A NAME WITH /NICK NAME; /help lists the commands.",
+    ],
+)
+def test_the_hidden_hint_is_matched_loosely(hint: str) -> None:
+    state = ClientState()
+    state.ask_nick("bob")
+    assert _lines(state, f"{hint}\r\n".encode()) == []
+
+
+def test_without_asking_for_a_name_the_hint_is_shown() -> None:
+    assert len(_lines(ClientState(), GREETING)) == 2
+
+
+def test_a_name_restored_after_reconnecting_hides_the_hint_too() -> None:
+    state = ClientState()
+    state.receive_data(TRANSCRIPT)
+    state.reset_connection()
+    assert len(_lines(state, GREETING)) == 1
+
+
+def test_joins_leaves_and_renames_get_the_local_time() -> None:
+    state = ClientState()
+    now = datetime(2026, 1, 2, 11, 5, 58)
+    received = state.receive_data(
+        b"* bob joined the chat\r\n* bob is now known as zed\r\n* zed left kitchen\r\n"
+        b"* you are now known as x\r\n[10:00:00] zed: hi\r\n",
+        now,
+    )
+    assert [r.stamp for r in received] == ["11:05:58"] * 3 + ["", "10:00:00"]
+    assert received[0].line == "* bob joined the chat"  # the server's line is unchanged
+
+
+def test_away_is_learnt_from_the_server_and_asked_back_after_reconnecting() -> None:
+    state = ClientState()
+    state.receive_data(GREETING + b"* you are marked away: lunch, back at 2\r\n")
+    assert state.away == "lunch, back at 2"
+    state.reset_connection()
+    state.receive_data(GREETING)
+    assert state.take_outgoing() == ["/away lunch, back at 2"]
+    state.receive_data(b"* you are marked away: lunch, back at 2\r\n")
+    state.receive_data(b"* you are no longer marked away\r\n")
+    assert state.away == ""
+    state.reset_connection()
+    state.receive_data(GREETING)
+    assert state.take_outgoing() == []
+
+
 @pytest.mark.parametrize(
     ("farewell", "rejoin", "refused"),
     [
@@ -380,6 +447,79 @@ def test_the_view_colours_nicks_dims_presence_and_marks_mentions() -> None:
     assert spans(classify("! oops")) == [("ansired", "! oops")]
 
 
+def _wrapped(line: str, width: int) -> list[str]:
+    return [to_plain(row) for row in wrap(spans(classify(line)), width)]
+
+
+def test_long_lines_wrap_under_their_text_not_under_the_time() -> None:
+    line = "[11:05:58] alice: the quick brown fox jumps over the lazy dog and then some"
+    assert _wrapped(line, 40) == [
+        "[11:05:58] alice: the quick brown fox",
+        "                  jumps over the lazy",
+        "                  dog and then some",
+    ]
+    assert _wrapped("[11:05:58] * alice waves at everyone here today", 40) == [
+        "[11:05:58] * alice waves at everyone",
+        "                   here today",
+    ]
+
+
+def test_wrapping_keeps_every_word_and_every_style() -> None:
+    line = classify("[11:05:58] bob: hi Олена, " + "слово " * 30)
+    pieces = spans(line, own_nick="олена")
+    rows = wrap(pieces, 50)
+    assert all(len(to_plain(row)) <= 50 for row in rows)
+    assert " ".join(to_plain(row).strip() for row in rows).split() == to_plain(pieces).split()
+    assert all(style == "bold" for row in rows[1:] for style, text in row if text.strip())
+
+
+@pytest.mark.parametrize(
+    ("line", "width", "rows"),
+    [
+        ("[11:05:58] a: hi", 80, ["[11:05:58] a: hi"]),
+        ("[11:05:58] a: " + "x" * 30, 26, ["[11:05:58] a:", "x" * 26, "xxxx"]),  # no room to indent
+        (  # wide characters take two columns
+            "[11:05:58] a: 漢字 漢字 漢字 漢字",
+            30,
+            ["[11:05:58] a: 漢字 漢字 漢字", "              漢字"],
+        ),
+        ("* a long notice from the server", 20, ["* a long notice from", "  the server"]),
+        ("", 10, [""]),
+    ],
+)
+def test_wrapping_edge_cases(line: str, width: int, rows: list[str]) -> None:
+    assert _wrapped(line, width) == rows
+
+
+@given(st.text(alphabet=st.sampled_from("ab ю漢\u0301"), max_size=200), st.integers(2, 90))
+def test_wrapping_keeps_every_character_and_fits_the_width(text: str, width: int) -> None:
+    pieces = spans(classify(f"[11:05:58] bob: {text}"))
+    rows = wrap(pieces, width)
+    assert all(sum(cell_width(c) for c in to_plain(row)) <= width for row in rows)
+    kept = "".join(to_plain(row) for row in rows).replace(" ", "")
+    assert kept == to_plain(pieces).replace(" ", "")
+
+
+def test_private_messages_and_mentions_call_for_attention() -> None:
+    def calls(line: str) -> bool:
+        return calls_for_attention(classify(line), "Олена")
+
+    assert calls("[12:00:00] bob: hi олена")
+    assert calls("[12:00:00] *bob* psst")
+    assert calls("[12:00:00] * bob waves at Олена")
+    assert not calls("[12:00:00] bob: hi all")
+    assert not calls("[12:00:00] bob: Оленаю, not a mention")
+    assert calls("[12:00:00] bob: Олена: yes, and @олена!")
+    assert not calls("* Олена joined the chat")
+    assert not calls("* you are now known as Олена")
+
+
+def test_joins_show_the_time_they_arrived() -> None:
+    state = ClientState()
+    [joined] = state.receive_data(b"* bob joined the chat\r\n", datetime(2026, 1, 1, 9, 8, 7))
+    assert to_plain(spans(joined)) == "[09:08:07] * bob joined the chat"
+
+
 def test_ansi_rendering_writes_only_colour_codes() -> None:
     rendered = to_ansi(spans(classify("[12:00:00] bob: \x1b[2J")))
     assert re.sub(r"\x1b\[[0-9;]*m", "", rendered) == "[12:00:00] bob: ^[[2J"
@@ -443,3 +583,29 @@ def test_passwords_never_reach_the_history_file(tmp_path: Path) -> None:
     assert "+/who" in stored and "+привіт" in stored
     assert "hunter2" not in stored and "sesame" not in stored
     assert path.stat().st_mode & 0o077 == 0
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_connect_help_describes_environment_keys_and_exit_codes() -> None:
+    text = " ".join(build_parser().format_help().split())
+    for needed in ("CHINWAG_PASSWORD", "NO_COLOR", "XDG_DATA_HOME", "--no-bell", "Ctrl-D", "Tab"):
+        assert needed in text
+    for code, meaning in [(0, "you left"), (1, "could not start"), (2, "lost"), (3, "refused")]:
+        assert re.search(rf"\b{code} [^.()]*{meaning}", text), code
+
+
+def test_command_line_options() -> None:
+    parser = build_parser()
+    plain = options_from(parser.parse_args(["chat.lan:9000"]), {"CHINWAG_PASSWORD": "s3cret"})
+    assert (plain.host, plain.port, plain.bell, plain.password) == (
+        "chat.lan",
+        9000,
+        True,
+        "s3cret",
+    )
+    quiet = options_from(parser.parse_args(["--no-bell", "--tls-ca", "ca.pem"]), {})
+    assert (quiet.bell, quiet.tls, quiet.tls_ca, quiet.password) == (False, True, "ca.pem", "")
+    with pytest.raises(UsageError, match="not both"):
+        options_from(parser.parse_args(["h:1", "--port", "2"]), {})

@@ -19,6 +19,7 @@ import pytest
 from chinwag.server.server import ChatServer
 from tests.client_support import (
     DEADLINE,
+    STAMP,
     HostileServer,
     RawClient,
     client_command,
@@ -27,14 +28,26 @@ from tests.client_support import (
 )
 
 ROWS, COLUMNS = 24, 80
+STANDALONE = "import sys; from chinwag.client.command import main; sys.exit(main(sys.argv[1:]))"
 OpenRaw = Callable[[tuple[str, int]], RawClient]
+
+
+class RingingScreen(pyte.Screen):
+    """A screen that counts the bells it was sent, and keeps its title."""
+
+    def __init__(self, columns: int, lines: int) -> None:
+        super().__init__(columns, lines)
+        self.bells = 0
+
+    def bell(self, *args: object) -> None:
+        self.bells += 1
 
 
 class Terminal:
     """``chinwag connect`` in a pseudo-terminal, and the screen it has drawn."""
 
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.screen = pyte.Screen(COLUMNS, ROWS)
+        self.screen = RingingScreen(COLUMNS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
         self.child = pexpect.spawn(
             command[0], command[1:], env=env, dimensions=(ROWS, COLUMNS), timeout=DEADLINE
@@ -102,8 +115,14 @@ class Terminal:
 def terminals(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
     started: list[Terminal] = []
 
-    def spawn(address: tuple[str, int], *args: str, **env: str) -> Terminal:
-        terminal = Terminal(client_command(address, *args), client_env(tmp_path, **env))
+    def spawn(
+        address: tuple[str, int], *args: str, standalone: bool = False, **env: str
+    ) -> Terminal:
+        command = client_command(address, *args)
+        if standalone:  # the client's own command line, with every option it has
+            host, port = address
+            command = [sys.executable, "-c", STANDALONE, f"{host}:{port}", *args]
+        terminal = Terminal(command, client_env(tmp_path, **env))
         started.append(terminal)
         return terminal
 
@@ -123,7 +142,7 @@ def test_a_message_arriving_while_typing_leaves_the_half_line_intact(
     term.wait_for_input("[lobby] tester> ")
     other = raw_clients(chat_server.address)
     other.send("/nick Богдан")
-    term.wait_for_text(r"^\* Client-\d+ is now known as Богдан$")
+    term.wait_for_text(rf"^{STAMP} \* Client-\d+ is now known as Богдан$")
 
     term.type("hello wo")
     term.wait_for_input("[lobby] tester> hello wo")
@@ -137,12 +156,84 @@ def test_a_message_arriving_while_typing_leaves_the_half_line_intact(
     other.expect(r"^\[\d\d:\d\d:\d\d\] tester: hello world$")
     term.wait_for_text(r"^\[\d\d:\d\d:\d\d\] tester: hello world$")  # the local echo
     term.wait_for_input("[lobby] tester> ")
+    assert sum("hello world" in line for line in term.lines()) == 1  # the echo, no prompt copy
 
     term.type("/exit\r")
     assert term.wait_exit() == 0
     other.expect(r"^\* tester left the chat$")
     history = (tmp_path / "chinwag" / "history").read_text("utf-8")
     assert "+hello world" in history
+
+
+def test_with_nick_the_greetings_name_hint_is_hidden(
+    chat_server: ChatServer, terminals: Callable[..., Terminal]
+) -> None:
+    bare = terminals(chat_server.address)
+    bare.wait_for_text(r"^\* Choose a name with /nick")  # without --nick it helps
+    term = terminals(chat_server.address, "--nick", "tester")
+    term.wait_for_text(r"^\* you are now known as tester$")
+    term.wait_for_input("[lobby] tester> ")
+    assert re.search(r"^\* Welcome to chinwag, Client-\d+!", term.text(), re.M)
+    assert "Choose a name" not in term.text()
+
+
+def test_long_lines_wrap_under_the_text_and_joins_carry_the_time(
+    chat_server: ChatServer, terminals: Callable[..., Terminal], raw_clients: OpenRaw
+) -> None:
+    term = terminals(chat_server.address, "--nick", "tester")
+    term.wait_for_input("[lobby] tester> ")
+    other = raw_clients(chat_server.address)
+    term.wait_for_text(rf"^{STAMP} \* Client-\d+ joined the chat$")
+    other.send("/nick alice")
+    term.wait_for_text(rf"^{STAMP} \* Client-\d+ is now known as alice$")
+    words = " ".join(f"слово{i}" for i in range(30))
+    other.send(words)
+    term.wait_for_text(r"слово29$")
+    rows = term.lines()
+    first = next(i for i, row in enumerate(rows) if "alice: слово0 " in row)
+    column = rows[first].index("слово0")
+    continued = rows[first + 1 : next(i for i, row in enumerate(rows) if "слово29" in row) + 1]
+    assert continued
+    assert all(row[:column].isspace() and not row[column].isspace() for row in continued)
+    assert " ".join([rows[first][column:], *(row.strip() for row in continued)]) == words
+    other.send("/quit")
+    term.wait_for_text(rf"^{STAMP} \* alice left the chat$")
+
+
+def test_mentions_and_private_messages_ring_and_mark_the_title_until_typing(
+    chat_server: ChatServer, terminals: Callable[..., Terminal], raw_clients: OpenRaw
+) -> None:
+    term = terminals(chat_server.address, "--nick", "tester", NO_COLOR="1")
+    term.wait_for_input("[lobby] tester> ")
+    other = raw_clients(chat_server.address)
+    other.send("/nick bob")
+    other.send("hi all")  # no mention: no bell
+    term.wait_for_text(rf"^{STAMP} bob: hi all$")
+    assert term.screen.bells == 0
+    other.send("tester: lunch?")
+    term.wait_for(lambda: term.screen.title == "(1) chinwag", "the title marked once")
+    other.send("/msg tester psst")
+    term.wait_for(lambda: term.screen.title == "(2) chinwag", "the title marked twice")
+    assert term.screen.bells == 2
+    cells = [cell for row in term.screen.buffer.values() for cell in row.values()]
+    assert all(cell.fg == "default" and not cell.bold for cell in cells)  # NO_COLOR still holds
+    term.type("y")
+    term.wait_for(lambda: term.screen.title == "chinwag", "the mark cleared by typing")
+    term.wait_for_input("[lobby] tester> y")
+    term.type("\x03")
+    assert term.wait_exit() == 0
+
+
+def test_no_bell_keeps_the_title_mark_but_rings_nothing(
+    chat_server: ChatServer, terminals: Callable[..., Terminal], raw_clients: OpenRaw
+) -> None:
+    term = terminals(chat_server.address, "--nick", "tester", "--no-bell", standalone=True)
+    term.wait_for_input("[lobby] tester> ")
+    other = raw_clients(chat_server.address)
+    other.send("/msg tester psst")
+    term.wait_for(lambda: term.screen.title == "(1) chinwag", "the title marked")
+    term.wait_for_text(rf"^{STAMP} \*Client-\d+\* psst$")
+    assert term.screen.bells == 0
 
 
 def test_tab_completes_nicknames_and_commands_then_ctrl_c_leaves(

@@ -10,4 +10,5 @@ Layers, from pure to I/O:
 * :mod:`~chinwag.client.pipe` and :mod:`~chinwag.client.tui`: the two input loops, plain
   stdin/stdout for scripts and prompt_toolkit for people.
 * :mod:`~chinwag.client.app`: picks the mode, maps the outcome to an exit code.
+* :mod:`~chinwag.client.command`: the ``connect`` command line, its help and options.
 """

@@ -42,7 +42,7 @@ def run(options: ClientOptions) -> int:
     except ImportError:
         print(MISSING_UI, file=sys.stderr)
         return EXIT_CANNOT_START
-    terminal_ui = tui.make_ui(options.history_file)
+    terminal_ui = tui.make_ui(options.history_file, bell=options.bell)
     link = _connect(options, terminal_ui, backoff)
     return EXIT_CANNOT_START if link is None else terminal_ui.run(link, options.nick)
 

@@ -220,6 +220,12 @@ class Link:
             return False  # the receiving thread notices and reports the loss
         return True
 
+    def ask_nick(self, nick: str) -> bool:
+        """Ask for ``nick`` (``--nick``), hiding the greeting's hint to choose a name."""
+        with self._lock:
+            line = self._state.ask_nick(nick)
+        return self.send(line)
+
     def leave(self, line: str = "/quit", idle_timeout: float = 2.0) -> bool:
         """Say goodbye with ``line`` and wait for the server to close, then close.
 

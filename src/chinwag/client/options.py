@@ -31,6 +31,7 @@ class ClientOptions:
     tls_insecure: bool = False  # encrypt, but accept any certificate (self-signed)
     tls_ca: str = ""  # trust this CA file instead of the system's
     password: str = ""
+    bell: bool = True  # ring the terminal's bell on a mention or a private message
 
     def __post_init__(self) -> None:
         if not self.host:

@@ -71,9 +71,9 @@ class PipeUI:
     def run(self, link: Link, nick: str = "") -> int:
         """Send stdin's lines until it ends or the connection does; the exit code."""
         try:
+            if nick:  # before the greeting is read, so its name hint is hidden
+                link.ask_nick(nick)
             link.start()
-            if nick:
-                link.send(f"/nick {nick}")
             try:
                 quit_line = self._pump(link)
             except KeyboardInterrupt:

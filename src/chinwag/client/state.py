@@ -3,14 +3,20 @@
 :class:`ClientState` frames received bytes into lines (UTF-8, invalid bytes replaced,
 never an exception), classifies them, and remembers what the server said about this
 user: the current nickname (from the welcome and from ``* you are now known as``), the
-current room (``* you are now in ROOM``) and the nicknames seen, for Tab completion.
-After :meth:`ClientState.reset_connection`, the next welcome queues the commands that
-bring the old name and room back; :meth:`ClientState.take_outgoing` hands them over.
+current room (``* you are now in ROOM``), whether the user is away (the server's answers
+to ``/away``) and the nicknames seen, for Tab completion. After
+:meth:`ClientState.reset_connection`, the next welcome queues the commands that bring the
+old name, room and away message back; :meth:`ClientState.take_outgoing` hands them over.
+When the client itself asks for a name (:meth:`ClientState.ask_nick`, or a restored one),
+the greeting's "Choose a name with /nick" hint is dropped: the name is on its way.
+Joins, leaves and renames carry no time from the server; they get the local time they
+arrived, so every line a person reads is stamped alike.
 :meth:`ClientState.echo` builds the local echo of a sent message.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import OrderedDict
 from datetime import datetime
@@ -29,6 +35,11 @@ _OWN_NICK = re.compile(r"\* you are now known as (?P<nick>\S+)")
 _OWN_ROOM = re.compile(r"\* you are now in (?P<room>\S+) \(\d+ here\)")
 _RENAMED = re.compile(r"\* (?P<old>\S+) is now known as (?P<new>\S+)")
 _QUIT = re.compile(r"\* (?P<nick>\S+) left the chat(?: \(.*\))?")
+_AWAY = re.compile(r"\* you are marked away: (?P<message>.+)")
+_BACK = re.compile(r"\* you are no longer marked away")
+# The greeting's hint to pick a name, pointless once the client asks for one. Matched
+# loosely (case, spacing, the wording after "/nick"), so rewording it keeps it hidden.
+_NAME_HINT = re.compile(r"\*\s+choose\s+a\s+(?:nick)?name\b.*/nick\b.*", re.IGNORECASE)
 _WHO_ENTRY = re.compile(r"\*   (?P<nick>[^\s:*]+)(?: \(operator\))? - connected .*")
 # Last words of a server about to close the connection: whether coming straight back
 # makes sense (not after a kick, a ban or a wrong password, which were meant), and whether
@@ -60,6 +71,7 @@ class ClientState:
         self.nick = ""  # unknown until the welcome
         self.generated_nick = ""  # the name the server gave this connection
         self.room = LOBBY
+        self.away = ""  # the away message the server confirmed; empty when not away
         self.farewell = ""  # why the server is about to close, when it said so
         self.refused = False  # the farewell turns this user away (a ban, a kick, a password)
         self.said_goodbye = False  # the server answered /quit
@@ -69,9 +81,18 @@ class ClientState:
         self._nicks: OrderedDict[str, str] = OrderedDict()  # folded -> as spelled
         self._restore: list[str] = []  # sent once the next welcome arrives
         self._outgoing: list[str] = []
+        self._hide_name_hint = False  # the client asked for a name: the hint is noise
 
-    def receive_data(self, data: bytes) -> list[Received]:
-        """The lines that ``data`` completes, classified and neutralised."""
+    def ask_nick(self, nick: str) -> str:
+        """The line asking for ``nick``; the greeting's hint to choose a name is hidden."""
+        self._hide_name_hint = True
+        return f"/nick {nick}"
+
+    def receive_data(self, data: bytes, now: datetime | None = None) -> list[Received]:
+        """The lines that ``data`` completes, classified and neutralised.
+
+        Joins, leaves and renames are stamped with ``now`` (the local time by default).
+        """
         if not self.heard and data:
             self.heard = True
             if _TLS_RECORD.match(data):
@@ -87,21 +108,30 @@ class ClientState:
                 )
                 continue
             line = classify(frame.text)
+            if self._hide_name_hint and _NAME_HINT.fullmatch(line.line):
+                self._hide_name_hint = False  # only the one hint, not a later /help
+                continue
             self._learn(line)
+            if line.kind is Kind.PRESENCE and not line.stamp:
+                stamp = (now or datetime.now()).strftime("%H:%M:%S")
+                line = dataclasses.replace(line, stamp=stamp)
             received.append(line)
         return received
 
     def reset_connection(self) -> None:
-        """A new connection starts: on its welcome, the old name and room are asked back."""
+        """A new connection starts: on its welcome, the old name, room and away are asked back."""
         self._framer = LineBuffer(MAX_LINE_BYTES)
         self.farewell = ""
         self.refused = self.said_goodbye = self.heard = self.speaks_tls = False
         self._may_rejoin = True
         self._restore = []
+        self._hide_name_hint = False
         if self.nick and self.nick != self.generated_nick:
-            self._restore.append(f"/nick {self.nick}")
+            self._restore.append(self.ask_nick(self.nick))
         if self.room.casefold() != LOBBY:
             self._restore.append(f"/join {self.room}")
+        if self.away:
+            self._restore.append(f"/away {self.away}")
 
     def take_outgoing(self) -> list[str]:
         """Lines the protocol itself wants sent now (the restoring commands)."""
@@ -159,6 +189,20 @@ class ClientState:
         if line.kind not in {Kind.NOTICE, Kind.PRESENCE}:
             return
         text = line.line
+        if self._learn_about_me(text):
+            return
+        if match := _RENAMED.fullmatch(text):
+            self._forget(match["old"])
+            self._see(match["new"])
+        elif match := _QUIT.fullmatch(text):
+            self._forget(match["nick"])
+        elif match := _WHO_ENTRY.fullmatch(text):
+            self._see(match["nick"])
+        elif line.kind is Kind.PRESENCE:
+            self._see(line.nick)
+
+    def _learn_about_me(self, text: str) -> bool:
+        """Learn from a notice about this user's name, room or away; False if it is none."""
         if match := _WELCOME.fullmatch(text):
             self.nick = self.generated_nick = match["nick"]
             self.room = match["room"]
@@ -168,12 +212,10 @@ class ClientState:
             self.nick = match["nick"]
         elif match := _OWN_ROOM.fullmatch(text):
             self.room = match["room"]
-        elif match := _RENAMED.fullmatch(text):
-            self._forget(match["old"])
-            self._see(match["new"])
-        elif match := _QUIT.fullmatch(text):
-            self._forget(match["nick"])
-        elif match := _WHO_ENTRY.fullmatch(text):
-            self._see(match["nick"])
-        elif line.kind is Kind.PRESENCE:
-            self._see(line.nick)
+        elif match := _AWAY.fullmatch(text):
+            self.away = match["message"]
+        elif _BACK.fullmatch(text):
+            self.away = ""
+        else:
+            return False
+        return True

@@ -6,6 +6,13 @@ write to the running prompt so it is drawn above the input line and the line bei
 typed is redrawn intact. When the connection ends the receiving thread makes the prompt
 return (through the application's event loop, the only thread-safe way in); a
 ``pre_run`` check covers an end that comes between two prompts.
+
+A line sent is erased from the input area when it is accepted (``erase_when_done``), so
+the only copy on screen is the stamped local echo. Lines are wrapped here, to the
+terminal's width at the time, with a hanging indent (:func:`~chinwag.client.view.wrap`).
+A private message or a mention of the user's name rings the bell (unless ``--no-bell``)
+and counts in the terminal's title, ``(2) chinwag``, until the user types; the title
+is pushed on the terminal's title stack first and popped on leaving, where supported.
 """
 
 from __future__ import annotations
@@ -32,6 +39,11 @@ from chinwag.client.outgoing import Intent, interpret
 from chinwag.client.pipe import ending_message
 
 GOODBYE_TIMEOUT = 2.0
+TITLE = "chinwag"
+BELL = "\a"
+PUSH_TITLE = "\x1b[22;0t"  # xterm's title stack; terminals without one ignore these
+POP_TITLE = "\x1b[23;0t"
+FALLBACK_WIDTH = 80
 REDRAW_DELAY = 0.02  # batch writes a little so a burst of lines redraws the prompt once
 
 
@@ -77,9 +89,13 @@ class ChatCompleter(Completer):
 class TerminalUI:
     """The listener and input loop of interactive mode."""
 
-    def __init__(self, history: History, *, colour: bool = True) -> None:
+    def __init__(self, history: History, *, colour: bool = True, bell: bool = True) -> None:
         self._history = history
         self._colour = colour
+        self._bell = bell
+        self._attention_lock = threading.Lock()  # the receiving thread counts, typing clears
+        self._unseen = 0  # mentions and private messages since the user last typed
+        self._title_pushed = False
         self._ended = threading.Event()
         self.outcome: Ended | None = None
         self._out: StdoutProxy | None = None  # made in run(): it owns a writer thread
@@ -90,12 +106,14 @@ class TerminalUI:
 
     def lines(self, received: list[Received]) -> None:
         nick = self._link.nick if self._link else ""
-        self._write("".join(self._render(view.spans(r, nick)) + "\n" for r in received))
+        text = "".join(self._rows(view.spans(r, nick)) for r in received)
+        calls = sum(view.calls_for_attention(r, nick) for r in received)
+        self._write(text + (self._attention(calls) if calls else ""))
         if self._session is not None:
             self._session.app.invalidate()  # the prompt shows the nick and room, maybe new
 
     def status(self, text: str) -> None:
-        self._write(self._render(view.status(text)) + "\n")
+        self._write(self._rows(view.status(text)))
 
     def ended(self, outcome: Ended) -> None:
         self.outcome = outcome
@@ -116,19 +134,23 @@ class TerminalUI:
             completer=ChatCompleter(link),
             complete_while_typing=False,
             enable_history_search=False,
+            erase_when_done=True,  # the stamped echo is the one copy of a sent line
         )
+        self._session.default_buffer.on_text_changed += self._typed
         self._out = StdoutProxy(sleep_between_writes=REDRAW_DELAY, raw=True)
         quit_line = "/quit"
         answered = True
         try:
+            if nick:  # before the greeting is read, so its name hint is hidden
+                link.ask_nick(nick)
             link.start()
-            if nick:
-                link.send(f"/nick {nick}")
             quit_line = self._loop(link)
         finally:
             if not self._ended.is_set():
                 answered = link.leave(quit_line, GOODBYE_TIMEOUT)
             link.close()
+            if self._title_pushed:
+                self._write(f"\x1b]0;{TITLE}\x07{POP_TITLE}")
             self._out.close()  # flushes, and joins the proxy's writer thread
         outcome = self.outcome
         # A server too slow to say goodbye does not change that the user left.
@@ -177,6 +199,31 @@ class TerminalUI:
         if app.is_running and app.future is not None and not app.future.done():
             app.exit(exception=_ConnectionEnded())
 
+    def _attention(self, calls: int) -> str:
+        """The bell and title that tell of ``calls`` more mentions or private messages."""
+        with self._attention_lock:
+            self._unseen += calls
+            unseen = self._unseen
+            push = "" if self._title_pushed else PUSH_TITLE
+            self._title_pushed = True
+        return (BELL if self._bell else "") + f"{push}\x1b]0;({unseen}) {TITLE}\x07"
+
+    def _typed(self, _buffer: object) -> None:
+        """The user typed: they have seen what called them; the title mark goes."""
+        with self._attention_lock:
+            if not self._unseen:
+                return
+            self._unseen = 0
+        self._write(f"\x1b]0;{TITLE}\x07")
+
+    def _rows(self, pieces: list[view.Span]) -> str:
+        """``pieces`` wrapped to the terminal's width and rendered, each row ending a line."""
+        width = FALLBACK_WIDTH
+        if self._session is not None:
+            with contextlib.suppress(OSError, ValueError):
+                width = self._session.app.output.get_size().columns or FALLBACK_WIDTH
+        return "".join(self._render(row) + "\n" for row in view.wrap(pieces, width))
+
     def _render(self, pieces: list[view.Span]) -> str:
         return view.to_ansi(pieces) if self._colour else view.to_plain(pieces)
 
@@ -188,6 +235,6 @@ class TerminalUI:
             self._out.flush()
 
 
-def make_ui(history_file: Path | None) -> TerminalUI:
+def make_ui(history_file: Path | None, *, bell: bool = True) -> TerminalUI:
     colour = "NO_COLOR" not in os.environ  # https://no-color.org
-    return TerminalUI(open_history(history_file), colour=colour)
+    return TerminalUI(open_history(history_file), colour=colour, bell=bell)
