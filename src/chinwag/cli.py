@@ -84,21 +84,11 @@ def hash_password(args: argparse.Namespace) -> int:
 
 def connect(args: argparse.Namespace) -> int:
     from chinwag.client.app import run
-    from chinwag.client.options import ClientOptions, UsageError, default_history_file, split_target
+    from chinwag.client.command import options_from
+    from chinwag.client.options import UsageError
 
     try:
-        host, port = split_target(args.target, args.port)
-        options = ClientOptions(
-            host,
-            port,
-            args.nick,
-            args.reconnect,
-            default_history_file(),
-            tls=args.tls or args.tls_insecure or bool(args.tls_ca),
-            tls_insecure=args.tls_insecure,
-            tls_ca=args.tls_ca,
-            password=os.environ.get("CHINWAG_PASSWORD", ""),
-        )
+        options = options_from(args, os.environ)
     except UsageError as error:
         print(f"chinwag connect: {error}", file=sys.stderr)
         return 1
@@ -121,26 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hash_parser.set_defaults(run=hash_password)
 
-    connect_parser = commands.add_parser("connect", help="chat with a server (the client)")
-    connect_parser.add_argument(
-        "target", nargs="?", metavar="HOST[:PORT]", help="the server (default 127.0.0.1:8089)"
+    from chinwag.client import command as client_command  # the standard library only
+
+    connect_parser = commands.add_parser(
+        "connect", help="chat with a server (the client)", **client_command.PARSER_TEXTS
     )
-    connect_parser.add_argument("--port", type=int, help="the server's port (default 8089)")
-    connect_parser.add_argument("--nick", default="", help="the nickname to ask for")
-    connect_parser.add_argument(
-        "--reconnect", action="store_true", help="when the server goes away, keep retrying"
-    )
-    connect_parser.add_argument(
-        "--tls", action="store_true", help="use TLS, verifying the server's certificate"
-    )
-    connect_parser.add_argument(
-        "--tls-insecure",
-        action="store_true",
-        help="use TLS but accept any certificate (a self-signed one, say)",
-    )
-    connect_parser.add_argument(
-        "--tls-ca", default="", metavar="FILE", help="use TLS, trusting the CAs in FILE"
-    )
+    client_command.add_arguments(connect_parser)
     connect_parser.set_defaults(run=connect)
     return parser
 
