@@ -92,13 +92,17 @@ class MessageIds:
 
     def next(self) -> str:
         """A new id, greater than every id this source made before."""
-        now = min(max(int(self._clock() * 1000), 0), _TIME_MAX)
+        return encode(self.next_value())
+
+    def next_value(self) -> int:
+        """A new id as a number (:func:`encode` writes it): what the path of every
+        message pays, the writing being left to the history writer's thread."""
+        now = int(self._clock() * 1000)
         with self._lock:
-            last_ms = self._last >> _RANDOM_BITS
-            if now > last_ms:
+            if now > self._last >> _RANDOM_BITS and now <= _TIME_MAX:
                 # Half the range: a millisecond can take 2**79 more ids before it overflows.
                 value = now << _RANDOM_BITS | self._random_bits(_RANDOM_BITS - 1)
             else:
                 value = self._last + 1  # same or earlier millisecond: count on from the last
             self._last = value
-        return encode(value)
+        return value

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 from chinwag.config import Config
@@ -93,36 +93,13 @@ class History:
     # --- recording ------------------------------------------------------------------------
 
     def record(self, deliveries: Sequence[Delivery]) -> None:
-        """Queue the messages among ``deliveries`` for writing (never blocks)."""
+        """Queue the messages among ``deliveries`` for writing (never blocks; no I/O)."""
         for delivery in deliveries:
             event = delivery.event
-            kind = type(event)
-            if kind is RoomMessage or (kind is PrivateMessage and self.private):
-                self.writer.put(self.to_record(event))  # type: ignore[arg-type]
-
-    def to_record(self, event: RoomMessage | PrivateMessage) -> Record:
-        when = event.time.astimezone(UTC)
-        if isinstance(event, RoomMessage):
-            return Record(
-                self._ids.next(),
-                when,
-                event.sender,
-                event.room,
-                event.text,
-                action=event.action,
-                notice=event.notice,
-                userhost=event.userhost,
-            )
-        return Record(
-            self._ids.next(),
-            when,
-            event.sender,
-            event.recipient,
-            event.text,
-            private=True,
-            notice=event.notice,
-            userhost=event.userhost,
-        )
+            if isinstance(event, RoomMessage) or (
+                self.private and isinstance(event, PrivateMessage)
+            ):
+                self.writer.put((self._ids.next_value(), event))
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -184,7 +161,3 @@ class History:
 
     def load_rooms(self) -> list[RoomState]:
         return self.state.load_rooms() if self.state is not None else []
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

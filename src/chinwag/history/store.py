@@ -23,11 +23,12 @@ import bisect
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from chinwag.history import ids
 from chinwag.hub import names
+from chinwag.hub.events import PrivateMessage, RoomMessage
 
 Cursor = str | datetime  # a message id, or a time
 
@@ -86,6 +87,32 @@ class Record:
         if self.private:
             return Conversation.private(self.sender, self.target)
         return Conversation.room(self.target)
+
+
+def record_of(msgid: int, event: RoomMessage | PrivateMessage) -> Record:
+    """The record of a message event, given its id as a number."""
+    when = event.time.astimezone(UTC)
+    if isinstance(event, RoomMessage):
+        return Record(
+            ids.encode(msgid),
+            when,
+            event.sender,
+            event.room,
+            event.text,
+            action=event.action,
+            notice=event.notice,
+            userhost=event.userhost,
+        )
+    return Record(
+        ids.encode(msgid),
+        when,
+        event.sender,
+        event.recipient,
+        event.text,
+        private=True,
+        notice=event.notice,
+        userhost=event.userhost,
+    )
 
 
 @dataclass(frozen=True, slots=True)

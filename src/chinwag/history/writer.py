@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from chinwag import log
-from chinwag.history.store import HistoryStore, Record
+from chinwag.history.store import HistoryStore, Record, record_of
+from chinwag.hub.events import PrivateMessage, RoomMessage
 from chinwag.worker import Worker
 
 MAX_QUEUED: Final = 10_000
@@ -36,7 +37,10 @@ REPORT_SECONDS: Final = 60.0
 CLOSE_SECONDS: Final = 5.0
 
 StateChange = Callable[[], None]  # a call on the state store, made in the writer thread
-Item = Record | StateChange
+# A message as the recorder hands it over: its id (a number) and its event. The record
+# is made in the writer thread, so that the path of every message pays only the append.
+Pending = tuple[int, RoomMessage | PrivateMessage]
+Item = Record | Pending | StateChange
 
 
 class RateLimitedReport:
@@ -159,9 +163,16 @@ class HistoryWriter:
     def _write_batch(self) -> None:
         if self._queue:
             items = [self._queue.popleft() for _ in range(min(self.batch, len(self._queue)))]
-            records = [item for item in items if isinstance(item, Record)]
-            changes = [item for item in items if not isinstance(item, Record)]
+            records: list[Record] = []
+            changes: list[StateChange] = []
             try:
+                for item in items:
+                    if isinstance(item, tuple):
+                        records.append(record_of(*item))
+                    elif isinstance(item, Record):
+                        records.append(item)
+                    else:
+                        changes.append(item)
                 if records:
                     self.history.append(records)
                 for change in changes:
