@@ -195,3 +195,16 @@ def test_a_report_is_due_at_most_once_an_interval() -> None:
     assert not report.due()
     now[0] = 60.0
     assert report.due()
+
+
+def test_pruning_keeps_pace_with_a_busy_chat(store: CountingStore) -> None:
+    writer = HistoryWriter(store, retention_count=100, prune_seconds=3600)
+    writer.start()
+    try:
+        for n in range(3000):
+            writer.put(record(f"m{n}"))
+        assert writer.flush(10)
+    finally:
+        writer.close()
+    # Pruned at start and after each thousand written: never far past the limit.
+    assert len(store.latest(LOBBY, 10_000)) <= 1100

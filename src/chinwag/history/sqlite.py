@@ -146,10 +146,10 @@ def open_database(directory: str | Path) -> Database:
         writer = _connect(path)
         try:
             _prepare(writer, path)
+            return Database(directory, lock_fd, writer)
         except BaseException:
             writer.close()
             raise
-        return Database(directory, lock_fd, writer)
     except sqlite3.Error as exc:
         os.close(lock_fd)
         raise StorageError(f"{path}: {_describe(exc)}") from None

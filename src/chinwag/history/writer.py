@@ -4,8 +4,9 @@ Threads that chat hand items over with :meth:`HistoryWriter.put`: an append to a
 bounded deque, O(1), no lock, no I/O, never blocking. When the queue is full the item is
 dropped and counted; the count is logged at most once a minute. The writer thread takes
 up to ``batch`` items at a time and writes the records among them in one transaction,
-then applies the state changes (each a call on the state store). Between batches, and at
-least every ``prune_seconds``, it deletes a small step of expired history.
+then applies the state changes (each a call on the state store). Every ``prune_seconds``
+and after every ``PRUNE_BATCH`` records written, it deletes a step of at most
+``PRUNE_BATCH`` expired records, so deleting keeps pace with writing in small steps.
 
 A write that fails (disk full, database deleted) loses its batch; the failure is logged
 at most once a minute and :attr:`available` turns false until a write succeeds again,
@@ -93,6 +94,7 @@ class HistoryWriter:
         self._drop_report = RateLimitedReport(REPORT_SECONDS, clock)
         self._error_report = RateLimitedReport(REPORT_SECONDS, clock)
         self._next_prune = clock()
+        self._since_prune = 0  # records written since the last pruning step
         self._worker = Worker("chinwag-history", self._step, log.problem)
         self._started = False
 
@@ -144,8 +146,11 @@ class HistoryWriter:
         self._wake.wait(wait)
         self._wake.clear()
         self._write_batch()  # one at a time, so that pruning gets its turn under load
-        if self._clock() >= self._next_prune:
+        # Every minute, and after every PRUNE_BATCH records, so that deleting keeps up
+        # with writing however busy the chat is.
+        if self._clock() >= self._next_prune or self._since_prune >= PRUNE_BATCH:
             self._next_prune = self._clock() + self.prune_seconds
+            self._since_prune = 0
             self._prune()
         if self._queue:
             self._wake.set()
@@ -181,6 +186,7 @@ class HistoryWriter:
                 self._failed(exc, len(items))
             else:
                 self.written += len(records)
+                self._since_prune += len(records)
                 self.available = True
 
     def _prune(self) -> None:
