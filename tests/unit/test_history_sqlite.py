@@ -135,6 +135,8 @@ def test_bans_are_kept_until_they_expire(tmp_path: Path) -> None:
     try:
         kept = StateStore(database).load_bans(now)
         assert kept == [Ban("10.0.0.2", "op", "spammer"), Ban("10.1.0.0/16", "op", until=now + 60)]
+        rows = database.reader.execute("SELECT count(*) FROM bans").fetchone()[0]
+        assert rows == 2  # the expired one is gone for good
     finally:
         database.close()
 

@@ -433,9 +433,10 @@ class StateStore:
         self._db = database
 
     def load_bans(self, now: float) -> list[Ban]:
-        """The bans still in force at ``now`` (a ``time.time()``)."""
-        with self._db.write_lock:
-            rows = self._db.writer.execute(
+        """The bans still in force at ``now`` (a ``time.time()``); expired ones are deleted."""
+        with self._db.transaction() as connection:
+            connection.execute("DELETE FROM bans WHERE until IS NOT NULL AND until <= ?", (now,))
+            rows = connection.execute(
                 "SELECT address, by, nick, until FROM bans ORDER BY network"
             ).fetchall()
         bans = [Ban(str(a), str(b), str(n), None if u is None else float(u)) for a, b, n, u in rows]
