@@ -123,7 +123,8 @@ class Listener:
 
 
 class RecordingSender(Sender):
-    """The sender, showing history every batch of deliveries it is handed first."""
+    """The sender, first showing every batch it is given to history's recorder (a type
+    check per delivery and an append per message; no I/O)."""
 
     def __init__(self, history: History) -> None:
         super().__init__()
@@ -247,9 +248,9 @@ class ChatServer:
 
     def start(self) -> None:
         raise_open_file_limit()
+        self.history.start()  # before the stack size shrinks: SQLite runs in this thread
         threading.stack_size(self.config.thread_stack_kib * 1024)
         self._started = True
-        self.history.start()
         self._drainer.start()
         self._sender.start()
         config = self.config
