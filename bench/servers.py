@@ -14,6 +14,7 @@ get the soft limit an operator would set with ``ulimit -n``. Whatever else limit
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import resource
 import shutil
@@ -192,11 +193,10 @@ CHINWAG_THROTTLES_OFF = {
 }
 
 
-def chinwag_throttle_args(src: Path = REPO / "src") -> list[str]:
-    """The switches of :data:`CHINWAG_THROTTLES_OFF` that the ``chinwag serve`` in
-    ``src`` knows."""
+@functools.cache
+def _serve_help(src: Path) -> str:
     env = dict(os.environ, PYTHONPATH=str(src))
-    help_text = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "chinwag", "serve", "--help"],
         capture_output=True,
         text=True,
@@ -204,6 +204,12 @@ def chinwag_throttle_args(src: Path = REPO / "src") -> list[str]:
         timeout=30,
         check=False,
     ).stdout
+
+
+def chinwag_throttle_args(src: Path = REPO / "src") -> list[str]:
+    """The switches of :data:`CHINWAG_THROTTLES_OFF` that the ``chinwag serve`` in
+    ``src`` knows."""
+    help_text = _serve_help(src)
     args: list[str] = []
     for flag, value in CHINWAG_THROTTLES_OFF.items():
         if flag in help_text:
@@ -231,8 +237,16 @@ class Chinwag(Server):
             "--no-console",
             "--max-clients",
             "0",
+            *self.data_dir_args(),
             *self.extra,
         ]
+
+    def data_dir_args(self) -> list[str]:
+        """History in the run's own directory (never the user's), where the version
+        run keeps history; the SQLite writer is part of what is measured."""
+        if "--data-dir" not in _serve_help(self.src):
+            return []
+        return ["--data-dir", str(self.dir / "data")]
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)

@@ -918,6 +918,9 @@ class Server:
                 "--port",
                 "0",
                 "--no-console",
+                # Its own data directory, beside its log: never the user's.
+                "--data-dir",
+                str(log_path.with_name(log_path.stem + "-data")),
                 *extra,
             ],
             stdin=subprocess.DEVNULL,

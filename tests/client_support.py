@@ -23,7 +23,7 @@ SRC = str(Path(chinwag.__file__).resolve().parents[1])  # the code under test, n
 
 
 def start_server(port: int = 0) -> ChatServer:
-    server = ChatServer(Config(host="127.0.0.1", port=port, console=False))
+    server = ChatServer(Config(host="127.0.0.1", port=port, console=False, data_dir=""))
     server.start()
     return server
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import ssl
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +13,12 @@ import trustme
 
 from chinwag.server.server import ChatServer
 from tests.client_support import HostileServer, PipeClient, RawClient, start_server
+
+# No test writes to the user's state directory: a server made without a data directory
+# of its own gets a throw-away one, and a server run as a subprocess (which inherits the
+# environment) keeps its history in memory unless the test names a directory.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="chinwag-test-state-")
+os.environ["CHINWAG_DATA_DIR"] = ""
 
 # --- TLS: a certificate authority and a server certificate made at test time --------------
 

@@ -23,7 +23,7 @@ Start = Callable[..., PipeClient]
 
 
 def serving(**settings: object) -> ChatServer:
-    server = ChatServer(Config(host="127.0.0.1", port=0, console=False, **settings))  # type: ignore[arg-type]
+    server = ChatServer(Config(host="127.0.0.1", port=0, console=False, data_dir="", **settings))  # type: ignore[arg-type]
     server.start()
     return server
 

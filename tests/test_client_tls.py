@@ -17,7 +17,9 @@ Start = Callable[..., PipeClient]
 @pytest.fixture
 def tls_server(certificate: tuple[str, str]) -> Iterator[ChatServer]:
     cert, key = certificate
-    server = ChatServer(Config(host="127.0.0.1", port=0, console=False, tls_cert=cert, tls_key=key))
+    server = ChatServer(
+        Config(host="127.0.0.1", port=0, console=False, data_dir="", tls_cert=cert, tls_key=key)
+    )
     server.start()
     yield server
     server.shutdown()
@@ -55,7 +57,13 @@ def test_an_unknown_certificate_is_refused_unless_insecure(
 
 def test_the_password_from_the_environment_is_sent_first(pipe_clients: Start) -> None:
     server = ChatServer(
-        Config(host="127.0.0.1", port=0, console=False, password_hash=hash_password("pw"))
+        Config(
+            host="127.0.0.1",
+            port=0,
+            console=False,
+            data_dir="",
+            password_hash=hash_password("pw"),
+        )
     )
     server.start()
     try:

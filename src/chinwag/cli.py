@@ -33,13 +33,14 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: config.Config) -> int:
+    from chinwag.history.sqlite import StorageError
     from chinwag.server.console import run_console
     from chinwag.server.server import ChatServer
     from chinwag.tls import CertificateError
 
     try:
         server = ChatServer(settings)
-    except CertificateError as error:
+    except (CertificateError, StorageError) as error:
         print(f"chinwag: {error}", file=sys.stderr)
         return 1
     except OSError as error:

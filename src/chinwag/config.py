@@ -27,6 +27,12 @@ ENV_PREFIX = "CHINWAG_"
 _SERVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 
 
+def default_data_dir() -> str:
+    """Where the server keeps its data unless told: the user's state directory."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return str(Path(state) / "chinwag")
+
+
 class ConfigError(Exception):
     """The operator's configuration is wrong; the message says where and how."""
 
@@ -159,6 +165,26 @@ class Config:
     irc_registration_seconds: int = _option(
         30, "seconds a new IRC connection has to register (NICK and USER)", minimum=1
     )
+    data_dir: str = field(
+        default_factory=default_data_dir,  # read when the configuration is made
+        metadata={
+            "help": "directory of the history and state database, chinwag.db (made 0700 "
+            "if missing; '': keep everything in memory); default: $XDG_STATE_HOME/chinwag "
+            "or ~/.local/state/chinwag",
+            "minimum": None,
+        },
+    )
+    history_replay: int = _option(
+        20, "messages of a room's history shown to whoever joins it (0: none)", minimum=0
+    )
+    history_max: int = _option(100, "most messages one /history asks for", minimum=1)
+    history_private: bool = _option(False, "also keep the history of private messages")
+    history_retention_count: int = _option(
+        10_000, "messages kept per room or private conversation", minimum=1
+    )
+    history_retention_days: float = _option(
+        30.0, "days a message is kept (0: no age limit)", minimum=0
+    )
 
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):
@@ -236,7 +262,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML file with options (keys as below)")
     for spec in dataclasses.fields(Config):
         flag = "--" + spec.name.replace("_", "-")
-        help_text = f"{spec.metadata['help']} (default: {spec.default!r})"
+        if spec.default is dataclasses.MISSING:
+            help_text = spec.metadata["help"]  # the help says what the default depends on
+        else:
+            help_text = f"{spec.metadata['help']} (default: {spec.default!r})"
         if spec.type == "bool":
             parser.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=None, help=help_text

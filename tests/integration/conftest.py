@@ -98,11 +98,17 @@ def log_capture() -> Iterator[LogCapture]:
 
 
 @pytest.fixture
-def make_harness(log_capture: LogCapture) -> Iterator[Callable[..., Harness]]:
-    """Start a server with the given config overrides; everything is stopped afterwards."""
+def make_harness(
+    log_capture: LogCapture, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., Harness]]:
+    """Start a server with the given config overrides; everything is stopped afterwards.
+
+    Each server keeps its history in its own temporary data directory (unless the test
+    names one), so the database is exercised and nothing is written to the user's."""
     started: list[Harness] = []
 
     def make(**overrides: object) -> Harness:
+        overrides.setdefault("data_dir", str(tmp_path_factory.mktemp("data")))
         server = ChatServer(replace(TEST_CONFIG, **overrides))  # type: ignore[arg-type]
         server.start()
         harness = Harness(server, log_capture)

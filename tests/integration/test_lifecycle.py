@@ -24,7 +24,7 @@ ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"
 
 def test_shutdown_tells_everyone_and_joins_every_thread(log_capture: object) -> None:
     before = threading.active_count()
-    server = ChatServer(Config(host="127.0.0.1", port=0, console=False))
+    server = ChatServer(Config(host="127.0.0.1", port=0, console=False, data_dir=""))
     server.start()
     clients = [LineClient(server.address) for _ in range(5)]
     for client in clients:

@@ -187,10 +187,14 @@ class IrcHarness:
 
 
 @pytest.fixture
-def make_irc_server() -> Iterator[Callable[..., IrcHarness]]:
+def make_irc_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., IrcHarness]]:
     started: list[IrcHarness] = []
 
     def make(housekeeping_seconds: float = 0.05, **overrides: object) -> IrcHarness:
+        # Each server has its own data directory: the database is exercised, in private.
+        overrides.setdefault("data_dir", str(tmp_path_factory.mktemp("data")))
         config = replace(IRC_CONFIG, **overrides)  # type: ignore[arg-type]
         server = ChatServer(config, housekeeping_seconds=housekeeping_seconds)
         server.add_listener("irc", 0, irc_sessions(config), refusal=irc_refusal)

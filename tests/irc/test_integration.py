@@ -199,7 +199,7 @@ def test_irc_over_tls(certificate: tuple[str, str], client_context: ssl.SSLConte
     cert, key = certificate
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
-    config = replace(IRC_CONFIG, tls_cert=cert, tls_key=key, irc_tls_port=port)
+    config = replace(IRC_CONFIG, tls_cert=cert, tls_key=key, irc_tls_port=port, data_dir="")
     with ChatServer(config) as server:
         server.start()
         raw = socket.create_connection(server.listener_address("irc-tls"), timeout=DEADLINE)

@@ -169,3 +169,34 @@ def test_room_limits_from_every_source(tmp_path: Path) -> None:
         load({"max_rooms_per_member": 1}, {})
     with pytest.raises(ConfigError, match="max_rooms must be at least 1, not 0"):
         load({"max_rooms": 0}, {})
+
+
+def test_the_data_directory_defaults_to_the_users_state_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert Config().data_dir == str(tmp_path / "state" / "chinwag")
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert Config().data_dir == str(tmp_path / "home" / ".local" / "state" / "chinwag")
+
+
+def test_history_options_from_every_source(tmp_path: Path) -> None:
+    config = Config()
+    assert (config.history_replay, config.history_max, config.history_private) == (20, 100, False)
+    assert (config.history_retention_count, config.history_retention_days) == (10_000, 30)
+    path = write(tmp_path, 'data_dir = "/srv/chat"\nhistory_private = true\nhistory_replay = 5\n')
+    config = load({"config": path, "history_replay": 0}, {"CHINWAG_HISTORY_MAX": "50"})
+    assert (config.data_dir, config.history_private) == ("/srv/chat", True)
+    assert (config.history_replay, config.history_max) == (0, 50)
+    assert load({"config": path}, {"CHINWAG_DATA_DIR": ""}).data_dir == ""  # '': in memory
+    assert load({"data_dir": "/x"}, {"CHINWAG_DATA_DIR": "/y"}).data_dir == "/x"
+    with pytest.raises(ConfigError, match="history_max must be at least 1, not 0"):
+        load({"history_max": 0}, {})
+
+
+def test_the_data_directory_option_on_the_command_line() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args(["--data-dir", ""]).data_dir == ""
+    assert "XDG_STATE_HOME" in parser.format_help()

@@ -6,8 +6,10 @@ IPv6 host usually has a /64 to pick addresses from. An IPv4 address seen as IPv6
 (``::ffff:10.0.0.2``) is the IPv4 address.
 
 Read by the accept thread for every new connection and changed by operators, so it has
-its own lock and never calls out while holding it. Finding the ban on an address costs
-one dictionary look-up per distinct prefix length in force, not one per ban.
+its own lock and never calls out while holding it (the ``on_add`` and ``on_remove``
+observers, which keep a copy on disk, are called after it is released). Finding the
+ban on an address costs one dictionary look-up per distinct prefix length in force,
+not one per ban.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -82,9 +85,19 @@ def describe(network: Network) -> str:
 
 
 class BanList:
-    """The bans in force; expired bans disappear on their own."""
+    """The bans in force; expired bans disappear on their own.
 
-    def __init__(self) -> None:
+    ``on_add`` and ``on_remove`` are told of every ban an operator adds or lifts (not of
+    those that expire), outside the lock; they must not block.
+    """
+
+    def __init__(
+        self,
+        on_add: Callable[[Ban], None] | None = None,
+        on_remove: Callable[[Ban], None] | None = None,
+    ) -> None:
+        self._on_add = on_add
+        self._on_remove = on_remove
         self._lock = threading.Lock()
         self._bans: dict[Network, Ban] = {}
         self._prefixes: tuple[tuple[int, int], ...] = ()  # (IP version, bits) in force
@@ -96,6 +109,17 @@ class BanList:
         with self._lock:
             self._bans[network] = ban
             self._changed()
+        if self._on_add is not None:
+            self._on_add(ban)
+
+    def restore(self, bans: list[Ban]) -> None:
+        """Put back bans kept from before a restart, without telling the observers."""
+        with self._lock:
+            for ban in bans:
+                network = network_of(ban.address)
+                if network is not None:
+                    self._bans[network] = ban
+            self._changed()
 
     def remove(self, address_or_nick: str) -> Ban | None:
         """Lift the ban on an address or network, or on the one banned under a nickname."""
@@ -106,7 +130,9 @@ class BanList:
                 key = next((n for n, b in self._bans.items() if b.nick.casefold() == wanted), None)
             ban = self._bans.pop(key, None) if key is not None else None
             self._changed()
-            return ban
+        if ban is not None and self._on_remove is not None:
+            self._on_remove(ban)
+        return ban
 
     def find(self, address: str) -> Ban | None:
         """The ban in force on ``address``, if any."""

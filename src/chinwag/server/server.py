@@ -21,7 +21,12 @@ any thread is started for them. A failing ``accept`` (out of file descriptors, s
 logged and retried after a pause, never fatal; only a peer's own trouble (a connection
 reset before it was accepted) passes unlogged.
 
-Every long-lived thread (accept, housekeeping, sender, drainer, log) is a
+History (``chinwag.history``) is opened first, so an unusable data directory stops the
+server before it listens: :attr:`ChatServer.history` records every room message (and
+private ones, if configured) handed to the sender, its writer thread writes them, and
+the ban list is filled from it and saves its changes through it. It is closed last.
+
+Every long-lived thread (accept, housekeeping, sender, drainer, log, history) is a
 :class:`~chinwag.worker.Worker`: a bug in one round of its loop is logged with its
 traceback and the thread carries on, rather than dying while the process stays up.
 """
@@ -35,13 +40,14 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from types import TracebackType
 
 from chinwag import log
 from chinwag.config import Config
-from chinwag.hub.events import Farewell
+from chinwag.history.service import History
+from chinwag.hub.events import Delivery, Farewell
 from chinwag.hub.hub import Hub
 from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.server.admission import AdmissionControl, parse_networks
@@ -116,6 +122,19 @@ class Listener:
         self.flood = flood  # flood control's burst and rate; None: the text protocol's
 
 
+class RecordingSender(Sender):
+    """The sender, first showing every batch it is given to history's recorder (a type
+    check per delivery and an append per message; no I/O)."""
+
+    def __init__(self, history: History) -> None:
+        super().__init__()
+        self._record = history.record
+
+    def submit(self, deliveries: Sequence[Delivery]) -> None:
+        self._record(deliveries)
+        super().submit(deliveries)
+
+
 class ChatServer:
     """A running chat server (see the module docstring for its lifecycle)."""
 
@@ -124,6 +143,9 @@ class ChatServer:
     ) -> None:
         self.config = config
         self.housekeeping_seconds = housekeeping_seconds
+        # First: a data directory that cannot be used stops the server before it listens.
+        self.history = History.open(config)
+        self._history_closed = False
         self.admission = AdmissionControl(
             config.max_per_address,
             config.max_connects_per_minute,
@@ -147,10 +169,11 @@ class ChatServer:
             max_rooms=config.max_rooms,
             # Nobody may pass for the server: by its name, or its first label.
             reserved_names=(config.server_name, config.server_name.partition(".")[0]),
+            bans=self.history.bans(),
         )
         self.registry = ActiveConnections(config.max_clients)
         self._drainer = Drainer()
-        self._sender = Sender()
+        self._sender = RecordingSender(self.history)
         self._congestion = Congestion(config.pushback_seconds, config.send_stall_seconds)
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -159,7 +182,11 @@ class ChatServer:
         self._started = False
         self._listeners: list[Listener] = []
         self._housekeeper = Worker("chinwag-housekeeping", self._housekeep, log.problem)
-        tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert else None
+        try:
+            tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert else None
+        except BaseException:
+            self._close_history()
+            raise
         try:
             if tls is not None and config.tls_port:
                 self.add_listener("text", config.port, text_session)
@@ -185,6 +212,7 @@ class ChatServer:
                 )
         except OSError:
             self.server_close()
+            self._close_history()
             raise
 
     def add_listener(
@@ -220,6 +248,7 @@ class ChatServer:
 
     def start(self) -> None:
         raise_open_file_limit()
+        self.history.start()  # before the stack size shrinks: SQLite runs in this thread
         threading.stack_size(self.config.thread_stack_kib * 1024)
         self._started = True
         self._drainer.start()
@@ -275,6 +304,7 @@ class ChatServer:
         self._sender.stop()
         self._drainer.stop()
         self.hub.passwords.close()
+        self._close_history()  # after the readers: what they handed over is written
         self._stopped.set()
 
     def __enter__(self) -> ChatServer:
@@ -290,6 +320,12 @@ class ChatServer:
             self.shutdown()
         else:
             self.server_close()
+            self._close_history()
+
+    def _close_history(self) -> None:
+        if not self._history_closed:
+            self._history_closed = True
+            self.history.close()
 
     def server_close(self) -> None:
         """Close the listening sockets."""

@@ -1,0 +1,108 @@
+"""Message ids: sortable, unique, and a cursor into history.
+
+An id is 128 bits written as 26 characters of Crockford's base32 (as a ULID): the first
+48 bits are the milliseconds since the Unix epoch, the other 80 a counter that starts at
+a random value each millisecond and counts up within it. Ids made by one
+:class:`MessageIds` therefore sort in the order they were made, even when the clock
+stands still or steps back (the last millisecond is kept until the clock passes it), and
+comparing two ids as strings compares them as numbers.
+
+Because the time leads, a timestamp is also a place among ids: :func:`floor` and
+:func:`ceiling` are the lowest and highest ids of a millisecond, so history can be cut
+by id or by time with one comparison.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+LENGTH = 26
+_RANDOM_BITS = 80
+_RANDOM_MAX = (1 << _RANDOM_BITS) - 1
+_TIME_MAX = (1 << 48) - 1
+_DECODE = {char: value for value, char in enumerate(ALPHABET)}
+
+
+def encode(value: int) -> str:
+    """``value`` (0 to 2**128 - 1) as 26 base32 characters."""
+    chars = []
+    for _ in range(LENGTH):
+        chars.append(ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def decode(text: str) -> int:
+    """The number an id stands for; ``ValueError`` if ``text`` is not an id."""
+    if len(text) != LENGTH or text[0] not in "01234567":
+        raise ValueError(f"not a message id: {text!r}")
+    value = 0
+    for char in text.upper():
+        digit = _DECODE.get(char)
+        if digit is None:
+            raise ValueError(f"not a message id: {text!r}")
+        value = value << 5 | digit
+    return value
+
+
+def is_id(text: str) -> bool:
+    try:
+        decode(text)
+    except ValueError:
+        return False
+    return True
+
+
+def milliseconds(when: datetime) -> int:
+    return min(max(round(when.timestamp() * 1000), 0), _TIME_MAX)
+
+
+def time_of(msgid: str) -> datetime:
+    """When the message with this id was recorded (to the millisecond, UTC)."""
+    return datetime.fromtimestamp((decode(msgid) >> _RANDOM_BITS) / 1000, UTC)
+
+
+def floor(when: datetime) -> str:
+    """The lowest id of the millisecond of ``when``."""
+    return encode(milliseconds(when) << _RANDOM_BITS)
+
+
+def ceiling(when: datetime) -> str:
+    """The highest id of the millisecond of ``when``."""
+    return encode(milliseconds(when) << _RANDOM_BITS | _RANDOM_MAX)
+
+
+class MessageIds:
+    """A source of ids, each greater than the last (thread-safe; a lock per id)."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        random_bits: Callable[[int], int] = secrets.randbits,
+    ) -> None:
+        self._clock = clock
+        self._random_bits = random_bits
+        self._lock = threading.Lock()
+        self._last = 0  # the last id made, as a number
+
+    def next(self) -> str:
+        """A new id, greater than every id this source made before."""
+        return encode(self.next_value())
+
+    def next_value(self) -> int:
+        """A new id as a number (:func:`encode` writes it): what the path of every
+        message pays, the writing being left to the history writer's thread."""
+        now = int(self._clock() * 1000)
+        with self._lock:
+            if now > self._last >> _RANDOM_BITS and now <= _TIME_MAX:
+                # Half the range: a millisecond can take 2**79 more ids before it overflows.
+                value = now << _RANDOM_BITS | self._random_bits(_RANDOM_BITS - 1)
+            else:
+                value = self._last + 1  # same or earlier millisecond: count on from the last
+            self._last = value
+        return value

@@ -1,0 +1,57 @@
+"""A room's kept state to and from the hub's :class:`~chinwag.hub.model.Room`.
+
+Rooms are freed when their last member leaves, so what is kept of one (topic, flags,
+key, limit, ban masks) is put back when it is made again, after a restart or not.
+The hub owns rooms and its lock, so it calls these, under its lock:
+
+- :func:`snapshot` after each change of a room's topic (``Hub.set_topic``) or settings
+  (``Hub.change_modes``: flags, key, limit, ban masks), handing the result to
+  :meth:`~chinwag.history.service.History.save_room` (queued; it never blocks);
+- :func:`restore` where a room is made (``Hub.join``, and the lobby at start), with the
+  state :meth:`~chinwag.history.service.History.load_rooms` read at start, looked up by
+  the folded name.
+
+Times in the hub are naive local times (its clock is ``datetime.now``); kept ones are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chinwag.history.sqlite import RoomState
+from chinwag.hub.model import Room
+
+
+def snapshot(room: Room) -> RoomState:
+    """What is kept of ``room`` (call under the hub's lock)."""
+    topic_at = room.topic_at.astimezone() if room.topic_at is not None else None
+    return RoomState(
+        room.name,
+        room.topic,
+        room.topic_by,
+        topic_at,
+        "".join(sorted(room.flags)),
+        room.key,
+        room.limit,
+        tuple((mask, by, at.astimezone()) for mask, (by, at) in room.bans.items()),
+    )
+
+
+def restore(room: Room, state: RoomState) -> None:
+    """Give a newly made ``room`` its kept topic and settings (under the hub's lock)."""
+    room.topic = state.topic
+    room.topic_by = state.topic_by
+    room.topic_at = _local(state.topic_at)
+    room.flags = set(state.flags)
+    room.key = state.key
+    room.limit = state.limit
+    room.bans = {mask: (by, _naive(at)) for mask, by, at in state.bans}
+
+
+def _naive(when: datetime) -> datetime:
+    """A kept (UTC) time as the hub's clock tells time: naive, local."""
+    return when.astimezone().replace(tzinfo=None)
+
+
+def _local(when: datetime | None) -> datetime | None:
+    return _naive(when) if when is not None else None

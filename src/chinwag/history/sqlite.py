@@ -1,0 +1,511 @@
+"""The data directory and its SQLite database: history and the state that outlives a restart.
+
+:func:`open_database` takes the directory (made ``0700`` if missing), locks it for this
+process's lifetime (``flock`` on ``chinwag.lock``: one server per directory), opens
+``chinwag.db`` and checks it is ours (``PRAGMA application_id``) and of a schema this
+version knows (``PRAGMA user_version``; older ones are migrated in place, newer ones are
+refused). Every problem is a :class:`StorageError` whose message names the file and
+says what is wrong, in one line, for the operator.
+
+The database runs in WAL mode with ``synchronous=NORMAL`` (a power cut may lose the
+last transactions, never the file) and a busy timeout. It has two connections: one for
+writing (the writer thread, and loading state at start) and one for reading (queries
+from reader threads, which WAL lets run while a write is in progress); each is used
+under its own lock.
+
+:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it;
+:class:`StateStore` keeps bans, topics and room settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from chinwag.history import ids
+from chinwag.history.store import (
+    Conversation,
+    Cursor,
+    HistoryUnavailable,
+    Record,
+    Target,
+    check_cursor,
+    lower_bound,
+    upper_bound,
+)
+from chinwag.hub import names
+from chinwag.hub.bans import Ban, network_of
+
+DATABASE_NAME = "chinwag.db"
+LOCK_NAME = "chinwag.lock"
+APPLICATION_ID = 0x43485747  # "CHWG"
+BUSY_TIMEOUT_SECONDS = 5.0
+
+# Each entry brings a database from the version of its index to the next; user_version
+# is the number applied. Never edit one that was released: add another.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE messages (
+        msgid TEXT PRIMARY KEY,
+        conversation TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        target TEXT NOT NULL,
+        text TEXT NOT NULL,
+        private INTEGER NOT NULL,
+        action INTEGER NOT NULL,
+        notice INTEGER NOT NULL,
+        userhost TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX messages_by_conversation ON messages (conversation, msgid);
+    CREATE TABLE bans (
+        network TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        by TEXT NOT NULL,
+        nick TEXT NOT NULL,
+        until REAL
+    );
+    CREATE TABLE rooms (
+        room TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        topic_by TEXT NOT NULL,
+        topic_at REAL,
+        flags TEXT NOT NULL,
+        key TEXT NOT NULL,
+        member_limit INTEGER NOT NULL,
+        bans TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StorageError(Exception):
+    """The data directory or its database cannot be used; the message says which and why."""
+
+
+class Database:
+    """The open database of a data directory, locked for this process (see the module)."""
+
+    def __init__(self, directory: Path, lock_fd: int, writer: sqlite3.Connection) -> None:
+        self.directory = directory
+        self.path = directory / DATABASE_NAME
+        self._lock_fd = lock_fd
+        self.writer = writer
+        self.write_lock = threading.Lock()
+        self.reader = _connect(self.path)
+        self.read_lock = threading.Lock()
+
+    def close(self) -> None:
+        with self.write_lock:
+            self.writer.close()
+        with self.read_lock:
+            self.reader.close()
+        os.close(self._lock_fd)  # releases the lock
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The writing connection inside ``BEGIN IMMEDIATE`` ... ``COMMIT``."""
+        with self.write_lock:
+            self.writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.writer
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self.writer.execute("ROLLBACK")
+                raise
+            self.writer.execute("COMMIT")
+
+
+def open_database(directory: str | Path) -> Database:
+    """Lock ``directory`` and open its database (see the module docstring)."""
+    directory = Path(directory).expanduser()
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock_fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot use the data directory {directory}: {exc.strerror}") from None
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock_fd)
+        raise StorageError(
+            f"the data directory {directory} is in use by another chinwag server"
+        ) from None
+    path = directory / DATABASE_NAME
+    try:
+        writer = _connect(path)
+        try:
+            _prepare(writer, path)
+            return Database(directory, lock_fd, writer)
+        except BaseException:
+            writer.close()
+            raise
+    except sqlite3.Error as exc:
+        os.close(lock_fd)
+        raise StorageError(f"{path}: {_describe(exc)}") from None
+    except BaseException:
+        os.close(lock_fd)
+        raise
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+    )
+    connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    return connection
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if text == "file is not a database":
+        return "not a chinwag database (not an SQLite file)"
+    return text
+
+
+def _prepare(connection: sqlite3.Connection, path: Path) -> None:
+    """Check the database is ours and current, migrating an older one; set it up."""
+    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if application_id == 0 and version == 0:
+        tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            raise StorageError(f"{path}: not a chinwag database (another program's SQLite file)")
+    elif application_id != APPLICATION_ID:
+        raise StorageError(f"{path}: not a chinwag database (application id {application_id:#x})")
+    elif version > SCHEMA_VERSION:
+        raise StorageError(
+            f"{path}: made by a newer chinwag (schema {version}; this one knows up to "
+            f"{SCHEMA_VERSION}); upgrade chinwag or use another --data-dir"
+        )
+    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StorageError(f"{path}: cannot use write-ahead logging (journal mode {mode})")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    if version < SCHEMA_VERSION:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for step in MIGRATIONS[version:]:
+                for statement in step.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+
+# --- history ----------------------------------------------------------------------------------
+
+_COLUMNS = "msgid, at_us, sender, target, text, private, action, notice, userhost"
+
+
+def _row(record: Record) -> tuple[object, ...]:
+    return (
+        record.msgid,
+        record.conversation.key,
+        _microseconds(record.time),
+        record.sender,
+        record.target,
+        record.text,
+        record.private,
+        record.action,
+        record.notice,
+        record.userhost,
+    )
+
+
+def _microseconds(when: datetime) -> int:
+    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _record(row: Sequence[object]) -> Record:
+    msgid, at_us, sender, target, text, private, action, notice, userhost = row
+    assert isinstance(at_us, int)
+    return Record(
+        str(msgid),
+        datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=at_us),
+        str(sender),
+        str(target),
+        str(text),
+        bool(private),
+        bool(action),
+        bool(notice),
+        str(userhost),
+    )
+
+
+class SqliteHistory:
+    """The :class:`~chinwag.history.store.HistoryStore` in the database's ``messages``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        # Conversations that got records since their count was last checked; None: all.
+        self._unchecked: set[str] | None = None
+
+    def append(self, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        rows = [_row(record) for record in records]
+        with self._db.transaction() as connection:
+            connection.executemany(
+                f"INSERT OR IGNORE INTO messages (msgid, conversation, {_COLUMNS[7:]}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        if self._unchecked is not None:
+            self._unchecked.update(str(row[1]) for row in rows)
+
+    def _select(self, where: str, parameters: Sequence[object], order: str) -> list[Record]:
+        # Only this module's own fixed fragments are formatted in; values are parameters.
+        sql = f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY msgid {order} LIMIT ?"
+        try:
+            with self._db.read_lock:
+                rows = self._db.reader.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(str(exc)) from exc
+        records = [_record(row) for row in rows]
+        if order == "DESC":
+            records.reverse()
+        return records
+
+    def latest(
+        self, conversation: Conversation, limit: int, after: Cursor | None = None
+    ) -> list[Record]:
+        low = lower_bound(after) if after is not None else ""
+        return self._select(
+            "conversation = ? AND msgid > ?", (conversation.key, low, max(limit, 0)), "DESC"
+        )
+
+    def before(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
+        check_cursor(cursor)
+        where = "conversation = ? AND msgid < ?"
+        return self._select(where, (conversation.key, upper_bound(cursor), max(limit, 0)), "DESC")
+
+    def after(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
+        check_cursor(cursor)
+        where = "conversation = ? AND msgid > ?"
+        return self._select(where, (conversation.key, lower_bound(cursor), max(limit, 0)), "ASC")
+
+    def around(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
+        check_cursor(cursor)
+        bound = upper_bound(cursor)
+        earlier = self._select(
+            "conversation = ? AND msgid < ?", (conversation.key, bound, max(limit // 2, 0)), "DESC"
+        )
+        rest = max(limit - len(earlier), 0)
+        later = self._select(
+            "conversation = ? AND msgid >= ?", (conversation.key, bound, rest), "ASC"
+        )
+        return earlier + later
+
+    def between(
+        self, conversation: Conversation, start: Cursor, end: Cursor, limit: int
+    ) -> list[Record]:
+        check_cursor(start)
+        check_cursor(end)
+        where = "conversation = ? AND msgid > ? AND msgid < ?"
+        if _position(start) <= _position(end):
+            bounds = (lower_bound(start), upper_bound(end))
+            return self._select(where, (conversation.key, *bounds, max(limit, 0)), "ASC")
+        bounds = (lower_bound(end), upper_bound(start))
+        return self._select(where, (conversation.key, *bounds, max(limit, 0)), "DESC")
+
+    def targets(
+        self, viewer: str, rooms: Iterable[str], start: Cursor, end: Cursor, limit: int
+    ) -> list[Target]:
+        low, high = sorted((_position(start), _position(end)))
+        readable = sorted({Conversation.room(room).key for room in rooms})
+        me = names.fold(viewer)
+        marks = ", ".join("?" * len(readable))
+        sql = (
+            f"SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM messages m JOIN "
+            "(SELECT conversation, max(msgid) AS last FROM messages "
+            f"WHERE conversation IN ({marks}) OR substr(conversation, 1, ?) = ? "
+            "OR (substr(conversation, 1, 1) = '@' AND substr(conversation, -?) = ?) "
+            "GROUP BY conversation) t ON m.msgid = t.last "
+            "WHERE m.msgid > ? AND m.msgid < ? ORDER BY m.msgid LIMIT ?"
+        )
+        parameters = (
+            *readable,
+            len(me) + 2,
+            f"@{me} ",
+            len(me) + 1,
+            f" {me}",
+            low,
+            high,
+            max(limit, 0),
+        )
+        try:
+            with self._db.read_lock:
+                rows = self._db.reader.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(str(exc)) from exc
+        found = []
+        for row in rows:
+            record = _record(row)
+            if not record.private:
+                found.append(Target(record.target, False, record.time))
+            else:
+                mine = names.fold(record.sender) == me
+                found.append(Target(record.target if mine else record.sender, True, record.time))
+        return found
+
+    def prune(self, now: datetime, max_count: int, max_age: timedelta | None, batch: int) -> int:
+        removed = 0
+        with self._db.transaction() as connection:
+            if max_age is not None:
+                removed += connection.execute(
+                    "DELETE FROM messages WHERE msgid IN "
+                    "(SELECT msgid FROM messages WHERE msgid < ? ORDER BY msgid LIMIT ?)",
+                    (ids.floor(now - max_age), batch),
+                ).rowcount
+            if self._unchecked is None:
+                found = connection.execute("SELECT DISTINCT conversation FROM messages")
+                self._unchecked = {str(row[0]) for row in found}
+            for key in sorted(self._unchecked):
+                if removed >= batch:
+                    break
+                newest_gone = connection.execute(
+                    "SELECT msgid FROM messages WHERE conversation = ? "
+                    "ORDER BY msgid DESC LIMIT 1 OFFSET ?",
+                    (key, max_count),
+                ).fetchone()
+                if newest_gone is not None:
+                    removed += connection.execute(
+                        "DELETE FROM messages WHERE msgid IN (SELECT msgid FROM messages "
+                        "WHERE conversation = ? AND msgid <= ? ORDER BY msgid LIMIT ?)",
+                        (key, newest_gone[0], batch - removed),
+                    ).rowcount
+                    if removed >= batch:
+                        break  # maybe more to go: checked again next time
+                self._unchecked.discard(key)
+        return removed
+
+    def close(self) -> None:
+        pass  # the database is closed by its owner
+
+
+def _position(cursor: Cursor) -> str:
+    check_cursor(cursor)
+    return cursor if isinstance(cursor, str) else ids.floor(cursor)
+
+
+# --- state --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState:
+    """What is kept of a room across restarts: its topic and settings (not its members)."""
+
+    name: str
+    topic: str = ""
+    topic_by: str = ""
+    topic_at: datetime | None = None
+    flags: str = "nt"
+    key: str = ""
+    limit: int = 0
+    bans: tuple[tuple[str, str, datetime], ...] = ()  # mask, set by, set at
+
+
+class StateStore:
+    """Bans, topics and room settings in the database; loaded at start, saved on change.
+
+    The ``save_*`` and ``delete_*`` methods write at once; the server calls them from the
+    writer thread (queued through :class:`~chinwag.history.writer.HistoryWriter`), never
+    from a thread that chats.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def load_bans(self, now: float) -> list[Ban]:
+        """The bans still in force at ``now`` (a ``time.time()``); expired ones are deleted."""
+        with self._db.transaction() as connection:
+            connection.execute("DELETE FROM bans WHERE until IS NOT NULL AND until <= ?", (now,))
+            rows = connection.execute(
+                "SELECT address, by, nick, until FROM bans ORDER BY network"
+            ).fetchall()
+        bans = [Ban(str(a), str(b), str(n), None if u is None else float(u)) for a, b, n, u in rows]
+        return [ban for ban in bans if not ban.expired(now)]
+
+    def save_ban(self, ban: Ban) -> None:
+        network = network_of(ban.address)
+        if network is None:
+            raise ValueError(f"not an address or network: {ban.address!r}")
+        with self._db.transaction() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO bans (network, address, by, nick, until) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (str(network), ban.address, ban.by, ban.nick, ban.until),
+            )
+
+    def delete_ban(self, address: str) -> None:
+        network = network_of(address)
+        if network is None:
+            return
+        with self._db.transaction() as connection:
+            connection.execute("DELETE FROM bans WHERE network = ?", (str(network),))
+
+    def load_rooms(self) -> list[RoomState]:
+        with self._db.write_lock:
+            rows = self._db.writer.execute(
+                "SELECT name, topic, topic_by, topic_at, flags, key, member_limit, bans "
+                "FROM rooms ORDER BY room"
+            ).fetchall()
+        return [_room_state(row) for row in rows]
+
+    def save_room(self, room: RoomState) -> None:
+        bans = json.dumps([[mask, by, at.timestamp()] for mask, by, at in room.bans])
+        topic_at = room.topic_at.timestamp() if room.topic_at is not None else None
+        with self._db.transaction() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO rooms (room, name, topic, topic_by, topic_at, flags, "
+                "key, member_limit, bans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    names.fold(room.name),
+                    room.name,
+                    room.topic,
+                    room.topic_by,
+                    topic_at,
+                    "".join(sorted(room.flags)),
+                    room.key,
+                    room.limit,
+                    bans,
+                ),
+            )
+
+    def delete_room(self, name: str) -> None:
+        with self._db.transaction() as connection:
+            connection.execute("DELETE FROM rooms WHERE room = ?", (names.fold(name),))
+
+
+def _room_state(row: Sequence[object]) -> RoomState:
+    name, topic, topic_by, topic_at, flags, key, limit, bans = row
+    masks = tuple(
+        (str(mask), str(by), datetime.fromtimestamp(float(at), UTC))
+        for mask, by, at in json.loads(str(bans))
+    )
+    return RoomState(
+        str(name),
+        str(topic),
+        str(topic_by),
+        None if topic_at is None else datetime.fromtimestamp(float(str(topic_at)), UTC),
+        str(flags),
+        str(key),
+        int(str(limit)),
+        masks,
+    )

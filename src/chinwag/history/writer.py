@@ -1,0 +1,202 @@
+"""The history writer thread: records and state changes reach the disk here, in batches.
+
+Threads that chat hand items over with :meth:`HistoryWriter.put`: an append to a
+bounded deque, O(1), no lock, no I/O, never blocking. When the queue is full the item is
+dropped and counted; the count is logged at most once a minute. The writer thread takes
+up to ``batch`` items at a time and writes the records among them in one transaction,
+then applies the state changes (each a call on the state store). Every ``prune_seconds``
+and after every ``PRUNE_BATCH`` records written, it deletes a step of at most
+``PRUNE_BATCH`` expired records, so deleting keeps pace with writing in small steps.
+
+A write that fails (disk full, database deleted) loses its batch; the failure is logged
+at most once a minute and :attr:`available` turns false until a write succeeds again,
+so queries can say history is unavailable instead of showing a hole. Chat never waits:
+a slow disk only lets the queue fill.
+
+:meth:`close` writes what is queued, within a bounded wait, and joins the thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from chinwag import log
+from chinwag.history.store import HistoryStore, Record, record_of
+from chinwag.hub.events import PrivateMessage, RoomMessage
+from chinwag.worker import Worker
+
+MAX_QUEUED: Final = 10_000
+BATCH: Final = 500
+PRUNE_SECONDS: Final = 60.0
+PRUNE_BATCH: Final = 1000
+REPORT_SECONDS: Final = 60.0
+CLOSE_SECONDS: Final = 5.0
+
+StateChange = Callable[[], None]  # a call on the state store, made in the writer thread
+# A message as the recorder hands it over: its id (a number) and its event. The record
+# is made in the writer thread, so that the path of every message pays only the append.
+Pending = tuple[int, RoomMessage | PrivateMessage]
+Item = Record | Pending | StateChange
+
+
+class RateLimitedReport:
+    """Say something at most once per ``interval`` seconds (the first time at once)."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._next = float("-inf")
+
+    def due(self) -> bool:
+        now = self._clock()
+        if now < self._next:
+            return False
+        self._next = now + self._interval
+        return True
+
+
+class HistoryWriter:
+    """The writer thread and its queue (see the module docstring)."""
+
+    def __init__(
+        self,
+        history: HistoryStore,
+        *,
+        max_queued: int = MAX_QUEUED,
+        batch: int = BATCH,
+        retention_count: int = 10_000,
+        retention_age: timedelta | None = None,
+        prune_seconds: float = PRUNE_SECONDS,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.history = history
+        self.max_queued = max_queued
+        self.batch = batch
+        self.retention_count = retention_count
+        self.retention_age = retention_age
+        self.prune_seconds = prune_seconds
+        self.available = True
+        self.written = 0  # records written, for tests and statistics
+        self._now = now
+        self._clock = clock
+        self._queue: deque[Item] = deque()
+        self._wake = threading.Event()
+        self._idle = threading.Event()  # set while nothing is queued or being written
+        self._idle.set()
+        self._dropped = 0
+        self._lost = 0
+        self._drop_report = RateLimitedReport(REPORT_SECONDS, clock)
+        self._error_report = RateLimitedReport(REPORT_SECONDS, clock)
+        self._next_prune = clock()
+        self._since_prune = 0  # records written since the last pruning step
+        self._worker = Worker("chinwag-history", self._step, log.problem)
+        self._started = False
+
+    def start(self) -> None:
+        self._started = True
+        self._worker.start()
+
+    def put(self, item: Item) -> bool:
+        """Queue ``item`` for writing; False (and counted) when the queue is full."""
+        if len(self._queue) >= self.max_queued:
+            self._dropped += 1
+            if self._drop_report.due():
+                log.event(
+                    f"history queue full ({self.max_queued}): {self._dropped} item(s) "
+                    "not written so far"
+                )
+            return False
+        self._queue.append(item)
+        if self._idle.is_set():
+            self._idle.clear()
+        if not self._wake.is_set():
+            self._wake.set()
+        return True
+
+    @property
+    def dropped(self) -> int:
+        """Items refused because the queue was full, since start."""
+        return self._dropped
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is written; False on timeout."""
+        if not self._started:
+            self._write_queued()
+            return True
+        self._wake.set()
+        return self._idle.wait(timeout)
+
+    def close(self, timeout: float = CLOSE_SECONDS) -> None:
+        """Write what is queued (waiting at most ``timeout``), then join the thread."""
+        if not self._started:
+            self._write_queued()
+            return
+        self._worker.stop(self._wake.set, timeout)
+        if self._queue:
+            log.event(f"history: {len(self._queue)} item(s) not written at shutdown")
+
+    def _step(self) -> bool:
+        wait = max(0.0, self._next_prune - self._clock())
+        self._wake.wait(wait)
+        self._wake.clear()
+        self._write_batch()  # one at a time, so that pruning gets its turn under load
+        # Every minute, and after every PRUNE_BATCH records, so that deleting keeps up
+        # with writing however busy the chat is.
+        if self._clock() >= self._next_prune or self._since_prune >= PRUNE_BATCH:
+            self._next_prune = self._clock() + self.prune_seconds
+            self._since_prune = 0
+            self._prune()
+        if self._queue:
+            self._wake.set()
+        elif not self._idle.is_set():
+            self._idle.set()
+            if self._queue:  # put() between the check and the set: keep going
+                self._idle.clear()
+                self._wake.set()
+        return not self._worker.stopping.is_set() or bool(self._queue)
+
+    def _write_queued(self) -> None:
+        while self._queue:
+            self._write_batch()
+
+    def _write_batch(self) -> None:
+        if self._queue:
+            items = [self._queue.popleft() for _ in range(min(self.batch, len(self._queue)))]
+            records: list[Record] = []
+            changes: list[StateChange] = []
+            try:
+                for item in items:
+                    if isinstance(item, tuple):
+                        records.append(record_of(*item))
+                    elif isinstance(item, Record):
+                        records.append(item)
+                    else:
+                        changes.append(item)
+                if records:
+                    self.history.append(records)
+                for change in changes:
+                    change()
+            except Exception as exc:  # noqa: BLE001 - a disk's failure must not stop chat
+                self._failed(exc, len(items))
+            else:
+                self.written += len(records)
+                self._since_prune += len(records)
+                self.available = True
+
+    def _prune(self) -> None:
+        try:
+            self.history.prune(self._now(), self.retention_count, self.retention_age, PRUNE_BATCH)
+        except Exception as exc:  # noqa: BLE001 - as for writes
+            self._failed(exc, 0)
+
+    def _failed(self, exc: Exception, lost: int) -> None:
+        self.available = False
+        self._lost += lost
+        if self._error_report.due():
+            log.event(f"cannot write history: {exc}; {self._lost} item(s) lost so far")

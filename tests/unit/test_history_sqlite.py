@@ -1,0 +1,189 @@
+"""The data directory and its database: opening, refusing, migrating; the kept state."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from chinwag.history import sqlite as storage
+from chinwag.history.service import History
+from chinwag.history.sqlite import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    RoomState,
+    StateStore,
+    StorageError,
+    open_database,
+)
+from chinwag.hub.bans import Ban
+
+
+def test_a_missing_data_directory_is_made_private(tmp_path: Path) -> None:
+    directory = tmp_path / "deep" / "data"
+    database = open_database(directory)
+    try:
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+        assert (directory / "chinwag.db").exists()
+        connection = database.reader
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert database.writer.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    finally:
+        database.close()
+
+
+def test_one_server_per_data_directory(tmp_path: Path) -> None:
+    database = open_database(tmp_path)
+    try:
+        with pytest.raises(StorageError, match=f"{tmp_path} is in use by another chinwag"):
+            open_database(tmp_path)
+    finally:
+        database.close()
+    open_database(tmp_path).close()  # free again once closed
+
+
+def test_a_file_that_is_not_a_database_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "chinwag.db").write_text("my shopping list\n" * 100)
+    with pytest.raises(StorageError) as caught:
+        open_database(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / "chinwag.db"))
+    assert "not a chinwag database" in message
+    assert "\n" not in message
+    open_database_again_is_still_refused(tmp_path)  # the lock was released
+
+
+def open_database_again_is_still_refused(path: Path) -> None:
+    with pytest.raises(StorageError, match="not a chinwag database"):
+        open_database(path)
+
+
+def test_another_programs_sqlite_database_is_refused(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "chinwag.db") as connection:
+        connection.execute("CREATE TABLE recipes (name TEXT)")
+    connection.close()
+    with pytest.raises(StorageError, match="another program's SQLite file"):
+        open_database(tmp_path)
+
+
+def test_a_database_with_another_application_id_is_refused(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "chinwag.db") as connection:
+        connection.execute("PRAGMA application_id = 1234")
+    connection.close()
+    with pytest.raises(StorageError, match="application id 0x4d2"):
+        open_database(tmp_path)
+
+
+def test_a_database_from_a_newer_chinwag_is_refused(tmp_path: Path) -> None:
+    open_database(tmp_path).close()
+    with sqlite3.connect(tmp_path / "chinwag.db") as connection:
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.close()
+    with pytest.raises(StorageError, match="made by a newer chinwag"):
+        open_database(tmp_path)
+
+
+def test_an_older_schema_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    open_database(tmp_path).close()
+    newer = (*storage.MIGRATIONS, "ALTER TABLE bans ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
+    monkeypatch.setattr(storage, "MIGRATIONS", newer)
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", len(newer))
+    database = open_database(tmp_path)
+    try:
+        assert database.reader.execute("PRAGMA user_version").fetchone()[0] == len(newer)
+        columns = [row[1] for row in database.reader.execute("PRAGMA table_info(bans)")]
+        assert "reason" in columns
+    finally:
+        database.close()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_an_unwritable_data_directory_is_refused(tmp_path: Path) -> None:
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(StorageError, match=r"cannot use the data directory .*Permission"):
+            open_database(tmp_path / "data")
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_a_data_directory_that_cannot_be_made_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StorageError, match=r"cannot use the data directory .*Not a directory"):
+        open_database(tmp_path / "file" / "data")
+
+
+def test_bans_are_kept_until_they_expire(tmp_path: Path) -> None:
+    database = open_database(tmp_path)
+    state = StateStore(database)
+    now = time.time()
+    state.save_ban(Ban("10.0.0.2", "op", "spammer"))
+    state.save_ban(Ban("10.1.0.0/16", "op", until=now + 60))
+    state.save_ban(Ban("10.2.0.9", "op", until=now - 1))
+    state.save_ban(Ban("2001:db8::1", "op"))
+    state.delete_ban("2001:db8::5")  # the same /64
+    database.close()
+    database = open_database(tmp_path)
+    try:
+        kept = StateStore(database).load_bans(now)
+        assert kept == [Ban("10.0.0.2", "op", "spammer"), Ban("10.1.0.0/16", "op", until=now + 60)]
+        rows = database.reader.execute("SELECT count(*) FROM bans").fetchone()[0]
+        assert rows == 2  # the expired one is gone for good
+    finally:
+        database.close()
+
+
+def test_rooms_are_kept_with_their_topic_and_settings(tmp_path: Path) -> None:
+    database = open_database(tmp_path)
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    tea = RoomState(
+        "Tea", "earl grey only", "ann", at, "knt", "secret", 10, (("*!*@x", "ann", at),)
+    )
+    state = StateStore(database)
+    state.save_room(tea)
+    state.save_room(RoomState("gone"))
+    state.delete_room("GONE")
+    database.close()
+    database = open_database(tmp_path)
+    try:
+        assert StateStore(database).load_rooms() == [tea]
+    finally:
+        database.close()
+
+
+def test_the_servers_ban_list_saves_changes_and_comes_back(tmp_path: Path) -> None:
+    from chinwag.config import Config
+
+    config = Config(data_dir=str(tmp_path))
+    history = History.open(config)
+    history.start()
+    bans = history.bans()
+    bans.add(Ban("10.0.0.2", "op", "spammer"))
+    bans.add(Ban("10.0.0.3", "op"))
+    bans.remove("spammer")
+    history.close()
+    history = History.open(config)
+    try:
+        assert [ban.address for ban in history.bans().active()] == ["10.0.0.3"]
+    finally:
+        history.close()
+
+
+def test_no_data_directory_keeps_history_in_memory_and_no_state() -> None:
+    from chinwag.config import Config
+
+    history = History.open(Config(data_dir=""))
+    try:
+        assert history.state is None
+        assert history.bans().active() == []
+        assert history.load_rooms() == []
+    finally:
+        history.close()

@@ -1,0 +1,210 @@
+"""The history writer: batches, a bounded queue, failures that cost history and not chat."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from chinwag.history.ids import MessageIds
+from chinwag.history.service import History
+from chinwag.history.sqlite import SqliteHistory, open_database
+from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory, Record
+from chinwag.history.writer import HistoryWriter, RateLimitedReport
+from chinwag.hub.events import Delivery, Info, PrivateMessage, RoomMessage
+
+LOBBY = Conversation.room("lobby")
+IDS = MessageIds()
+
+
+def record(text: str) -> Record:
+    return Record(IDS.next(), datetime.now(UTC), "ann", "lobby", text)
+
+
+class CountingStore(MemoryHistory):
+    """A memory store that remembers the size of every batch, and can be made to fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+        self.failing = False
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def append(self, records: Sequence[Record]) -> None:
+        self.gate.wait(5)
+        if self.failing:
+            raise OSError(28, "No space left on device")
+        self.batches.append(len(records))
+        super().append(records)
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="chinwag")
+    return caplog
+
+
+@pytest.fixture
+def store() -> CountingStore:
+    return CountingStore()
+
+
+@pytest.fixture
+def writer(store: CountingStore) -> Iterator[HistoryWriter]:
+    writer = HistoryWriter(store, max_queued=50, batch=10)
+    writer.start()
+    yield writer
+    store.gate.set()
+    writer.close()
+
+
+def test_queued_records_are_written_in_batches(store: CountingStore) -> None:
+    writer = HistoryWriter(store, batch=10)
+    for n in range(25):
+        writer.put(record(f"m{n}"))
+    writer.start()
+    assert writer.flush(5)
+    writer.close()
+    assert store.batches == [10, 10, 5]
+    assert len(store.latest(LOBBY, 100)) == 25
+    assert writer.written == 25
+
+
+def test_putting_never_blocks_and_a_full_queue_drops_and_says_so_once(
+    writer: HistoryWriter, store: CountingStore, logs: pytest.LogCaptureFixture
+) -> None:
+    store.gate.clear()  # the disk is stuck
+    writer.put(record("first"))
+    assert not writer.flush(0.2)
+    accepted = sum(writer.put(record(f"m{n}")) for n in range(200))
+    assert accepted <= 50
+    assert writer.dropped == 200 - accepted
+    full = [r for r in logs.records if "history queue full" in r.getMessage()]
+    assert len(full) == 1  # at most once a minute
+    store.gate.set()
+    assert writer.flush(5)
+    assert len(store.latest(LOBBY, 1000)) == accepted + 1
+
+
+def test_a_failing_write_is_logged_once_and_makes_history_unavailable_until_one_succeeds(
+    writer: HistoryWriter, store: CountingStore, logs: pytest.LogCaptureFixture
+) -> None:
+    history = History(store, writer)
+    store.failing = True
+    for n in range(3):
+        writer.put(record(f"lost {n}"))
+        assert writer.flush(5)
+    assert not writer.available
+    failures = [r for r in logs.records if "cannot write history" in r.getMessage()]
+    assert len(failures) == 1
+    assert "No space left on device" in failures[0].getMessage()
+    with pytest.raises(HistoryUnavailable):
+        history.latest(LOBBY, 10)
+    store.failing = False
+    writer.put(record("back"))
+    assert writer.flush(5)
+    assert writer.available
+    assert [r.text for r in history.latest(LOBBY, 10)] == ["back"]
+
+
+def test_state_changes_are_applied_by_the_writer_thread(writer: HistoryWriter) -> None:
+    threads: list[str] = []
+    writer.put(lambda: threads.append(threading.current_thread().name))
+    assert writer.flush(5)
+    assert threads == ["chinwag-history"]
+
+
+def test_close_writes_what_is_queued(store: CountingStore) -> None:
+    writer = HistoryWriter(store)
+    writer.start()
+    store.gate.clear()
+    for n in range(30):
+        writer.put(record(f"m{n}"))
+    store.gate.set()
+    writer.close()
+    assert len(store.latest(LOBBY, 100)) == 30
+
+
+def test_close_waits_a_bounded_time_for_a_stuck_disk(store: CountingStore) -> None:
+    writer = HistoryWriter(store)
+    writer.start()
+    store.gate.clear()
+    writer.put(record("stuck"))
+    writer.close(timeout=0.1)  # returns although the write has not finished
+    store.gate.set()
+
+
+def test_the_writer_prunes_old_history_as_it_goes(store: CountingStore) -> None:
+    now = datetime.now(UTC)
+    then = now - timedelta(days=40)
+    old = Record(MessageIds(clock=then.timestamp).next(), then, "ann", "lobby", "old")
+    store.append([old])
+    writer = HistoryWriter(store, retention_age=timedelta(days=30), now=lambda: now)
+    writer.start()
+    writer.put(record("new"))
+    assert writer.flush(5)
+    writer.close()
+    assert [r.text for r in store.latest(LOBBY, 10)] == ["new"]
+
+
+def test_a_read_only_data_directory_costs_history_not_chat(tmp_path: Path) -> None:
+    database = open_database(tmp_path / "data")
+    store = SqliteHistory(database)
+    writer = HistoryWriter(store)
+    writer.start()
+    try:
+        # The database is taken away from under the writer.
+        database.writer.execute("PRAGMA query_only = ON")
+        writer.put(record("lost"))
+        assert writer.flush(5)
+        assert not writer.available
+        with pytest.raises(HistoryUnavailable):
+            History(store, writer).latest(LOBBY, 5)
+    finally:
+        writer.close()
+        database.close()
+
+
+def test_the_recorder_keeps_room_messages_and_private_ones_only_if_asked() -> None:
+    now = datetime.now()
+    room = RoomMessage(now, "ann", "lobby", "hello", action=True)
+    private = PrivateMessage(now, "ann", "bob", "psst")
+    deliveries = [Delivery(room, ()), Delivery(private, ()), Delivery(Info(("x",)), ())]
+    for keep_private, expected in ((False, ["hello"]), (True, ["hello", "psst"])):
+        store = MemoryHistory()
+        history = History(store, HistoryWriter(store), private=keep_private)
+        history.record(deliveries)
+        history.writer.flush()
+        kept = store.latest(LOBBY, 5) + store.latest(Conversation.private("bob", "ann"), 5)
+        assert [r.text for r in kept] == expected
+        assert kept[0].action
+        assert kept[0].time == now.astimezone(UTC)
+
+
+def test_a_report_is_due_at_most_once_an_interval() -> None:
+    now = [0.0]
+    report = RateLimitedReport(60, clock=lambda: now[0])
+    assert report.due()
+    assert not report.due()
+    now[0] = 59.9
+    assert not report.due()
+    now[0] = 60.0
+    assert report.due()
+
+
+def test_pruning_keeps_pace_with_a_busy_chat(store: CountingStore) -> None:
+    writer = HistoryWriter(store, retention_count=100, prune_seconds=3600)
+    writer.start()
+    try:
+        for n in range(3000):
+            writer.put(record(f"m{n}"))
+        assert writer.flush(10)
+    finally:
+        writer.close()
+    # Pruned at start and after each thousand written: never far past the limit.
+    assert len(store.latest(LOBBY, 10_000)) <= 1100
