@@ -16,7 +16,6 @@ cleared, the text written, and the prompt with the typed text drawn again (see
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import select
 import signal
@@ -240,6 +239,8 @@ class Prompt:
 
 def _readline_function(editor: ModuleType, name: str) -> Callable[[], int] | None:
     """A function of the readline library the module is built on, if it has it."""
+    import ctypes  # only for an interactive console: a service never loads it
+
     try:
         function: Callable[[], int] = getattr(ctypes.CDLL(editor.__file__), name)
     except (AttributeError, OSError, TypeError):
