@@ -6,7 +6,9 @@ documented lines and ``--log-file`` gets the same lines with a timestamp and lev
 The threads that log never write themselves: records go into a bounded queue that one
 thread (``chinwag-log``) writes out. A terminal that stops reading (paused with Ctrl-S,
 say) or a full disk then delays the log, not the chat; past the queue's bound, records
-are dropped rather than waited for.
+are dropped rather than waited for. An interactive console can ask (:func:`print_through`)
+that the log's lines for standard output be handed to it instead, to print them above the
+line the operator is typing.
 """
 
 import contextlib
@@ -14,6 +16,7 @@ import logging
 import queue
 import sys
 import traceback
+from collections.abc import Callable
 from logging.handlers import QueueHandler, RotatingFileHandler
 from pathlib import Path
 
@@ -25,6 +28,30 @@ _LOG_FILE_BYTES = 5 * 1024 * 1024
 _LOG_FILE_BACKUPS = 3
 _QUEUED_RECORDS = 10_000
 _writer: "_Writer | None" = None
+_print: Callable[[str], object] | None = None
+
+
+def print_through(printer: Callable[[str], object] | None) -> None:
+    """Hand the lines for standard output to ``printer`` (``None``: write them directly).
+
+    It is called on the log's thread, so it must do its own locking.
+    """
+    global _print  # noqa: PLW0603 - one standard output per process
+    _print = printer
+
+
+class _StandardOutput(logging.StreamHandler):  # type: ignore[type-arg]
+    """Standard output, or the printer an interactive console put in its place."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        printer = _print
+        if printer is None:
+            super().emit(record)
+            return
+        try:
+            printer(self.format(record) + self.terminator)
+        except Exception:  # noqa: BLE001 - as StreamHandler: a broken output is not a crash
+            self.handleError(record)
 
 
 def event(message: str) -> None:
@@ -85,7 +112,7 @@ def configure(log_file: str = "") -> None:
     for handler in list(LOGGER.handlers):
         LOGGER.removeHandler(handler)
         handler.close()
-    console = logging.StreamHandler(sys.stdout)
+    console = _StandardOutput(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))
     outputs: list[logging.Handler] = [console]
     if log_file:

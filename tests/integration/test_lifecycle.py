@@ -208,7 +208,9 @@ def test_bad_configuration_is_reported_without_a_traceback(tmp_path: Path) -> No
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == f"chinwag: {config_file}: unknown option 'max_clinets'"
+    assert result.stderr.strip() == (
+        f"chinwag: {config_file}: unknown option 'max_clinets' (did you mean max_clients?)"
+    )
 
 
 def test_port_in_use_is_one_clear_line() -> None:

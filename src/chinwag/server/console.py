@@ -3,7 +3,14 @@
 When standard input is a terminal, the main thread reads it while the server runs. Each
 line is a command for a :class:`~chinwag.text.session.TextSession` whose member is the
 operator ``server`` (the leading ``/`` is optional; plain text is a notice to everyone).
-Replies are printed on standard output, between the log lines.
+The console is in no room, so it has its own ``help``, and the commands that need a room
+or a user's own identity (``me``, ``nick``, ``join`` ...) say why they do not apply.
+
+When standard input and output are both a terminal, lines are read with ``readline``
+(editing, history) behind a ``chinwag>`` prompt. Log lines, written by the log's own
+thread, and command replies are printed *above* the line being typed: the prompt line is
+cleared, the text written, and the prompt with the typed text drawn again (see
+:class:`Prompt`). Otherwise (a pipe, a closed terminal) lines are read as they come.
 """
 
 from __future__ import annotations
@@ -11,11 +18,15 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import signal
 import sys
-from typing import TextIO
+import threading
+from collections.abc import Callable
+from types import FrameType, ModuleType
+from typing import Protocol
 
 from chinwag import log
-from chinwag.hub.events import Delivery, Event
+from chinwag.hub.events import Delivery, Event, info
 from chinwag.hub.hub import Member
 from chinwag.server.dispatch import deliver
 from chinwag.server.server import ChatServer
@@ -24,6 +35,37 @@ from chinwag.text.framing import Line, LineBuffer
 from chinwag.text.session import COMMANDS, TextSession
 
 CONSOLE_NAME = "server"
+PROMPT = "chinwag> "
+
+# What the console can do, in the order its help lists them: (usage, summary). The leading
+# "/" is optional on the console, so the usages are written without it.
+CONSOLE_HELP: dict[str, tuple[str, str]] = {
+    "wall": ("wall TEXT", "a notice to everyone on the server (plain text does the same)"),
+    "msg": ("msg NAME TEXT", "a private message to one user, from server"),
+    "who": ("who [ROOM]", "everyone connected, or who is in ROOM"),
+    "rooms": ("rooms", "the rooms and how many are in each"),
+    "kick": ("kick NAME [REASON]", "disconnect a user"),
+    "ban": ("ban NAME|IP[/BITS] [MINUTES]", "ban an address or network and disconnect it"),
+    "unban": ("unban IP|NAME", "lift a ban"),
+    "bans": ("bans", "the bans in force"),
+    "help": ("help [COMMAND]", "this list, or one command explained"),
+}
+_NOT_IN_A_ROOM = "the console is not in a room; use wall to speak to everyone"
+# The user commands that make no sense on the console, and what to do instead.
+CONSOLE_REFUSALS: dict[str, str] = {
+    "me": _NOT_IN_A_ROOM,
+    "join": "the console is not in a room and cannot join one; who ROOM shows who is in it",
+    "leave": "the console is not in a room; use wall to speak to everyone",
+    "part": "the console is not in a room; use wall to speak to everyone",
+    "topic": "the console is not in a room; a room's operators set its topic",
+    "mode": "the console is not in a room; a room's operators set its modes",
+    "invite": "the console is not in a room to invite anyone into",
+    "nick": f"the console's name is fixed: it speaks as {CONSOLE_NAME}",
+    "away": "the console cannot be away",
+    "op": "the console is an operator already",
+    "quit": "the console cannot quit; press Ctrl-C to stop the server",
+    "exit": "the console cannot quit; press Ctrl-C to stop the server",
+}
 
 
 class _ConsoleFormatter:
@@ -31,10 +73,16 @@ class _ConsoleFormatter:
         return (render(event) + "\n").encode("utf-8")
 
 
+class Output(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class ConsoleEndpoint:
     """Prints what the console's member receives."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: Output) -> None:
         self._out = out
         self._formatter = _ConsoleFormatter()
 
@@ -53,23 +101,40 @@ class ConsoleEndpoint:
 class Console:
     """Interprets operator commands typed on the server's terminal."""
 
-    def __init__(self, server: ChatServer, out: TextIO = sys.stdout) -> None:
+    def __init__(self, server: ChatServer, out: Output = sys.stdout) -> None:
         self.member = Member(CONSOLE_NAME, "console", ConsoleEndpoint(out))
         self.member.operator = True
         self.session = TextSession(server.hub, self.member, console=True)
 
     def handle(self, line: str) -> list[Delivery]:
         text = line.strip()
-        if not text:
-            return []
-        word = text.split(" ", 1)[0].lstrip("/").casefold()
-        if word in {"quit", "exit"}:
-            return [
-                self.session.problem("the console cannot quit; press Ctrl-C to stop the server")
-            ]
+        if not text or text.startswith("//"):
+            return self.session.handle(text)
+        word, _, args = text.lstrip("/").partition(" ")
+        word = word.casefold()
+        if word in CONSOLE_REFUSALS:
+            return [self.session.problem(CONSOLE_REFUSALS[word])]
+        if word == "help":
+            return [self._help(args.strip())]
         if not text.startswith("/") and word in COMMANDS:
             text = "/" + text
         return self.session.handle(text)
+
+    def _help(self, topic: str) -> Delivery:
+        if topic:
+            word = topic.lstrip("/").casefold()
+            if word in CONSOLE_REFUSALS:
+                return self.session.problem(CONSOLE_REFUSALS[word])
+            entry = COMMANDS.get(word)
+            if entry is None or entry.name not in CONSOLE_HELP:
+                return self.session.problem(f"there is no console command {word}")
+            usage, summary = CONSOLE_HELP[entry.name]
+            return info(self.member, f"{usage}: {summary}")
+        lines = ["console commands (the leading / is optional):"]
+        lines += [f"  {usage:<30} {summary}" for usage, summary in CONSOLE_HELP.values()]
+        lines.append("anything else you type is a notice to everyone (as wall)")
+        lines.append("Ctrl-C stops the server")
+        return info(self.member, *lines)
 
 
 def run_console(server: ChatServer, wake_fd: int, stdin_fd: int | None) -> None:
@@ -78,6 +143,10 @@ def run_console(server: ChatServer, wake_fd: int, stdin_fd: int | None) -> None:
     ``wake_fd`` is the read end of the pipe that signal handlers write to; with no console
     this just waits for it, without polling.
     """
+    editor = _line_editor() if stdin_fd is not None and _is_terminal(stdin_fd) else None
+    if editor is not None:
+        _run_interactive(server, wake_fd, Prompt(editor, sys.stdout))
+        return
     console = Console(server)
     framer = LineBuffer()
     watched = [wake_fd] if stdin_fd is None else [wake_fd, stdin_fd]
@@ -93,6 +162,139 @@ def run_console(server: ChatServer, wake_fd: int, stdin_fd: int | None) -> None:
             for frame in framer.feed(data):
                 if isinstance(frame, Line):
                     _serve_line(console, frame.text)
+
+
+def _is_terminal(stdin_fd: int) -> bool:
+    try:
+        return os.isatty(stdin_fd) and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # standard output replaced or closed
+        return False
+
+
+def _line_editor() -> ModuleType | None:
+    try:
+        import readline
+    except ImportError:  # a Python built without it: lines are read as they come
+        return None
+    return readline
+
+
+class _Woken(Exception):
+    """A stop signal arrived while the console waited for a line."""
+
+
+class Prompt:
+    """The ``chinwag>`` line at the bottom of the terminal, and the text printed above it.
+
+    Everything the console prints (its replies, the log lines written by the log thread)
+    goes through :meth:`write`: while a line is being read, the prompt line is cleared,
+    the text written, and readline told it is on a fresh line so that it draws the prompt
+    and the typed text (with the cursor where it was) again. One lock keeps two writers
+    from interleaving.
+    """
+
+    def __init__(self, editor: ModuleType, out: Output) -> None:
+        self._editor = editor
+        self._out = out
+        self._lock = threading.Lock()
+        self.reading = False
+        self._on_new_line = _readline_function(editor, "rl_on_new_line")
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            if not self.reading:
+                self._out.write(text)
+            else:
+                self._out.write("\r\x1b[K" + text)
+                if self._on_new_line is not None:
+                    self._out.flush()
+                    self._on_new_line()
+                    self._editor.redisplay()
+                else:  # no rl_on_new_line (libedit, say): draw the line ourselves
+                    self._out.write(PROMPT + self._editor.get_line_buffer())
+            self._out.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._out.flush()
+
+    def read(self, woken: Callable[[], bool]) -> str:
+        """The next line typed; raises :class:`_Woken` on a stop signal, EOFError at Ctrl-D."""
+        self.reading = True
+        try:
+            if woken():  # a signal that came before reading was set raised nothing
+                raise _Woken
+            return input(PROMPT)
+        finally:
+            with self._lock:
+                self.reading = False
+
+    def close(self) -> None:
+        """Take the prompt off the screen, so that what follows starts on a clean line."""
+        with self._lock:
+            self._out.write("\r\x1b[K")
+            self._out.flush()
+
+
+def _readline_function(editor: ModuleType, name: str) -> Callable[[], int] | None:
+    """A function of the readline library the module is built on, if it has it."""
+    import ctypes  # only for an interactive console: a service never loads it
+
+    try:
+        function: Callable[[], int] = getattr(ctypes.CDLL(editor.__file__), name)
+    except (AttributeError, OSError, TypeError):
+        return None
+    return function
+
+
+def _run_interactive(server: ChatServer, wake_fd: int, prompt: Prompt) -> None:
+    """Read lines with readline until a stop signal (or Ctrl-C) writes to ``wake_fd``.
+
+    ``input()`` does not return when a signal's handler merely writes to the wake pipe, so
+    while a line is being read the handlers also raise :class:`_Woken` out of it.
+    """
+    console = Console(server, prompt)
+    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {
+        signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+
+    def wake(signum: int, frame: FrameType | None) -> None:
+        handler = previous[signum]
+        if callable(handler):
+            handler(signum, frame)
+        if prompt.reading:
+            raise _Woken
+
+    def woken() -> bool:
+        return bool(select.select([wake_fd], [], [], 0)[0])
+
+    for signum in previous:
+        signal.signal(signum, wake)
+    log.print_through(prompt.write)
+    try:
+        while True:
+            try:
+                line = prompt.read(woken)
+            except (_Woken, KeyboardInterrupt):
+                return
+            except EOFError:  # Ctrl-D: keep serving until a signal, without a console
+                prompt.close()
+                _wait(wake_fd)
+                return
+            _serve_line(console, line)
+    finally:
+        log.print_through(None)
+        prompt.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _wait(wake_fd: int) -> None:
+    while True:
+        with contextlib.suppress(InterruptedError):
+            select.select([wake_fd], [], [])
+            return
 
 
 def _serve_line(console: Console, line: str) -> None:
