@@ -12,7 +12,6 @@ forget it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -301,20 +300,49 @@ Event = (
 )
 
 
-class Delivery(NamedTuple):
-    """``event`` goes to every member of ``recipients`` except ``exclude``.
+class ToRoom(NamedTuple):
+    """Everyone in the room ``key`` (folded) as it was at membership ``version``.
 
-    ``recipients`` may be a room's shared snapshot: leaving the sender out through
-    ``exclude`` spares building a new sequence for every message. A named tuple rather
-    than a dataclass: one is made for every message, and a tuple is made in a third of
-    the time.
+    Made once per membership change and shared by every delivery until the next, so it
+    costs a message nothing. ``version`` is unique across all rooms and all time for one
+    hub: two audiences are the same exactly when their key and version are. ``members``
+    are the member ids at that version, whichever server each is connected to; each
+    server's router resolves them to its own endpoints once per version.
+    """
+
+    key: str
+    version: int
+    members: tuple[str, ...]
+
+
+class ToMembers(NamedTuple):
+    """The members ``ids`` (member ids, not nicknames), each once."""
+
+    ids: tuple[str, ...]
+
+
+Audience = ToRoom | ToMembers
+
+
+class Delivery(NamedTuple):
+    """``event`` goes to everyone in ``audience`` except the member ``exclude`` (an id).
+
+    Audiences name members by id, never by object, so a hub whose members live on other
+    servers can address them too; leaving the sender out through ``exclude`` lets every
+    message to a room share the room's audience. A named tuple rather than a dataclass:
+    one is made for every message, and a tuple is made in a third of the time.
     """
 
     event: Event
-    recipients: Sequence[Member]
-    exclude: Member | None = None
+    audience: Audience
+    exclude: str | None = None
+
+
+def to(*members: Member) -> ToMembers:
+    """The audience of exactly ``members``."""
+    return ToMembers(tuple(member.client_id for member in members))
 
 
 def info(member: Member, *lines: str) -> Delivery:
     """A delivery of information lines to one member."""
-    return Delivery(Info(lines), (member,))
+    return Delivery(Info(lines), ToMembers((member.client_id,)))

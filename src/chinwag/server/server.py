@@ -49,6 +49,7 @@ from chinwag.server.congestion import Congestion
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
+from chinwag.server.router import Router
 from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
 from chinwag.tls import server_context
@@ -150,7 +151,9 @@ class ChatServer:
         )
         self.registry = ActiveConnections(config.max_clients)
         self._drainer = Drainer()
-        self._sender = Sender()
+        # This server's connections by member id: what deliveries are routed through.
+        self.router = Router()
+        self._sender = Sender(self.router)
         self._congestion = Congestion(config.pushback_seconds, config.send_stall_seconds)
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -376,6 +379,7 @@ class ChatServer:
             self.config,
             self._drainer,
             self._forget,
+            router=self.router,
             session_factory=listener.factory,
             tls=listener.tls,
             sender=self._sender,
