@@ -40,8 +40,9 @@ from datetime import datetime
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub import errors
+from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Reply, to
-from chinwag.hub.hub import Hub, Member
+from chinwag.hub.hub import Member
 from chinwag.irc import casemap, commands, framing
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import IrcFormatter
@@ -89,7 +90,7 @@ class ServerInfo:
 class IrcSession:
     """The protocol state of one IRC connection."""
 
-    def __init__(self, hub: Hub, member: Member, server: ServerInfo) -> None:
+    def __init__(self, hub: ChatHub, member: Member, server: ServerInfo) -> None:
         self.hub = hub
         self.member = member
         self.server = server

@@ -33,9 +33,10 @@ from typing import Protocol
 
 from chinwag import log
 from chinwag.config import Config
+from chinwag.hub.contract import ChatHub
 from chinwag.hub.endpoint import Formatter
 from chinwag.hub.events import Delivery, Farewell, Info, to
-from chinwag.hub.hub import Hub, Member
+from chinwag.hub.hub import Member
 from chinwag.passwords import password_checker
 from chinwag.server.congestion import Congestion
 from chinwag.server.dispatch import deliver
@@ -77,10 +78,10 @@ class Session(Protocol):
         housekeeping thread. To end the connection, deliver a ``Farewell`` to the client."""
 
 
-SessionFactory = Callable[[Hub, Member, Config], Session]
+SessionFactory = Callable[[ChatHub, Member, Config], Session]
 
 
-def text_session(hub: Hub, member: Member, config: Config) -> Session:
+def text_session(hub: ChatHub, member: Member, config: Config) -> Session:
     return TextSession(
         hub,
         member,
@@ -103,7 +104,7 @@ class Connection:
     def __init__(
         self,
         info: ConnectionInfo,
-        hub: Hub,
+        hub: ChatHub,
         config: Config,
         parking: Parking,
         on_finish: Callable[[Connection], None],

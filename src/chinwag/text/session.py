@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chinwag.hub import errors, modes, names
+from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info, to
-from chinwag.hub.hub import Hub, Member, idle_for
+from chinwag.hub.hub import Member, idle_for
 from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
@@ -64,7 +65,7 @@ class TextSession:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: ChatHub,
         member: Member,
         *,
         console: bool = False,
