@@ -673,28 +673,20 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
         session.numeric(rpl.RPL_CREATIONTIME, channel, stamp)
         return
     changes: list[modes.ModeChange] = []
-    arguments = list(message.params[2:])
-    on = True
-    for char in message.params[1]:
-        if char in "+-":
-            on = char == "+"
+    for word in modes.split(message.params[1], message.params[2:]):
+        if not modes.known(word.letter):
+            session.numeric(rpl.ERR_UNKNOWNMODE, word.letter, "is unknown mode char to me")
             continue
-        if not modes.known(char):
-            session.numeric(rpl.ERR_UNKNOWNMODE, char, "is unknown mode char to me")
-            continue
-        if char == "b" and not arguments:
+        if word.letter == "b" and word.argument is None:
             _ban_list(session, view)
             continue
-        if modes.takes_argument(char, on):
-            # Keys and masks reach every member of the room, text users' terminals too.
-            argument = clean_text(arguments.pop(0)) if arguments else ""
-            if not argument:
-                session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
-                continue
-        else:
-            argument = ""
+        # Keys and masks reach every member of the room, text users' terminals too.
+        argument = clean_text(word.argument) if word.argument else ""
+        if not argument and modes.takes_argument(word.letter, word.on):
+            session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+            continue
         try:
-            changes.append(modes.ModeChange(on, char, argument))
+            changes.append(modes.ModeChange(word.on, word.letter, argument))
         except errors.ChatError as error:
             report(session, error, message, channel=channel)
     if changes:

@@ -463,14 +463,10 @@ def _mode(session: TextSession, args: str) -> list[Delivery]:
         )
         return [info(session.member, f"modes of {view.name}: +{flags}")]
     letters, *arguments = args.split()
-    changes = []
-    on = True
-    for char in letters:
-        if char in "+-":
-            on = char == "+"
-            continue
-        argument = arguments.pop(0) if modes.takes_argument(char, on) and arguments else ""
-        changes.append(modes.ModeChange(on, char, argument))
+    changes = [
+        modes.ModeChange(word.on, word.letter, word.argument or "")  # refuses what is wrong
+        for word in modes.split(letters, arguments)
+    ]
     deliveries = session.hub.change_modes(session.member, room, changes)
     # The hub leaves out changes that change nothing; the user still gets an answer.
     return deliveries or [info(session.member, f"the modes of {room} are unchanged")]
