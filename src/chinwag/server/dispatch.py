@@ -97,11 +97,15 @@ class _Burst:
 
 
 def _send_burst(run: list[Delivery], router: Router) -> None:
-    skipped: dict[Endpoint, list[int]] = {}  # who is left out of which events of the run
+    left_out: dict[str, list[int]] = {}  # who is left out of which events of the run
     for index, delivery in enumerate(run):
-        excluded = router.endpoint(delivery.exclude)
+        if delivery.exclude is not None:
+            left_out.setdefault(delivery.exclude, []).append(index)
+    skipped: dict[Endpoint, list[int]] = {}  # the same, by endpoint: one lookup per member
+    for member_id, indexes in left_out.items():
+        excluded = router.endpoint(member_id)
         if excluded is not None:
-            skipped.setdefault(excluded, []).append(index)
+            skipped[excluded] = indexes
     bursts: dict[Formatter, _Burst] = {}
     formatter: Formatter | None = None
     burst: _Burst
