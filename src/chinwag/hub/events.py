@@ -252,6 +252,46 @@ class Invited:
 
 
 @dataclass(frozen=True, slots=True)
+class BecameOperator:
+    """The member who gave the operator password is now a server operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """The operator's kick took effect: ``nick`` was disconnected."""
+
+    nick: str
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick)
+        _clean(self.nick)
+
+
+@dataclass(frozen=True, slots=True)
+class BanSet:
+    """The operator's ban took effect: ``address`` (an address or a network, as shown)
+    is banned for ``minutes``, or for good (``None``)."""
+
+    address: str
+    minutes: float | None = None
+
+    def __post_init__(self) -> None:
+        _non_empty(self.address)
+        _clean(self.address)
+
+
+@dataclass(frozen=True, slots=True)
+class BanLifted:
+    """The operator lifted the ban on ``address``."""
+
+    address: str
+
+    def __post_init__(self) -> None:
+        _non_empty(self.address)
+        _clean(self.address)
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """Lines a session rendered itself, in its own protocol, for its own client.
 
@@ -295,6 +335,10 @@ Event = (
     | TopicChanged
     | ModesChanged
     | Invited
+    | BecameOperator
+    | Disconnected
+    | BanSet
+    | BanLifted
     | Reply
     | Negotiation
 )

@@ -32,7 +32,11 @@ from chinwag.hub import errors, modes, names, visibility
 from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
 from chinwag.hub.cleaning import require_clean
 from chinwag.hub.events import (
+    BanLifted,
+    BanSet,
+    BecameOperator,
     Delivery,
+    Disconnected,
     Event,
     Farewell,
     Invited,
@@ -47,7 +51,6 @@ from chinwag.hub.events import (
     ToMembers,
     TopicChanged,
     Wall,
-    info,
     to,
 )
 from chinwag.hub.model import (
@@ -489,7 +492,7 @@ class Hub:
         with self._lock:
             member.operator = True
         log.event(f"{member.client_id} ({member.nick}) is now an operator")
-        return [info(member, "you are now an operator")]
+        return [Delivery(BecameOperator(), to(member))]
 
     def kick(self, actor: Member, nick: str, reason: str = "") -> list[Delivery]:
         self._require_operator(actor)
@@ -499,7 +502,7 @@ class Hub:
         why = f"kicked by {actor.nick}" + (f": {reason}" if reason else "")
         return [
             Delivery(Farewell(f"You were {why}", why), to(target)),
-            info(actor, f"{target.nick} was kicked"),
+            Delivery(Disconnected(target.nick), to(actor)),
         ]
 
     def ban(self, actor: Member, target: str, minutes: float | None = None) -> list[Delivery]:
@@ -525,7 +528,7 @@ class Hub:
             ]
         span = "for good" if minutes is None else f"for {minutes:g} minutes"
         log.event(f"{actor.nick} banned {shown}" + _paren(named.nick if named else "") + f" {span}")
-        deliveries = [info(actor, f"{shown} is banned {span}")]
+        deliveries = [Delivery(BanSet(shown, minutes), to(actor))]
         if victims:
             why = f"banned by {actor.nick}"
             deliveries.append(Delivery(Farewell(f"You were {why}", why), to(*victims)))
@@ -537,7 +540,7 @@ class Hub:
         if ban is None:
             raise errors.NoSuchUser(f"{target} is not banned")
         log.event(f"{actor.nick} lifted the ban on {ban.address}")
-        return [info(actor, f"the ban on {ban.address} is lifted")]
+        return [Delivery(BanLifted(ban.address), to(actor))]
 
     def ban_list(self, actor: Member) -> list[Ban]:
         self._require_operator(actor)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from chinwag import __version__
 from chinwag.hub import errors, masks, modes
-from chinwag.hub.events import Info
+from chinwag.hub.events import BecameOperator, Disconnected
 from chinwag.hub.hub import RoomView
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
@@ -711,7 +711,7 @@ def _ban_list(session: IrcSession, view: RoomView) -> None:
 def _oper(session: IrcSession, message: Message) -> None:
     deliveries = session.hub.authenticate_operator(session.member, message.params[1])
     # The hub's confirmation is for protocols without a numeric for it.
-    session.add([d for d in deliveries if not isinstance(d.event, Info)])
+    session.add([d for d in deliveries if not isinstance(d.event, BecameOperator)])
     session.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
     session.send(Message("MODE", (session.member.nick, "+o"), session.source))
 
@@ -720,7 +720,7 @@ def _oper(session: IrcSession, message: Message) -> None:
 def _kill(session: IrcSession, message: Message) -> None:
     reason = clean_text(message.params[1]) if len(message.params) > 1 else ""
     deliveries = session.hub.kick(session.member, message.params[0], reason)
-    session.add([d for d in deliveries if not isinstance(d.event, Info)])
+    session.add([d for d in deliveries if not isinstance(d.event, Disconnected)])
 
 
 # --- server information --------------------------------------------------------------------

@@ -19,6 +19,10 @@ from datetime import UTC, datetime
 from typing import Any, assert_never
 
 from chinwag.hub.events import (
+    BanLifted,
+    BanSet,
+    BecameOperator,
+    Disconnected,
     Event,
     Farewell,
     Info,
@@ -131,6 +135,15 @@ class IrcFormatter:
                 return _fit([m for line in event.lines for m in self._notices(line)])
             case Problem():
                 return _fit(self._notices(event.text))
+            case BecameOperator():
+                return _fit(self._notices("you are now an operator"))
+            case Disconnected():
+                return _fit(self._notices(f"{event.nick} was kicked"))
+            case BanSet():
+                span = "for good" if event.minutes is None else f"for {event.minutes:g} minutes"
+                return _fit(self._notices(f"{event.address} is banned {span}"))
+            case BanLifted():
+                return _fit(self._notices(f"the ban on {event.address} is lifted"))
             case Farewell():
                 closing = f"Closing link: {event.reason or event.text}"
                 return _fit([Message("ERROR", (closing,), trailing=True)])

@@ -15,6 +15,10 @@ from datetime import datetime
 from typing import assert_never
 
 from chinwag.hub.events import (
+    BanLifted,
+    BanSet,
+    BecameOperator,
+    Disconnected,
     Event,
     Farewell,
     Info,
@@ -111,6 +115,11 @@ def _invited(e: Invited) -> str:
     return f"* {e.nick} invites you to {e.room} (/join {e.room})"
 
 
+def ban_span(minutes: float | None) -> str:
+    """How long a ban lasts, in words: ``for good``, ``for 5 minutes``."""
+    return "for good" if minutes is None else f"for {minutes:g} minutes"
+
+
 def _reply(e: Reply) -> str:
     return EOL.join(e.lines)
 
@@ -150,6 +159,14 @@ def render(event: Event) -> str:  # noqa: PLR0911, PLR0912 - one case per event 
             return _modes(event)
         case Invited():
             return _invited(event)
+        case BecameOperator():
+            return "* you are now an operator"
+        case Disconnected():
+            return f"* {event.nick} was kicked"
+        case BanSet():
+            return f"* {event.address} is banned {ban_span(event.minutes)}"
+        case BanLifted():
+            return f"* the ban on {event.address} is lifted"
         case Reply():
             return _reply(event)
         case Negotiation():
