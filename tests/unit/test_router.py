@@ -51,3 +51,13 @@ def test_removed_members_are_no_longer_reached() -> None:
     router.remove("a")  # twice: no harm
     assert router.resolve(ToMembers(("a", "b"))) == (router.endpoint("b"),)
     assert len(router) == 1
+
+
+def test_the_cache_lets_go_of_closed_connections_after_enough_removals() -> None:
+    router = Router(forget_after_removals=2)
+    router.add("a", FakeEndpoint())
+    router.resolve(ToRoom("gone", 1, ("a",)))  # the room's last message, then it empties
+    router.remove("a")
+    assert router._rooms  # one removal: still cached
+    router.remove("b")
+    assert not router._rooms
