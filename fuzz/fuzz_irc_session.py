@@ -30,6 +30,7 @@ with atheris.instrument_imports(include=["chinwag"]):
     from chinwag.irc.message import MAX_LINE_BYTES, ParseError, parse
     from chinwag.irc.session import IrcSession, ServerInfo
     from chinwag.server.dispatch import deliver
+    from chinwag.server.router import Router
     from chinwag.text.format import TEXT
     from chinwag.text.session import TextSession
 
@@ -66,11 +67,12 @@ class FakeEndpoint:
             self.closed = True
 
 
-def connect(hub: Hub, server: ServerInfo, number: int, *lines: str) -> IrcSession:
+def connect(hub: Hub, router: Router, server: ServerInfo, number: int, *lines: str) -> IrcSession:
     endpoint = FakeEndpoint()
-    member = Member(f"Client-{number}", "127.0.0.1", endpoint)
+    member = Member(f"Client-{number}", "127.0.0.1")
+    router.add(member.client_id, endpoint)
     session = endpoint.session = IrcSession(hub, member, server)
-    deliver(session.receive("".join(line + "\r\n" for line in lines).encode()))
+    deliver(session.receive("".join(line + "\r\n" for line in lines).encode()), router)
     endpoint.data.clear()
     return session
 
@@ -108,23 +110,25 @@ def test_one_input(raw: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(raw)
     hub = Hub()
     server = ServerInfo(CONFIG)
-    alice = connect(hub, server, 1, f"PASS {PASSWORD}", "NICK alice", "USER a 0 * :A")
-    deliver(alice.receive(b"JOIN #room,#lobby\r\n"))
-    waiting = connect(hub, server, 2, f"PASS {PASSWORD}")
-    stranger = connect(hub, server, 3)
+    router = Router()
+    alice = connect(hub, router, server, 1, f"PASS {PASSWORD}", "NICK alice", "USER a 0 * :A")
+    deliver(alice.receive(b"JOIN #room,#lobby\r\n"), router)
+    waiting = connect(hub, router, server, 2, f"PASS {PASSWORD}")
+    stranger = connect(hub, router, server, 3)
     text_endpoint = FakeEndpoint()
-    text = TextSession(hub, Member("Client-4", "127.0.0.2", text_endpoint))
+    text = TextSession(hub, Member("Client-4", "127.0.0.2"))
+    router.add("Client-4", text_endpoint)
     text_endpoint.session = text
-    deliver(text.start())
-    deliver(text.handle("/nick carol"))
+    deliver(text.start(), router)
+    deliver(text.handle("/nick carol"), router)
     sessions: list[IrcSession | TextSession] = [alice, waiting, stranger, text]
     for _ in range(fdp.ConsumeIntInRange(1, MAX_STEPS)):
         if not fdp.remaining_bytes():
             break
         session = sessions[fdp.ConsumeIntInRange(0, len(sessions) - 1)]
-        deliver(session.receive(next_line(fdp)))
+        deliver(session.receive(next_line(fdp)), router)
     for session in (alice, waiting, stranger):
-        endpoint = session.member.endpoint
+        endpoint = router.endpoint(session.member.client_id)
         assert isinstance(endpoint, FakeEndpoint)
         told_nothing = session is stranger and not session.password_accepted
         check_irc_output(bytes(endpoint.data), told_nothing=told_nothing)

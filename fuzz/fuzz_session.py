@@ -36,6 +36,7 @@ with atheris.instrument_imports(include=["chinwag"]):
     from chinwag.hub.events import Delivery, Quit
     from chinwag.hub.hub import Hub, Member
     from chinwag.server.dispatch import deliver
+    from chinwag.server.router import Router
     from chinwag.text.format import TEXT, TextFormatter
     from chinwag.text.sanitize import clean
     from chinwag.text.session import COMMANDS, TextSession
@@ -98,15 +99,15 @@ class World:
         self.counter = 0
         self.sessions: list[TextSession] = []
         self.gone: list[Member] = []
+        self.router = Router()
         for index in range(USERS):
             self.connect(operator=index == 0)
 
     def connect(self, *, operator: bool = False) -> None:
         """A new user; every other one must first give the server password."""
         self.counter += 1
-        member = Member(
-            f"Client-{self.counter}", ADDRESSES[self.counter % len(ADDRESSES)], FakeEndpoint()
-        )
+        member = Member(f"Client-{self.counter}", ADDRESSES[self.counter % len(ADDRESSES)])
+        self.router.add(member.client_id, FakeEndpoint())
         member.operator = operator  # as authenticate_operator would, without the slow scrypt
         gated = self.counter % 2 == 0
         session = TextSession(
@@ -122,13 +123,17 @@ class World:
         for delivery in deliveries:
             # Departures are announced by Hub.remove alone, which settle() calls.
             assert not isinstance(delivery.event, Quit), delivery
-        deliver(deliveries)
+        deliver(deliveries, self.router)
+
+    def endpoint(self, member: Member) -> FakeEndpoint:
+        endpoint = self.router.endpoint(member.client_id)
+        assert isinstance(endpoint, FakeEndpoint)
+        return endpoint
 
     def settle(self) -> None:
         """Users who quit or were closed leave the hub, as their connection thread would."""
         for session in list(self.sessions):
-            endpoint = session.member.endpoint
-            assert isinstance(endpoint, FakeEndpoint)
+            endpoint = self.endpoint(session.member)
             if session.finished or endpoint.closed_reason is not None:
                 self.sessions.remove(session)
                 self.gone.append(session.member)
@@ -138,9 +143,9 @@ class World:
                 departures = self.hub.remove(session.member, endpoint.closed_reason or "")
                 assert all(isinstance(d.event, Quit) for d in departures), departures
                 # Everyone who shared a room is told, once; nobody else is.
-                told = [m for delivery in departures for m in delivery.recipients]
-                assert sorted(told, key=id) == sorted(sharing, key=id), (told, sharing)
-                deliver(departures)
+                told = [m for delivery in departures for m in delivery.audience.ids]  # type: ignore[union-attr]
+                assert sorted(told) == sorted(m.client_id for m in sharing), (told, sharing)
+                deliver(departures, self.router)
                 self.connect()
 
 
@@ -225,8 +230,7 @@ def test_one_input(raw: bytes) -> None:
         world.settle()
         check_hub(world)
     for member in [session.member for session in world.sessions] + world.gone:
-        endpoint = member.endpoint
-        assert isinstance(endpoint, FakeEndpoint)
+        endpoint = world.endpoint(member)
         check_output(bytes(endpoint.data))
 
 

@@ -186,6 +186,6 @@ def test_a_kick_exits_3_and_is_not_retried(
     server = servers()
     client = pipe_clients(server.address, "--reconnect", "--nick", "kicked")
     client.expect(r"^\* you are now known as kicked$")
-    deliver(Console(server, io.StringIO()).handle("kick kicked spam"))
+    deliver(Console(server, io.StringIO()).handle("kick kicked spam"), server.router)
     assert client.wait() == 3  # stdin still open, and --reconnect: the kick alone ends it
     assert client.err.snapshot() == ["Refused by the server: You were kicked by server: spam"]

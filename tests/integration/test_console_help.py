@@ -14,7 +14,7 @@ from tests.integration.conftest import Harness
 
 def run(harness: Harness, line: str) -> str:
     out = io.StringIO()
-    deliver(Console(harness.server, out).handle(line))
+    deliver(Console(harness.server, out).handle(line), harness.server.router)
     return out.getvalue()
 
 

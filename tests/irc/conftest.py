@@ -20,6 +20,7 @@ from chinwag.hub.visibility import cloak
 from chinwag.irc.listener import irc_refusal, irc_sessions
 from chinwag.irc.session import IrcSession, ServerInfo
 from chinwag.server.dispatch import deliver
+from chinwag.server.router import Router
 from chinwag.server.server import ChatServer
 from chinwag.text.session import TextSession
 from tests.support import DEADLINE, LineClient, wait_for
@@ -39,8 +40,9 @@ IRC_CONFIG = Config(host="127.0.0.1", port=0, console=False, server_name="irc.te
 class MemoryEndpoint:
     """What a connection would be to the dispatcher: collects the bytes sent to it."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, router: Router) -> None:
         self.hub = hub
+        self.router = router
         self.data = b""
         self.closed = ""
         self.member: Member
@@ -58,7 +60,7 @@ class MemoryEndpoint:
         if not self.closed:
             self.data += last_words
             self.closed = reason or "closed"
-            deliver(self.hub.remove(self.member, reason))
+            deliver(self.hub.remove(self.member, reason), self.router)
 
 
 class MemoryClient:
@@ -72,7 +74,7 @@ class MemoryClient:
 
     def send(self, *lines: str) -> None:
         data = "".join(line + "\r\n" for line in lines).encode()
-        deliver(self.session.receive(data))
+        deliver(self.session.receive(data), self.endpoint.router)
 
     def lines(self) -> list[str]:
         """Lines received since the last call."""
@@ -86,7 +88,7 @@ class MemoryClient:
         return [_verb(line) for line in self.lines()]
 
     def tick(self, now: float) -> None:
-        deliver(self.session.tick(now))
+        deliver(self.session.tick(now), self.endpoint.router)
 
     @property
     def closed(self) -> str:
@@ -107,10 +109,12 @@ class World:
         self.hub = hub or Hub(cloak_secret=CLOAK_SECRET)
         self.server = ServerInfo(config)
         self._ids = itertools.count(1)
+        self.router = Router()
 
     def _endpoint(self) -> tuple[MemoryEndpoint, Member]:
-        endpoint = MemoryEndpoint(self.hub)
-        member = Member(f"Client-{next(self._ids)}", "127.0.0.1", endpoint)
+        endpoint = MemoryEndpoint(self.hub, self.router)
+        member = Member(f"Client-{next(self._ids)}", "127.0.0.1")
+        self.router.add(member.client_id, endpoint)
         endpoint.member = member
         return endpoint, member
 
@@ -119,7 +123,7 @@ class World:
         endpoint, member = self._endpoint()
         endpoint.session = IrcSession(self.hub, member, self.server)
         client = MemoryClient(endpoint)
-        deliver(endpoint.session.start())
+        deliver(endpoint.session.start(), self.router)
         if nick is not None:
             client.send(f"NICK {nick}", f"USER {user} 0 * :{nick} Real")
             assert "001" in client.numerics()
@@ -129,7 +133,7 @@ class World:
         endpoint, member = self._endpoint()
         endpoint.session = TextSession(self.hub, member)
         client = MemoryClient(endpoint)
-        deliver(endpoint.session.start())
+        deliver(endpoint.session.start(), self.router)
         if nick is not None:
             client.send(f"/nick {nick}")
         client.lines()

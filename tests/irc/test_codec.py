@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chinwag.hub import events
 from chinwag.irc import casemap, framing
 from chinwag.irc.format import IrcFormatter, mode_arguments
 from chinwag.irc.message import Message, ParseError, fit_text, parse
@@ -126,3 +127,16 @@ def test_long_messages_are_split_to_fit_512_bytes() -> None:
     assert len(lines) == 5
     assert all(len(line) + 2 <= 512 for line in lines)
     assert b"".join(line.partition(b" :")[2] for line in lines) == b"y" * 2000
+
+
+def test_operator_confirmations_are_server_notices() -> None:
+    formatter = IrcFormatter("irc.test")
+    confirmations = {
+        events.BecameOperator(): "you are now an operator",
+        events.Disconnected("bob"): "bob was kicked",
+        events.BanSet("10.0.0.2", 5): "10.0.0.2 is banned for 5 minutes",
+        events.BanSet("10.0.0.0/24"): "10.0.0.0/24 is banned for good",
+        events.BanLifted("10.0.0.2"): "the ban on 10.0.0.2 is lifted",
+    }
+    for event, text in confirmations.items():
+        assert formatter.format(event) == f":irc.test NOTICE * :{text}\r\n".encode()

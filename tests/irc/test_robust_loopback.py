@@ -7,7 +7,6 @@ import time
 from chinwag.hub.hub import Member
 from chinwag.irc.message import MAX_LINE_BYTES, parse
 from tests.irc.conftest import IrcHarness, LineSocket
-from tests.unit.fakes import FakeEndpoint
 
 
 def barrier(client: LineSocket, token: str) -> None:
@@ -69,7 +68,7 @@ def test_a_long_privmsg_between_irc_users_is_valid_on_the_wire(irc_server: IrcHa
 def test_a_list_of_20000_channels_is_quick_and_shutdown_does_not_wait(
     irc_server: IrcHarness,
 ) -> None:
-    owner = Member("Client-0", "10.0.0.1", FakeEndpoint())
+    owner = Member("Client-0", "10.0.0.1")
     hub = irc_server.server.hub
     hub.max_rooms_per_member = hub.max_rooms = 30_000
     hub.register(owner, "owner")

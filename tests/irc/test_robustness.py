@@ -15,7 +15,6 @@ from chinwag.hub.hub import Hub, Member
 from chinwag.irc.message import MAX_LINE_BYTES, parse
 from chinwag.server.dispatch import deliver
 from tests.irc.conftest import UNIT_CONFIG, World
-from tests.unit.fakes import FakeEndpoint
 
 
 def assert_valid_lines(lines: list[str]) -> None:
@@ -31,7 +30,7 @@ def assert_valid_lines(lines: list[str]) -> None:
 
 def test_a_list_of_20000_channels_takes_well_under_a_second() -> None:
     hub = Hub(max_rooms_per_member=30_000, max_rooms=30_000)
-    owner = Member("Client-0", "10.0.0.1", FakeEndpoint())
+    owner = Member("Client-0", "10.0.0.1")
     hub.register(owner, "owner")
     for number in range(20_000):
         hub.join(owner, f"room{number}")
@@ -162,7 +161,7 @@ def test_many_mode_changes_go_out_at_most_modes_per_line(world: World) -> None:
     deliveries = world.hub.change_modes(
         alice.member, "room", [modes.ModeChange(True, "b", mask) for mask in masks]
     )
-    deliver(deliveries)
+    deliver(deliveries, world.router)
     lines = bob.lines()
     assert_valid_lines(lines)
     assert len(lines) > 45 // 20

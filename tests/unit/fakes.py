@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from chinwag.hub.events import Delivery, Event
+from chinwag.hub.events import Audience, Delivery, Event, ToRoom
 from chinwag.hub.hub import Hub, Member
 from chinwag.password_guard import PasswordGuard
 from chinwag.server.dispatch import deliver
+from chinwag.server.router import Router
 from chinwag.text.format import EOL, TEXT
 from chinwag.text.session import TextSession
 
@@ -49,28 +50,40 @@ class FakeEndpoint:
         return text.split(EOL)[:-1]
 
 
+# Every member made here by id, so that audiences (which name members by id) can be
+# told back as members: the latest member made under an id is the one meant.
+_MADE: dict[str, Member] = {}
+
+
 def make_member(client_id: str, address: str = "10.0.0.1") -> Member:
-    return Member(client_id, address, FakeEndpoint())
+    member = _MADE[client_id] = Member(client_id, address)
+    return member
+
+
+def audience_ids(audience: Audience) -> tuple[str, ...]:
+    return audience.members if isinstance(audience, ToRoom) else audience.ids
 
 
 def fan_out(deliveries: Iterable[Delivery]) -> dict[Member, list[Event]]:
     """Who receives which events, in order, as the dispatcher would hand them out."""
     inbox: dict[Member, list[Event]] = defaultdict(list)
     for delivery in deliveries:
-        for member in delivery.recipients:
-            if member is not delivery.exclude:
-                inbox[member].append(delivery.event)
+        for member_id in audience_ids(delivery.audience):
+            if member_id != delivery.exclude:
+                inbox[_MADE[member_id]].append(delivery.event)
     return dict(inbox)
 
 
 class User:
     """One text client: a member with a fake endpoint and its session."""
 
-    def __init__(self, chat: Chat, member: Member, session: TextSession) -> None:
+    def __init__(
+        self, chat: Chat, member: Member, session: TextSession, endpoint: FakeEndpoint
+    ) -> None:
         self.chat = chat
         self.member = member
         self.session = session
-        self.endpoint: FakeEndpoint = member.endpoint  # type: ignore[assignment]
+        self.endpoint = endpoint
 
     def send(self, line: str) -> None:
         self.chat.run(self.session.handle(line))
@@ -98,12 +111,15 @@ class Chat:
         )
         self._numbers = itertools.count(1)
         self.users: list[User] = []
+        self.router = Router()
 
     def connect(self, address: str = "10.0.0.1", *, console: bool = False) -> User:
         client_id = "server" if console else f"Client-{next(self._numbers)}"
-        member = Member(client_id, address, FakeEndpoint())
+        member = Member(client_id, address)
+        endpoint = FakeEndpoint()
+        self.router.add(client_id, endpoint)
         session = TextSession(self.hub, member, console=console)
-        user = User(self, member, session)
+        user = User(self, member, session, endpoint)
         if console:
             member.operator = True  # the console is an operator and never enters the hub
         else:
@@ -112,11 +128,12 @@ class Chat:
         return user
 
     def run(self, deliveries: list[Delivery]) -> None:
-        deliver(deliveries)
+        deliver(deliveries, self.router)
         for user in list(self.users):
             if user.endpoint.closed is not None:
                 self.users.remove(user)
-                deliver(self.hub.remove(user.member, user.endpoint.closed))
+                deliver(self.hub.remove(user.member, user.endpoint.closed), self.router)
+                self.router.remove(user.member.client_id)
 
     def clear(self) -> None:
         for user in self.users:

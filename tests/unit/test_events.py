@@ -26,6 +26,7 @@ from chinwag.hub.events import (
     Quit,
     Reply,
     RoomMessage,
+    ToMembers,
     TopicChanged,
     Wall,
     info,
@@ -149,7 +150,7 @@ def test_events_are_frozen() -> None:
 
 def test_info_delivers_its_lines_to_one_member() -> None:
     member = make_member("Client-1")
-    assert info(member, "a", "b") == Delivery(Info(("a", "b")), (member,))
+    assert info(member, "a", "b") == Delivery(Info(("a", "b")), ToMembers((member.client_id,)))
 
 
 def test_info_needs_at_least_one_line() -> None:

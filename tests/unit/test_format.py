@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 
 from chinwag.hub.events import (
+    BanLifted,
+    BanSet,
+    BecameOperator,
+    Disconnected,
     Event,
     Farewell,
     Info,
@@ -42,6 +46,11 @@ from tests.unit.fakes import NOON, STAMP
         (Info(("one line",)), "* one line"),
         (Info(("first", "  second")), "* first\r\n*   second"),
         (Problem("no such user"), "! no such user"),
+        (BecameOperator(), "* you are now an operator"),
+        (Disconnected("bob"), "* bob was kicked"),
+        (BanSet("10.0.0.0/24"), "* 10.0.0.0/24 is banned for good"),
+        (BanSet("10.0.0.2", 2.5), "* 10.0.0.2 is banned for 2.5 minutes"),
+        (BanLifted("10.0.0.2"), "* the ban on 10.0.0.2 is lifted"),
         (Farewell("Goodbye, ann!", "bye"), "* Goodbye, ann!"),
         (Farewell("You were kicked by bob", "kicked by bob"), "* You were kicked by bob"),
     ],

@@ -10,8 +10,11 @@ import pytest
 from chinwag.hub import errors, modes
 from chinwag.hub.bans import Ban, BanList
 from chinwag.hub.events import (
+    BanLifted,
+    BanSet,
+    BecameOperator,
+    Disconnected,
     Farewell,
-    Info,
     Joined,
     NickChanged,
     Parted,
@@ -330,9 +333,7 @@ def op_hub(oper_hash: str) -> Hub:
 
 
 def make_operator(hub: Hub, member: Member) -> None:
-    assert fan_out(hub.authenticate_operator(member, OPER_PASSWORD)) == {
-        member: [Info(("you are now an operator",))]
-    }
+    assert fan_out(hub.authenticate_operator(member, OPER_PASSWORD)) == {member: [BecameOperator()]}
     assert member.operator
 
 
@@ -379,7 +380,7 @@ def test_kick_says_farewell_to_the_target_only(op_hub: Hub) -> None:
     inbox = fan_out(op_hub.kick(ann, "bob", "spam"))
     assert inbox == {
         bob: [Farewell("You were kicked by Client-1: spam", "kicked by Client-1: spam")],
-        ann: [Info(("Bob was kicked",))],
+        ann: [Disconnected("Bob")],
     }
     assert cat not in inbox
 
@@ -409,7 +410,7 @@ def test_ban_by_nick_disconnects_every_connection_from_their_address(op_hub: Hub
     inbox = fan_out(op_hub.ban(ann, "BOB"))
     farewell = Farewell("You were banned by Client-1", "banned by Client-1")
     assert inbox == {
-        ann: [Info(("10.0.0.2 is banned for good",))],
+        ann: [BanSet("10.0.0.2")],
         bob: [farewell],
         bob_again: [farewell],
     }
@@ -436,15 +437,13 @@ def test_ban_a_network(op_hub: Hub) -> None:
     outside = enter(op_hub, "Client-9", "10.0.2.1")
     make_operator(op_hub, ann)
     inbox = fan_out(op_hub.ban(ann, "10.0.1.77/24"))
-    assert inbox[ann] == [Info(("10.0.1.0/24 is banned for good",))]
+    assert inbox[ann] == [BanSet("10.0.1.0/24")]
     assert set(inbox) == {ann, *inside}
     assert outside not in inbox
     assert op_hub.bans.find("10.0.1.200") == Ban("10.0.1.0/24", "Client-1")
     assert op_hub.bans.find("10.0.2.1") is None
     assert op_hub.bans.find("::ffff:10.0.1.9") is not None  # the same host over IPv6
-    assert fan_out(op_hub.unban(ann, "10.0.1.0/24")) == {
-        ann: [Info(("the ban on 10.0.1.0/24 is lifted",))]
-    }
+    assert fan_out(op_hub.unban(ann, "10.0.1.0/24")) == {ann: [BanLifted("10.0.1.0/24")]}
     assert op_hub.bans.find("10.0.1.200") is None
 
 
@@ -455,7 +454,7 @@ def test_banning_an_ipv6_user_bans_their_slash_64(op_hub: Hub) -> None:
     stranger = enter(op_hub, "Client-4", "2001:db8:1:3::10")
     make_operator(op_hub, ann)
     inbox = fan_out(op_hub.ban(ann, "Client-2"))
-    assert inbox[ann] == [Info(("2001:db8:1:2::/64 is banned for good",))]
+    assert inbox[ann] == [BanSet("2001:db8:1:2::/64")]
     assert set(inbox) == {ann, bob, neighbour}
     assert stranger not in inbox
     assert op_hub.bans.find("2001:db8:1:2:abcd::9") is not None
@@ -481,7 +480,7 @@ def test_ban_by_address_disconnects_everyone_from_it_but_the_operator(op_hub: Hu
     inbox = fan_out(op_hub.ban(ann, " 10.0.0.2 ", minutes=5))
     farewell = Farewell("You were banned by Client-1", "banned by Client-1")
     assert inbox == {
-        ann: [Info(("10.0.0.2 is banned for 5 minutes",))],
+        ann: [BanSet("10.0.0.2", 5)],
         bob: [farewell],
         cat: [farewell],
     }
@@ -491,9 +490,7 @@ def test_ban_by_address_disconnects_everyone_from_it_but_the_operator(op_hub: Hu
 def test_ban_an_address_nobody_uses(op_hub: Hub) -> None:
     ann = enter(op_hub, "Client-1")
     make_operator(op_hub, ann)
-    assert fan_out(op_hub.ban(ann, "2001:DB8::1")) == {
-        ann: [Info(("2001:db8::/64 is banned for good",))]
-    }
+    assert fan_out(op_hub.ban(ann, "2001:DB8::1")) == {ann: [BanSet("2001:db8::/64")]}
     assert op_hub.bans.find("2001:db8::1") is not None
     assert op_hub.bans.find("2001:db8::2") is not None
 
@@ -526,11 +523,9 @@ def test_unban_by_address_or_by_the_nick_banned(op_hub: Hub) -> None:
     op_hub.rename(bob, "Bob")
     op_hub.ban(ann, "Bob")
     op_hub.ban(ann, "10.0.0.3")
-    assert fan_out(op_hub.unban(ann, "bob")) == {ann: [Info(("the ban on 10.0.0.2 is lifted",))]}
+    assert fan_out(op_hub.unban(ann, "bob")) == {ann: [BanLifted("10.0.0.2")]}
     assert op_hub.bans.find("10.0.0.2") is None
-    assert fan_out(op_hub.unban(ann, "10.0.0.3")) == {
-        ann: [Info(("the ban on 10.0.0.3 is lifted",))]
-    }
+    assert fan_out(op_hub.unban(ann, "10.0.0.3")) == {ann: [BanLifted("10.0.0.3")]}
     with pytest.raises(errors.NoSuchUser, match="not banned"):
         op_hub.unban(ann, "10.0.0.3")
     assert op_hub.ban_list(ann) == []

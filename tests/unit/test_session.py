@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chinwag.hub.events import Negotiation
+from chinwag.hub.events import Negotiation, to
 from chinwag.password_guard import PasswordGuard, Penalties
 from chinwag.text.session import COMMANDS
 from tests.unit.conftest import OPER_PASSWORD
@@ -547,6 +547,6 @@ def test_telnet_answers_go_out_in_order_with_the_replies_and_are_never_said(chat
     assert kinds == ["NickChanged", "NickChanged", "Negotiation", "Info", "RoomMessage"]
     negotiation = deliveries[2]
     assert negotiation.event == Negotiation(bytes((255, 251, 6)))
-    assert list(negotiation.recipients) == [ann.member]
+    assert negotiation.audience == to(ann.member)
     chat.run(deliveries)
     assert bob.lines() == ["* Client-1 is now known as ann", f"{STAMP} ann: hi"]

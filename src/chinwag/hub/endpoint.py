@@ -1,7 +1,8 @@
 """What a member's connection must offer so that deliveries can reach it.
 
-The hub stores each member's endpoint without ever calling it; the dispatcher calls it,
-outside the hub's lock. Endpoints that share a formatter get the same encoded bytes.
+The hub never sees endpoints: each server's router maps member ids to them, and the
+dispatcher calls them, outside the hub's lock. Endpoints that share a formatter get the
+same encoded bytes.
 """
 
 from typing import Protocol

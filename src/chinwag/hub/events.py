@@ -12,7 +12,6 @@ forget it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -253,6 +252,46 @@ class Invited:
 
 
 @dataclass(frozen=True, slots=True)
+class BecameOperator:
+    """The member who gave the operator password is now a server operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """The operator's kick took effect: ``nick`` was disconnected."""
+
+    nick: str
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick)
+        _clean(self.nick)
+
+
+@dataclass(frozen=True, slots=True)
+class BanSet:
+    """The operator's ban took effect: ``address`` (an address or a network, as shown)
+    is banned for ``minutes``, or for good (``None``)."""
+
+    address: str
+    minutes: float | None = None
+
+    def __post_init__(self) -> None:
+        _non_empty(self.address)
+        _clean(self.address)
+
+
+@dataclass(frozen=True, slots=True)
+class BanLifted:
+    """The operator lifted the ban on ``address``."""
+
+    address: str
+
+    def __post_init__(self) -> None:
+        _non_empty(self.address)
+        _clean(self.address)
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """Lines a session rendered itself, in its own protocol, for its own client.
 
@@ -296,25 +335,58 @@ Event = (
     | TopicChanged
     | ModesChanged
     | Invited
+    | BecameOperator
+    | Disconnected
+    | BanSet
+    | BanLifted
     | Reply
     | Negotiation
 )
 
 
-class Delivery(NamedTuple):
-    """``event`` goes to every member of ``recipients`` except ``exclude``.
+class ToRoom(NamedTuple):
+    """Everyone in the room ``key`` (folded) as it was at membership ``version``.
 
-    ``recipients`` may be a room's shared snapshot: leaving the sender out through
-    ``exclude`` spares building a new sequence for every message. A named tuple rather
-    than a dataclass: one is made for every message, and a tuple is made in a third of
-    the time.
+    Made once per membership change and shared by every delivery until the next, so it
+    costs a message nothing. ``version`` is unique across all rooms and all time for one
+    hub: two audiences are the same exactly when their key and version are. ``members``
+    are the member ids at that version, whichever server each is connected to; each
+    server's router resolves them to its own endpoints once per version.
+    """
+
+    key: str
+    version: int
+    members: tuple[str, ...]
+
+
+class ToMembers(NamedTuple):
+    """The members ``ids`` (member ids, not nicknames), each once."""
+
+    ids: tuple[str, ...]
+
+
+Audience = ToRoom | ToMembers
+
+
+class Delivery(NamedTuple):
+    """``event`` goes to everyone in ``audience`` except the member ``exclude`` (an id).
+
+    Audiences name members by id, never by object, so a hub whose members live on other
+    servers can address them too; leaving the sender out through ``exclude`` lets every
+    message to a room share the room's audience. A named tuple rather than a dataclass:
+    one is made for every message, and a tuple is made in a third of the time.
     """
 
     event: Event
-    recipients: Sequence[Member]
-    exclude: Member | None = None
+    audience: Audience
+    exclude: str | None = None
+
+
+def to(*members: Member) -> ToMembers:
+    """The audience of exactly ``members``."""
+    return ToMembers(tuple(member.client_id for member in members))
 
 
 def info(member: Member, *lines: str) -> Delivery:
     """A delivery of information lines to one member."""
-    return Delivery(Info(lines), (member,))
+    return Delivery(Info(lines), ToMembers((member.client_id,)))

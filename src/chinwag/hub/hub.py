@@ -4,9 +4,11 @@ Theory of operation: a front end (a text connection, an IRC connection, the serv
 console) calls one method per user action. The method checks the rules, changes the state
 under the hub's single lock and returns the deliveries the action causes; the caller hands
 them to the recipients' endpoints *after* the lock is released, so nothing ever blocks or
-sends while holding it. Rule violations raise a :class:`~chinwag.hub.errors.ChatError`
-for the user who caused them. Rooms keep an immutable snapshot of their members, rebuilt
-on join and leave, so a broadcast costs no copying. Text from users arrives cleaned:
+sends while holding it. Deliveries name members by id and rooms by key and membership
+version; the hub holds no endpoint, and each server's router finds its own. Rule
+violations raise a :class:`~chinwag.hub.errors.ChatError` for the user who caused them.
+Rooms keep an immutable audience of their members' ids, rebuilt on the first message
+after a join or leave, so a broadcast costs no copying. Text from users arrives cleaned:
 events and the records others read later refuse anything else
 (:mod:`chinwag.hub.cleaning`).
 
@@ -30,7 +32,11 @@ from chinwag.hub import errors, modes, names, visibility
 from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
 from chinwag.hub.cleaning import require_clean
 from chinwag.hub.events import (
+    BanLifted,
+    BanSet,
+    BecameOperator,
     Delivery,
+    Disconnected,
     Event,
     Farewell,
     Invited,
@@ -42,9 +48,10 @@ from chinwag.hub.events import (
     PrivateMessage,
     Quit,
     RoomMessage,
+    ToMembers,
     TopicChanged,
     Wall,
-    info,
+    to,
 )
 from chinwag.hub.model import (
     Member,
@@ -165,7 +172,7 @@ class Hub:
             if self._closing:
                 return []
             quit_event = Quit(member.nick, reason, userhost=member.userhost)
-            return [Delivery(quit_event, others)] if others else []
+            return [Delivery(quit_event, others)] if others.ids else []
 
     def close(self) -> None:
         """The server is shutting down: departures from now on are not announced."""
@@ -237,7 +244,7 @@ class Hub:
             event = RoomMessage(
                 self._clock(), member.nick, room.name, text, action, notice, member.userhost
             )
-            return [Delivery(event, room.snapshot, member)]
+            return [Delivery(event, room.audience, member.client_id)]
 
     def tell(self, member: Member, nick: str, text: str, *, notice: bool = False) -> list[Delivery]:
         """A private message from ``member`` to the user called ``nick``."""
@@ -247,7 +254,7 @@ class Hub:
             event = PrivateMessage(
                 self._clock(), member.nick, target.nick, text, notice, member.userhost
             )
-            return [Delivery(event, (target,))]
+            return [Delivery(event, to(target))]
 
     # --- room settings -------------------------------------------------------------------
 
@@ -261,7 +268,7 @@ class Hub:
             room.topic_by = member.nick
             room.topic_at = self._clock()
             event = TopicChanged(member.nick, room.name, topic, member.userhost)
-            return [Delivery(event, room.snapshot)]
+            return [Delivery(event, room.audience)]
 
     def change_modes(
         self, actor: Member, room_name: str, changes: Iterable[modes.ModeChange]
@@ -288,7 +295,7 @@ class Hub:
             if not applied:
                 return []
             event = ModesChanged(actor.nick, room.name, tuple(applied), actor.userhost)
-            return [Delivery(event, room.snapshot)]
+            return [Delivery(event, room.audience)]
 
     def kick_from(
         self, actor: Member, room_name: str, nick: str, reason: str = ""
@@ -303,7 +310,7 @@ class Hub:
             if not self._is_room_operator(actor, room):
                 raise errors.NotRoomOperator(f"only operators of {room.name} kick")
             target = self._member_in(room, nick)
-            everyone = room.snapshot
+            everyone = room.audience  # the target too: they are told they are out
             self._leave_room(target, names.fold(room.name))
         log.event(f"{actor.nick} kicked {target.nick} from {room.name}" + _paren(reason))
         event = Kicked(actor.nick, room.name, target.nick, reason, actor.userhost)
@@ -326,7 +333,7 @@ class Hub:
                 target.invitations.add(room)
                 room_name = room.name
             event = Invited(actor.nick, target.nick, room_name, actor.userhost)
-            return [Delivery(event, (target,))]
+            return [Delivery(event, to(target))]
 
     # --- personal settings ---------------------------------------------------------------
 
@@ -360,8 +367,8 @@ class Hub:
             others = self._co_members(member)
         log.event(f"{member.client_id} ({old}) is now known as {nick}")
         userhost = member.userhost
-        deliveries = [Delivery(NickChanged(old, nick, own=True, userhost=userhost), (member,))]
-        if others:
+        deliveries = [Delivery(NickChanged(old, nick, own=True, userhost=userhost), to(member))]
+        if others.ids:
             deliveries.append(Delivery(NickChanged(old, nick, userhost=userhost), others))
         return deliveries
 
@@ -485,7 +492,7 @@ class Hub:
         with self._lock:
             member.operator = True
         log.event(f"{member.client_id} ({member.nick}) is now an operator")
-        return [info(member, "you are now an operator")]
+        return [Delivery(BecameOperator(), to(member))]
 
     def kick(self, actor: Member, nick: str, reason: str = "") -> list[Delivery]:
         self._require_operator(actor)
@@ -494,8 +501,8 @@ class Hub:
         log.event(f"{actor.nick} kicked {target.client_id} ({target.nick})" + _paren(reason))
         why = f"kicked by {actor.nick}" + (f": {reason}" if reason else "")
         return [
-            Delivery(Farewell(f"You were {why}", why), (target,)),
-            info(actor, f"{target.nick} was kicked"),
+            Delivery(Farewell(f"You were {why}", why), to(target)),
+            Delivery(Disconnected(target.nick), to(actor)),
         ]
 
     def ban(self, actor: Member, target: str, minutes: float | None = None) -> list[Delivery]:
@@ -521,10 +528,10 @@ class Hub:
             ]
         span = "for good" if minutes is None else f"for {minutes:g} minutes"
         log.event(f"{actor.nick} banned {shown}" + _paren(named.nick if named else "") + f" {span}")
-        deliveries = [info(actor, f"{shown} is banned {span}")]
+        deliveries = [Delivery(BanSet(shown, minutes), to(actor))]
         if victims:
             why = f"banned by {actor.nick}"
-            deliveries.append(Delivery(Farewell(f"You were {why}", why), victims))
+            deliveries.append(Delivery(Farewell(f"You were {why}", why), to(*victims)))
         return deliveries
 
     def unban(self, actor: Member, target: str) -> list[Delivery]:
@@ -533,7 +540,7 @@ class Hub:
         if ban is None:
             raise errors.NoSuchUser(f"{target} is not banned")
         log.event(f"{actor.nick} lifted the ban on {ban.address}")
-        return [info(actor, f"the ban on {ban.address} is lifted")]
+        return [Delivery(BanLifted(ban.address), to(actor))]
 
     def ban_list(self, actor: Member) -> list[Ban]:
         self._require_operator(actor)
@@ -542,7 +549,7 @@ class Hub:
     def wall(self, actor: Member, text: str) -> list[Delivery]:
         self._require_operator(actor)
         with self._lock:
-            everyone = tuple(self._members.values())
+            everyone = to(*self._members.values())
         log.event(f"notice from {actor.nick}: {text}")
         return [Delivery(Wall(self._clock(), actor.nick, text), everyone)]
 
@@ -653,24 +660,25 @@ class Hub:
         (group.add if change.on else group.discard)(target)
         return change.sign_letter, target.nick
 
-    def _co_members(self, member: Member) -> tuple[Member, ...]:
+    def _co_members(self, member: Member) -> ToMembers:
         """Everyone told of ``member``'s quit or rename: who shares a room with them
         that is not too large to announce it, each once."""
-        seen: dict[Member, None] = {}
+        seen: dict[str, None] = {}
         for key in member.rooms:
-            seen.update(dict.fromkeys(self._audience(self._rooms[key])))
-        seen.pop(member, None)
-        return tuple(seen)
+            room = self._rooms[key]
+            if not self._quiet(room):
+                seen.update(dict.fromkeys(room.audience.members))
+        seen.pop(member.client_id, None)
+        return ToMembers(tuple(seen))
 
-    def _audience(self, room: Room) -> tuple[Member, ...]:
-        """Who hears of comings and goings in ``room``: everyone, unless it is too large."""
-        if self._quiet_room_size and len(room) > self._quiet_room_size:
-            return ()
-        return room.snapshot
+    def _quiet(self, room: Room) -> bool:
+        """Whether comings and goings in ``room`` go unannounced: it is too large."""
+        return bool(self._quiet_room_size) and len(room) > self._quiet_room_size
 
     def _announce(self, event: Event, room: Room, member: Member) -> list[Delivery]:
-        audience = self._audience(room)
-        return [Delivery(event, audience, member)] if len(audience) > 1 else []
+        if len(room) < 2 or self._quiet(room):  # nobody to tell, or too many
+            return []
+        return [Delivery(event, room.audience, member.client_id)]
 
     def _leave_room(self, member: Member, key: str) -> None:
         room = self._rooms[key]

@@ -6,17 +6,23 @@ apply one parsed mode change to a room and say what changed.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chinwag.hub import masks, modes
-from chinwag.hub.endpoint import Endpoint
+from chinwag.hub import masks, modes, names
+from chinwag.hub.events import ToRoom
 from chinwag.password_guard import Attempts
 
 
 class Member:
-    """A connected user. Mutated only by the hub, under its lock."""
+    """A connected user. Mutated only by the hub, under its lock.
+
+    ``client_id`` is the member's id: opaque, unique, fixed for the whole connection; it
+    is how deliveries name their audience. The member holds no endpoint: each server's
+    router maps the ids of its own connections to their endpoints.
+    """
 
     __slots__ = (
         "address",
@@ -24,7 +30,6 @@ class Member:
         "client_id",
         "cloak",
         "connected_at",
-        "endpoint",
         "invisible",
         "invitations",
         "last_active",
@@ -41,13 +46,11 @@ class Member:
         self,
         client_id: str,
         address: str,
-        endpoint: Endpoint,
         connected_at: datetime | None = None,
     ) -> None:
         self.client_id = client_id
         self.nick = client_id
         self.address = address
-        self.endpoint = endpoint
         self.connected_at = connected_at or datetime.now()
         self.last_active = time.monotonic()
         self.operator = False
@@ -70,15 +73,23 @@ class Member:
         return f"<Member {self.client_id} {self.nick!r}>"
 
 
+# Membership versions, for every room of every hub in this process: a version is never
+# reused, so a router's cache can never mistake one membership for another. (next() on a
+# count is atomic: rooms of different hubs may take versions at once.)
+_versions = itertools.count(1)
+
+
 class Room:
     """A room's name, members and settings, with a cached snapshot for broadcasting."""
 
     __slots__ = (
+        "_audience",
         "_members",
         "_snapshot",
         "bans",
         "created_at",
         "flags",
+        "folded",
         "invited",
         "key",
         "limit",
@@ -92,8 +103,10 @@ class Room:
 
     def __init__(self, name: str, flags: str = "nt", created_at: datetime | None = None) -> None:
         self.name = name
+        self.folded = names.fold(name)
         self._members: dict[Member, None] = {}
         self._snapshot: tuple[Member, ...] | None = ()
+        self._audience: ToRoom | None = None
         self.created_at = created_at or datetime.now()
         self.topic = ""
         self.topic_by = ""
@@ -116,15 +129,24 @@ class Room:
             self._snapshot = tuple(self._members)
         return self._snapshot
 
+    @property
+    def audience(self) -> ToRoom:
+        """Everyone in the room, by id: one value shared by every delivery until
+        membership changes, with a version no other membership of any room has."""
+        if self._audience is None:
+            ids = tuple(member.client_id for member in self.snapshot)
+            self._audience = ToRoom(self.folded, next(_versions), ids)
+        return self._audience
+
     def add(self, member: Member) -> None:
         self._members[member] = None
-        self._snapshot = None
+        self._snapshot = self._audience = None
 
     def discard(self, member: Member) -> None:
         self._members.pop(member, None)
         self.operators.discard(member)
         self.voiced.discard(member)
-        self._snapshot = None
+        self._snapshot = self._audience = None
 
     def __contains__(self, member: object) -> bool:
         return member in self._members

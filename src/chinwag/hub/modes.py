@@ -24,6 +24,7 @@ no space, comma or control character and no leading ``:``; a ban mask is a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chinwag.hub import masks
@@ -73,6 +74,35 @@ class ModeChange:
     @property
     def sign_letter(self) -> str:
         return ("+" if self.on else "-") + self.letter
+
+
+@dataclass(frozen=True, slots=True)
+class ModeWord:
+    """One letter of a mode string, with its sign and its argument: ``""`` if it takes
+    none, ``None`` if it takes one and none was left. Not yet checked: the letter may be
+    unknown and the argument invalid (:class:`ModeChange` checks both)."""
+
+    on: bool
+    letter: str
+    argument: str | None
+
+
+def split(letters: str, arguments: Iterable[str]) -> list[ModeWord]:
+    """``+kl-v`` and ``["key", "10", "bob"]`` as one word per letter, each with the
+    argument it takes: how every front end reads a mode change, whatever it then does
+    with unknown letters and missing arguments."""
+    remaining = list(arguments)
+    words: list[ModeWord] = []
+    on = True
+    for char in letters:
+        if char in "+-":
+            on = char == "+"
+            continue
+        if takes_argument(char, on):
+            words.append(ModeWord(on, char, remaining.pop(0) if remaining else None))
+        else:
+            words.append(ModeWord(on, char, ""))
+    return words
 
 
 def takes_argument(letter: str, on: bool) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from chinwag import __version__
 from chinwag.hub import errors, masks, modes
-from chinwag.hub.events import Info
+from chinwag.hub.events import BecameOperator, Disconnected
 from chinwag.hub.hub import RoomView
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
@@ -673,28 +673,20 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
         session.numeric(rpl.RPL_CREATIONTIME, channel, stamp)
         return
     changes: list[modes.ModeChange] = []
-    arguments = list(message.params[2:])
-    on = True
-    for char in message.params[1]:
-        if char in "+-":
-            on = char == "+"
+    for word in modes.split(message.params[1], message.params[2:]):
+        if not modes.known(word.letter):
+            session.numeric(rpl.ERR_UNKNOWNMODE, word.letter, "is unknown mode char to me")
             continue
-        if not modes.known(char):
-            session.numeric(rpl.ERR_UNKNOWNMODE, char, "is unknown mode char to me")
-            continue
-        if char == "b" and not arguments:
+        if word.letter == "b" and word.argument is None:
             _ban_list(session, view)
             continue
-        if modes.takes_argument(char, on):
-            # Keys and masks reach every member of the room, text users' terminals too.
-            argument = clean_text(arguments.pop(0)) if arguments else ""
-            if not argument:
-                session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
-                continue
-        else:
-            argument = ""
+        # Keys and masks reach every member of the room, text users' terminals too.
+        argument = clean_text(word.argument) if word.argument else ""
+        if not argument and modes.takes_argument(word.letter, word.on):
+            session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+            continue
         try:
-            changes.append(modes.ModeChange(on, char, argument))
+            changes.append(modes.ModeChange(word.on, word.letter, argument))
         except errors.ChatError as error:
             report(session, error, message, channel=channel)
     if changes:
@@ -719,7 +711,7 @@ def _ban_list(session: IrcSession, view: RoomView) -> None:
 def _oper(session: IrcSession, message: Message) -> None:
     deliveries = session.hub.authenticate_operator(session.member, message.params[1])
     # The hub's confirmation is for protocols without a numeric for it.
-    session.add([d for d in deliveries if not isinstance(d.event, Info)])
+    session.add([d for d in deliveries if not isinstance(d.event, BecameOperator)])
     session.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
     session.send(Message("MODE", (session.member.nick, "+o"), session.source))
 
@@ -728,7 +720,7 @@ def _oper(session: IrcSession, message: Message) -> None:
 def _kill(session: IrcSession, message: Message) -> None:
     reason = clean_text(message.params[1]) if len(message.params) > 1 else ""
     deliveries = session.hub.kick(session.member, message.params[0], reason)
-    session.add([d for d in deliveries if not isinstance(d.event, Info)])
+    session.add([d for d in deliveries if not isinstance(d.event, Disconnected)])
 
 
 # --- server information --------------------------------------------------------------------

@@ -14,11 +14,15 @@ capability share one that tags each line with its time, all others share a plain
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, assert_never
 
 from chinwag.hub.events import (
+    BanLifted,
+    BanSet,
+    BecameOperator,
+    Disconnected,
     Event,
     Farewell,
     Info,
@@ -68,11 +72,9 @@ def mode_arguments(changes: Iterable[tuple[str, str]]) -> list[str]:
     return [letters, *arguments]
 
 
-def _cut_to_size(render: Callable[[Any], list[Message]]) -> Callable[[Any], list[Message]]:
-    def cut(event: Any) -> list[Message]:
-        return [fit_message(message) for message in render(event)]
-
-    return cut
+def _fit(messages: list[Message]) -> list[Message]:
+    """``messages``, each cut to the size of an IRC line."""
+    return [fit_message(message) for message in messages]
 
 
 class IrcFormatter:
@@ -81,52 +83,74 @@ class IrcFormatter:
     def __init__(self, server_name: str, *, tag_time: bool = False) -> None:
         self.server_name = server_name
         self.tag_time = tag_time
-        # Messages are split to size as they are rendered; everything else is cut to size.
-        fitted: dict[type[Any], Callable[[Any], list[Message]]] = {
-            Joined: lambda e: [self._from(e, "JOIN", to_channel(e.room))],
-            Parted: self._parted,
-            Quit: lambda e: [self._from(e, "QUIT", e.reason or "Client Quit", trailing=True)],
-            NickChanged: lambda e: [Message("NICK", (e.new,), source(e.old, e.userhost))],
-            Kicked: lambda e: [
-                Message(
-                    "KICK",
-                    (to_channel(e.room), e.nick, e.reason or e.actor),
-                    source(e.actor, e.userhost),
-                    trailing=True,
-                )
-            ],
-            TopicChanged: lambda e: [
-                self._from(
-                    e, "TOPIC", to_channel(e.room), truncate_bytes(e.topic, TOPICLEN), trailing=True
-                )
-            ],
-            ModesChanged: self._modes,
-            Invited: lambda e: [self._from(e, "INVITE", e.target, to_channel(e.room))],
-            Wall: lambda e: self._notices(f"*** Notice from {e.sender}: {e.text}"),
-            Info: lambda e: [m for line in e.lines for m in self._notices(line)],
-            Problem: lambda e: self._notices(e.text),
-            Farewell: lambda e: [
-                Message("ERROR", (f"Closing link: {e.reason or e.text}",), trailing=True)
-            ],
-        }
-        self._render: dict[type[Any], Callable[[Any], list[Message]]] = {
-            RoomMessage: self._room_message,
-            PrivateMessage: self._private,
-        }
-        self._render.update({kind: _cut_to_size(render) for kind, render in fitted.items()})
 
     def format(self, event: Event) -> bytes:
         if isinstance(event, Reply):
             return "".join(line + "\r\n" for line in event.lines).encode("utf-8")
         if isinstance(event, Negotiation):  # no IRC session makes one
             return event.data
-        messages = self._render[type(event)](event)
+        messages = self._messages(event)
         if self.tag_time:
             stamp = server_time(getattr(event, "time", None) or datetime.now())
             messages = [
                 Message(m.command, m.params, m.source, (("time", stamp),)) for m in messages
             ]
         return b"".join(message.encode() for message in messages)
+
+    def _messages(self, event: Event) -> list[Message]:  # noqa: PLR0911, PLR0912 - one case per event type
+        """The IRC messages for ``event``: a ``match`` over every event type ending in
+        ``assert_never``, so an event added to :data:`~chinwag.hub.events.Event` fails
+        type checking here until it is rendered. Messages are split to size as they are
+        rendered; everything else is cut to size."""
+        match event:
+            case RoomMessage():
+                return self._room_message(event)
+            case PrivateMessage():
+                return self._private(event)
+            case Joined():
+                return _fit([self._from(event, "JOIN", to_channel(event.room))])
+            case Parted():
+                return _fit(self._parted(event))
+            case Quit():
+                reason = event.reason or "Client Quit"
+                return _fit([self._from(event, "QUIT", reason, trailing=True)])
+            case NickChanged():
+                return _fit([Message("NICK", (event.new,), source(event.old, event.userhost))])
+            case Kicked():
+                params = (to_channel(event.room), event.nick, event.reason or event.actor)
+                origin = source(event.actor, event.userhost)
+                return _fit([Message("KICK", params, origin, trailing=True)])
+            case TopicChanged():
+                topic = truncate_bytes(event.topic, TOPICLEN)
+                return _fit(
+                    [self._from(event, "TOPIC", to_channel(event.room), topic, trailing=True)]
+                )
+            case ModesChanged():
+                return _fit(self._modes(event))
+            case Invited():
+                return _fit([self._from(event, "INVITE", event.target, to_channel(event.room))])
+            case Wall():
+                return _fit(self._notices(f"*** Notice from {event.sender}: {event.text}"))
+            case Info():
+                return _fit([m for line in event.lines for m in self._notices(line)])
+            case Problem():
+                return _fit(self._notices(event.text))
+            case BecameOperator():
+                return _fit(self._notices("you are now an operator"))
+            case Disconnected():
+                return _fit(self._notices(f"{event.nick} was kicked"))
+            case BanSet():
+                span = "for good" if event.minutes is None else f"for {event.minutes:g} minutes"
+                return _fit(self._notices(f"{event.address} is banned {span}"))
+            case BanLifted():
+                return _fit(self._notices(f"the ban on {event.address} is lifted"))
+            case Farewell():
+                closing = f"Closing link: {event.reason or event.text}"
+                return _fit([Message("ERROR", (closing,), trailing=True)])
+            case Reply() | Negotiation():
+                raise TypeError("sent as they are, not rendered")  # format() does
+            case _:
+                assert_never(event)
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chinwag.config import Config
-from chinwag.hub.hub import Hub, Member
+from chinwag.hub.contract import ChatHub
+from chinwag.hub.hub import Member
 from chinwag.irc.session import IrcSession, ServerInfo
 
 
-def irc_sessions(config: Config) -> Callable[[Hub, Member, Config], IrcSession]:
+def irc_sessions(config: Config) -> Callable[[ChatHub, Member, Config], IrcSession]:
     """A session factory for ``ChatServer.add_listener``; its sessions share formatters."""
     server = ServerInfo(config)
 
-    def make(hub: Hub, member: Member, config: Config) -> IrcSession:
+    def make(hub: ChatHub, member: Member, config: Config) -> IrcSession:
         return IrcSession(hub, member, server)
 
     return make

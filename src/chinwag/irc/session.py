@@ -40,8 +40,9 @@ from datetime import datetime
 from chinwag import log
 from chinwag.config import Config
 from chinwag.hub import errors
-from chinwag.hub.events import Delivery, Farewell, Reply
-from chinwag.hub.hub import Hub, Member
+from chinwag.hub.contract import ChatHub
+from chinwag.hub.events import Delivery, Farewell, Reply, to
+from chinwag.hub.hub import Member
 from chinwag.irc import casemap, commands, framing
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import IrcFormatter
@@ -89,7 +90,7 @@ class ServerInfo:
 class IrcSession:
     """The protocol state of one IRC connection."""
 
-    def __init__(self, hub: Hub, member: Member, server: ServerInfo) -> None:
+    def __init__(self, hub: ChatHub, member: Member, server: ServerInfo) -> None:
         self.hub = hub
         self.member = member
         self.server = server
@@ -191,12 +192,12 @@ class IrcSession:
     def leave(self, reason: str) -> None:
         """End the connection: the client gets ERROR, everyone else a QUIT."""
         self.finished = True
-        self.add([Delivery(Farewell(reason, reason), (self.member,))])
+        self.add([Delivery(Farewell(reason, reason), to(self.member))])
 
     def _flush_replies(self) -> None:
         # Consecutive replies travel as one event: one formatting, one queue entry.
         if self._lines:
-            self._out.append(Delivery(Reply(tuple(self._lines)), (self.member,)))
+            self._out.append(Delivery(Reply(tuple(self._lines)), to(self.member)))
             self._lines = []
 
     def _take(self) -> list[Delivery]:

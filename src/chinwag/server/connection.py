@@ -33,15 +33,17 @@ from typing import Protocol
 
 from chinwag import log
 from chinwag.config import Config
+from chinwag.hub.contract import ChatHub
 from chinwag.hub.endpoint import Formatter
-from chinwag.hub.events import Delivery, Farewell, Info
-from chinwag.hub.hub import Hub, Member
+from chinwag.hub.events import Delivery, Farewell, Info, to
+from chinwag.hub.hub import Member
 from chinwag.passwords import password_checker
 from chinwag.server.congestion import Congestion
 from chinwag.server.dispatch import deliver
 from chinwag.server.flood import Pacer
 from chinwag.server.outbox import Outbox, Parking
 from chinwag.server.registry import ConnectionInfo
+from chinwag.server.router import Router
 from chinwag.server.sender import Sender
 from chinwag.text.session import TextSession
 from chinwag.tls import TlsChannel, TlsError
@@ -76,10 +78,10 @@ class Session(Protocol):
         housekeeping thread. To end the connection, deliver a ``Farewell`` to the client."""
 
 
-SessionFactory = Callable[[Hub, Member, Config], Session]
+SessionFactory = Callable[[ChatHub, Member, Config], Session]
 
 
-def text_session(hub: Hub, member: Member, config: Config) -> Session:
+def text_session(hub: ChatHub, member: Member, config: Config) -> Session:
     return TextSession(
         hub,
         member,
@@ -102,11 +104,12 @@ class Connection:
     def __init__(
         self,
         info: ConnectionInfo,
-        hub: Hub,
+        hub: ChatHub,
         config: Config,
         parking: Parking,
         on_finish: Callable[[Connection], None],
         *,
+        router: Router,
         session_factory: SessionFactory = text_session,
         tls: ssl.SSLContext | None = None,
         sender: Sender | None = None,
@@ -135,7 +138,8 @@ class Connection:
         # Queue bytes and have them sent, never blocking: the dispatcher's hot path, so
         # the outbox's own method, with no wrapper around it.
         self.send: Callable[[bytes], None] = self._outbox.post
-        self.member = Member(info.name, info.address[0], self, info.connected_at)
+        self.member = Member(info.name, info.address[0], info.connected_at)
+        self._router = router
         self.session = session_factory(hub, self.member, config)
         self._state_lock = threading.Lock()
         self._close_reason: str | None = None  # set once the connection is being closed
@@ -147,7 +151,7 @@ class Connection:
         self._pacer = Pacer(burst, rate, config.flood_max_seconds) if burst and rate else None
         # Hand deliveries over in order: to the sender thread when there is one.
         self._deliver: Callable[[list[Delivery]], None] = (
-            sender.submit if sender is not None else deliver
+            sender.submit if sender is not None else lambda ds: deliver(ds, router)
         )
         self.thread = threading.Thread(target=self._run, name=info.name, daemon=True)
 
@@ -176,6 +180,8 @@ class Connection:
         try:
             if self._tls is not None:
                 self._tls.handshake(self._sock, self._handshake_timeout)
+            # Reachable before it is in the hub, so no delivery to it can miss it.
+            self._router.add(self.member.client_id, self)
             self._deliver(self.session.start())
             reason = self._handle()
         except TlsError as exc:
@@ -221,7 +227,7 @@ class Connection:
             if self._password_failures_exhausted():
                 log.event(f"{self.name} dropped: too many wrong passwords")
                 farewell = Farewell("Too many wrong passwords", "too many wrong passwords")
-                self._deliver([Delivery(farewell, (self.member,))])
+                self._deliver([Delivery(farewell, to(self.member))])
                 return "too many wrong passwords"
             self._pause_after_wrong_password()
         return ""
@@ -259,10 +265,10 @@ class Connection:
             if pace.drop:
                 log.event(f"{self.name} ({self.member.nick}) dropped: excess flood")
                 farewell = Farewell("You sent too much too fast (excess flood)", "excess flood")
-                self._deliver([Delivery(farewell, (self.member,))])
+                self._deliver([Delivery(farewell, to(self.member))])
                 return False
             if pace.warn:
-                self._deliver([Delivery(Info((SLOWED_DOWN,)), (self.member,))])
+                self._deliver([Delivery(Info((SLOWED_DOWN,)), to(self.member))])
             if pace.delay and self._closing.wait(pace.delay):
                 return True  # closed while waiting: the rest does not matter any more
             self._deliver(self.session.receive(data[start : end + 1]))
@@ -305,6 +311,7 @@ class Connection:
                 self._sender.dispatch()
             self._outbox.finish(CLOSE_LINGER_SECONDS)
         self._outbox.close()
+        self._router.remove(self.member.client_id)  # nothing can reach it any more
         with self._state_lock:
             self._sock_closed = True
             with contextlib.suppress(OSError):

@@ -102,7 +102,9 @@ class Console:
     """Interprets operator commands typed on the server's terminal."""
 
     def __init__(self, server: ChatServer, out: Output = sys.stdout) -> None:
-        self.member = Member(CONSOLE_NAME, "console", ConsoleEndpoint(out))
+        self.member = Member(CONSOLE_NAME, "console")
+        self.router = server.router
+        self.router.add(CONSOLE_NAME, ConsoleEndpoint(out))
         self.member.operator = True
         self.session = TextSession(server.hub, self.member, console=True)
 
@@ -300,6 +302,6 @@ def _wait(wake_fd: int) -> None:
 def _serve_line(console: Console, line: str) -> None:
     """Interpret one console line; a bug in a command is logged and the console lives on."""
     try:
-        deliver(console.handle(line))
+        deliver(console.handle(line), console.router)
     except Exception:  # noqa: BLE001 - the console is the operator's way in: keep it open
         log.problem("error in a console command")

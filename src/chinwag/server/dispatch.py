@@ -1,63 +1,67 @@
 """Handing the hub's deliveries to the recipients' endpoints.
 
-Each event is encoded once per formatter (protocol) and the same bytes are queued for
-every recipient that speaks it. Consecutive deliveries to the same recipients (a burst
-of messages to one room, from one sender or from many: rooms hand out the same member
-snapshot until someone joins or leaves) are encoded together and queued as one piece per
-recipient, so the work per recipient is paid once per burst, not once per message. A
-recipient that is excluded from some messages of the burst (their own) gets the burst
-without them. Sending is the endpoints' business (a connection's outbox hands itself to
-the sender thread). A farewell closes its recipient at once, with the farewell as its
-last words: nothing reaches a connection after its last line.
+Audiences name members by id or by room; this server's router
+(:mod:`chinwag.server.router`) turns them into its own endpoints, a room's once per
+membership version. Each event is encoded once per formatter (protocol) and the same
+bytes are queued for every recipient that speaks it. Consecutive deliveries to the same
+audience (a burst of messages to one room, from one sender or from many: a room's
+audience is the same key and version until someone joins or leaves) are encoded together
+and queued as one piece per recipient, so the work per recipient is paid once per burst,
+not once per message. A recipient that is excluded from some messages of the burst
+(their own) gets the burst without them. Sending is the endpoints' business (a
+connection's outbox hands itself to the sender thread). A farewell closes its recipient
+at once, with the farewell as its last words: nothing reaches a connection after its
+last line.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from itertools import accumulate
 
 from chinwag import log
 from chinwag.hub.endpoint import Endpoint, Formatter
-from chinwag.hub.events import Delivery, Farewell
-from chinwag.hub.model import Member
+from chinwag.hub.events import Audience, Delivery, Farewell
+from chinwag.server.router import Router
 
 
-def deliver(deliveries: Iterable[Delivery]) -> None:
-    run: list[Delivery] = []  # consecutive deliveries with the same recipients
-    recipients: Sequence[Member] | None = None
+def deliver(deliveries: Iterable[Delivery], router: Router) -> None:
+    run: list[Delivery] = []  # consecutive deliveries with the same audience
+    audience: Audience | None = None
     for delivery in deliveries:
         if isinstance(delivery.event, Farewell):
-            _send(run)
-            run, recipients = [], None
-            _send([delivery], last_words=delivery.event.reason)
-        elif delivery.recipients is not recipients:
-            _send(run)
-            run, recipients = [delivery], delivery.recipients
+            _send(run, router)
+            run, audience = [], None
+            _send([delivery], router, last_words=delivery.event.reason)
+        # The same room audience is one shared value: ``is`` settles nearly every
+        # comparison before ``==`` (key, version and ids) has to.
+        elif delivery.audience is not audience and delivery.audience != audience:
+            _send(run, router)
+            run, audience = [delivery], delivery.audience
         else:
             run.append(delivery)
-    _send(run)
+    _send(run, router)
 
 
-def _send(run: list[Delivery], last_words: str | None = None) -> None:
+def _send(run: list[Delivery], router: Router, last_words: str | None = None) -> None:
     """Queue ``run`` for its recipients; with ``last_words``, close each right after."""
     try:
         if len(run) == 1:
-            _send_one(run[0], last_words)
+            _send_one(run[0], router, last_words)
         elif run:
-            _send_burst(run)
+            _send_burst(run, router)
     except Exception:  # noqa: BLE001 - a bug must cost these deliveries, not the rest
         log.problem(f"error while delivering {type(run[0].event).__name__}")
 
 
-def _send_one(delivery: Delivery, last_words: str | None) -> None:
-    exclude = delivery.exclude
+def _send_one(delivery: Delivery, router: Router, last_words: str | None) -> None:
+    exclude = router.endpoint(delivery.exclude)
     # The hot loop of the server: one pass per recipient. Recipients nearly always share
     # their neighbour's formatter, so that is checked before the dict.
     encoded: dict[Formatter, bytes] = {}
     formatter: Formatter | None = None
     data = b""
-    for member in delivery.recipients:
-        if member is exclude:
+    for endpoint in router.resolve(delivery.audience):
+        if endpoint is exclude:
             continue
-        endpoint: Endpoint = member.endpoint
         if endpoint.formatter is not formatter:
             formatter = endpoint.formatter
             known = encoded.get(formatter)
@@ -92,23 +96,27 @@ class _Burst:
         return b"".join(parts)
 
 
-def _send_burst(run: list[Delivery]) -> None:
-    skipped: dict[Member, list[int]] = {}  # who is left out of which events of the run
+def _send_burst(run: list[Delivery], router: Router) -> None:
+    left_out: dict[str, list[int]] = {}  # who is left out of which events of the run
     for index, delivery in enumerate(run):
         if delivery.exclude is not None:
-            skipped.setdefault(delivery.exclude, []).append(index)
+            left_out.setdefault(delivery.exclude, []).append(index)
+    skipped: dict[Endpoint, list[int]] = {}  # the same, by endpoint: one lookup per member
+    for member_id, indexes in left_out.items():
+        excluded = router.endpoint(member_id)
+        if excluded is not None:
+            skipped[excluded] = indexes
     bursts: dict[Formatter, _Burst] = {}
     formatter: Formatter | None = None
     burst: _Burst
-    for member in run[0].recipients:
-        endpoint: Endpoint = member.endpoint
+    for endpoint in router.resolve(run[0].audience):
         if endpoint.formatter is not formatter:
             formatter = endpoint.formatter
             if formatter not in bursts:
                 bursts[formatter] = _Burst(run, formatter)
             burst = bursts[formatter]
-        if member in skipped:
-            data = burst.without(skipped[member])
+        if endpoint in skipped:
+            data = burst.without(skipped[endpoint])
             if data:
                 endpoint.send(data)
         else:

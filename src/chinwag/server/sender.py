@@ -26,13 +26,15 @@ from chinwag import log
 from chinwag.hub.events import Delivery, Farewell
 from chinwag.server.dispatch import deliver
 from chinwag.server.outbox import Outbox
+from chinwag.server.router import Router
 from chinwag.worker import Worker
 
 MAX_QUEUED = 100  # submissions waiting before submitters dispatch themselves
 
 
 class Sender:
-    def __init__(self) -> None:
+    def __init__(self, router: Router) -> None:
+        self._router = router  # this server's endpoints, by member id
         self._lock = threading.Lock()
         self._due: dict[Outbox, None] = {}  # ordered: outboxes flush in the order marked
         self._queue: deque[Sequence[Delivery]] = deque()
@@ -69,7 +71,7 @@ class Sender:
             queue = self._queue
             while queue:
                 batch = [queue.popleft() for _ in range(len(queue))]
-                deliver(chain.from_iterable(batch))
+                deliver(chain.from_iterable(batch), self._router)
 
     def due(self, outbox: Outbox) -> None:
         """Have ``outbox`` flushed soon; never blocks."""

@@ -55,6 +55,7 @@ from chinwag.server.congestion import Congestion
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
 from chinwag.server.registry import ActiveConnections
+from chinwag.server.router import Router
 from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
 from chinwag.tls import server_context
@@ -126,8 +127,8 @@ class RecordingSender(Sender):
     """The sender, first showing every batch it is given to history's recorder (a type
     check per delivery and an append per message; no I/O)."""
 
-    def __init__(self, history: History) -> None:
-        super().__init__()
+    def __init__(self, router: Router, history: History) -> None:
+        super().__init__(router)
         self._record = history.record
 
     def submit(self, deliveries: Sequence[Delivery]) -> None:
@@ -173,7 +174,9 @@ class ChatServer:
         )
         self.registry = ActiveConnections(config.max_clients)
         self._drainer = Drainer()
-        self._sender = RecordingSender(self.history)
+        # This server's connections by member id: what deliveries are routed through.
+        self.router = Router()
+        self._sender = RecordingSender(self.router, self.history)
         self._congestion = Congestion(config.pushback_seconds, config.send_stall_seconds)
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -412,6 +415,7 @@ class ChatServer:
             self.config,
             self._drainer,
             self._forget,
+            router=self.router,
             session_factory=listener.factory,
             tls=listener.tls,
             sender=self._sender,

@@ -11,11 +11,14 @@ Line shapes (each ends with ``\\r\\n`` so ``telnet`` shows it right too):
 * ``! ...``                      an error in reply to what you sent
 """
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import assert_never
 
 from chinwag.hub.events import (
+    BanLifted,
+    BanSet,
+    BecameOperator,
+    Disconnected,
     Event,
     Farewell,
     Info,
@@ -112,32 +115,64 @@ def _invited(e: Invited) -> str:
     return f"* {e.nick} invites you to {e.room} (/join {e.room})"
 
 
+def ban_span(minutes: float | None) -> str:
+    """How long a ban lasts, in words: ``for good``, ``for 5 minutes``."""
+    return "for good" if minutes is None else f"for {minutes:g} minutes"
+
+
 def _reply(e: Reply) -> str:
     return EOL.join(e.lines)
 
 
-_RENDER: dict[type[Any], Callable[[Any], str]] = {
-    RoomMessage: _room_message,
-    PrivateMessage: _private,
-    Joined: _joined,
-    Parted: _parted,
-    Quit: _quit,
-    NickChanged: _nick,
-    Wall: _wall,
-    Info: _info,
-    Problem: _problem,
-    Farewell: _farewell,
-    Kicked: _kicked,
-    TopicChanged: _topic,
-    ModesChanged: _modes,
-    Invited: _invited,
-    Reply: _reply,
-}
+def render(event: Event) -> str:  # noqa: PLR0911, PLR0912 - one case per event type
+    """The text line(s) for ``event``, without the final line end.
 
-
-def render(event: Event) -> str:
-    """The text line(s) for ``event``, without the final line end."""
-    return _RENDER[type(event)](event)
+    A ``match`` over every event type ending in ``assert_never``: an event added to
+    :data:`~chinwag.hub.events.Event` fails type checking here until it is rendered.
+    """
+    match event:
+        case RoomMessage():
+            return _room_message(event)
+        case PrivateMessage():
+            return _private(event)
+        case Joined():
+            return _joined(event)
+        case Parted():
+            return _parted(event)
+        case Quit():
+            return _quit(event)
+        case NickChanged():
+            return _nick(event)
+        case Wall():
+            return _wall(event)
+        case Info():
+            return _info(event)
+        case Problem():
+            return _problem(event)
+        case Farewell():
+            return _farewell(event)
+        case Kicked():
+            return _kicked(event)
+        case TopicChanged():
+            return _topic(event)
+        case ModesChanged():
+            return _modes(event)
+        case Invited():
+            return _invited(event)
+        case BecameOperator():
+            return "* you are now an operator"
+        case Disconnected():
+            return f"* {event.nick} was kicked"
+        case BanSet():
+            return f"* {event.address} is banned {ban_span(event.minutes)}"
+        case BanLifted():
+            return f"* the ban on {event.address} is lifted"
+        case Reply():
+            return _reply(event)
+        case Negotiation():
+            raise TypeError("a negotiation is bytes to send, not a line to show")
+        case _:
+            assert_never(event)
 
 
 class TextFormatter:

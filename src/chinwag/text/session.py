@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chinwag.hub import errors, modes, names
-from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info
-from chinwag.hub.hub import Hub, Member, idle_for
+from chinwag.hub.contract import ChatHub
+from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info, to
+from chinwag.hub.hub import Member, idle_for
 from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
@@ -64,7 +65,7 @@ class TextSession:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: ChatHub,
         member: Member,
         *,
         console: bool = False,
@@ -112,7 +113,7 @@ class TextSession:
             end = data.find(b"\n", start) + 1 or len(data)
             text, answers = self._telnet.feed(data[start:end])
             if answers:
-                deliveries.append(Delivery(Negotiation(answers), (self.member,)))
+                deliveries.append(Delivery(Negotiation(answers), to(self.member)))
             deliveries += self._lines(text)
             start = end
         return deliveries
@@ -194,12 +195,12 @@ class TextSession:
             return [self.problem(str(refusal))]
         if not matched:
             self.finished = True
-            return [Delivery(Farewell("Wrong password", "wrong password"), (self.member,))]
+            return [Delivery(Farewell("Wrong password", "wrong password"), to(self.member))]
         self._password_check = None
         return self._enter()
 
     def problem(self, text: str) -> Delivery:
-        return Delivery(Problem(text), (self.member,))
+        return Delivery(Problem(text), to(self.member))
 
     def _say(self, text: str) -> list[Delivery]:
         if self.room is None:  # the console has no room: plain text is a notice to all
@@ -209,7 +210,7 @@ class TextSession:
     def _quit(self, reason: str) -> list[Delivery]:
         self.finished = True
         goodbye = Farewell(f"Goodbye, {self.member.nick}!", reason)
-        return [Delivery(goodbye, (self.member,))]
+        return [Delivery(goodbye, to(self.member))]
 
     def current_room(self) -> str:
         if self.room is None:
@@ -412,7 +413,7 @@ def _bans(session: TextSession, args: str) -> list[Delivery]:
         )
         who = f" ({ban.nick})" if ban.nick else ""
         lines.append(f"{ban.address}{who} by {ban.by} {until}")
-    return [Delivery(Info(tuple(lines)), (session.member,))]
+    return [Delivery(Info(tuple(lines)), to(session.member))]
 
 
 @command("wall", usage="/wall TEXT", summary="a notice to everyone on the server", operator=True)
@@ -462,14 +463,10 @@ def _mode(session: TextSession, args: str) -> list[Delivery]:
         )
         return [info(session.member, f"modes of {view.name}: +{flags}")]
     letters, *arguments = args.split()
-    changes = []
-    on = True
-    for char in letters:
-        if char in "+-":
-            on = char == "+"
-            continue
-        argument = arguments.pop(0) if modes.takes_argument(char, on) and arguments else ""
-        changes.append(modes.ModeChange(on, char, argument))
+    changes = [
+        modes.ModeChange(word.on, word.letter, word.argument or "")  # refuses what is wrong
+        for word in modes.split(letters, arguments)
+    ]
     deliveries = session.hub.change_modes(session.member, room, changes)
     # The hub leaves out changes that change nothing; the user still gets an answer.
     return deliveries or [info(session.member, f"the modes of {room} are unchanged")]
