@@ -49,6 +49,39 @@ class RecordLayer(Protocol):
 
 
 class Outbox:
+    # Slots: the sender thread touches every recipient's outbox for every message, and
+    # after the pause between paced messages those objects are no longer in the CPU's
+    # caches; fixed slots keep what a flush reads in fewer cache lines than a dict.
+    __slots__ = (  # noqa: RUF023 - in the order of use, not of the alphabet
+        # What every post and flush reads, first, so that it shares few cache lines.
+        "_lock",
+        "_closed",
+        "_sealed",
+        "_queued",
+        "_high",
+        "_chunks",
+        "_due",
+        "_parked",
+        "_sender",
+        "_records",
+        "_wire",
+        "sock",
+        "_waiting",
+        "_congested",
+        "_relieved",
+        # The rest.
+        "_clock",
+        "_congestion",
+        "_emptied",
+        "_emptied_event",
+        "_low",
+        "_on_overflow",
+        "_parking",
+        "congested_since",
+        "limit",
+        "progressed_at",
+    )
+
     def __init__(
         self,
         sock: socket.socket,
@@ -89,7 +122,11 @@ class Outbox:
         self._sealed = False  # after the last words, nothing more is queued
         self._due = False  # handed to the sender thread, not flushed yet
         self._closed = False
-        self._emptied = threading.Event()  # sealed, and nothing left to send
+        # Sealed, and nothing left to send; the event for :meth:`finish` to wait on is
+        # made only when someone waits: an Event is five more objects per connection,
+        # spread between the outboxes the sender thread walks for every message.
+        self._emptied = False
+        self._emptied_event: threading.Event | None = None
 
     @property
     def closed(self) -> bool:
@@ -157,7 +194,7 @@ class Outbox:
                 self._queued += len(data)
             park = self._flush_locked()
             if not park and not self._parked:
-                self._emptied.set()
+                self._set_emptied()
             relieved = self._take_relief()
         if relieved:
             self._relieve()
@@ -168,14 +205,32 @@ class Outbox:
         """Accept nothing more and wait, at most ``timeout`` seconds, until everything
         queued has been handed to the kernel (or the outbox closed); ``True`` if it was."""
         self.write_last(b"")
-        return self._emptied.wait(timeout)
+        with self._lock:
+            if self._emptied:
+                return True
+            if self._emptied_event is None:
+                self._emptied_event = threading.Event()
+            emptied = self._emptied_event
+        return emptied.wait(timeout)
+
+    def _set_emptied(self) -> None:
+        """Note that nothing is left to send (called with the lock)."""
+        self._emptied = True
+        if self._emptied_event is not None:
+            self._emptied_event.set()
 
     def flush(self) -> None:
         """Send what is queued, as far as the socket takes it now; park the rest."""
         with self._lock:
             self._due = False
-            park = self._flush_locked()
-            relieved = self._take_relief()
+            if self._parked or self._closed or not self._queued:
+                return  # nothing to send here (and so nothing relieved)
+            # _flush_locked inline: this runs once per recipient of every message.
+            self._send_locked()
+            park = self._parked = self._queued > 0
+            relieved = self._relieved  # rare: checked inline, taken only when set
+            if relieved:
+                self._relieved = False
         if relieved:
             self._relieve()
         if park:
@@ -223,7 +278,7 @@ class Outbox:
             if done:
                 self._parked = False
                 if self._sealed:
-                    self._emptied.set()
+                    self._set_emptied()
         if relieved:
             self._relieve()
         return done
@@ -247,7 +302,7 @@ class Outbox:
     def _close_locked(self) -> None:
         self._closed = True
         self._congested = False
-        self._emptied.set()
+        self._set_emptied()
         self._chunks.clear()
         self._wire = b""
         self._queued = 0
