@@ -135,7 +135,7 @@ def test_rooms_keep_conversations_apart(harness: Harness) -> None:
 
 def test_who_lists_the_room_with_connect_and_idle_time(harness: Harness) -> None:
     alice, bob = harness.connect("alice"), harness.connect("bob")
-    for command in ("/who", "/list", "/users"):
+    for command in ("/who", "/users"):
         alice.send(command)
         alice.expect(r"^\* 2 users in lobby:$")
         alice.expect(r"^\*   alice - connected \d\d:\d\d:\d\d, idle \d+s$")
@@ -160,7 +160,7 @@ def test_me_help_and_unknown_commands(harness: Harness) -> None:
     assert all("  " in line for line in help_lines)
     assert not any("/kick" in line for line in alice.received)  # operators only
     alice.send("/help msg")
-    alice.expect(r"^\* /msg NAME TEXT: a private message to one user \(also /tell\)$")
+    alice.expect(r"^\* /msg NAME TEXT: a private message to one user \(also /query, /tell\)$")
     before = len(alice.received)
     alice.send("", "   ", "\r")  # empty lines are ignored: no error, no message
     alice.send("/rooms")

@@ -37,7 +37,8 @@ def test_every_listed_command_is_a_real_one_and_every_real_one_is_placed() -> No
 
 def test_help_on_one_command(harness: Harness) -> None:
     assert "kick NAME [REASON]: disconnect a user" in run(harness, "help kick")
-    assert "who [ROOM]" in run(harness, "help /list")
+    assert "who [ROOM]" in run(harness, "help /users")
+    assert "rooms: the rooms" in run(harness, "help /list")
     assert "no console command frob" in run(harness, "help frob")
 
 

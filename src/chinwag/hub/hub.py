@@ -491,12 +491,13 @@ class Hub:
         self._require_operator(actor)
         with self._lock:
             target = self._find(nick)
+            # Whoever shares a room with the target is told of their leaving, with the
+            # reason: the actor among them needs no second line saying the same.
+            told = actor in self._co_members(target)
         log.event(f"{actor.nick} kicked {target.client_id} ({target.nick})" + _paren(reason))
         why = f"kicked by {actor.nick}" + (f": {reason}" if reason else "")
-        return [
-            Delivery(Farewell(f"You were {why}", why), (target,)),
-            info(actor, f"{target.nick} was kicked"),
-        ]
+        deliveries = [Delivery(Farewell(f"You were {why}", why), (target,))]
+        return deliveries if told else [*deliveries, info(actor, f"{target.nick} was kicked")]
 
     def ban(self, actor: Member, target: str, minutes: float | None = None) -> list[Delivery]:
         """Ban a network (an address or ``net/bits``, or the address a user connects from,
@@ -519,7 +520,7 @@ class Hub:
                 if m is not actor
                 and (m is named or (not m.operator and covers(network, m.address)))
             ]
-        span = "for good" if minutes is None else f"for {minutes:g} minutes"
+        span = "for good" if minutes is None else f"for {minutes:g} minute" + "s" * (minutes != 1)
         log.event(f"{actor.nick} banned {shown}" + _paren(named.nick if named else "") + f" {span}")
         deliveries = [info(actor, f"{shown} is banned {span}")]
         if victims:
