@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from types import TracebackType
 
-from chinwag import log
+from chinwag import hostport, log
 from chinwag.config import Config
 from chinwag.history.service import History
 from chinwag.hub.events import Delivery, Farewell
@@ -260,7 +260,7 @@ class ChatServer:
             listener.worker.start()
         self._housekeeper.start()
         host, port = self.address
-        log.LOGGER.info(f"Server started on {host}:{port}")
+        log.LOGGER.info(f"Server started on {hostport.join(host, port)}")
         # Then, on one line, every port that speaks something else than plain text.
         others = []
         for listener in self._listeners:
@@ -268,7 +268,7 @@ class ChatServer:
             title = title or _LISTENER_TITLES.get(listener.name)
             if title is not None:
                 extra_host, extra_port = listener.sock.getsockname()[:2]
-                others.append(f"{title} on {extra_host}:{extra_port}")
+                others.append(f"{title} on {hostport.join(extra_host, extra_port)}")
         if others:
             log.event("; ".join(others))
 
