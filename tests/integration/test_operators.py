@@ -155,3 +155,16 @@ def test_console_commands_act_as_an_operator(harness: Harness) -> None:
     assert "! the console cannot quit; press Ctrl-C to stop the server" in out.getvalue()
     deliver(console.handle("plain text is a notice"))
     alice.expect(r"\*\*\* Notice from server: plain text is a notice$")
+
+
+def test_an_operator_is_asked_before_banning_their_own_address(ops: Harness) -> None:
+    alice = ops.connect("alice", source="127.0.0.6")
+    twin = ops.connect("twin", source="127.0.0.6")
+    make_operator(alice)
+    alice.send("/ban twin")
+    alice.expect(r"^! twin connects from your address \(127\.0\.0\.6\): .* /ban twin force ")
+    twin.send("/who")  # the barrier: twin is still here after the refusal
+    twin.expect(r"^\* 2 users in lobby:$")
+    alice.send("/ban twin 1 force")
+    alice.expect(r"^\* 127\.0\.0\.6 is banned for 1 minute$")
+    assert twin.expect_closed()[-1] == "* You were banned by alice"
