@@ -192,7 +192,7 @@ def test_a_refused_irc_client_gets_an_error_line(
     harness.text("alice")
     refused = harness.raw_irc()
     assert refused.expect_closed() == [
-        "ERROR :Closing link: Server is full (1 clients); try again later"
+        "ERROR :Closing link: Server is full (1 client); try again later"
     ]
 
 

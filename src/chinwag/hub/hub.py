@@ -184,7 +184,8 @@ class Hub:
                 raise errors.AlreadyInRoom(f"you are already in {member.rooms[key]}")
             if len(member.rooms) >= self.max_rooms_per_member:
                 limit = self.max_rooms_per_member
-                raise errors.TooManyRooms(f"you may be in at most {limit} rooms at once")
+                rooms = "1 room" if limit == 1 else f"{limit} rooms"
+                raise errors.TooManyRooms(f"you may be in at most {rooms} at once")
             room = self._rooms.get(key)
             if room is None:
                 if len(self._rooms) >= self.max_rooms:

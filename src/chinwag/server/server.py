@@ -400,7 +400,9 @@ class ChatServer:
         info = self.registry.try_add(sock, address)
         if info is None:
             self.admission.release(ip)
-            full = f"Server is full ({self.config.max_clients} clients); try again later"
+            most = self.config.max_clients
+            clients = "1 client" if most == 1 else f"{most} clients"
+            full = f"Server is full ({clients}); try again later"
             _refuse(sock, listener, full)
             log.event(f"Refused connection from {ip}: server is full")
             return
