@@ -182,7 +182,8 @@ class TextSession:
             deliveries = self.hub.join(self.member, names.LOBBY)
         except errors.ChatError as error:
             return [self.problem(f"you are in no room: {error}")]
-        return [*deliveries, info(self.member, f"you are back in {names.LOBBY}")]
+        back = info(self.member, f"you are back in {names.LOBBY}")
+        return [*deliveries, back, *_room_topic(self, names.LOBBY)]
 
     def _authenticate(self, text: str) -> list[Delivery]:
         command, _, password = text.partition(" ")
