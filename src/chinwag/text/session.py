@@ -6,6 +6,10 @@ for the user's current room (``//text`` sends a message that starts with ``/``).
 are small functions that call the hub and return the deliveries to make; a
 :class:`~chinwag.hub.errors.ChatError` becomes an error line for the user. The session
 holds no socket: the connection that owns it hands the deliveries on.
+
+Users who know IRC are met half-way: a room may be written ``#dev``, ``/list`` lists
+rooms, ``/names``, ``/whois`` and ``/query`` work, and arriving in a room (the lobby on
+connecting too) shows its topic as IRC clients show 332/333.
 """
 
 from __future__ import annotations
