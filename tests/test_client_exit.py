@@ -123,7 +123,7 @@ def test_a_full_server_exits_3(servers: Callable[..., ChatServer], pipe_clients:
         client = pipe_clients(server.address)
         assert client.wait() == 3  # stdin still open: the refusal alone ends the client
         assert client.err.snapshot() == [
-            "Refused by the server: Server is full (1 clients); try again later"
+            "Refused by the server: Server is full (1 client); try again later"
         ]
     finally:
         holder.close()

@@ -13,7 +13,7 @@ from importlib import resources
 from types import FrameType
 from typing import NoReturn
 
-from chinwag import __version__, config, log
+from chinwag import __version__, config, hostport, log
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -49,7 +49,7 @@ def _serve(settings: config.Config) -> int:
     except OSError as error:
         # create_server() decorates strerror with the address; say it once, plainly.
         reason = os.strerror(error.errno) if error.errno else str(error)
-        where = f"{settings.host}:{settings.port}"
+        where = hostport.join(settings.host, settings.port)
         print(f"chinwag: cannot listen on {where}: {reason}", file=sys.stderr)
         return 1
 

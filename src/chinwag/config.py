@@ -254,7 +254,9 @@ class Config:
         "chinwag.local", "the server's name, as IRC clients see it", group="irc"
     )
     motd: str = _option(
-        "", "message of the day shown to IRC clients (\\n separates lines)", group="irc"
+        "",
+        "message of the day shown on connecting, to text and IRC clients (\\n separates lines)",
+        group="irc",
     )
     irc_ping_seconds: int = _option(
         90, "seconds an IRC client may be silent before the server pings it", minimum=1, group="irc"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from tests.integration.conftest import Harness
 
@@ -135,7 +136,7 @@ def test_rooms_keep_conversations_apart(harness: Harness) -> None:
 
 def test_who_lists_the_room_with_connect_and_idle_time(harness: Harness) -> None:
     alice, bob = harness.connect("alice"), harness.connect("bob")
-    for command in ("/who", "/list", "/users"):
+    for command in ("/who", "/users"):
         alice.send(command)
         alice.expect(r"^\* 2 users in lobby:$")
         alice.expect(r"^\*   alice - connected \d\d:\d\d:\d\d, idle \d+s$")
@@ -160,7 +161,7 @@ def test_me_help_and_unknown_commands(harness: Harness) -> None:
     assert all("  " in line for line in help_lines)
     assert not any("/kick" in line for line in alice.received)  # operators only
     alice.send("/help msg")
-    alice.expect(r"^\* /msg NAME TEXT: a private message to one user \(also /tell\)$")
+    alice.expect(r"^\* /msg NAME TEXT: a private message to one user \(also /query, /tell\)$")
     before = len(alice.received)
     alice.send("", "   ", "\r")  # empty lines are ignored: no error, no message
     alice.send("/rooms")
@@ -178,3 +179,62 @@ def test_exit_and_quit_say_goodbye_and_tell_the_room(harness: Harness) -> None:
     alice.expect(r"^\* carol left the chat$")
     harness.log.wait_for(r"^\[SERVER\] Removed connection for Client-[23]$", count=2)
     assert len(harness.server.registry) == 1
+
+
+def test_joining_shows_the_topic_and_connecting_shows_the_motd_and_the_lobby_topic(
+    make_harness: Callable[..., Harness],
+) -> None:
+    harness = make_harness(motd="Be kind.\\nNo spam.")
+    alice = harness.open()
+    alice.expect(r"^\* Choose a name")
+    alice.expect(r"^\* Be kind\.$")  # after the welcome
+    alice.expect(r"^\* No spam\.$")
+    alice.send("/nick alice")
+    alice.send("/topic say hello")
+    alice.expect(r"^\* alice set the topic of lobby: say hello$")
+    alice.send("/join #dev", "/topic ship it")
+    alice.expect(r"^\* alice set the topic of dev: ship it$")
+    bob = harness.open()
+    bob.expect(r"^\* Welcome to chinwag, Client-2!")
+    bob.expect(r"^\* Be kind\.$")
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+    bob.expect(rf"^\* topic: say hello \(set by alice, {when}\)$")
+    bob.send("/join #dev")
+    bob.expect(r"^\* you are now in dev \(2 here\)$")
+    bob.expect(rf"^\* topic: ship it \(set by alice, {when}\)$")
+
+
+def test_away_shows_in_who_whois_and_answers_private_messages(harness: Harness) -> None:
+    alice, bob = harness.connect("alice"), harness.connect("bob")
+    bob.send("/away at lunch")
+    bob.expect(r"^\* you are marked away: at lunch$")
+    alice.send("/msg bob are you there?")
+    alice.expect(r"^\* bob is away: at lunch$")
+    bob.expect(f"^{STAMP} \\*alice\\* are you there\\?$")
+    alice.send("/who")
+    alice.expect(r"^\*   bob - connected \d\d:\d\d:\d\d, idle \d+s, away: at lunch$")
+    alice.send("/whois bob")
+    alice.expect(r"^\* bob$")
+    alice.expect(r"^\*   rooms: lobby$")
+    alice.expect(r"^\*   connected since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, idle \d+s$")
+    alice.expect(r"^\*   away: at lunch$")
+    bob.send("/away")
+    bob.expect(r"^\* you are no longer marked away$")
+    alice.send("/query bob welcome back", "/rooms")
+    bob.expect(f"^{STAMP} \\*alice\\* welcome back$")
+    alice.expect(r"^\* rooms: lobby \(2\)$")  # the barrier: the answer to /query came first
+    assert alice.received.count("* bob is away: at lunch") == 1
+
+
+def test_irc_habits_list_names_and_rooms_written_with_a_hash(harness: Harness) -> None:
+    alice, bob = harness.connect("alice"), harness.connect("bob")
+    alice.send("/join #dev")
+    alice.expect(r"^\* you are now in dev \(1 here\)$")
+    bob.send("/list")
+    bob.expect(r"^\* rooms: lobby \(1\), dev \(1\)$")
+    bob.send("/names #dev")
+    bob.expect(r"^\* dev \(1\): @alice$")
+    bob.send("/names")
+    bob.expect(r"^\* lobby \(1\): bob$")
+    bob.send("/who #dev")
+    bob.expect(r"^\* 1 user in dev:$")

@@ -37,7 +37,8 @@ def test_every_listed_command_is_a_real_one_and_every_real_one_is_placed() -> No
 
 def test_help_on_one_command(harness: Harness) -> None:
     assert "kick NAME [REASON]: disconnect a user" in run(harness, "help kick")
-    assert "who [ROOM]" in run(harness, "help /list")
+    assert "who [ROOM]" in run(harness, "help /users")
+    assert "rooms: the rooms" in run(harness, "help /list")
     assert "no console command frob" in run(harness, "help frob")
 
 
@@ -63,3 +64,14 @@ def test_plain_text_and_commands_still_work(harness: Harness) -> None:
     run(harness, "hello all")
     alice.expect(r"\*\*\* Notice from server: hello all$")
     assert "1 user in the chat" in run(harness, "who")
+
+
+def test_whois_and_names_work_on_the_console(harness: Harness) -> None:
+    alice = harness.connect("alice")
+    alice.send("/away back soon")
+    alice.expect(r"^\* you are marked away: back soon$")
+    text = run(harness, "whois alice").replace("\r\n", "\n")
+    assert "* alice\n*   rooms: lobby\n" in text
+    assert "*   away: back soon\n" in text
+    assert run(harness, "names lobby") == "* lobby (1): alice\n"
+    assert "  whois NAME " in run(harness, "help")

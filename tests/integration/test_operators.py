@@ -55,9 +55,13 @@ def test_operator_kicks_a_user(ops: Harness) -> None:
     alice.send("/who")
     alice.expect(r"^\*   alice \(operator\) - connected")
     alice.send("/kick bob flooding")
-    alice.expect(r"^\* bob was kicked$")
     assert bob.expect_closed()[-1] == "* You were kicked by alice: flooding"
     carol.expect(r"^\* bob left the chat \(kicked by alice: flooding\)$")
+    # One line for everyone in the room, the operator too: no "bob was kicked" besides.
+    alice.expect(r"^\* bob left the chat \(kicked by alice: flooding\)$")
+    alice.send("/who")
+    alice.expect(r"^\* 2 users in lobby:$")
+    assert not any("was kicked" in line for line in alice.received)
     ops.log.wait_for(r"^\[SERVER\] alice kicked Client-2 \(bob\) \(flooding\)$")
     ops.log.wait_for(r"^\[SERVER\] Removed connection for Client-2$")
     alice.send("/kick nobody")
@@ -94,14 +98,18 @@ def test_ban_by_address_disconnects_everyone_there_but_the_operator(ops: Harness
     alice = ops.connect("alice", source="127.0.0.3")
     bots = [ops.connect(f"bot{i}", source="127.0.0.3") for i in range(3)]
     make_operator(alice)
-    alice.send("/ban 127.0.0.3")
+    alice.send("/ban 127.0.0.3")  # the operator's own address: only when they insist
+    alice.expect(
+        r"^! 127\.0\.0\.3 covers your own address \(127\.0\.0\.3\): .* /ban 127\.0\.0\.3 force "
+    )
+    alice.send("/ban 127.0.0.3 force")
     alice.expect(r"^\* 127\.0\.0\.3 is banned for good$")
     for bot in bots:
         assert bot.expect_closed()[-1] == "* You were banned by alice"
     alice.send("/ban nosuch")
     alice.expect(r"^! there is no user or address called nosuch$")
     alice.send("/ban bot0 soon")
-    alice.expect(r"^! usage: /ban NAME\|IP\[/BITS\] \[MINUTES\]$")
+    alice.expect(r"^! usage: /ban NAME\|IP\[/BITS\] \[MINUTES\] \[force\]$")
 
 
 def test_ban_by_name_disconnects_every_connection_it_covers(ops: Harness) -> None:
@@ -147,3 +155,16 @@ def test_console_commands_act_as_an_operator(harness: Harness) -> None:
     assert "! the console cannot quit; press Ctrl-C to stop the server" in out.getvalue()
     deliver(console.handle("plain text is a notice"), console.router)
     alice.expect(r"\*\*\* Notice from server: plain text is a notice$")
+
+
+def test_an_operator_is_asked_before_banning_their_own_address(ops: Harness) -> None:
+    alice = ops.connect("alice", source="127.0.0.6")
+    twin = ops.connect("twin", source="127.0.0.6")
+    make_operator(alice)
+    alice.send("/ban twin")
+    alice.expect(r"^! twin connects from your address \(127\.0\.0\.6\): .* /ban twin force ")
+    twin.send("/who")  # the barrier: twin is still here after the refusal
+    twin.expect(r"^\* 2 users in lobby:$")
+    alice.send("/ban twin 1 force")
+    alice.expect(r"^\* 127\.0\.0\.6 is banned for 1 minute$")
+    assert twin.expect_closed()[-1] == "* You were banned by alice"

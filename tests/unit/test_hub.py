@@ -378,11 +378,19 @@ def test_kick_says_farewell_to_the_target_only(op_hub: Hub) -> None:
     make_operator(op_hub, ann)
     op_hub.rename(bob, "Bob")
     inbox = fan_out(op_hub.kick(ann, "bob", "spam"))
+    # Ann shares the lobby with Bob: his leaving, with the reason, is her one line.
     assert inbox == {
         bob: [Farewell("You were kicked by Client-1: spam", "kicked by Client-1: spam")],
-        ann: [Disconnected("Bob")],
     }
     assert cat not in inbox
+
+
+def test_kick_tells_an_operator_who_shares_no_room_with_the_target(op_hub: Hub) -> None:
+    ann, bob = enter(op_hub, "Client-1"), enter(op_hub, "Client-2")
+    make_operator(op_hub, ann)
+    op_hub.join(bob, "dev")
+    op_hub.part(bob, "lobby")
+    assert fan_out(op_hub.kick(ann, "Client-2"))[ann] == [Disconnected("Client-2")]
 
 
 def test_kick_without_reason(op_hub: Hub) -> None:
@@ -688,3 +696,13 @@ def test_the_server_name_and_service_names_are_reserved(nick: str) -> None:
         hub.rename(ann, nick)
     with pytest.raises((errors.ReservedName, errors.InvalidName)):
         hub.check_name(make_member("Client-2"), nick)
+
+
+@pytest.mark.parametrize(("limit", "words"), [(1, "at most 1 room at once"), (2, "2 rooms")])
+def test_the_room_limit_is_said_in_good_english(limit: int, words: str) -> None:
+    hub = Hub(max_rooms_per_member=limit)
+    ann = enter(hub, "Client-1")
+    if limit == 2:
+        hub.join(ann, "one")
+    with pytest.raises(errors.TooManyRooms, match=words):
+        hub.join(ann, "more")

@@ -7,10 +7,11 @@ import re
 import pytest
 
 from chinwag.hub.events import Negotiation, to
+from chinwag.hub.model import Member
 from chinwag.password_guard import PasswordGuard, Penalties
-from chinwag.text.session import COMMANDS
+from chinwag.text.session import COMMANDS, TextSession
 from tests.unit.conftest import OPER_PASSWORD
-from tests.unit.fakes import STAMP, Chat, User
+from tests.unit.fakes import STAMP, Chat, FakeEndpoint, User
 
 
 @pytest.fixture
@@ -154,7 +155,7 @@ def test_help_for_one_command(chat: Chat) -> None:
     ann.send("/help nick")
     assert ann.lines() == ["* /nick NAME: change your name"]
     ann.send("/help /users")
-    assert ann.lines() == ["* /who [ROOM]: who is in your room (also /list, /users)"]
+    assert ann.lines() == ["* /who [ROOM]: who is in your room (also /users)"]
     ann.send("/help nosuch")
     assert ann.lines() == ["! there is no command /nosuch"]
 
@@ -202,7 +203,7 @@ def test_nick_refused(chat: Chat, line: str, error: str) -> None:
 WHO_LINE = re.compile(r"\*   (\S+)( \(operator\))? - connected \d\d:\d\d:\d\d, idle \d+s")
 
 
-@pytest.mark.parametrize("command", ["/who", "/list", "/users"])
+@pytest.mark.parametrize("command", ["/who", "/users"])
 def test_who_lists_the_room(chat: Chat, command: str) -> None:
     ann, bob, cat = three(chat)
     bob.send("/nick bob")
@@ -375,10 +376,8 @@ def test_kick(operator: tuple[User, User, User]) -> None:
     ann.send("/kick BOB stop spamming")
     assert bob.lines() == ["* You were kicked by Client-1: stop spamming"]
     assert bob.endpoint.closed == "kicked by Client-1: stop spamming"
-    assert ann.lines() == [
-        "* bob was kicked",
-        "* bob left the chat (kicked by Client-1: stop spamming)",
-    ]
+    # The operator shares the room: the one line everyone there gets says it all.
+    assert ann.lines() == ["* bob left the chat (kicked by Client-1: stop spamming)"]
     assert cat.lines() == ["* bob left the chat (kicked by Client-1: stop spamming)"]
     ann.send("/kick bob")
     assert ann.lines() == ["! there is no user called bob"]
@@ -416,8 +415,8 @@ def test_ban_bans_lists_and_unban(operator: tuple[User, User, User]) -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("/ban", "! usage: /ban NAME|IP[/BITS] [MINUTES]"),
-        ("/ban bob soon", "! usage: /ban NAME|IP[/BITS] [MINUTES]"),
+        ("/ban", "! usage: /ban NAME|IP[/BITS] [MINUTES] [force]"),
+        ("/ban bob soon", "! usage: /ban NAME|IP[/BITS] [MINUTES] [force]"),
         ("/ban bob -5", "! the minutes must be a positive number"),
         ("/ban bob 0", "! the minutes must be a positive number"),
         ("/ban bob nan", "! the minutes must be a positive number"),
@@ -550,3 +549,154 @@ def test_telnet_answers_go_out_in_order_with_the_replies_and_are_never_said(chat
     assert negotiation.audience == to(ann.member)
     chat.run(deliveries)
     assert bob.lines() == ["* Client-1 is now known as ann", f"{STAMP} ann: hi"]
+
+
+# --- what IRC users take for granted, for text users too ----------------------------------
+
+
+def test_joining_a_room_shows_its_topic_who_set_it_and_when(chat: Chat) -> None:
+    ann, bob, _ = three(chat)
+    ann.send("/join dev")
+    ann.send("/topic release on friday")
+    chat.clear()
+    bob.send("/join #dev")
+    assert bob.lines() == [
+        "* you are now in dev (2 here)",
+        "* topic: release on friday (set by Client-1, 2026-11-21 12:34)",
+    ]
+    bob.send("/topic")
+    assert bob.lines() == ["* topic of dev: release on friday (set by Client-1, 2026-11-21 12:34)"]
+    bob.send("/leave")
+    assert bob.lines() == ["* you are now in lobby (2 here)"]  # the lobby has no topic
+
+
+def test_connecting_shows_the_lobby_topic(chat: Chat) -> None:
+    ann = chat.connect()
+    ann.send("/topic be nice")
+    later = chat.connect("10.0.0.2")
+    assert later.lines()[-1] == "* topic: be nice (set by Client-1, 2026-11-21 12:34)"
+
+
+def test_a_configured_motd_greets_text_users_after_the_welcome(chat: Chat) -> None:
+    member = Member("Client-9", "10.0.0.9")
+    endpoint = FakeEndpoint()
+    chat.router.add(member.client_id, endpoint)
+    session = TextSession(chat.hub, member, motd="Be kind.\\n\\nNo spam.\x1b[31m")
+    chat.run(session.start())
+    lines = endpoint.take_lines()
+    assert lines[0].startswith("* Welcome to chinwag, Client-9!")
+    assert lines[2:] == ["* Be kind.", "* No spam."]  # cleaned, blank lines left out
+
+
+def test_who_marks_away_users_with_their_message(chat: Chat) -> None:
+    ann, bob, _ = three(chat)
+    bob.send("/nick bob")
+    bob.send("/away back at 3")
+    chat.clear()
+    ann.send("/who #lobby")
+    lines = ann.lines()
+    assert lines[0] == "* 3 users in lobby:"
+    assert re.fullmatch(r"\*   bob - connected \S+, idle \d+s, away: back at 3", lines[1])
+    assert all("away" not in line for line in lines[2:])
+
+
+def test_msg_to_an_away_user_answers_with_their_away_message(chat: Chat) -> None:
+    ann, bob, _ = three(chat)
+    bob.send("/nick bob")
+    bob.send("/away lunch")
+    chat.clear()
+    ann.send("/msg BOB are you there?")
+    assert bob.lines() == [f"{STAMP} *Client-1* are you there?"]  # delivered all the same
+    assert ann.lines() == ["* bob is away: lunch"]
+    bob.send("/away")
+    chat.clear()
+    ann.send("/query bob welcome back")  # IRC's /query with text is /msg
+    assert bob.lines() == [f"{STAMP} *Client-1* welcome back"]
+    assert ann.lines() == []
+
+
+def test_whois_shows_rooms_the_asker_may_see_connected_idle_and_away(chat: Chat) -> None:
+    ann, bob, cat = three(chat)
+    bob.send("/nick bob")
+    bob.send("/join hideout")
+    bob.send("/mode +s")
+    bob.send("/away gone fishing")
+    chat.clear()
+    ann.send("/whois bob")
+    lines = ann.lines()
+    assert lines[0] == "* bob"
+    assert lines[1] == "*   rooms: none you can see"  # hideout is secret
+    assert re.fullmatch(r"\*   connected since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, idle \d+s", lines[2])
+    assert lines[3:] == ["*   away: gone fishing"]
+    bob.send("/invite Client-3")
+    cat.send("/join hideout")
+    chat.clear()
+    cat.send("/whois bob")
+    assert cat.lines()[1] == "*   rooms: @hideout"  # from inside, with bob's marks
+    cat.send("/whois nobody")
+    assert cat.lines() == ["! there is no user called nobody"]
+    cat.send("/whois")
+    assert cat.lines() == ["! usage: /whois NAME"]
+
+
+def test_list_lists_rooms_and_names_lists_members_compactly(chat: Chat) -> None:
+    ann, bob, cat = three(chat)
+    bob.send("/nick bob")
+    ann.send("/join dev")
+    bob.send("/join dev")
+    chat.clear()
+    cat.send("/list")
+    assert cat.lines() == ["* rooms: lobby (1), dev (2)"]
+    cat.send("/names")
+    assert cat.lines() == ["* lobby (1): Client-3"]
+    cat.send("/names #dev")
+    assert cat.lines() == ["* dev (2): bob, @Client-1"]
+    cat.send("/names nowhere")
+    assert cat.lines() == ["* nobody to list in nowhere"]
+
+
+def test_a_leading_hash_names_a_room_as_irc_users_write_it(chat: Chat) -> None:
+    ann, bob, cat = three(chat)
+    bob.send("/nick bob")
+    ann.send("/join #dev")
+    chat.clear()
+    ann.send("/topic #dev ship it")
+    assert ann.lines() == ["* Client-1 set the topic of dev: ship it"]
+    ann.send("/mode #dev +i")
+    assert ann.lines() == ["* Client-1 set mode +i on dev"]
+    ann.send("/mode #dev")
+    assert ann.lines() == ["* modes of dev: +int"]
+    ann.send("/invite bob #dev")
+    assert ann.lines() == ["* bob is invited to dev"]
+    assert bob.lines() == ["* Client-1 invites you to dev (/join dev)"]
+    bob.send("/join #dev")
+    assert bob.lines()[0] == "* you are now in dev (2 here)"
+    chat.clear()
+    cat.send("/who #dev")
+    assert cat.lines()[0] == "* 2 users in dev:"
+    cat.send("/topic #dev")
+    assert cat.lines() == ["* topic of dev: ship it (set by Client-1, 2026-11-21 12:34)"]
+    ann.send("/mode +s")
+    cat.send("/topic #dev")  # a secret room's topic is no business of outsiders
+    assert cat.lines() == ["! there is no room called dev"]
+
+
+def test_ban_of_a_user_on_the_operators_own_address_asks_for_force(
+    operator: tuple[User, User, User],
+) -> None:
+    ann, _, _ = operator
+    twin = ann.chat.connect("10.0.0.1")  # another connection from ann's machine
+    twin.send("/nick twin")
+    ann.chat.clear()
+    ann.send("/ban twin 1")
+    assert ann.lines() == [
+        "! twin connects from your address (10.0.0.1): the ban would shut you out too;"
+        " /ban twin 1 force bans it anyway"
+    ]
+    assert twin.endpoint.closed is None
+    ann.send("/ban 10.0.0.0/24")
+    assert ann.lines()[0].startswith("! 10.0.0.0/24 covers your own address (10.0.0.1)")
+    ann.send("/ban twin 1 force")
+    assert ann.lines()[0] == "* 10.0.0.1 is banned for 1 minute"  # singular
+    assert twin.endpoint.closed == "banned by Client-1"
+    assert ann.endpoint.closed is None  # the operator's own connection is spared

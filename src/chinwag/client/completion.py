@@ -16,14 +16,17 @@ COMMANDS = (
     "help",
     "nick",
     "who",
-    "list",
     "users",
+    "names",
+    "whois",
     "rooms",
+    "list",
     "join",
     "leave",
     "part",
     "msg",
     "tell",
+    "query",
     "me",
     "quit",
     "exit",
@@ -39,7 +42,7 @@ COMMANDS = (
     "mode",
 )
 # Commands whose first argument is a nickname.
-_NICK_COMMANDS = frozenset({"msg", "tell", "kick", "ban", "unban", "invite"})
+_NICK_COMMANDS = frozenset({"msg", "tell", "query", "whois", "kick", "ban", "unban", "invite"})
 
 
 @dataclass(frozen=True, slots=True)

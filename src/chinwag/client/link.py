@@ -32,6 +32,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
+from chinwag import hostport
 from chinwag.client.backoff import Backoff
 from chinwag.client.lines import Received
 from chinwag.client.outgoing import Outgoing
@@ -48,7 +49,7 @@ class ConnectFailed(Exception):
     """The server could not be reached; the message is the one line to show the user."""
 
     def __init__(self, host: str, port: int, reason: str) -> None:
-        super().__init__(f"Could not connect to {host}:{port}: {reason}")
+        super().__init__(f"Could not connect to {hostport.join(host, port)}: {reason}")
         self.reason = reason
 
 
@@ -301,7 +302,7 @@ class Link:
         """How the link ends now that a connection has; None: reconnect."""
         state = self._state
         if state.speaks_tls:
-            where = f"Could not connect to {self.host}:{self.port}"
+            where = f"Could not connect to {hostport.join(self.host, self.port)}"
             return Ended(End.CANNOT_START, f"{where}: the server speaks TLS; connect with --tls")
         if self._leaving and state.said_goodbye:
             return Ended(End.LEFT)
@@ -357,6 +358,6 @@ class Link:
                     return False
                 self._state.reset_connection()
                 self._wire = wire
-            self._listener.status(f"Reconnected to {self.host}:{self.port}")
+            self._listener.status(f"Reconnected to {hostport.join(self.host, self.port)}")
             return True
         return False  # the schedule is endless; this only satisfies the type checker

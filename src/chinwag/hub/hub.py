@@ -191,7 +191,8 @@ class Hub:
                 raise errors.AlreadyInRoom(f"you are already in {member.rooms[key]}")
             if len(member.rooms) >= self.max_rooms_per_member:
                 limit = self.max_rooms_per_member
-                raise errors.TooManyRooms(f"you may be in at most {limit} rooms at once")
+                rooms = "1 room" if limit == 1 else f"{limit} rooms"
+                raise errors.TooManyRooms(f"you may be in at most {rooms} at once")
             room = self._rooms.get(key)
             if room is None:
                 if len(self._rooms) >= self.max_rooms:
@@ -498,12 +499,15 @@ class Hub:
         self._require_operator(actor)
         with self._lock:
             target = self._find(nick)
+            # Whoever shares a room with the target is told of their leaving, with the
+            # reason: the actor among them needs no second line saying the same.
+            told = actor.client_id in self._co_members(target).ids
         log.event(f"{actor.nick} kicked {target.client_id} ({target.nick})" + _paren(reason))
         why = f"kicked by {actor.nick}" + (f": {reason}" if reason else "")
-        return [
-            Delivery(Farewell(f"You were {why}", why), to(target)),
-            Delivery(Disconnected(target.nick), to(actor)),
-        ]
+        deliveries = [Delivery(Farewell(f"You were {why}", why), to(target))]
+        if told:
+            return deliveries
+        return [*deliveries, Delivery(Disconnected(target.nick), to(actor))]
 
     def ban(self, actor: Member, target: str, minutes: float | None = None) -> list[Delivery]:
         """Ban a network (an address or ``net/bits``, or the address a user connects from,
@@ -526,7 +530,7 @@ class Hub:
                 if m is not actor
                 and (m is named or (not m.operator and covers(network, m.address)))
             ]
-        span = "for good" if minutes is None else f"for {minutes:g} minutes"
+        span = "for good" if minutes is None else f"for {minutes:g} minute" + "s" * (minutes != 1)
         log.event(f"{actor.nick} banned {shown}" + _paren(named.nick if named else "") + f" {span}")
         deliveries = [Delivery(BanSet(shown, minutes), to(actor))]
         if victims:

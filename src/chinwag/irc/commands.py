@@ -745,11 +745,16 @@ def _lusers_command(session: IrcSession, message: Message) -> None:
     _lusers(session)
 
 
+DEFAULT_MOTD = (
+    "Welcome to chinwag.",
+    "Type /join #lobby to meet everyone; /list shows the other rooms.",
+)
+
+
 def _motd(session: IrcSession) -> None:
-    lines = [line for line in session.config.motd.replace("\\n", "\n").splitlines()]
-    if not lines:
-        session.numeric(rpl.ERR_NOMOTD, "MOTD File is missing")
-        return
+    # Without one configured, a short one that says where to start (clients show 422's
+    # "MOTD File is missing" as an error, which it is not).
+    lines = session.config.motd.replace("\\n", "\n").splitlines() or list(DEFAULT_MOTD)
     session.numeric(rpl.RPL_MOTDSTART, f"- {session.server.name} Message of the day - ")
     for line in lines:
         session.numeric(rpl.RPL_MOTD, f"- {clean(line)}")

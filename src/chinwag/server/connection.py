@@ -87,6 +87,7 @@ def text_session(hub: ChatHub, member: Member, config: Config) -> Session:
         member,
         max_line_bytes=config.max_line_bytes,
         password_check=password_checker(config.password, config.password_hash),
+        motd=config.motd,
     )
 
 

@@ -44,6 +44,8 @@ CONSOLE_HELP: dict[str, tuple[str, str]] = {
     "msg": ("msg NAME TEXT", "a private message to one user, from server"),
     "who": ("who [ROOM]", "everyone connected, or who is in ROOM"),
     "rooms": ("rooms", "the rooms and how many are in each"),
+    "names": ("names ROOM", "the names of those in ROOM, on one line"),
+    "whois": ("whois NAME", "who a user is: rooms, connected, idle, away"),
     "kick": ("kick NAME [REASON]", "disconnect a user"),
     "ban": ("ban NAME|IP[/BITS] [MINUTES]", "ban an address or network and disconnect it"),
     "unban": ("unban IP|NAME", "lift a ban"),

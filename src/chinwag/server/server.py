@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from types import TracebackType
 
-from chinwag import log
+from chinwag import hostport, log
 from chinwag.config import Config
 from chinwag.history.service import History
 from chinwag.hub.events import Delivery, Farewell
@@ -263,7 +263,7 @@ class ChatServer:
             listener.worker.start()
         self._housekeeper.start()
         host, port = self.address
-        log.LOGGER.info(f"Server started on {host}:{port}")
+        log.LOGGER.info(f"Server started on {hostport.join(host, port)}")
         # Then, on one line, every port that speaks something else than plain text.
         others = []
         for listener in self._listeners:
@@ -271,7 +271,7 @@ class ChatServer:
             title = title or _LISTENER_TITLES.get(listener.name)
             if title is not None:
                 extra_host, extra_port = listener.sock.getsockname()[:2]
-                others.append(f"{title} on {extra_host}:{extra_port}")
+                others.append(f"{title} on {hostport.join(extra_host, extra_port)}")
         if others:
             log.event("; ".join(others))
 
@@ -403,7 +403,9 @@ class ChatServer:
         info = self.registry.try_add(sock, address)
         if info is None:
             self.admission.release(ip)
-            full = f"Server is full ({self.config.max_clients} clients); try again later"
+            most = self.config.max_clients
+            clients = "1 client" if most == 1 else f"{most} clients"
+            full = f"Server is full ({clients}); try again later"
             _refuse(sock, listener, full)
             log.event(f"Refused connection from {ip}: server is full")
             return

@@ -117,7 +117,9 @@ def _invited(e: Invited) -> str:
 
 def ban_span(minutes: float | None) -> str:
     """How long a ban lasts, in words: ``for good``, ``for 5 minutes``."""
-    return "for good" if minutes is None else f"for {minutes:g} minutes"
+    if minutes is None:
+        return "for good"
+    return f"for {minutes:g} minute" + "s" * (minutes != 1)
 
 
 def _reply(e: Reply) -> str:

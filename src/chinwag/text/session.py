@@ -6,6 +6,10 @@ for the user's current room (``//text`` sends a message that starts with ``/``).
 are small functions that call the hub and return the deliveries to make; a
 :class:`~chinwag.hub.errors.ChatError` becomes an error line for the user. The session
 holds no socket: the connection that owns it hands the deliveries on.
+
+Users who know IRC are met half-way: a room may be written ``#dev``, ``/list`` lists
+rooms, ``/names``, ``/whois`` and ``/query`` work, and arriving in a room (the lobby on
+connecting too) shows its topic as IRC clients show 332/333.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chinwag.hub import errors, modes, names
+from chinwag.hub.bans import covers, network_of
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info, to
-from chinwag.hub.hub import Member, idle_for
+from chinwag.hub.hub import Member, RoomView, idle_for
 from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
@@ -71,6 +76,7 @@ class TextSession:
         console: bool = False,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         password_check: Callable[[str], bool] | None = None,
+        motd: str = "",
     ) -> None:
         self.hub = hub
         self.member = member
@@ -80,6 +86,11 @@ class TextSession:
         self._telnet = TelnetFilter()
         self._framer = LineBuffer(max_line_bytes)
         self._password_check = password_check  # None once the client is let in
+        # The operator writes it (``\\n`` between lines, as in a configuration file): it
+        # is cleaned like anything else that reaches a user.
+        self._motd = tuple(
+            text for line in motd.replace("\\n", "\n").splitlines() if (text := clean(line).strip())
+        )
 
     def start(self) -> list[Delivery]:
         """Greet the client; let it in unless the server wants a password first."""
@@ -97,7 +108,9 @@ class TextSession:
                 "Choose a name with /nick NAME; /help lists the commands.",
             )
         )
-        return deliveries
+        if self._motd:
+            deliveries.append(info(self.member, *self._motd))
+        return deliveries + _room_topic(self, names.LOBBY)
 
     def receive(self, data: bytes) -> list[Delivery]:
         """The deliveries caused by bytes received from the client.
@@ -174,7 +187,8 @@ class TextSession:
             deliveries = self.hub.join(self.member, names.LOBBY)
         except errors.ChatError as error:
             return [self.problem(f"you are in no room: {error}")]
-        return [*deliveries, info(self.member, f"you are back in {names.LOBBY}")]
+        back = info(self.member, f"you are back in {names.LOBBY}")
+        return [*deliveries, back, *_room_topic(self, names.LOBBY)]
 
     def _authenticate(self, text: str) -> list[Delivery]:
         command, _, password = text.partition(" ")
@@ -229,6 +243,30 @@ def _split(args: str, usage: str) -> tuple[str, str]:
     return first, rest.strip()
 
 
+def _room(name: str) -> str:
+    """A room as the user named it: ``#dev`` is ``dev``, as IRC users write it."""
+    return name[1:] if name.startswith("#") and len(name) > 1 else name
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _topic_of(view: RoomView) -> str:
+    """``TEXT (set by alice, 2026-11-29 10:05)``; the topic must not be empty."""
+    when = f", {view.topic_at:%Y-%m-%d %H:%M}" if view.topic_at is not None else ""
+    return f"{view.topic} (set by {view.topic_by}{when})"
+
+
+def _room_topic(session: TextSession, room: str) -> list[Delivery]:
+    """The topic of ``room`` for a user who just came in, as IRC clients are shown it."""
+    try:
+        view = session.hub.room(room)
+    except errors.ChatError:
+        return []
+    return [info(session.member, f"topic: {_topic_of(view)}")] if view.topic else []
+
+
 def _duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 60:
@@ -265,29 +303,56 @@ def _nick(session: TextSession, args: str) -> list[Delivery]:
     return session.hub.rename(session.member, _require(args, "/nick NAME"))
 
 
-@command("who", "list", "users", usage="/who [ROOM]", summary="who is in your room")
+@command("who", "users", usage="/who [ROOM]", summary="who is in your room")
 def _who(session: TextSession, args: str) -> list[Delivery]:
     # Whom this user may see is the hub's decision (secret rooms, invisible users).
     if args:
-        names.check_room(args)
-        seen = session.hub.who(session.member, args)
-        where = args
+        where = _room(args)
+        names.check_room(where)
+        seen = session.hub.who(session.member, where)
     elif session.room is None:
         seen, where = session.hub.who_all(session.member), "the chat"
     else:
         seen, where = session.hub.who(session.member, session.room), session.room
     room_members = [entry.member for entry in seen]
     now = time.monotonic()
-    count = len(room_members)
-    lines = [f"{count} user{'s' if count != 1 else ''} in {where}:"]
+    lines = [f"{_plural(len(room_members), 'user')} in {where}:"]
     for m in sorted(room_members, key=lambda m: names.fold(m.nick)):
         role = " (operator)" if m.operator else ""
         since = m.connected_at.strftime("%H:%M:%S")
-        lines.append(f"  {m.nick}{role} - connected {since}, idle {_duration(idle_for(m, now))}")
+        away = f", away: {m.away}" if m.away else ""
+        idle = _duration(idle_for(m, now))
+        lines.append(f"  {m.nick}{role} - connected {since}, idle {idle}{away}")
     return [info(session.member, *lines)]
 
 
-@command("rooms", usage="/rooms", summary="the rooms and how many are in each")
+@command("names", usage="/names [ROOM]", summary="the names of those in your room, on one line")
+def _names(session: TextSession, args: str) -> list[Delivery]:
+    room = _room(args) if args else session.current_room()
+    names.check_room(room)
+    seen = sorted(session.hub.who(session.member, room), key=lambda s: names.fold(s.member.nick))
+    if not seen:  # no such room, a secret one, or nobody the user may see there
+        return [info(session.member, f"nobody to list in {room}")]
+    listing = [entry.marks[:1] + entry.member.nick for entry in seen]
+    return [info(session.member, *_wrap(f"{room} ({len(seen)}): ", listing))]
+
+
+@command("whois", usage="/whois NAME", summary="who a user is: rooms, connected, idle, away")
+def _whois(session: TextSession, args: str) -> list[Delivery]:
+    nick = _require(args, "/whois NAME").partition(" ")[0]
+    view = session.hub.whois(session.member, nick)
+    rooms = ", ".join(marks[:1] + room for room, marks in view.rooms) or "none you can see"
+    lines = [
+        f"{view.nick}" + (" (server operator)" if view.operator else ""),
+        f"  rooms: {rooms}",
+        f"  connected since {view.connected_at:%Y-%m-%d %H:%M:%S}, idle {_duration(view.idle)}",
+    ]
+    if view.away:
+        lines.append(f"  away: {view.away}")
+    return [info(session.member, *lines)]
+
+
+@command("rooms", "list", usage="/rooms", summary="the rooms and how many are in each")
 def _rooms(session: TextSession, args: str) -> list[Delivery]:
     listing = [
         f"{view.name} ({len(view.members)})" for view in session.hub.room_views(session.member)
@@ -312,8 +377,9 @@ def _wrap(heading: str, items: list[str], width: int = LIST_LINE_CHARS) -> list[
 @command("join", usage="/join ROOM [KEY]", summary="move to another room (made if new)")
 def _join(session: TextSession, args: str) -> list[Delivery]:
     target, key = _split(args, "/join ROOM [KEY]")
+    target = _room(target)
     if key and not _needs_key(session, target):
-        names.check_room(args)  # "/join my room" is a room name with a space, not a key
+        names.check_room(_room(args))  # "/join my room" is a room name with a space, not a key
     if " " in key:
         raise errors.BadArguments("usage: /join ROOM [KEY]")
     current = session.current_room()
@@ -325,7 +391,7 @@ def _join(session: TextSession, args: str) -> list[Delivery]:
     session.room = session.member.rooms[names.fold(target)]
     count = len(session.hub.room_members(session.room))
     deliveries.append(info(session.member, f"you are now in {session.room} ({count} here)"))
-    return deliveries
+    return deliveries + _room_topic(session, session.room)
 
 
 def _needs_key(session: TextSession, room: str) -> bool:
@@ -342,12 +408,17 @@ def _leave(session: TextSession, args: str) -> list[Delivery]:
     return _join(session, names.LOBBY)
 
 
-@command("msg", "tell", usage="/msg NAME TEXT", summary="a private message to one user")
+@command("msg", "tell", "query", usage="/msg NAME TEXT", summary="a private message to one user")
 def _msg(session: TextSession, args: str) -> list[Delivery]:
     nick, text = _split(args, "/msg NAME TEXT")
     if not text:
         raise errors.BadArguments("usage: /msg NAME TEXT")
-    return session.hub.tell(session.member, nick, text)
+    deliveries = session.hub.tell(session.member, nick, text)
+    # As IRC's 301: the sender learns the message waits, and why.
+    target = session.hub.find(nick)
+    if target is not None and target.away:
+        deliveries.append(info(session.member, f"{target.nick} is away: {target.away}"))
+    return deliveries
 
 
 @command("me", usage="/me ACTION", summary="describe what you do: /me waves")
@@ -377,21 +448,46 @@ def _kick(session: TextSession, args: str) -> list[Delivery]:
 
 @command(
     "ban",
-    usage="/ban NAME|IP[/BITS] [MINUTES]",
+    usage="/ban NAME|IP[/BITS] [MINUTES] [force]",
     summary="ban an address or network and disconnect it",
     operator=True,
 )
 def _ban(session: TextSession, args: str) -> list[Delivery]:
-    target, rest = _split(args, "/ban NAME|IP[/BITS] [MINUTES]")
+    usage = "/ban NAME|IP[/BITS] [MINUTES] [force]"
+    target, *rest = _require(args, usage).split()
+    force = bool(rest) and rest[-1].casefold() == "force"
+    if force:
+        rest.pop()
+    if len(rest) > 1:
+        raise errors.BadArguments(f"usage: {usage}")
     minutes: float | None = None
     if rest:
         try:
-            minutes = float(rest)
+            minutes = float(rest[0])
         except ValueError:
-            raise errors.BadArguments("usage: /ban NAME|IP[/BITS] [MINUTES]") from None
+            raise errors.BadArguments(f"usage: {usage}") from None
         if not 0 < minutes < 10**7:
             raise errors.BadArguments("the minutes must be a positive number")
+    if not force:
+        _refuse_banning_yourself(session, target, args)
     return session.hub.ban(session.member, target, minutes)
+
+
+def _refuse_banning_yourself(session: TextSession, target: str, args: str) -> None:
+    """Raise if the ban would cover the operator's own address: it spares their
+    connection but not their next one, so it is done only when they insist."""
+    named = session.hub.find(target)
+    network = network_of(named.address if named is not None else target)
+    if network is None or not covers(network, session.member.address):
+        return
+    if named is not None and named is not session.member:
+        who = f"{named.nick} connects from your address"
+    else:
+        who = f"{target} covers your own address"
+    raise errors.BadArguments(
+        f"{who} ({session.member.address}): the ban would shut you out too;"
+        f" /ban {args} force bans it anyway"
+    )
 
 
 @command("unban", usage="/unban IP|NAME", summary="lift a ban", operator=True)
@@ -424,15 +520,34 @@ def _wall(session: TextSession, args: str) -> list[Delivery]:
 # --- room settings, shared with IRC users ------------------------------------------------
 
 
-@command("topic", usage="/topic [TEXT]", summary="show or set your room's topic")
-def _topic(session: TextSession, args: str) -> list[Delivery]:
-    room = session.current_room()
-    if args:
-        return session.hub.set_topic(session.member, room, args)
+def _named_room(session: TextSession, args: str) -> tuple[str, str]:
+    """The room a command names IRC's way, with a leading ``#`` (``/topic #dev TEXT``),
+    and the rest of its arguments; without one, the user's own room."""
+    if args.startswith("#") and len(args) > 1:
+        first, _, rest = args.partition(" ")
+        room = _room(first)
+        names.check_room(room)
+        return room, rest.strip()
+    return session.current_room(), args
+
+
+def _visible_room(session: TextSession, room: str) -> RoomView:
     view = session.hub.room(room)
+    inside = any(member is session.member for member, _ in view.members)
+    if view.secret and not inside and not session.member.operator:
+        raise errors.NoSuchRoom(f"there is no room called {room}")
+    return view
+
+
+@command("topic", usage="/topic [#ROOM] [TEXT]", summary="show or set your room's topic")
+def _topic(session: TextSession, args: str) -> list[Delivery]:
+    room, text = _named_room(session, args)
+    if text:
+        return session.hub.set_topic(session.member, room, text)
+    view = _visible_room(session, room)
     if not view.topic:
         return [info(session.member, f"{view.name} has no topic")]
-    return [info(session.member, f"topic of {view.name}: {view.topic} (set by {view.topic_by})")]
+    return [info(session.member, f"topic of {view.name}: {_topic_of(view)}")]
 
 
 @command("away", usage="/away [MESSAGE]", summary="mark yourself away, or back without one")
@@ -442,22 +557,25 @@ def _away(session: TextSession, args: str) -> list[Delivery]:
     return [*deliveries, info(session.member, state)]
 
 
-@command("invite", usage="/invite NAME", summary="invite a user into your room")
+@command("invite", usage="/invite NAME [#ROOM]", summary="invite a user into your room")
 def _invite(session: TextSession, args: str) -> list[Delivery]:
-    nick = _require(args, "/invite NAME")
-    deliveries = session.hub.invite(session.member, nick, session.current_room())
-    return [*deliveries, info(session.member, f"{nick} is invited to {session.current_room()}")]
+    nick, rest = _split(args, "/invite NAME [#ROOM]")
+    if " " in rest:
+        raise errors.BadArguments("usage: /invite NAME [#ROOM]")
+    room = _room(rest) if rest else session.current_room()
+    deliveries = session.hub.invite(session.member, nick, room)
+    return [*deliveries, info(session.member, f"{nick} is invited to {room}")]
 
 
 @command(
     "mode",
-    usage="/mode [+|-FLAGS [ARGS]]",
+    usage="/mode [#ROOM] [+-FLAGS]",
     summary="show or change your room's modes (+k KEY, +l N, +b MASK, +o NAME, +imnst)",
 )
 def _mode(session: TextSession, args: str) -> list[Delivery]:
-    room = session.current_room()
+    room, args = _named_room(session, args)
     if not args:
-        view = session.hub.room(room)
+        view = _visible_room(session, room)
         flags = (
             "".join(sorted(view.flags)) + ("k" if view.key else "") + ("l" if view.limit else "")
         )
