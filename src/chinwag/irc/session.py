@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from datetime import datetime
 
 from chinwag import log
@@ -84,6 +85,12 @@ class ServerInfo:
         self.created = created or datetime.now()
         self.plain = IrcFormatter(self.name)
         self.timed = IrcFormatter(self.name, tag_time=True)
+        # Every session, for LUSERS's count of connections not yet registered.
+        self.sessions: weakref.WeakSet[IrcSession] = weakref.WeakSet()
+
+    def unregistered(self) -> int:
+        """Connections that have not registered yet, nor ended."""
+        return sum(1 for s in list(self.sessions) if not s.registered and not s.finished)
 
 
 class IrcSession:
@@ -97,6 +104,7 @@ class IrcSession:
         self.finished = False
         self.registered = False
         self.capabilities: set[str] = set()
+        self.cap_version = 0  # 302 once the client has said CAP LS 302
         self.nick = ""  # asked for, before registration
         self.username = ""
         self.realname = ""
@@ -111,6 +119,7 @@ class IrcSession:
         self._started = now
         self._last_heard = now
         self._ping_sent: float | None = None
+        server.sessions.add(self)
 
     @property
     def formatter(self) -> IrcFormatter:
