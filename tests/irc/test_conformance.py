@@ -240,3 +240,11 @@ def test_isupport_lines_hold_at_most_13_tokens(world: World) -> None:
         assert token in joined
     for absent in ("WHOX", "STATUSMSG", "BOT="):
         assert absent not in joined
+
+
+def test_whowas_remembers_text_users_too(world: World) -> None:
+    alice = world.irc("alice")
+    tom = world.text("tom")
+    tom.send("/nick thomas")
+    alice.send("WHOWAS tom")
+    assert alice.numerics() == ["314", "312", "369"]
