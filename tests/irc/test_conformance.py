@@ -236,9 +236,9 @@ def test_isupport_lines_hold_at_most_13_tokens(world: World) -> None:
     joined = " ".join(lines)
     for token in ("CHANLIMIT=#:", "TARGMAX=", "MODES=20", "TOPICLEN=390", "KICKLEN=390"):
         assert token in joined
-    for token in ("AWAYLEN=200", "UTF8ONLY", "ELIST=U"):
+    for token in ("AWAYLEN=200", "UTF8ONLY", "ELIST=U", "WHOX"):
         assert token in joined
-    for absent in ("WHOX", "STATUSMSG", "BOT="):
+    for absent in ("STATUSMSG", "BOT="):
         assert absent not in joined
 
 
@@ -248,3 +248,22 @@ def test_whowas_remembers_text_users_too(world: World) -> None:
     tom.send("/nick thomas")
     alice.send("WHOWAS tom")
     assert alice.numerics() == ["314", "312", "369"]
+
+
+def test_whox_fields_in_their_order_with_the_token(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob", user="bobby")
+    alice.send("JOIN #c")
+    bob.send("JOIN #c")
+    alice.lines()
+    alice.send("WHO #c %rnuhcit,42")
+    lines = alice.lines()
+    assert f":irc.test 354 alice 42 #c bobby 255.255.255.255 {HOST} bob :bob Real" in lines
+    assert ":irc.test 354 alice 42 #c user 127.0.0.1 127.0.0.1 alice :alice Real" in lines
+    assert lines[-1] == ":irc.test 315 alice #c :End of /WHO list"
+    alice.send("WHO bob %nfa")
+    assert alice.lines()[0] == ":irc.test 354 alice bob H :0"
+    alice.send("WHO * o%n")
+    assert alice.numerics() == ["315"]  # no server operators here
+    alice.send("WHO bob")
+    assert alice.numerics() == ["352", "315"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from chinwag import __version__
 from chinwag.hub import errors, masks, modes
 from chinwag.hub.events import Delivery, Info
-from chinwag.hub.hub import RoomView
+from chinwag.hub.hub import RoomView, idle_for
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
@@ -65,8 +65,10 @@ ISUPPORT = (
     # Received bytes that are not UTF-8 are replaced where they enter (U+FFFD), so
     # nothing else is ever relayed.
     "UTF8ONLY",
+    "WHOX",
 )
 ISUPPORT_PER_LINE = 13
+WHOX_FIELDS = "tcuihsnfdlaor"  # the order of a 354 reply's fields
 
 
 def isupport(max_rooms_per_member: int) -> tuple[str, ...]:
@@ -652,7 +654,14 @@ def _whois(session: IrcSession, message: Message) -> None:
 
 @command("WHO")
 def _who(session: IrcSession, message: Message) -> None:
+    """``WHO mask [o][%fields[,token]]``: 352 lines, or 354 lines of the fields asked
+    for (WHOX, in its fixed order ``tcuihsnfdlaor``); ``o`` keeps server operators."""
     mask = message.params[0] if message.params else "*"
+    options, percent, whox = (message.params[1] if len(message.params) > 1 else "").partition("%")
+    fields, _, token = whox.partition(",")
+    valid_token = token.isascii() and token.isdigit() and len(token) <= 3
+    wanted = WhoFields(fields, token if valid_token else "0") if percent else None
+    entries: list[tuple[str, Seen]] = []
     # Whom this user may see, and with which host, is the hub's decision.
     if casemap.is_channel(mask):
         try:
@@ -661,8 +670,7 @@ def _who(session: IrcSession, message: Message) -> None:
             view = None
         if view is not None:
             channel = casemap.to_channel(view.name)
-            for entry in session.hub.who(session.member, view.name):
-                _who_line(session, channel, entry)
+            entries = [(channel, entry) for entry in session.hub.who(session.member, view.name)]
     else:
         for entry in session.hub.who_all(session.member):
             member = entry.member
@@ -670,17 +678,36 @@ def _who(session: IrcSession, message: Message) -> None:
             if masks.matches(mask, member.nick, "*", "*") or masks.matches(
                 mask, member.nick, member.username, entry.host
             ):
-                _who_line(session, "*", entry)
+                entries.append(("*", entry))
+    for channel, entry in entries:
+        if "o" in options and not entry.member.operator:
+            continue
+        if wanted is None:
+            _who_line(session, channel, entry)
+        else:
+            _whox_line(session, channel, entry, wanted)
     session.numeric(rpl.RPL_ENDOFWHO, mask, "End of /WHO list")
 
 
-def _who_line(session: IrcSession, channel: str, entry: Seen) -> None:
+@dataclass(frozen=True, slots=True)
+class WhoFields:
+    """What a WHOX request asks for: field letters, and the token to echo for ``t``."""
+
+    letters: str
+    token: str
+
+
+def _who_flags(session: IrcSession, entry: Seen) -> str:
     member = entry.member
-    flags = (
+    return (
         ("G" if member.away else "H")
         + ("*" if member.operator else "")
         + _marks(session, entry.marks)
     )
+
+
+def _who_line(session: IrcSession, channel: str, entry: Seen) -> None:
+    member = entry.member
     session.numeric(
         rpl.RPL_WHOREPLY,
         channel,
@@ -688,9 +715,33 @@ def _who_line(session: IrcSession, channel: str, entry: Seen) -> None:
         entry.host,
         session.server.name,
         member.nick,
-        flags,
+        _who_flags(session, entry),
         f"0 {member.realname or member.nick}",
     )
+
+
+def _whox_line(session: IrcSession, channel: str, entry: Seen, wanted: WhoFields) -> None:
+    member = entry.member
+    # The address only to whom it is shown anyway (themself, server operators).
+    address = entry.host if entry.host == member.address else "255.255.255.255"
+    values = {
+        "t": wanted.token,
+        "c": channel,
+        "u": member.username,
+        "i": address,
+        "h": entry.host,
+        "s": session.server.name,
+        "n": member.nick,
+        "f": _who_flags(session, entry),
+        "d": "0",
+        "l": str(int(idle_for(member).total_seconds())),
+        "a": "0",  # no accounts: nobody is logged in
+        "o": "n/a",
+        "r": member.realname or member.nick,
+    }
+    params = [values[letter] for letter in WHOX_FIELDS if letter in wanted.letters]
+    if params:
+        session.numeric(rpl.RPL_WHOSPCRPL, *params)
 
 
 @command("ISON", min_params=1)
