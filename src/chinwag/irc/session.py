@@ -89,8 +89,13 @@ class ServerInfo:
         self.sessions: weakref.WeakSet[IrcSession] = weakref.WeakSet()
 
     def unregistered(self) -> int:
-        """Connections that have not registered yet, nor ended."""
-        return sum(1 for s in list(self.sessions) if not s.registered and not s.finished)
+        """Connections that have not registered yet, nor ended.
+
+        A session is not told that its connection closed, so one whose client left
+        before registering counts until it would have timed out anyway, or is collected.
+        """
+        now = time.monotonic()
+        return sum(1 for session in list(self.sessions) if session.waiting(now))
 
 
 class IrcSession:
@@ -120,6 +125,11 @@ class IrcSession:
         self._last_heard = now
         self._ping_sent: float | None = None
         server.sessions.add(self)
+
+    def waiting(self, now: float) -> bool:
+        """Whether this connection is still within its time to register."""
+        pending = not self.registered and not self.finished
+        return pending and now - self._started < self.config.irc_registration_seconds
 
     @property
     def formatter(self) -> IrcFormatter:
