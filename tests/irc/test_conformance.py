@@ -57,6 +57,7 @@ def test_lusers_counts_current_and_most_users(world: World) -> None:
         "266",
     ]
     assert ":irc.test 253 alice 1 :unknown connection(s)" in lines
+    assert ":irc.test 254 alice 0 :channels formed" in lines  # not the empty lobby
     assert ":irc.test 265 alice 1 2 :Current local users 1, max 2" in lines
     assert ":irc.test 266 alice 1 2 :Current global users 1, max 2" in lines
 

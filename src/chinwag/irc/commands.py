@@ -883,7 +883,8 @@ def _lusers(session: IrcSession) -> None:
     members = session.hub.members()
     invisible = sum(1 for m in members if m.invisible)
     operators = sum(1 for m in members if m.operator)
-    rooms = len(session.hub.rooms())
+    # As LIST: the lobby with nobody in it is no channel to IRC clients.
+    rooms = sum(1 for _, count in session.hub.rooms() if count)
     users, most = str(len(members)), str(max(session.hub.most_members, len(members)))
     session.numeric(
         rpl.RPL_LUSERCLIENT,
