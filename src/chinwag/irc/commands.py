@@ -206,7 +206,7 @@ def _cap(session: IrcSession, message: Message) -> None:
         if not session.registered:
             session.negotiating = True
         version = message.params[1] if len(message.params) > 1 else ""
-        if version.isdigit() and int(version) >= CAP_VERSION:
+        if version.isascii() and version.isdigit() and int(version) >= CAP_VERSION:
             session.cap_version = CAP_VERSION
             session.capabilities.add("cap-notify")  # implied by 302, as IRCv3 says
         values = session.cap_version >= CAP_VERSION
@@ -1048,4 +1048,4 @@ def _help(session: IrcSession, message: Message) -> None:
     session.numeric(rpl.RPL_ENDOFHELP, subject, "End of /HELP")
 
 
-COMMANDS["HELPOP"] = Command("HELPOP", _help, 0, True)
+command("HELPOP")(_help)  # the same help, under the name some servers use
