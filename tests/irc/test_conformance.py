@@ -194,20 +194,6 @@ def test_whowas(world: World) -> None:
     assert alice.numerics() == ["406", "369", "431"]
 
 
-def test_whowas_is_bounded() -> None:
-    from chinwag.hub.whowas import DEFAULT_SIZE, NameHistory
-
-    world = World()
-    history = NameHistory(3)
-    member = world.irc("bob").member
-    from datetime import datetime
-
-    for _ in range(5):
-        history.record(member, datetime.now())
-    assert len(history) == 3
-    assert DEFAULT_SIZE == 1000
-
-
 def test_info_links_admin_stats(world: World) -> None:
     alice = world.irc("alice")
     alice.send("INFO")

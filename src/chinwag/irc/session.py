@@ -85,8 +85,14 @@ class ServerInfo:
         self.created = created or datetime.now()
         self.plain = IrcFormatter(self.name)
         self.timed = IrcFormatter(self.name, tag_time=True)
-        # Every session, for LUSERS's count of connections not yet registered.
-        self.sessions: weakref.WeakSet[IrcSession] = weakref.WeakSet()
+        # Every session, for LUSERS's count of connections not yet registered. Sessions
+        # are made on the accepting thread and counted on others: hence the lock.
+        self._sessions: weakref.WeakSet[IrcSession] = weakref.WeakSet()
+        self._sessions_lock = threading.Lock()
+
+    def track(self, session: IrcSession) -> None:
+        with self._sessions_lock:
+            self._sessions.add(session)
 
     def unregistered(self) -> int:
         """Connections that have not registered yet, nor ended.
@@ -95,7 +101,9 @@ class ServerInfo:
         before registering counts until it would have timed out anyway, or is collected.
         """
         now = time.monotonic()
-        return sum(1 for session in list(self.sessions) if session.waiting(now))
+        with self._sessions_lock:
+            sessions = list(self._sessions)
+        return sum(1 for session in sessions if session.waiting(now))
 
 
 class IrcSession:
@@ -124,7 +132,7 @@ class IrcSession:
         self._started = now
         self._last_heard = now
         self._ping_sent: float | None = None
-        server.sessions.add(self)
+        server.track(self)
 
     def waiting(self, now: float) -> bool:
         """Whether this connection is still within its time to register."""
