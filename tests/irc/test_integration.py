@@ -103,9 +103,9 @@ def test_nick_collision_ignores_case(irc_server: IrcHarness, library) -> None:  
 def test_registration_burst_over_a_socket(irc_server: IrcHarness) -> None:
     client = irc_server.raw_irc()
     client.send("CAP LS 302", "NICK alice", "USER alice 0 * :Alice", "CAP END")
-    client.expect(r"^:irc\.test CAP \* LS :server-time$")
-    burst = ("001", "002", "003", "004", "005", "251", "252", "254", "255")
-    for code in (*burst, "375", "372", "376"):  # a default MOTD, not 422
+    client.expect(r"^:irc\.test CAP \* LS :cap-notify .*server-time")
+    codes = ("001", "002", "003", "004", "005", "251", "252", "253", "254", "255", "265", "266")
+    for code in (*codes, "375", "372", "376"):  # a default MOTD, not 422
         client.expect(f"^:irc\\.test {code} alice ")
 
 
@@ -229,3 +229,27 @@ def test_an_invitation_opens_an_invite_only_channel_but_not_its_key(irc_server: 
     carol.expect(r" 475 carol #den ")
     carol.send("JOIN #den sesame")
     carol.expect(r":carol!\S+ JOIN #den")
+
+
+def test_capabilities_lusers_and_whowas_over_sockets(irc_server: IrcHarness) -> None:
+    waiting = irc_server.raw_irc()  # connected, not registered
+    waiting.send("CAP LS 302")
+    waiting.expect(r" CAP \* LS :")
+    alice = irc_server.raw_irc()
+    alice.send("CAP LS 302", "CAP REQ :echo-message multi-prefix userhost-in-names")
+    alice.expect(r"^:irc\.test CAP \* ACK :echo-message multi-prefix userhost-in-names$")
+    alice.send("NICK alice", "USER alice 0 * :", "CAP END")
+    alice.expect(r"^:irc\.test 253 alice 1 :unknown connection")
+    alice.expect(r"^:irc\.test 265 alice 1 1 ")
+    bob = irc_server.text("bob")
+    alice.send("JOIN #lobby")
+    alice.expect(r"^:irc\.test 353 alice = #lobby :.*bob!\S+@")
+    alice.send("PRIVMSG #lobby :hello there")
+    alice.expect(r"^:alice!alice@\S+ PRIVMSG #lobby :hello there$")  # the echo
+    bob.expect(r"alice: hello there$")
+    bob.send("/nick robert")
+    alice.expect(r" NICK :?robert$")
+    alice.send("WHOWAS bob", "LUSERS")
+    alice.expect(r"^:irc\.test 314 alice bob \S+ \S+ \* :bob$")
+    alice.expect(r"^:irc\.test 369 alice bob ")
+    alice.expect(r"^:irc\.test 266 alice 2 2 ")

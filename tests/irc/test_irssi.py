@@ -76,3 +76,20 @@ def test_irssi_talks_with_a_text_user(irc_server: IrcHarness, irssi: Tmux) -> No
     bob.expect(r"^\* termuser is now known as termuser2$")
     irssi.type("/quit leaving now")
     bob.expect(r"^\* termuser2 left the chat \(Quit: leaving now\)$")
+
+
+def test_irssi_is_refused_nothing_it_asks_for(irssi: Tmux, tmp_path: Path) -> None:
+    """irssi asks for the capabilities it knows among those offered: every one it asks
+    for must be acknowledged, and it must work on with them."""
+    irssi.wait_for_text("Welcome to the chinwag IRC network")
+    raw = tmp_path / "raw.log"
+    irssi.type(f"/rawlog save {raw}")
+    wait_for(lambda: raw.exists() and "001" in raw.read_text(), timeout=10, what="the raw log")
+    log = raw.read_text()
+    assert " CAP * LS" in log
+    assert " NAK " not in log
+    acknowledged = [line for line in log.splitlines() if " CAP " in line and " ACK " in line]
+    assert acknowledged, log
+    assert "multi-prefix" in " ".join(acknowledged)
+    irssi.type("/join #caps")
+    irssi.wait_for_text("@termuser")  # the nick list, in NAMES, of a multi-prefix client

@@ -40,7 +40,7 @@ def test_a_list_of_20000_channels_takes_well_under_a_second() -> None:
     started = time.process_time()
     alice.send("LIST")
     elapsed = time.process_time() - started
-    assert len(alice.lines()) == 20_000 + 1 + 2  # the lobby, the start and the end
+    assert len(alice.lines()) == 20_000 + 2  # the start and the end (the lobby is empty)
     assert elapsed < 1.0  # about 0.2 s; building the reply line by line took 10 s
     started = time.process_time()
     alice.send("WHOIS owner")

@@ -17,8 +17,10 @@ VALID = [
     "李雷",
     "محمد",
     "user42",
-    "٣٤",  # digits need not be ASCII
+    "user٣٤",  # digits need not be ASCII
     "...",
+    "[away]",  # IRC's symbols, in nicknames only
+    "{x}|y^z`\\",
 ]
 INVALID = [
     "",
@@ -32,6 +34,9 @@ INVALID = [
     "new\nline",
     "zero\u200bwidth",
     "a/b",
+    "42user",  # IRC nicknames start with no digit
+    "٣٤",
+    "-dash",
 ]
 
 
@@ -171,3 +176,14 @@ def test_look_alikes_share_a_key(one: str, other: str) -> None:
 @pytest.mark.parametrize(("one", "other"), [("ann", "anne"), ("lena", "ivan"), ("ace", "ace1")])
 def test_different_names_do_not_share_a_key(one: str, other: str) -> None:
     assert not names.looks(one) & names.looks(other)
+
+
+def test_irc_symbols_are_for_nicknames_not_rooms() -> None:
+    with pytest.raises(InvalidName):
+        names.check_room("[room]")
+
+
+def test_a_bar_looks_like_a_small_l() -> None:
+    assert names.looks("ann|") & names.looks("annl")
+    assert not names.looks("ann[") & names.looks("ann{")  # different, no rfc1459 folding
+    assert names.fold("[A]") != names.fold("{a}")

@@ -186,7 +186,7 @@ def test_nick(chat: Chat) -> None:
         ("/nick ANN", "! the name ANN is taken"),
         ("/nick admin", "! the name admin is reserved"),
         ("/nick Client-3", "! names like Client-3 are reserved for new connections"),
-        ("/nick two words", "! a nickname may contain only letters, digits, '_', '-' and '.'"),
+        ("/nick two words", "! a nickname may contain only letters, digits and _-.[]{}\\|^`"),
         ("/nick " + "x" * 33, "! a nickname must be 1-32 characters long"),
     ],
 )

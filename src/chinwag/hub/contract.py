@@ -23,6 +23,7 @@ from chinwag.hub import modes, visibility
 from chinwag.hub.bans import Ban, BanList
 from chinwag.hub.events import Delivery
 from chinwag.hub.model import Member, MemberView, RoomView
+from chinwag.hub.whowas import Departed
 from chinwag.password_guard import PasswordGuard
 
 
@@ -33,6 +34,7 @@ class ChatHub(Protocol):
     passwords: PasswordGuard
     max_rooms_per_member: int
     max_rooms: int
+    most_members: int  # the most members there have been at once
 
     # --- arriving and leaving ----------------------------------------------------------
 
@@ -82,6 +84,7 @@ class ChatHub(Protocol):
     def room(self, room_name: str) -> RoomView: ...
     def room_views(self, viewer: Member) -> list[RoomView]: ...
     def whois(self, viewer: Member, nick: str) -> MemberView: ...
+    def whowas(self, viewer: Member, nick: str, count: int = 0) -> list[tuple[Departed, str]]: ...
     def who(self, viewer: Member, room_name: str) -> tuple[visibility.Seen, ...]: ...
     def who_all(self, viewer: Member) -> tuple[visibility.Seen, ...]: ...
     def shown_host(self, viewer: Member, member: Member) -> str: ...

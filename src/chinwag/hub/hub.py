@@ -64,6 +64,7 @@ from chinwag.hub.model import (
     set_key,
     set_limit,
 )
+from chinwag.hub.whowas import Departed, NameHistory
 from chinwag.password_guard import PasswordGuard, TryLater
 from chinwag.passwords import verify_password
 
@@ -114,6 +115,10 @@ class Hub:
         # The lobby belongs to everybody: anyone may set its topic.
         self._rooms: dict[str, Room] = {names.fold(names.LOBBY): Room(names.LOBBY, "n")}
         self._closing = False
+        # The most members connected at once since the server started (IRC's LUSERS).
+        self.most_members = 0
+        # Names left behind by quits and renames, newest last (IRC's WHOWAS).
+        self._departed = NameHistory()
 
     # --- arriving and leaving ----------------------------------------------------------
 
@@ -127,6 +132,7 @@ class Hub:
             self._members[key] = member
             self._identify(member)
             self._take_looks(member, its_looks)
+            self.most_members = max(self.most_members, len(self._members))
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[names.fold(names.LOBBY)] = lobby.name
@@ -153,6 +159,7 @@ class Hub:
             self._identify(member)
             self._members[names.fold(nick)] = member
             self._take_looks(member, names.looks(nick))
+            self.most_members = max(self.most_members, len(self._members))
         log.event(f"{member.client_id} is now known as {nick}")
         return []
 
@@ -163,6 +170,7 @@ class Hub:
                 return []
             del self._members[names.fold(member.nick)]
             self._drop_looks(member)
+            self._departed.record(member, self._clock())
             others = self._co_members(member)
             for key in list(member.rooms):
                 self._leave_room(member, key)
@@ -360,6 +368,7 @@ class Hub:
             if nick == old:
                 raise errors.NameInUse(f"you are already called {nick}")
             self._check_free(member, nick)
+            self._departed.record(member, self._clock())
             del self._members[names.fold(old)]
             self._drop_looks(member)
             self._members[names.fold(nick)] = member
@@ -451,6 +460,15 @@ class Hub:
                 for m in self._members.values()
                 if visibility.can_see_member(viewer, m)
             )
+
+    def whowas(self, viewer: Member, nick: str, count: int = 0) -> list[tuple[Departed, str]]:
+        """The names ``nick`` left behind, most recent first (at most ``count`` if
+        positive), each with the host ``viewer`` may see."""
+        with self._lock:
+            return [
+                (entry, entry.address if viewer.operator else entry.cloak)
+                for entry in self._departed.find(nick, count)
+            ]
 
     def shown_host(self, viewer: Member, member: Member) -> str:
         """``member``'s host as ``viewer`` may see it (the real address, or the cloak)."""

@@ -4,7 +4,10 @@ Names are compared case-insensitively with :meth:`str.casefold`, so ``Ålice`` a
 ``åLICE`` are the same user. Both kinds of name are 1-32 characters of Unicode letters,
 digits and ``_ - .``, which keeps them printable, free of spaces and safe to show in
 every front end; letters that show as nothing (the Hangul fillers, which Unicode counts
-as letters) are refused.
+as letters) are refused. Nicknames may also hold the ASCII symbols IRC has always allowed
+in them (``[ ] { } \\ | ^ `` ` ``, which belong to no script), and, as in IRC, may not
+start with a digit or ``-``. Case folding leaves these symbols alone: ``[`` and ``{`` are
+different characters here, unlike IRC's old ``rfc1459`` case mapping.
 
 A nickname must also not pass for another one on screen. Its *looks* (:func:`looks`)
 are its Unicode TR39 skeletons: NFKD (fullwidth and mathematical letters become plain
@@ -50,6 +53,10 @@ RESERVED_NICKS = frozenset(
 )
 _GENERATED = re.compile(r"client-\d+")
 _EXTRA_CHARACTERS = frozenset("_-.")
+# The symbols IRC nicknames have always allowed (RFC 2812's "special"), in nicknames only.
+NICK_SYMBOLS = frozenset("[]{}\\|^`")
+# TR39 maps "|" to "l" (confusables.txt); the table of letters above does not hold it.
+_SYMBOL_PROTOTYPES = str.maketrans({"|": "l"})
 # Letters and format characters that show as nothing: Unicode's default-ignorable code
 # points (DerivedCoreProperties.txt), the Hangul fillers among them, and the Braille blank.
 _INVISIBLE = re.compile(
@@ -79,7 +86,8 @@ def fold(name: str) -> str:
 
 def skeleton(name: str) -> str:
     """``name`` with every character replaced by the one it looks like (TR39, folded)."""
-    text = unicodedata.normalize("NFKD", name).translate(PROTOTYPES)
+    text = unicodedata.normalize("NFKD", name).translate(_SYMBOL_PROTOTYPES)
+    text = text.translate(PROTOTYPES)
     text = unicodedata.normalize("NFKD", text.casefold()).translate(PROTOTYPES)
     return unicodedata.normalize("NFD", text).casefold()
 
@@ -108,12 +116,18 @@ _GENERATED_LOOKS = re.compile(
 )
 
 
-def _check_characters(name: str, what: str) -> None:
+def _check_characters(
+    name: str,
+    what: str,
+    symbols: frozenset[str] = frozenset(),
+    allowed: str = "letters, digits, '_', '-' and '.'",
+) -> None:
     if not 1 <= len(name) <= MAX_NAME_LENGTH:
         raise InvalidName(f"{what} must be 1-{MAX_NAME_LENGTH} characters long")
+    extra = _EXTRA_CHARACTERS | symbols
     for char in name:
-        if not (char.isalnum() or char in _EXTRA_CHARACTERS):
-            raise InvalidName(f"{what} may contain only letters, digits, '_', '-' and '.'")
+        if not (char.isalnum() or char in extra):
+            raise InvalidName(f"{what} may contain only {allowed}")
     if _INVISIBLE.search(name):
         raise InvalidName(f"{what} may not contain invisible characters")
 
@@ -147,7 +161,9 @@ def check_nick(nick: str, own_generated_name: str, reserved: frozenset[str] = fr
     server's own name. Whether somebody connected already looks like ``nick`` is the
     hub's to say.
     """
-    _check_characters(nick, "a nickname")
+    _check_characters(nick, "a nickname", NICK_SYMBOLS, "letters, digits and _-.[]{}\\|^`")
+    if nick[0].isdigit() or nick[0] == "-":
+        raise InvalidName("a nickname may not start with a digit or '-'")
     _check_scripts(nick)
     its_looks = looks(nick)
     key = fold(nick)

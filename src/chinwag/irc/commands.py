@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from chinwag import __version__
 from chinwag.hub import errors, masks, modes
-from chinwag.hub.events import BecameOperator, Disconnected
-from chinwag.hub.hub import RoomView
+from chinwag.hub.events import BecameOperator, Delivery, Disconnected, to
+from chinwag.hub.hub import RoomView, idle_for
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
@@ -32,7 +32,16 @@ if TYPE_CHECKING:
 
 Handler = Callable[["IrcSession", Message], None]
 
-CAPABILITIES = ("server-time",)
+# Offered capabilities and their CAP LS 302 values (none has one yet). Each is honoured:
+# cap-notify trivially (the set never changes while the server runs, so no CAP NEW/DEL).
+CAPABILITIES: dict[str, str] = {
+    "cap-notify": "",
+    "echo-message": "",
+    "multi-prefix": "",
+    "server-time": "",
+    "userhost-in-names": "",
+}
+CAP_VERSION = 302
 VERSION = f"chinwag-{__version__}"
 USER_MODES = "io"
 CHANNEL_MODES = "biklmnostv"
@@ -49,9 +58,17 @@ ISUPPORT = (
     "NETWORK=chinwag",
     f"NICKLEN={casemap.NICKLEN}",
     "PREFIX=(ov)@+",
-    f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1",
+    "ELIST=U",
+    f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1,"
+    "WHOWAS:1,NAMES:,LIST:",
     f"TOPICLEN={TOPICLEN}",
+    # Received bytes that are not UTF-8 are replaced where they enter (U+FFFD), so
+    # nothing else is ever relayed.
+    "UTF8ONLY",
+    "WHOX",
 )
+ISUPPORT_PER_LINE = 13
+WHOX_FIELDS = "tcuihsnfdlaor"  # the order of a 354 reply's fields
 
 
 def isupport(max_rooms_per_member: int) -> tuple[str, ...]:
@@ -188,41 +205,69 @@ def _cap(session: IrcSession, message: Message) -> None:
     if sub == "LS":
         if not session.registered:
             session.negotiating = True
-        session.send(
-            Message(
-                "CAP",
-                (session.me, "LS", " ".join(CAPABILITIES)),
-                session.server.name,
-                trailing=True,
-            )
-        )
+        version = message.params[1] if len(message.params) > 1 else ""
+        if version.isascii() and version.isdigit() and int(version) >= CAP_VERSION:
+            session.cap_version = CAP_VERSION
+            session.capabilities.add("cap-notify")  # implied by 302, as IRCv3 says
+        values = session.cap_version >= CAP_VERSION
+        offered = [
+            f"{name}={value}" if values and value else name
+            for name, value in sorted(CAPABILITIES.items())
+        ]
+        _cap_lines(session, "LS", offered)
     elif sub == "LIST":
-        enabled = " ".join(sorted(session.capabilities))
-        session.send(
-            Message("CAP", (session.me, "LIST", enabled), session.server.name, trailing=True)
-        )
+        _cap_lines(session, "LIST", sorted(session.capabilities))
     elif sub == "REQ":
         if not session.registered:
             session.negotiating = True
-        wanted = message.params[1].split() if len(message.params) > 1 else []
-        asked = [item.removeprefix("-") for item in wanted]
-        verdict = "ACK" if wanted and all(name in CAPABILITIES for name in asked) else "NAK"
-        if verdict == "ACK":
-            for item in wanted:
-                if item.startswith("-"):
-                    session.capabilities.discard(item[1:])
-                else:
-                    session.capabilities.add(item)
-        session.send(
-            Message(
-                "CAP", (session.me, verdict, " ".join(wanted)), session.server.name, trailing=True
-            )
-        )
+        text = message.params[1] if len(message.params) > 1 else ""
+        _cap_request(session, text)
     elif sub == "END":
         session.negotiating = False
         session.try_register()
     else:
         session.numeric(rpl.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
+
+
+def _cap_request(session: IrcSession, text: str) -> None:
+    """Enable and disable the capabilities of ``text`` all at once, or none (IRCv3)."""
+    wanted = text.split()
+    acceptable = bool(wanted)
+    for item in wanted:
+        name = item.removeprefix("-")
+        if name not in CAPABILITIES:
+            acceptable = False
+        # A 302 client has cap-notify whether it asks or not; it cannot be turned off.
+        if item == "-cap-notify" and session.cap_version >= CAP_VERSION:
+            acceptable = False
+    if acceptable:
+        for item in wanted:
+            if item.startswith("-"):
+                session.capabilities.discard(item[1:])
+            else:
+                session.capabilities.add(item)
+    verdict = "ACK" if acceptable else "NAK"
+    session.send(Message("CAP", (session.me, verdict, text), session.server.name, trailing=True))
+
+
+def _cap_lines(session: IrcSession, sub: str, words: list[str]) -> None:
+    """``CAP * LS :...`` as one line, or for 302 clients as many as the list needs, every
+    one but the last marked ``*`` (IRCv3 multiline replies)."""
+    server = session.server.name
+    head = len(f":{server} CAP {safe_param(session.me)} {sub} * :".encode()) + 2
+    lines: list[list[str]] = [[]]
+    size = head
+    for word in words:
+        length = len(word.encode()) + 1
+        if lines[-1] and size + length > MAX_LINE_BYTES and session.cap_version >= CAP_VERSION:
+            lines.append([])
+            size = head
+        lines[-1].append(word)
+        size += length
+    for index, line in enumerate(lines):
+        more = ("*",) if index < len(lines) - 1 else ()
+        params = (safe_param(session.me), sub, *more, " ".join(line))
+        session.send(Message("CAP", params, server, trailing=True))
 
 
 @command("PASS", min_params=1, registered=False)
@@ -258,6 +303,7 @@ def _user(session: IrcSession, message: Message) -> None:
         return
     username = _USERNAME.sub("", message.params[0])[:16]
     session.username = username or session.member.client_id
+    # An empty real name is allowed (``USER u * * :``): WHOIS shows the nick instead.
     session.realname = clean_text(message.params[3])[:100]
     session.try_register()
 
@@ -273,8 +319,8 @@ def welcome(session: IrcSession) -> None:
         rpl.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_ARGUMENT
     )
     supported = isupport(session.config.max_rooms_per_member)
-    for start in range(0, len(supported), 12):  # a few tokens a line keeps lines short
-        tokens = supported[start : start + 12]
+    for start in range(0, len(supported), ISUPPORT_PER_LINE):
+        tokens = supported[start : start + ISUPPORT_PER_LINE]
         session.numeric(rpl.RPL_ISUPPORT, *tokens, "are supported by this server")
     _lusers(session)
     _motd(session)
@@ -394,11 +440,23 @@ def _names_reply(session: IrcSession, view: RoomView) -> None:
     channel = casemap.to_channel(view.name)
     # Whom this user may see is the hub's decision: nobody, for a secret room outside.
     seen = session.hub.who(session.member, view.name)
-    entries = [entry.marks[:1] + entry.member.nick for entry in seen]
+    entries = [_marks(session, entry.marks) + _names_entry(session, entry) for entry in seen]
     if entries:
         symbol = "@" if view.secret else "="
         _word_list(session, rpl.RPL_NAMREPLY, (symbol, channel), entries)
     session.numeric(rpl.RPL_ENDOFNAMES, channel, "End of /NAMES list")
+
+
+def _marks(session: IrcSession, marks: str) -> str:
+    """All of a member's marks for ``multi-prefix`` clients, else only the highest."""
+    return marks if "multi-prefix" in session.capabilities else marks[:1]
+
+
+def _names_entry(session: IrcSession, entry: Seen) -> str:
+    member = entry.member
+    if "userhost-in-names" in session.capabilities:
+        return f"{member.nick}!{member.username}@{entry.host}"
+    return member.nick
 
 
 @command("NAMES")
@@ -417,17 +475,41 @@ def _names(session: IrcSession, message: Message) -> None:
 
 @command("LIST")
 def _list(session: IrcSession, message: Message) -> None:
-    wanted = {casemap.fold(c) for c in _targets(message.params[0])} if message.params else None
+    """Channels with members, those this user may see; ``LIST >n``/``<n`` (ELIST=U)
+    keeps those with more or fewer users than n."""
+    names_wanted: set[str] = set()
+    conditions: list[Callable[[int], bool]] = []
+    for item in _targets(message.params[0]) if message.params else []:
+        condition = _user_count_condition(item)
+        if condition is not None:
+            conditions.append(condition)
+        else:
+            names_wanted.add(casemap.fold(item))
     session.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
     for view in session.hub.room_views(session.member):
         channel = casemap.to_channel(view.name)
-        if wanted is not None and casemap.fold(channel) not in wanted:
+        users = len(view.members)
+        if not users:
+            continue  # the lobby waiting for someone is no channel yet to IRC clients
+        if names_wanted and casemap.fold(channel) not in names_wanted:
+            continue
+        if not all(condition(users) for condition in conditions):
             continue
         flags = "".join(sorted(view.flags))
         topic = f"[+{flags}] {view.topic}" if flags else view.topic
         topic = truncate_bytes(topic, TOPICLEN)
-        session.numeric(rpl.RPL_LIST, channel, str(len(view.members)), topic)
+        session.numeric(rpl.RPL_LIST, channel, str(users), topic)
     session.numeric(rpl.RPL_LISTEND, "End of /LIST")
+
+
+def _user_count_condition(item: str) -> Callable[[int], bool] | None:
+    """``>n`` or ``<n`` as a test of a user count; ``None`` for anything else."""
+    if item[:1] in "<>" and item[1:].isascii() and item[1:].isdigit():
+        bound = int(item[1:])
+        if item[0] == ">":
+            return lambda users: users > bound
+        return lambda users: users < bound
+    return None
 
 
 @command("KICK", min_params=2)
@@ -501,14 +583,24 @@ def _message_one(
         room = casemap.to_room(target)
         if not _exists(session, room):
             raise errors.NoSuchRoom(f"there is no room called {room}")
-        session.add(session.hub.say(session.member, room, text, action=action, notice=notice))
+        deliveries = session.hub.say(session.member, room, text, action=action, notice=notice)
+        session.add(deliveries)
+        _echo(session, deliveries)
         return
     if action:  # private messages have no actions in every protocol: say it in words
         text = f"* {session.member.nick} {text}"
-    session.add(session.hub.tell(session.member, target, text, notice=notice))
+    deliveries = session.hub.tell(session.member, target, text, notice=notice)
+    session.add(deliveries)
+    _echo(session, deliveries)
     recipient = session.hub.find(target)
     if recipient is not None and recipient.away and not notice:
         session.numeric(rpl.RPL_AWAY, recipient.nick, recipient.away)
+
+
+def _echo(session: IrcSession, deliveries: list[Delivery]) -> None:
+    """For ``echo-message`` clients, their own message as the others get it."""
+    if "echo-message" in session.capabilities:
+        session.add([Delivery(delivery.event, to(session.member)) for delivery in deliveries])
 
 
 @command("PRIVMSG")
@@ -547,7 +639,7 @@ def _whois(session: IrcSession, message: Message) -> None:
         rpl.RPL_WHOISUSER, view.nick, view.username, view.address, "*", view.realname or view.nick
     )
     if view.rooms:
-        rooms = [marks[:1] + casemap.to_channel(name) for name, marks in view.rooms]
+        rooms = [_marks(session, marks) + casemap.to_channel(name) for name, marks in view.rooms]
         _word_list(session, rpl.RPL_WHOISCHANNELS, (view.nick,), rooms)
     session.numeric(rpl.RPL_WHOISSERVER, view.nick, session.server.name, "chinwag")
     if view.operator:
@@ -562,7 +654,14 @@ def _whois(session: IrcSession, message: Message) -> None:
 
 @command("WHO")
 def _who(session: IrcSession, message: Message) -> None:
+    """``WHO mask [o][%fields[,token]]``: 352 lines, or 354 lines of the fields asked
+    for (WHOX, in its fixed order ``tcuihsnfdlaor``); ``o`` keeps server operators."""
     mask = message.params[0] if message.params else "*"
+    options, percent, whox = (message.params[1] if len(message.params) > 1 else "").partition("%")
+    fields, _, token = whox.partition(",")
+    valid_token = token.isascii() and token.isdigit() and len(token) <= 3
+    wanted = WhoFields(fields, token if valid_token else "0") if percent else None
+    entries: list[tuple[str, Seen]] = []
     # Whom this user may see, and with which host, is the hub's decision.
     if casemap.is_channel(mask):
         try:
@@ -571,8 +670,7 @@ def _who(session: IrcSession, message: Message) -> None:
             view = None
         if view is not None:
             channel = casemap.to_channel(view.name)
-            for entry in session.hub.who(session.member, view.name):
-                _who_line(session, channel, entry)
+            entries = [(channel, entry) for entry in session.hub.who(session.member, view.name)]
     else:
         for entry in session.hub.who_all(session.member):
             member = entry.member
@@ -580,13 +678,36 @@ def _who(session: IrcSession, message: Message) -> None:
             if masks.matches(mask, member.nick, "*", "*") or masks.matches(
                 mask, member.nick, member.username, entry.host
             ):
-                _who_line(session, "*", entry)
+                entries.append(("*", entry))
+    for channel, entry in entries:
+        if "o" in options and not entry.member.operator:
+            continue
+        if wanted is None:
+            _who_line(session, channel, entry)
+        else:
+            _whox_line(session, channel, entry, wanted)
     session.numeric(rpl.RPL_ENDOFWHO, mask, "End of /WHO list")
+
+
+@dataclass(frozen=True, slots=True)
+class WhoFields:
+    """What a WHOX request asks for: field letters, and the token to echo for ``t``."""
+
+    letters: str
+    token: str
+
+
+def _who_flags(session: IrcSession, entry: Seen) -> str:
+    member = entry.member
+    return (
+        ("G" if member.away else "H")
+        + ("*" if member.operator else "")
+        + _marks(session, entry.marks)
+    )
 
 
 def _who_line(session: IrcSession, channel: str, entry: Seen) -> None:
     member = entry.member
-    flags = ("G" if member.away else "H") + ("*" if member.operator else "") + entry.marks
     session.numeric(
         rpl.RPL_WHOREPLY,
         channel,
@@ -594,9 +715,33 @@ def _who_line(session: IrcSession, channel: str, entry: Seen) -> None:
         entry.host,
         session.server.name,
         member.nick,
-        flags,
+        _who_flags(session, entry),
         f"0 {member.realname or member.nick}",
     )
+
+
+def _whox_line(session: IrcSession, channel: str, entry: Seen, wanted: WhoFields) -> None:
+    member = entry.member
+    # The address only to whom it is shown anyway (themself, server operators).
+    address = entry.host if entry.host == member.address else "255.255.255.255"
+    values = {
+        "t": wanted.token,
+        "c": channel,
+        "u": member.username,
+        "i": address,
+        "h": entry.host,
+        "s": session.server.name,
+        "n": member.nick,
+        "f": _who_flags(session, entry),
+        "d": "0",
+        "l": str(int(idle_for(member).total_seconds())),
+        "a": "0",  # no accounts: nobody is logged in
+        "o": "n/a",
+        "r": member.realname or member.nick,
+    }
+    params = [values[letter] for letter in WHOX_FIELDS if letter in wanted.letters]
+    if params:
+        session.numeric(rpl.RPL_WHOSPCRPL, *params)
 
 
 @command("ISON", min_params=1)
@@ -730,14 +875,21 @@ def _lusers(session: IrcSession) -> None:
     members = session.hub.members()
     invisible = sum(1 for m in members if m.invisible)
     operators = sum(1 for m in members if m.operator)
-    rooms = len(session.hub.rooms())
+    # As LIST: the lobby with nobody in it is no channel to IRC clients.
+    rooms = sum(1 for _, count in session.hub.rooms() if count)
+    users, most = str(len(members)), str(max(session.hub.most_members, len(members)))
     session.numeric(
         rpl.RPL_LUSERCLIENT,
         f"There are {len(members) - invisible} users and {invisible} invisible on 1 servers",
     )
     session.numeric(rpl.RPL_LUSEROP, str(operators), "operator(s) online")
+    session.numeric(
+        rpl.RPL_LUSERUNKNOWN, str(session.server.unregistered()), "unknown connection(s)"
+    )
     session.numeric(rpl.RPL_LUSERCHANNELS, str(rooms), "channels formed")
     session.numeric(rpl.RPL_LUSERME, f"I have {len(members)} clients and 0 servers")
+    session.numeric(rpl.RPL_LOCALUSERS, users, most, f"Current local users {users}, max {most}")
+    session.numeric(rpl.RPL_GLOBALUSERS, users, most, f"Current global users {users}, max {most}")
 
 
 @command("LUSERS")
@@ -775,3 +927,122 @@ def _version(session: IrcSession, message: Message) -> None:
 def _time(session: IrcSession, message: Message) -> None:
     now = datetime.now().astimezone()
     session.numeric(rpl.RPL_TIME, session.server.name, now.strftime("%A %B %d %Y -- %H:%M:%S %z"))
+
+
+@command("INFO")
+def _info(session: IrcSession, message: Message) -> None:
+    started = session.server.created.strftime("%a %b %d %Y at %H:%M:%S")
+    for line in (
+        f"{VERSION}: a chat server for IRC clients and plain TCP (nc, telnet).",
+        "IRC users and text users share one hub: channel #lobby is the text lobby.",
+        f"Running since {started}.",
+    ):
+        session.numeric(rpl.RPL_INFO, line)
+    session.numeric(rpl.RPL_ENDOFINFO, "End of /INFO list")
+
+
+@command("LINKS")
+def _links(session: IrcSession, message: Message) -> None:
+    """One server and no links: only the end of the (empty) list."""
+    mask = message.params[-1] if message.params else "*"
+    session.numeric(rpl.RPL_ENDOFLINKS, mask, "End of /LINKS list")
+
+
+@command("ADMIN")
+def _admin(session: IrcSession, message: Message) -> None:
+    server = session.server.name
+    session.numeric(rpl.RPL_ADMINME, server, "Administrative info")
+    session.numeric(rpl.RPL_ADMINLOC1, f"chinwag server {server}")
+    session.numeric(rpl.RPL_ADMINLOC2, "Ask a server operator for help")
+    session.numeric(rpl.RPL_ADMINEMAIL, "No administrative address is configured")
+
+
+@command("STATS", min_params=1)
+def _stats(session: IrcSession, message: Message) -> None:
+    """``STATS u`` (uptime); every other letter gets only the end of the report."""
+    letter = message.params[0][:1] or "*"
+    if letter.lower() == "u":
+        up = datetime.now() - session.server.created
+        hours, rest = divmod(int(up.total_seconds()) % 86400, 3600)
+        minutes, seconds = divmod(rest, 60)
+        session.numeric(
+            rpl.RPL_STATSUPTIME, f"Server Up {up.days} days {hours}:{minutes:02}:{seconds:02}"
+        )
+    session.numeric(rpl.RPL_ENDOFSTATS, letter, "End of /STATS report")
+
+
+@command("WHOWAS")
+def _whowas(session: IrcSession, message: Message) -> None:
+    if not message.params or not message.params[0]:
+        session.numeric(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    nick = message.params[0]
+    wanted = message.params[1] if len(message.params) > 1 else ""
+    count = int(wanted) if wanted.isascii() and wanted.isdigit() else 0
+    entries = session.hub.whowas(session.member, nick, count)
+    if not entries:
+        session.numeric(rpl.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    for entry, host in entries:
+        realname = entry.realname or entry.nick
+        session.numeric(rpl.RPL_WHOWASUSER, entry.nick, entry.username, host, "*", realname)
+        when = entry.at.strftime("%a %b %d %H:%M:%S %Y")
+        session.numeric(rpl.RPL_WHOISSERVER, entry.nick, session.server.name, when)
+    session.numeric(rpl.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
+
+
+# --- help ----------------------------------------------------------------------------------
+
+HELP: dict[str, tuple[str, ...]] = {
+    "ADMIN": ("ADMIN", "Who runs this server."),
+    "AWAY": ("AWAY [:<message>]", "Mark yourself away with a message, or back without one."),
+    "CAP": ("CAP LS [302] | REQ :<caps> | LIST | END", "Negotiate IRCv3 capabilities."),
+    "HELP": ("HELP [<subject>]", "This help; HELP with no subject lists the commands."),
+    "INFO": ("INFO", "About this server."),
+    "INVITE": ("INVITE <nick> <#channel>", "Invite a user into a channel."),
+    "ISON": ("ISON <nick> [<nick> ...]", "Which of these nicks are online."),
+    "JOIN": ("JOIN <#channel>[,<#channel>] [<key>[,<key>]]", "Join channels; JOIN 0 parts all."),
+    "KICK": ("KICK <#channel> <nick>[,<nick>] [:<reason>]", "Put users out of a channel."),
+    "KILL": ("KILL <nick> [:<reason>]", "Disconnect a user (server operators)."),
+    "LINKS": ("LINKS", "Servers linked to this one: none."),
+    "LIST": ("LIST [<#channel>,...|>n|<n]", "Channels with members, or with more/fewer than n."),
+    "LUSERS": ("LUSERS", "How many users, operators and channels there are."),
+    "MODE": ("MODE <target> [<modes> [<arguments>]]", "Show or change channel or user modes."),
+    "MOTD": ("MOTD", "The message of the day."),
+    "NAMES": ("NAMES <#channel>[,<#channel>]", "Who is in a channel."),
+    "NICK": ("NICK <nick>", "Change your nickname."),
+    "NOTICE": ("NOTICE <target>[,<target>] :<text>", "A message that is never answered."),
+    "OPER": ("OPER <name> <password>", "Become a server operator."),
+    "PART": ("PART <#channel>[,<#channel>] [:<reason>]", "Leave channels."),
+    "PING": ("PING <token>", "The server answers PONG."),
+    "PRIVMSG": ("PRIVMSG <target>[,<target>] :<text>", "Send a message to channels or users."),
+    "QUIT": ("QUIT [:<reason>]", "Leave the server."),
+    "STATS": ("STATS u", "How long the server has been up."),
+    "TIME": ("TIME", "The server's time."),
+    "TOPIC": ("TOPIC <#channel> [:<topic>]", "Show or set a channel's topic."),
+    "USERHOST": ("USERHOST <nick> [<nick> ...]", "Users' hosts and away states."),
+    "VERSION": ("VERSION", "The server's version."),
+    "WHO": ("WHO <#channel>|<mask>", "Who is in a channel, or matches a mask."),
+    "WHOIS": ("WHOIS <nick>", "About one user."),
+    "WHOWAS": ("WHOWAS <nick> [<count>]", "Who last had a nick (newest first)."),
+}
+
+
+@command("HELP")
+def _help(session: IrcSession, message: Message) -> None:
+    subject = message.params[0].upper() if message.params and message.params[0] else ""
+    if not subject:
+        session.numeric(rpl.RPL_HELPSTART, "*", "chinwag IRC commands (HELP <command>):")
+        _word_list(session, rpl.RPL_HELPTXT, ("*",), sorted(COMMANDS))
+        session.numeric(rpl.RPL_ENDOFHELP, "*", "End of /HELP")
+        return
+    lines = HELP.get(subject)
+    if lines is None:
+        session.numeric(rpl.ERR_HELPNOTFOUND, message.params[0], "No help available on this topic")
+        return
+    session.numeric(rpl.RPL_HELPSTART, subject, lines[0])
+    for line in lines[1:]:
+        session.numeric(rpl.RPL_HELPTXT, subject, line)
+    session.numeric(rpl.RPL_ENDOFHELP, subject, "End of /HELP")
+
+
+command("HELPOP")(_help)  # the same help, under the name some servers use

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from datetime import datetime
 
 from chinwag import log
@@ -85,6 +86,25 @@ class ServerInfo:
         self.created = created or datetime.now()
         self.plain = IrcFormatter(self.name)
         self.timed = IrcFormatter(self.name, tag_time=True)
+        # Every session, for LUSERS's count of connections not yet registered. Sessions
+        # are made on the accepting thread and counted on others: hence the lock.
+        self._sessions: weakref.WeakSet[IrcSession] = weakref.WeakSet()
+        self._sessions_lock = threading.Lock()
+
+    def track(self, session: IrcSession) -> None:
+        with self._sessions_lock:
+            self._sessions.add(session)
+
+    def unregistered(self) -> int:
+        """Connections that have not registered yet, nor ended.
+
+        A session is not told that its connection closed, so one whose client left
+        before registering counts until it would have timed out anyway, or is collected.
+        """
+        now = time.monotonic()
+        with self._sessions_lock:
+            sessions = list(self._sessions)
+        return sum(1 for session in sessions if session.waiting(now))
 
 
 class IrcSession:
@@ -98,6 +118,7 @@ class IrcSession:
         self.finished = False
         self.registered = False
         self.capabilities: set[str] = set()
+        self.cap_version = 0  # 302 once the client has said CAP LS 302
         self.nick = ""  # asked for, before registration
         self.username = ""
         self.realname = ""
@@ -112,6 +133,12 @@ class IrcSession:
         self._started = now
         self._last_heard = now
         self._ping_sent: float | None = None
+        server.track(self)
+
+    def waiting(self, now: float) -> bool:
+        """Whether this connection is still within its time to register."""
+        pending = not self.registered and not self.finished
+        return pending and now - self._started < self.config.irc_registration_seconds
 
     @property
     def formatter(self) -> IrcFormatter:

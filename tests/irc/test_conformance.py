@@ -1,0 +1,256 @@
+"""IRC conformance: registration corners, capabilities (CAP 302), listings and the
+informational commands, each against what the Modern IRC documents and IRCv3 say."""
+
+from __future__ import annotations
+
+from chinwag.irc.commands import isupport
+from tests.irc.conftest import HOST, World
+
+
+def test_user_with_an_empty_real_name_registers(world: World) -> None:
+    client = world.irc()
+    client.send("NICK u", "USER u * * :")
+    assert "001" in client.numerics()
+    client.send("WHOIS u")
+    assert ":irc.test 311 u u u 127.0.0.1 * :u" in client.lines()  # the nick stands in
+
+
+def test_user_with_too_few_parameters_gets_461(world: World) -> None:
+    client = world.irc()
+    client.send("NICK u", "USER u * *")
+    assert client.numerics() == ["461"]
+
+
+def test_nicknames_with_irc_symbols(world: World) -> None:
+    client = world.irc()
+    client.send("NICK [a]{b}\\|^`", "USER u 0 * :U")
+    assert "001" in client.numerics()
+    client.send("NICK 1abc", "NICK -abc", "NICK {b}")
+    assert client.numerics() == ["432", "432", "NICK"]
+    text = world.text("t[x]")
+    assert text.member.nick == "t[x]"
+
+
+def test_a_bar_for_an_l_is_taken(world: World) -> None:
+    world.irc("annl")
+    client = world.irc()
+    client.send("NICK ann|", "USER u 0 * :U")
+    assert client.numerics() == ["433"]
+
+
+def test_lusers_counts_current_and_most_users(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    waiting = world.irc()  # connected, not registered
+    bob.send("QUIT")
+    alice.lines()
+    alice.send("LUSERS")
+    assert not waiting.session.registered
+    lines = alice.lines()
+    assert [line.split(" ")[1] for line in lines] == [
+        "251",
+        "252",
+        "253",
+        "254",
+        "255",
+        "265",
+        "266",
+    ]
+    assert ":irc.test 253 alice 1 :unknown connection(s)" in lines
+    assert ":irc.test 254 alice 0 :channels formed" in lines  # not the empty lobby
+    assert ":irc.test 265 alice 1 2 :Current local users 1, max 2" in lines
+    assert ":irc.test 266 alice 1 2 :Current global users 1, max 2" in lines
+
+
+def test_list_shows_only_channels_with_members(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("LIST")
+    assert alice.numerics() == ["321", "323"]  # a fresh server: even the lobby is empty
+    world.text("tom")  # text users start in the lobby
+    alice.send("JOIN #a", "LIST")
+    alice.lines()
+    alice.send("LIST")
+    assert [line.split(" ")[3] for line in alice.lines() if " 322 " in line] == ["#lobby", "#a"]
+
+
+def test_list_filters_by_user_count(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("JOIN #one,#two")
+    bob.send("JOIN #two")
+    alice.lines()
+    alice.send("LIST >1")
+    assert [line.split(" ")[3] for line in alice.lines() if " 322 " in line] == ["#two"]
+    alice.send("LIST <2")
+    assert [line.split(" ")[3] for line in alice.lines() if " 322 " in line] == ["#one"]
+    assert "ELIST=U" in isupport(50)
+
+
+def test_secret_channels_and_invisible_users_stay_hidden(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    eve = world.irc("eve")
+    alice.send("JOIN #hidden", "MODE #hidden +s", "JOIN #open", "MODE alice +i")
+    bob.send("JOIN #open")
+    alice.lines()
+    eve.send("NAMES #hidden", "WHO #hidden", "WHOIS alice", "NAMES #open", "WHO #open", "WHO *")
+    lines = eve.lines()
+    assert not any("#hidden" in line for line in lines if " 353 " in line or " 352 " in line)
+    assert not any("#hidden" in line for line in lines if " 319 " in line)
+    assert not any("alice" in line for line in lines if " 353 " in line or " 352 " in line)
+    assert any("bob" in line for line in lines if " 353 " in line)
+    bob.send("NAMES #open")  # bob shares #open with alice: he sees her
+    assert any("alice" in line for line in bob.lines() if " 353 " in line)
+
+
+def test_names_and_who_show_the_highest_prefix_unless_multi_prefix(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("JOIN #c", "MODE #c +v alice")
+    alice.lines()
+    alice.send("NAMES #c", "WHO #c")
+    lines = alice.lines()
+    assert ":irc.test 353 alice = #c :@alice" in lines
+    assert any(" 352 " in line and " H@ " in line for line in lines)
+    alice.send("CAP REQ :multi-prefix userhost-in-names")
+    assert alice.lines() == [":irc.test CAP alice ACK :multi-prefix userhost-in-names"]
+    alice.send("NAMES #c", "WHO #c", "WHOIS alice")
+    lines = alice.lines()
+    assert ":irc.test 353 alice = #c :@+alice!user@127.0.0.1" in lines
+    assert any(" 352 " in line and " H@+ " in line for line in lines)
+    assert ":irc.test 319 alice alice :@+#c" in lines
+
+
+def test_cap_302_multiline_values_and_notify(world: World) -> None:
+    client = world.irc()
+    client.send("CAP LS 302")
+    assert client.lines()[0].startswith(":irc.test CAP * LS :cap-notify ")
+    client.send("CAP LIST")
+    assert client.lines() == [":irc.test CAP * LIST :cap-notify"]  # implied by 302
+    client.send("CAP REQ :-cap-notify")
+    assert client.numerics() == ["CAP"]
+    client.send("CAP LIST")
+    assert client.lines() == [":irc.test CAP * LIST :cap-notify"]
+
+
+def test_cap_ls_splits_a_long_list_over_lines(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from chinwag.irc import commands
+
+    many = {f"example.org/cap-{n:03}": "" for n in range(60)}
+    monkeypatch.setattr(commands, "CAPABILITIES", {**commands.CAPABILITIES, **many})
+    client = world.irc()
+    client.send("CAP LS 302")
+    lines = client.lines()
+    assert len(lines) > 1
+    assert all(line.startswith(":irc.test CAP * LS * :") for line in lines[:-1])
+    assert lines[-1].startswith(":irc.test CAP * LS :")
+    assert all(len(line.encode()) <= 510 for line in lines)
+    words = " ".join(line.partition(" :")[2] for line in lines).split()
+    assert len(words) == len(commands.CAPABILITIES)
+
+
+def test_cap_req_is_all_or_nothing_and_works_after_registration(world: World) -> None:
+    client = world.irc("alice")
+    client.send("CAP REQ :multi-prefix bogus")
+    assert client.lines() == [":irc.test CAP alice NAK :multi-prefix bogus"]
+    client.send("CAP LIST")
+    assert client.lines() == [":irc.test CAP alice LIST :"]
+    client.send("CAP REQ :multi-prefix server-time", "CAP REQ :-server-time", "CAP LIST")
+    assert client.lines()[-1] == ":irc.test CAP alice LIST :multi-prefix"
+
+
+def test_echo_message(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("CAP REQ echo-message", "JOIN #c")
+    bob.send("JOIN #c")
+    alice.lines()
+    bob.lines()
+    alice.send("PRIVMSG #c :hello", "PRIVMSG bob :psst", "NOTICE bob :note")
+    assert alice.lines() == [
+        f":alice!user@{HOST} PRIVMSG #c :hello",
+        f":alice!user@{HOST} PRIVMSG bob :psst",
+        f":alice!user@{HOST} NOTICE bob :note",
+    ]
+    assert f":alice!user@{HOST} PRIVMSG #c :hello" in bob.lines()  # once
+    bob.send("PRIVMSG #c :hi")
+    assert bob.lines() == []  # without echo-message, nothing comes back
+    assert f":bob!user@{HOST} PRIVMSG #c :hi" in alice.lines()
+
+
+def test_whowas(world: World) -> None:
+    alice = world.irc("alice")
+    old = world.irc("old", user="first")
+    old.send("NICK newer")
+    again = world.irc("old", user="second")
+    again.send("QUIT")
+    alice.send("WHOWAS old")
+    lines = alice.lines()
+    assert [line.split(" ")[1] for line in lines] == ["314", "312", "314", "312", "369"]
+    assert lines[0].startswith(f":irc.test 314 alice old second {HOST} * :")  # newest first
+    assert lines[2].startswith(f":irc.test 314 alice old first {HOST} * :")
+    alice.send("WHOWAS old 1")
+    assert alice.numerics() == ["314", "312", "369"]
+    alice.send("WHOWAS nobody", "WHOWAS")
+    assert alice.numerics() == ["406", "369", "431"]
+
+
+def test_info_links_admin_stats(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("INFO")
+    codes = alice.numerics()
+    assert codes[-1] == "374"
+    assert set(codes[:-1]) == {"371"}
+    alice.send("LINKS", "ADMIN", "STATS u", "STATS x", "STATS")
+    assert alice.numerics() == ["365", "256", "257", "258", "259", "242", "219", "219", "461"]
+
+
+def test_help(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("HELP", "HELP privmsg", "HELPOP whowas", "HELP nonsense")
+    codes = alice.numerics()
+    assert codes[0] == "704"
+    assert codes[-8:] == ["706", "704", "705", "706", "704", "705", "706", "524"]
+
+
+def test_isupport_lines_hold_at_most_13_tokens(world: World) -> None:
+    client = world.irc()
+    client.send("NICK a", "USER a 0 * :A")
+    lines = [line for line in client.lines() if " 005 " in line]
+    assert len(lines) >= 2
+    for line in lines:
+        tokens = line.partition(" :")[0].split(" ")[3:]
+        assert 1 <= len(tokens) <= 13
+    joined = " ".join(lines)
+    for token in ("CHANLIMIT=#:", "TARGMAX=", "MODES=20", "TOPICLEN=390", "KICKLEN=390"):
+        assert token in joined
+    for token in ("AWAYLEN=200", "UTF8ONLY", "ELIST=U", "WHOX"):
+        assert token in joined
+    for absent in ("STATUSMSG", "BOT="):
+        assert absent not in joined
+
+
+def test_whowas_remembers_text_users_too(world: World) -> None:
+    alice = world.irc("alice")
+    tom = world.text("tom")
+    tom.send("/nick thomas")
+    alice.send("WHOWAS tom")
+    assert alice.numerics() == ["314", "312", "369"]
+
+
+def test_whox_fields_in_their_order_with_the_token(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob", user="bobby")
+    alice.send("JOIN #c")
+    bob.send("JOIN #c")
+    alice.lines()
+    alice.send("WHO #c %rnuhcit,42")
+    lines = alice.lines()
+    assert f":irc.test 354 alice 42 #c bobby 255.255.255.255 {HOST} bob :bob Real" in lines
+    assert ":irc.test 354 alice 42 #c user 127.0.0.1 127.0.0.1 alice :alice Real" in lines
+    assert lines[-1] == ":irc.test 315 alice #c :End of /WHO list"
+    alice.send("WHO bob %nfa")
+    assert alice.lines()[0] == ":irc.test 354 alice bob H :0"
+    alice.send("WHO * o%n")
+    assert alice.numerics() == ["315"]  # no server operators here
+    alice.send("WHO bob")
+    assert alice.numerics() == ["352", "315"]
