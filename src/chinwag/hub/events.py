@@ -56,6 +56,9 @@ class RoomMessage:
     userhost: str = field(
         default="", compare=False
     )  # the sender's ``user@host``, for protocols that show it
+    # The message's id (:mod:`chinwag.history.ids`, as a number; 0: none), given by the
+    # hub that made it: history keeps it, and clients that ask see it.
+    msgid: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
@@ -72,6 +75,7 @@ class PrivateMessage:
     text: str
     notice: bool = False
     userhost: str = field(default="", compare=False)
+    msgid: int = field(default=0, compare=False)  # as for a room message
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.recipient, self.text)
