@@ -103,7 +103,7 @@ def test_nick_collision_ignores_case(irc_server: IrcHarness, library) -> None:  
 def test_registration_burst_over_a_socket(irc_server: IrcHarness) -> None:
     client = irc_server.raw_irc()
     client.send("CAP LS 302", "NICK alice", "USER alice 0 * :Alice", "CAP END")
-    client.expect(r"^:irc\.test CAP \* LS :server-time$")
+    client.expect(r"^:irc\.test CAP \* LS :.*server-time")
     for code in ("001", "002", "003", "004", "005", "251", "252", "254", "255", "422"):
         client.expect(f"^:irc\\.test {code} alice ")
 

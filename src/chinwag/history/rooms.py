@@ -40,6 +40,11 @@ class KeptRooms:
         if state is not None:
             restore(room, state)
 
+    def key(self, name: str) -> str:
+        """The key ``name`` had when last kept ('' if none, or never kept)."""
+        state = self._states.get(names.fold(name))
+        return state.key if state is not None else ""
+
     def snapshot(self, room: Room) -> RoomState:
         state = self._states[room.folded] = snapshot(room)
         return state

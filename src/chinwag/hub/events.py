@@ -83,6 +83,24 @@ class PrivateMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryReplay:
+    """Messages from history for one user, oldest first, each with its original time
+    and author: the last of a room on joining it, or more when asked. ``where`` is the
+    room, or the other side of a private conversation; ``now`` is when they were looked
+    up, so that front ends can tell which are from another day."""
+
+    where: str
+    messages: tuple[RoomMessage | PrivateMessage, ...]
+    now: datetime
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            raise ValueError("a replay needs at least one message")
+        _non_empty(self.where)
+        _clean(self.where)
+
+
+@dataclass(frozen=True, slots=True)
 class Joined:
     """``nick`` entered ``room``; ``connected`` when that is their arrival on the server."""
 
@@ -327,6 +345,7 @@ class Negotiation:
 Event = (
     RoomMessage
     | PrivateMessage
+    | HistoryReplay
     | Joined
     | Parted
     | Quit

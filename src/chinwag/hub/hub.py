@@ -70,6 +70,7 @@ from chinwag.password_guard import PasswordGuard, TryLater
 from chinwag.passwords import verify_password
 
 if TYPE_CHECKING:
+    from chinwag.history.replay import Replayer
     from chinwag.history.rooms import KeptRooms
     from chinwag.history.sqlite import RoomState
 
@@ -125,6 +126,8 @@ class Hub:
         self._reserved = names.reserved_looks(reserved_names)
         # The lobby belongs to everybody: anyone may set its topic.
         self._kept = kept_rooms
+        # What front ends show of history; set by the server. The hub never reads it.
+        self.history: Replayer | None = None
         lobby = Room(names.LOBBY, "n")
         if kept_rooms is not None:
             kept_rooms.restore(lobby)
@@ -214,10 +217,13 @@ class Hub:
                     raise errors.TooManyRoomsOnServer(
                         f"the server has no more rooms to give, so {room_name} cannot be made"
                     )
-                room = self._rooms[key] = Room(room_name, created_at=self._clock())
-                room.operators.add(member)
+                room = Room(room_name, created_at=self._clock())
                 if self._kept is not None:
+                    # A kept room is made again as it was: its key and bans still count.
                     self._kept.restore(room)
+                    self._check_admission(member, room, password)
+                self._rooms[key] = room
+                room.operators.add(member)
             else:
                 self._check_admission(member, room, password)
             room.add(member)
@@ -435,6 +441,15 @@ class Hub:
             if room is None:
                 raise errors.NoSuchRoom(f"there is no room called {room_name}")
             return self._view(room)
+
+    def needs_key(self, room_name: str) -> bool:
+        """Whether entering ``room_name`` takes a key: it has one, or, if it is not
+        there now, it had one when it was last kept and will again when made."""
+        with self._lock:
+            room = self._rooms.get(names.fold(room_name))
+            if room is not None:
+                return bool(room.key)
+            return self._kept is not None and bool(self._kept.key(room_name))
 
     def room_views(self, viewer: Member) -> list[RoomView]:
         """Every room ``viewer`` may see (secret rooms only from inside), lobby first."""

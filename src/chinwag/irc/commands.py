@@ -23,6 +23,7 @@ from chinwag.hub.hub import RoomView
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
+from chinwag.irc.history import replay_on_join
 from chinwag.irc.limits import AWAYLEN, KICKLEN, MAX_TARGETS, MODES, TOPICLEN
 from chinwag.irc.message import MAX_LINE_BYTES, Message, safe_param, truncate_bytes
 from chinwag.text.sanitize import clean
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["IrcSession", Message], None]
 
-CAPABILITIES = ("server-time",)
+CAPABILITIES = ("server-time", "batch")
 VERSION = f"chinwag-{__version__}"
 USER_MODES = "io"
 CHANNEL_MODES = "biklmnostv"
@@ -327,6 +328,7 @@ def _join(session: IrcSession, message: Message) -> None:
         if view.topic:
             _topic_reply(session, view)
         _names_reply(session, view)
+        replay_on_join(session, room)
 
 
 @command("PART", min_params=1)

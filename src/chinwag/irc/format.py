@@ -10,10 +10,15 @@ no IRC shape of their own (information, errors) become server notices.
 
 One :class:`IrcFormatter` per distinct need: clients that asked for the ``server-time``
 capability share one that tags each line with its time, all others share a plain one.
+
+Messages from history (:class:`~chinwag.hub.events.HistoryReplay`) are sent as they were
+said: a PRIVMSG (or NOTICE) from the original author, tagged with their original time
+for ``server-time`` clients and, for ``batch`` clients, inside a ``chathistory`` batch.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, assert_never
@@ -25,6 +30,7 @@ from chinwag.hub.events import (
     Disconnected,
     Event,
     Farewell,
+    HistoryReplay,
     Info,
     Invited,
     Joined,
@@ -80,15 +86,19 @@ def _fit(messages: list[Message]) -> list[Message]:
 class IrcFormatter:
     """Encodes hub events for IRC connections (see the module docstring)."""
 
-    def __init__(self, server_name: str, *, tag_time: bool = False) -> None:
+    def __init__(self, server_name: str, *, tag_time: bool = False, batch: bool = False) -> None:
         self.server_name = server_name
         self.tag_time = tag_time
+        self.batch = batch  # the client negotiated ``batch``: history comes in one
+        self._batches = itertools.count(1)  # batch references (thread-safe in CPython)
 
     def format(self, event: Event) -> bytes:
         if isinstance(event, Reply):
             return "".join(line + "\r\n" for line in event.lines).encode("utf-8")
         if isinstance(event, Negotiation):  # no IRC session makes one
             return event.data
+        if isinstance(event, HistoryReplay):
+            return b"".join(message.encode() for message in self._replay(event))
         messages = self._messages(event)
         if self.tag_time:
             stamp = server_time(getattr(event, "time", None) or datetime.now())
@@ -107,6 +117,8 @@ class IrcFormatter:
                 return self._room_message(event)
             case PrivateMessage():
                 return self._private(event)
+            case HistoryReplay():
+                return [m for said in event.messages for m in self._messages(said)]
             case Joined():
                 return _fit([self._from(event, "JOIN", to_channel(event.room))])
             case Parted():
@@ -153,6 +165,25 @@ class IrcFormatter:
                 assert_never(event)
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _replay(self, e: HistoryReplay) -> list[Message]:
+        """Each message as it was said, with its own time; in a batch if negotiated."""
+        reference = f"history{next(self._batches)}" if self.batch else ""
+        out: list[Message] = []
+        if reference:
+            target = e.where if isinstance(e.messages[0], PrivateMessage) else to_channel(e.where)
+            out.append(Message("BATCH", (f"+{reference}", "chathistory", target), self.server_name))
+        for said in e.messages:
+            tags: tuple[tuple[str, str], ...] = ()
+            if self.tag_time:
+                tags += (("time", server_time(said.time)),)
+            if reference:
+                tags += (("batch", reference),)
+            for m in self._messages(said):
+                out.append(Message(m.command, m.params, m.source, tags, trailing=m.trailing))
+        if reference:
+            out.append(Message("BATCH", (f"-{reference}",), self.server_name))
+        return out
 
     @staticmethod
     def _from(event: Any, command: str, *params: str, trailing: bool = False) -> Message:

@@ -85,6 +85,9 @@ class ServerInfo:
         self.created = created or datetime.now()
         self.plain = IrcFormatter(self.name)
         self.timed = IrcFormatter(self.name, tag_time=True)
+        # Clients that negotiated ``batch`` get history in one: a formatter for each kind.
+        self.batched = IrcFormatter(self.name, batch=True)
+        self.timed_batched = IrcFormatter(self.name, tag_time=True, batch=True)
 
 
 class IrcSession:
@@ -115,7 +118,10 @@ class IrcSession:
 
     @property
     def formatter(self) -> IrcFormatter:
-        return self.server.timed if "server-time" in self.capabilities else self.server.plain
+        timed = "server-time" in self.capabilities
+        if "batch" in self.capabilities:
+            return self.server.timed_batched if timed else self.server.batched
+        return self.server.timed if timed else self.server.plain
 
     @property
     def me(self) -> str:

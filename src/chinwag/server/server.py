@@ -47,6 +47,7 @@ from types import TracebackType
 
 from chinwag import log
 from chinwag.config import Config
+from chinwag.history.replay import Replayer
 from chinwag.history.rooms import KeptRooms
 from chinwag.history.service import History
 from chinwag.hub.events import Delivery, Farewell
@@ -174,6 +175,9 @@ class ChatServer:
             reserved_names=(config.server_name, config.server_name.partition(".")[0]),
             bans=self.history.bans(),
             kept_rooms=KeptRooms(self.history.load_rooms(), self.history.save_room),
+        )
+        self.hub.history = Replayer(
+            self.history, on_join=config.history_replay, maximum=config.history_max
         )
         self.registry = ActiveConnections(config.max_clients)
         self._drainer = Drainer()

@@ -22,6 +22,8 @@ from chinwag.hub.hub import Member, idle_for
 from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
+from chinwag.text.history import USAGE as HISTORY_USAGE
+from chinwag.text.history import history_command, join_greeting
 from chinwag.text.sanitize import clean
 from chinwag.text.telnet import IAC, TelnetFilter
 
@@ -97,7 +99,7 @@ class TextSession:
                 "Choose a name with /nick NAME; /help lists the commands.",
             )
         )
-        return deliveries
+        return deliveries + join_greeting(self, names.LOBBY)
 
     def receive(self, data: bytes) -> list[Delivery]:
         """The deliveries caused by bytes received from the client.
@@ -325,14 +327,15 @@ def _join(session: TextSession, args: str) -> list[Delivery]:
     session.room = session.member.rooms[names.fold(target)]
     count = len(session.hub.room_members(session.room))
     deliveries.append(info(session.member, f"you are now in {session.room} ({count} here)"))
-    return deliveries
+    return deliveries + join_greeting(session, session.room)
 
 
 def _needs_key(session: TextSession, room: str) -> bool:
     try:
-        return bool(session.hub.room(room).key)
+        names.check_room(room)
     except errors.ChatError:
         return False
+    return session.hub.needs_key(room)
 
 
 @command("leave", "part", usage="/leave", summary="go back to the lobby")
@@ -348,6 +351,11 @@ def _msg(session: TextSession, args: str) -> list[Delivery]:
     if not text:
         raise errors.BadArguments("usage: /msg NAME TEXT")
     return session.hub.tell(session.member, nick, text)
+
+
+command("history", usage=HISTORY_USAGE, summary="the last messages of your room, or with NAME")(
+    history_command
+)
 
 
 @command("me", usage="/me ACTION", summary="describe what you do: /me waves")
