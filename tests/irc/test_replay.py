@@ -58,3 +58,24 @@ def test_live_messages_after_the_replay_are_not_in_a_batch(irc_server: IrcHarnes
     alice.send("live now")
     line = bob.expect(r" PRIVMSG #den :live now$")
     assert line.startswith(":alice!")
+
+
+def test_message_tags_clients_see_one_id_for_a_message_live_and_replayed(
+    irc_server: IrcHarness,
+) -> None:
+    carol = irc_server.raw_irc()
+    carol.send("CAP REQ :message-tags", "NICK carol", "USER carol 0 * :Carol", "CAP END")
+    carol.expect(r" 001 carol ")
+    carol.send("JOIN #den")
+    carol.expect(r" 366 carol #den ")
+    alice = said_in_den(irc_server)
+    live = carol.expect(r" PRIVMSG #den :hello$")
+    msgid = re.match(r"@msgid=([0-9A-Z]{26}) :alice!", live)
+    assert msgid is not None
+    alice.send("/who")
+    bob = irc_server.raw_irc()
+    bob.send("CAP REQ :message-tags", "NICK bob", "USER bob 0 * :Bob", "CAP END")
+    bob.expect(r" 001 bob ")
+    bob.send("JOIN #den")
+    replayed = bob.expect(r" PRIVMSG #den :hello$")
+    assert replayed.startswith(f"@msgid={msgid[1]} ")

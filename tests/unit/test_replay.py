@@ -187,3 +187,11 @@ def test_a_kept_room_is_made_again_as_it_was_and_saved_after_each_change() -> No
     hub.part(bob, "den")  # freed, then made again: as last kept, not as at start
     hub.join(bob, "den")
     assert hub.room("den").topic == "warm"
+
+
+def test_message_tags_formatting_adds_the_id_to_messages_only() -> None:
+    formatter = IrcFormatter("irc.test", tag_msgid=True)
+    msgid = ids.decode(ids.floor(NOON)) + 1
+    line = formatter.format(said(NOON, msgid=msgid)).decode()
+    assert line == f"@msgid={ids.encode(msgid)} :alice!al@host PRIVMSG #kitchen :hi\r\n"
+    assert formatter.format(said(NOON)).decode().startswith(":alice!")  # no id: no tag

@@ -24,6 +24,7 @@ COMMANDS = (
     "part",
     "msg",
     "tell",
+    "history",
     "me",
     "quit",
     "exit",
@@ -39,7 +40,7 @@ COMMANDS = (
     "mode",
 )
 # Commands whose first argument is a nickname.
-_NICK_COMMANDS = frozenset({"msg", "tell", "kick", "ban", "unban", "invite"})
+_NICK_COMMANDS = frozenset({"msg", "tell", "history", "kick", "ban", "unban", "invite"})
 
 
 @dataclass(frozen=True, slots=True)

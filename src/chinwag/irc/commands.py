@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["IrcSession", Message], None]
 
-CAPABILITIES = ("server-time", "batch")
+CAPABILITIES = ("server-time", "batch", "message-tags")
 VERSION = f"chinwag-{__version__}"
 USER_MODES = "io"
 CHANNEL_MODES = "biklmnostv"

@@ -14,6 +14,8 @@ capability share one that tags each line with its time, all others share a plain
 Messages from history (:class:`~chinwag.hub.events.HistoryReplay`) are sent as they were
 said: a PRIVMSG (or NOTICE) from the original author, tagged with their original time
 for ``server-time`` clients and, for ``batch`` clients, inside a ``chathistory`` batch.
+Clients that negotiated ``message-tags`` see every message's id (``msgid``), live or
+replayed: the id history keeps, and a cursor for ``CHATHISTORY``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, assert_never
 
+from chinwag.history import ids
 from chinwag.hub.events import (
     BanLifted,
     BanSet,
@@ -86,9 +89,17 @@ def _fit(messages: list[Message]) -> list[Message]:
 class IrcFormatter:
     """Encodes hub events for IRC connections (see the module docstring)."""
 
-    def __init__(self, server_name: str, *, tag_time: bool = False, batch: bool = False) -> None:
+    def __init__(
+        self,
+        server_name: str,
+        *,
+        tag_time: bool = False,
+        batch: bool = False,
+        tag_msgid: bool = False,
+    ) -> None:
         self.server_name = server_name
         self.tag_time = tag_time
+        self.tag_msgid = tag_msgid  # the client negotiated ``message-tags``: ids on messages
         self.batch = batch  # the client negotiated ``batch``: history comes in one
         self._batches = itertools.count(1)  # batch references (thread-safe in CPython)
 
@@ -100,10 +111,14 @@ class IrcFormatter:
         if isinstance(event, HistoryReplay):
             return b"".join(message.encode() for message in self._replay(event))
         messages = self._messages(event)
+        tags: tuple[tuple[str, str], ...] = ()
         if self.tag_time:
-            stamp = server_time(getattr(event, "time", None) or datetime.now())
+            tags = (("time", server_time(getattr(event, "time", None) or datetime.now())),)
+        if self.tag_msgid and isinstance(event, RoomMessage | PrivateMessage) and event.msgid:
+            tags += (("msgid", ids.encode(event.msgid)),)
+        if tags:
             messages = [
-                Message(m.command, m.params, m.source, (("time", stamp),)) for m in messages
+                Message(m.command, m.params, m.source, tags, trailing=m.trailing) for m in messages
             ]
         return b"".join(message.encode() for message in messages)
 
@@ -177,6 +192,8 @@ class IrcFormatter:
             tags: tuple[tuple[str, str], ...] = ()
             if self.tag_time:
                 tags += (("time", server_time(said.time)),)
+            if self.tag_msgid and said.msgid:
+                tags += (("msgid", ids.encode(said.msgid)),)
             if reference:
                 tags += (("batch", reference),)
             for m in self._messages(said):

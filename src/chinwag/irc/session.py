@@ -85,9 +85,26 @@ class ServerInfo:
         self.created = created or datetime.now()
         self.plain = IrcFormatter(self.name)
         self.timed = IrcFormatter(self.name, tag_time=True)
-        # Clients that negotiated ``batch`` get history in one: a formatter for each kind.
-        self.batched = IrcFormatter(self.name, batch=True)
-        self.timed_batched = IrcFormatter(self.name, tag_time=True, batch=True)
+        # One formatter for each set of the capabilities that change formatting, made
+        # when first needed and shared by every client that negotiated the same.
+        self._formatters: dict[tuple[bool, bool, bool], IrcFormatter] = {
+            (False, False, False): self.plain,
+            (True, False, False): self.timed,
+        }
+
+    def formatter_for(self, capabilities: set[str]) -> IrcFormatter:
+        kind = (
+            "server-time" in capabilities,
+            "batch" in capabilities,
+            "message-tags" in capabilities,
+        )
+        found = self._formatters.get(kind)
+        if found is None:  # two threads may both make one: either will do
+            time, batch, tags = kind
+            found = self._formatters.setdefault(
+                kind, IrcFormatter(self.name, tag_time=time, batch=batch, tag_msgid=tags)
+            )
+        return found
 
 
 class IrcSession:
@@ -118,10 +135,7 @@ class IrcSession:
 
     @property
     def formatter(self) -> IrcFormatter:
-        timed = "server-time" in self.capabilities
-        if "batch" in self.capabilities:
-            return self.server.timed_batched if timed else self.server.batched
-        return self.server.timed if timed else self.server.plain
+        return self.server.formatter_for(self.capabilities)
 
     @property
     def me(self) -> str:
