@@ -79,3 +79,89 @@ def test_message_tags_clients_see_one_id_for_a_message_live_and_replayed(
     bob.send("JOIN #den")
     replayed = bob.expect(r" PRIVMSG #den :hello$")
     assert replayed.startswith(f"@msgid={msgid[1]} ")
+
+
+def chathistory_client(server: IrcHarness, nick: str) -> LineSocket:
+    client = server.raw_irc()
+    caps = "draft/chathistory batch server-time message-tags"
+    client.send(f"CAP REQ :{caps}", f"NICK {nick}", f"USER {nick} 0 * :{nick}", "CAP END")
+    client.expect(f"ACK :{caps}$")
+    client.expect(r" 005 .*CHATHISTORY=100 ")
+    client.expect(r" (376|422) ")
+    return client
+
+
+def history_batch(client: LineSocket) -> list[str]:
+    """The messages of the next chathistory batch."""
+    opened = client.expect(r" BATCH \+\S+ chathistory ")
+    reference = opened.split()[2][1:]
+    lines = []
+    while True:
+        line = client.expect(r".")
+        if line == f":irc.test BATCH -{reference}":
+            return lines
+        assert f"batch={reference}" in line
+        lines.append(line)
+
+
+def test_chathistory_clients_ask_for_history_themselves(irc_server: IrcHarness) -> None:
+    said_in_den(irc_server)
+    bob = chathistory_client(irc_server, "bob")
+    assert any("MSGREFTYPES=timestamp,msgid" in line for line in bob.received)
+    bob.send("JOIN #den")
+    bob.expect(r" 366 bob #den ")
+    assert not any("PRIVMSG" in line for line in bob.quiet_for(0.3))  # no replay on JOIN
+
+    bob.send("CHATHISTORY LATEST #den * 10")
+    hello, waves = history_batch(bob)
+    assert hello.endswith(" PRIVMSG #den :hello") and "ACTION waves" in waves
+    first = re.search(r"msgid=(\w+)", hello)
+    second = re.search(r"msgid=(\w+)", waves)
+    assert first is not None and second is not None
+    bob.send(f"CHATHISTORY BEFORE #den msgid={second[1]} 10")
+    assert [line.endswith(":hello") for line in history_batch(bob)] == [True]
+    bob.send(f"CHATHISTORY AFTER #den msgid={first[1]} 10")
+    assert ["ACTION waves" in line for line in history_batch(bob)] == [True]
+    bob.send(f"CHATHISTORY AROUND #den msgid={second[1]} 10")
+    assert len(history_batch(bob)) == 2
+    bob.send(
+        "CHATHISTORY BETWEEN #den timestamp=2000-01-01T00:00:00.000Z "
+        "timestamp=2999-01-01T00:00:00.000Z 1"
+    )
+    assert [line.endswith(":hello") for line in history_batch(bob)] == [True]
+    bob.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00Z timestamp=2999-01-01T00:00:00Z 5")
+    bob.expect(r" BATCH \+\S+ draft/chathistory-targets$")
+    assert re.search(r":irc\.test CHATHISTORY TARGETS #den timestamp=\d{4}-", bob.expect("TARGETS"))
+
+
+def test_chathistory_errors_are_fail_lines(irc_server: IrcHarness) -> None:
+    bob = chathistory_client(irc_server, "bob")
+    bob.send("CHATHISTORY LATEST #elsewhere * 10")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY INVALID_TARGET LATEST #elsewhere :")
+    bob.send("JOIN #den", "CHATHISTORY BEFORE #den yesterday 10")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY INVALID_PARAMS BEFORE yesterday :")
+    bob.send("CHATHISTORY LATEST #den * none")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY INVALID_PARAMS LATEST none :")
+    bob.send("CHATHISTORY SIDEWAYS #den * 10")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY INVALID_PARAMS SIDEWAYS :")
+    bob.send("CHATHISTORY LATEST #den")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY NEED_MORE_PARAMS LATEST :")
+    bob.send("CHATHISTORY LATEST #den * 10")  # an empty history is an empty batch
+    assert history_batch(bob) == []
+
+
+def test_private_chathistory_is_only_its_two_sides(make_irc_server) -> None:  # type: ignore[no-untyped-def]
+    server = make_irc_server(history_private=True)
+    alice = chathistory_client(server, "alice")
+    bob = chathistory_client(server, "bob")
+    carol = chathistory_client(server, "carol")
+    alice.send("PRIVMSG bob :just us", "PING :done")
+    alice.expect(r" PONG .*done")
+    bob.expect(r"PRIVMSG bob :just us$")
+    assert server.server.history.writer.flush(DEADLINE)
+    bob.send("CHATHISTORY LATEST alice * 10")
+    [line] = history_batch(bob)
+    assert " :alice!" in line and line.endswith(" PRIVMSG bob :just us")
+    carol.send("CHATHISTORY LATEST alice * 10", "CHATHISTORY LATEST bob * 10")
+    assert history_batch(carol) == []
+    assert history_batch(carol) == []

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["IrcSession", Message], None]
 
-CAPABILITIES = ("server-time", "batch", "message-tags")
+CAPABILITIES = ("server-time", "batch", "message-tags", "draft/chathistory")
 VERSION = f"chinwag-{__version__}"
 USER_MODES = "io"
 CHANNEL_MODES = "biklmnostv"
@@ -55,9 +55,23 @@ ISUPPORT = (
 )
 
 
-def isupport(max_rooms_per_member: int) -> tuple[str, ...]:
-    """The ISUPPORT tokens, with this server's limit on channels per user."""
-    return tuple(sorted((*ISUPPORT, f"CHANLIMIT={casemap.CHANNEL_PREFIX}:{max_rooms_per_member}")))
+def isupport(max_rooms_per_member: int, history_max: int = 100) -> tuple[str, ...]:
+    """The ISUPPORT tokens, with this server's limits on channels per user and on the
+    messages of one ``CHATHISTORY`` answer."""
+    return tuple(
+        sorted(
+            (
+                *ISUPPORT,
+                f"CHANLIMIT={casemap.CHANNEL_PREFIX}:{max_rooms_per_member}",
+                *chathistory_isupport(history_max),
+            )
+        )
+    )
+
+
+def chathistory_isupport(history_max: int) -> tuple[str, str]:
+    """What ``draft/chathistory`` clients need to know (see :mod:`chinwag.irc.chathistory`)."""
+    return (f"CHATHISTORY={history_max}", "MSGREFTYPES=timestamp,msgid")
 
 
 # IRC formatting (colour, bold, ...) would reach text users as control characters.
@@ -273,7 +287,7 @@ def welcome(session: IrcSession) -> None:
     session.numeric(
         rpl.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_ARGUMENT
     )
-    supported = isupport(session.config.max_rooms_per_member)
+    supported = isupport(session.config.max_rooms_per_member, session.config.history_max)
     for start in range(0, len(supported), 12):  # a few tokens a line keeps lines short
         tokens = supported[start : start + 12]
         session.numeric(rpl.RPL_ISUPPORT, *tokens, "are supported by this server")

@@ -182,13 +182,20 @@ class IrcFormatter:
     # --- helpers -------------------------------------------------------------------------
 
     def _replay(self, e: HistoryReplay) -> list[Message]:
-        """Each message as it was said, with its own time; in a batch if negotiated."""
-        reference = f"history{next(self._batches)}" if self.batch else ""
+        private = isinstance(e.messages[0], PrivateMessage)
+        return self.history(e.where if private else to_channel(e.where), e.messages)
+
+    def history(
+        self, target: str, messages: Iterable[RoomMessage | PrivateMessage]
+    ) -> list[Message]:
+        """Messages from history as they were said, each with its own time (and id),
+        inside a ``chathistory`` batch for ``target`` if the client negotiated ``batch``
+        (an empty batch if there are none: the client asked)."""
+        reference = self.batch_reference() if self.batch else ""
         out: list[Message] = []
         if reference:
-            target = e.where if isinstance(e.messages[0], PrivateMessage) else to_channel(e.where)
             out.append(Message("BATCH", (f"+{reference}", "chathistory", target), self.server_name))
-        for said in e.messages:
+        for said in messages:
             tags: tuple[tuple[str, str], ...] = ()
             if self.tag_time:
                 tags += (("time", server_time(said.time)),)
@@ -201,6 +208,10 @@ class IrcFormatter:
         if reference:
             out.append(Message("BATCH", (f"-{reference}",), self.server_name))
         return out
+
+    def batch_reference(self) -> str:
+        """A new batch reference, unique for this formatter."""
+        return f"history{next(self._batches)}"
 
     @staticmethod
     def _from(event: Any, command: str, *params: str, trailing: bool = False) -> Message:

@@ -43,7 +43,7 @@ from chinwag.hub import errors
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Reply, to
 from chinwag.hub.hub import Member
-from chinwag.irc import casemap, commands, framing
+from chinwag.irc import casemap, chathistory, commands, framing
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import IrcFormatter
 from chinwag.irc.message import (
@@ -71,6 +71,7 @@ _NO_TRAILING_TEXT = frozenset(
     }
 )
 ERR_UNKNOWNERROR = "400"
+assert chathistory.CAPABILITY in commands.CAPABILITIES  # and its command is registered
 # (command, exception type) pairs whose traceback has been logged: bounded by the table.
 _LOGGED_FAILURES: set[tuple[str, str]] = set()
 
