@@ -65,6 +65,8 @@ DRAIN_TIMEOUT = 60.0
 SPAWN_PER_SECOND = 25.0  # new connections per second at most, ramp-up included
 
 WELCOME_RE = re.compile(rb"^\* Welcome to chinwag, (Client-\d+)!")
+HISTORY_START = b"* --- last "
+HISTORY_END = b"* --- end of history ---"
 TOKEN_RE = re.compile(rb"^\[\d\d:\d\d:\d\d\] (?:\S+: |\*\S+\* )T(\d+)\.(\d+)$")
 # What must never reach a terminal: C0 controls but tab, DEL, and C1 controls as UTF-8.
 CONTROL_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]|\xc2[\x80-\x9f]")
@@ -292,6 +294,7 @@ class Chatter(Client):
         self.nicks: list[Stint] = []
         self.sent: list[Sent] = []
         self.received: dict[int, list[int]] = {}
+        self.in_history = False  # between the first and last line of a replay
         self.seq = itertools.count()
         self.renames = itertools.count()
         self.pending: Action | None = None
@@ -311,6 +314,14 @@ class Chatter(Client):
     def on_line(self, line: bytes, now: float) -> None:
         if CONTROL_RE.search(line):
             self.soak.failures.append(f"chatter {self.uid} received a control character: {line!r}")
+        # Messages from history (replayed on joining a room) were delivered live before:
+        # only live deliveries are accounted for.
+        if self.in_history:
+            self.in_history = line != HISTORY_END
+            return
+        if line.startswith(HISTORY_START):
+            self.in_history = True
+            return
         token = TOKEN_RE.match(line)
         if token:
             self.received.setdefault(int(token.group(1)), []).append(int(token.group(2)))

@@ -27,6 +27,7 @@ COMMANDS = (
     "msg",
     "tell",
     "query",
+    "history",
     "me",
     "quit",
     "exit",
@@ -42,7 +43,9 @@ COMMANDS = (
     "mode",
 )
 # Commands whose first argument is a nickname.
-_NICK_COMMANDS = frozenset({"msg", "tell", "query", "whois", "kick", "ban", "unban", "invite"})
+_NICK_COMMANDS = frozenset(
+    {"msg", "tell", "query", "whois", "history", "kick", "ban", "unban", "invite"}
+)
 
 
 @dataclass(frozen=True, slots=True)

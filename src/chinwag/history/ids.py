@@ -106,3 +106,8 @@ class MessageIds:
                 value = self._last + 1  # same or earlier millisecond: count on from the last
             self._last = value
         return value
+
+
+# The source the hub takes its ids from unless given one: one per process, so every
+# message of a process gets a distinct, increasing id.
+PROCESS_IDS = MessageIds()

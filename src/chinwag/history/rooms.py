@@ -2,7 +2,8 @@
 
 Rooms are freed when their last member leaves, so what is kept of one (topic, flags,
 key, limit, ban masks) is put back when it is made again, after a restart or not.
-The hub owns rooms and its lock, so it calls these, under its lock:
+The hub owns rooms and its lock, so it calls these (through :class:`KeptRooms`, which
+it is given), under its lock:
 
 - :func:`snapshot` after each change of a room's topic (``Hub.set_topic``) or settings
   (``Hub.change_modes``: flags, key, limit, ban masks), handing the result to
@@ -16,10 +17,37 @@ Times in the hub are naive local times (its clock is ``datetime.now``); kept one
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from chinwag.history.sqlite import RoomState
+from chinwag.hub import names
 from chinwag.hub.model import Room
+
+
+class KeptRooms:
+    """The kept state of every room, as the hub uses it: :meth:`restore` a room when it
+    is made, :meth:`snapshot` it after a change (under the hub's lock, which also keeps
+    the table here current for a room freed and made again), then :meth:`save` the
+    snapshot once the lock is released."""
+
+    def __init__(self, states: Iterable[RoomState], save: Callable[[RoomState], None]) -> None:
+        self._states = {names.fold(state.name): state for state in states}
+        self.save = save
+
+    def restore(self, room: Room) -> None:
+        state = self._states.get(room.folded)
+        if state is not None:
+            restore(room, state)
+
+    def key(self, name: str) -> str:
+        """The key ``name`` had when last kept ('' if none, or never kept)."""
+        state = self._states.get(names.fold(name))
+        return state.key if state is not None else ""
+
+    def snapshot(self, room: Room) -> RoomState:
+        state = self._states[room.folded] = snapshot(room)
+        return state
 
 
 def snapshot(room: Room) -> RoomState:

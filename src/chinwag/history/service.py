@@ -13,8 +13,8 @@ Kept state: :meth:`bans` makes the server's ban list, filled from the database a
 saving each change through the writer. Rooms' topics and settings are saved with
 :meth:`save_room` and read with :meth:`load_rooms`; the hub must call ``save_room``
 where a room's topic, flags, key, limit or ban masks change (``Hub.set_topic``,
-``Hub.change_modes``) and apply ``load_rooms`` to the rooms it creates; that wiring
-comes with the hub's persistence of rooms.
+``Hub.change_modes``) and apply ``load_rooms`` to the rooms it creates, which it does
+through :class:`~chinwag.history.rooms.KeptRooms`.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ class History:
             if isinstance(event, RoomMessage) or (
                 self.private and isinstance(event, PrivateMessage)
             ):
-                self.writer.put((self._ids.next_value(), event))
+                # The hub gave the message its id; one made before ids did gets one here.
+                self.writer.put((event.msgid or self._ids.next_value(), event))
 
     # --- queries ----------------------------------------------------------------------------
 

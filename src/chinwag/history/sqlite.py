@@ -103,6 +103,10 @@ class Database:
         self.writer = writer
         self.write_lock = threading.Lock()
         self.reader = _connect(self.path)
+        # A connection opens the write-ahead log with its first read: do it now, so the
+        # server holds the same files from start to end (a first reader later would
+        # look like a leaked descriptor).
+        self.reader.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         self.read_lock = threading.Lock()
 
     def close(self) -> None:

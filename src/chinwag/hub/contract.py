@@ -32,6 +32,7 @@ class ChatHub(Protocol):
 
     bans: BanList
     passwords: PasswordGuard
+    history: Replayer | None  # what front ends show of history; none: no history
     max_rooms_per_member: int
     max_rooms: int
     most_members: int  # the most members there have been at once
@@ -82,6 +83,7 @@ class ChatHub(Protocol):
     def find(self, nick: str) -> Member | None: ...
     def members(self) -> tuple[Member, ...]: ...
     def room(self, room_name: str) -> RoomView: ...
+    def needs_key(self, room_name: str) -> bool: ...
     def room_views(self, viewer: Member) -> list[RoomView]: ...
     def whois(self, viewer: Member, nick: str) -> MemberView: ...
     def whowas(self, viewer: Member, nick: str, count: int = 0) -> list[tuple[Departed, str]]: ...
@@ -103,6 +105,7 @@ class ChatHub(Protocol):
 
 
 if TYPE_CHECKING:
+    from chinwag.history.replay import Replayer
     from chinwag.hub.hub import Hub
 
     def _in_process_hub_keeps_the_contract(hub: Hub) -> ChatHub:

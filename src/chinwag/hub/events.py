@@ -56,6 +56,9 @@ class RoomMessage:
     userhost: str = field(
         default="", compare=False
     )  # the sender's ``user@host``, for protocols that show it
+    # The message's id (:mod:`chinwag.history.ids`, as a number; 0: none), given by the
+    # hub that made it: history keeps it, and clients that ask see it.
+    msgid: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
@@ -72,10 +75,29 @@ class PrivateMessage:
     text: str
     notice: bool = False
     userhost: str = field(default="", compare=False)
+    msgid: int = field(default=0, compare=False)  # as for a room message
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.recipient, self.text)
         _clean(self.sender, self.recipient, self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryReplay:
+    """Messages from history for one user, oldest first, each with its original time
+    and author: the last of a room on joining it, or more when asked. ``where`` is the
+    room, or the other side of a private conversation; ``now`` is when they were looked
+    up, so that front ends can tell which are from another day."""
+
+    where: str
+    messages: tuple[RoomMessage | PrivateMessage, ...]
+    now: datetime
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            raise ValueError("a replay needs at least one message")
+        _non_empty(self.where)
+        _clean(self.where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +345,7 @@ class Negotiation:
 Event = (
     RoomMessage
     | PrivateMessage
+    | HistoryReplay
     | Joined
     | Parted
     | Quit

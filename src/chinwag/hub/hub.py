@@ -26,8 +26,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chinwag import log
+from chinwag.history.ids import PROCESS_IDS, MessageIds
 from chinwag.hub import errors, modes, names, visibility
 from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
 from chinwag.hub.cleaning import require_clean
@@ -68,6 +70,11 @@ from chinwag.hub.whowas import Departed, NameHistory
 from chinwag.password_guard import PasswordGuard, TryLater
 from chinwag.passwords import verify_password
 
+if TYPE_CHECKING:
+    from chinwag.history.replay import Replayer
+    from chinwag.history.rooms import KeptRooms
+    from chinwag.history.sqlite import RoomState
+
 __all__ = ["Hub", "Member", "MemberView", "Room", "RoomView", "idle_for"]
 
 # Rooms are cheap but not free: without a bound a few connections joining lists of new
@@ -91,8 +98,14 @@ class Hub:
         max_rooms: int = DEFAULT_MAX_ROOMS,
         reserved_names: Iterable[str] = (),
         passwords: PasswordGuard | None = None,
+        message_ids: MessageIds = PROCESS_IDS,
+        kept_rooms: KeptRooms | None = None,
     ) -> None:
+        """``kept_rooms``: the rooms' kept topics and settings, given to each room when
+        it is made and saved after each change (none: nothing outlives the hub)."""
         self._lock = threading.Lock()
+        # Every message gets its id here, where it is made: history and clients share it.
+        self._next_id = message_ids.next_value
         # Random unless given (tests), so cloaks are stable for one run and no longer.
         self._cloak_secret = cloak_secret if cloak_secret is not None else visibility.new_secret()
         self.max_rooms_per_member = max_rooms_per_member
@@ -113,7 +126,13 @@ class Hub:
         # Names nobody may take or imitate besides names.RESERVED_NICKS: the server's own.
         self._reserved = names.reserved_looks(reserved_names)
         # The lobby belongs to everybody: anyone may set its topic.
-        self._rooms: dict[str, Room] = {names.fold(names.LOBBY): Room(names.LOBBY, "n")}
+        self._kept = kept_rooms
+        # What front ends show of history; set by the server. The hub never reads it.
+        self.history: Replayer | None = None
+        lobby = Room(names.LOBBY, "n")
+        if kept_rooms is not None:
+            kept_rooms.restore(lobby)
+        self._rooms: dict[str, Room] = {names.fold(names.LOBBY): lobby}
         self._closing = False
         # The most members connected at once since the server started (IRC's LUSERS).
         self.most_members = 0
@@ -207,7 +226,12 @@ class Hub:
                     raise errors.TooManyRoomsOnServer(
                         f"the server has no more rooms to give, so {room_name} cannot be made"
                     )
-                room = self._rooms[key] = Room(room_name, created_at=self._clock())
+                room = Room(room_name, created_at=self._clock())
+                if self._kept is not None:
+                    # A kept room is made again as it was: its key and bans still count.
+                    self._kept.restore(room)
+                    self._check_admission(member, room, password)
+                self._rooms[key] = room
                 room.operators.add(member)
             else:
                 self._check_admission(member, room, password)
@@ -251,7 +275,14 @@ class Hub:
             if not privileged and room.banned(member):
                 raise errors.CannotSend(f"you are banned from {room.name}")
             event = RoomMessage(
-                self._clock(), member.nick, room.name, text, action, notice, member.userhost
+                self._clock(),
+                member.nick,
+                room.name,
+                text,
+                action,
+                notice,
+                member.userhost,
+                self._next_id(),
             )
             return [Delivery(event, room.audience, member.client_id)]
 
@@ -261,7 +292,13 @@ class Hub:
         with self._lock:
             target = self._find(nick)
             event = PrivateMessage(
-                self._clock(), member.nick, target.nick, text, notice, member.userhost
+                self._clock(),
+                member.nick,
+                target.nick,
+                text,
+                notice,
+                member.userhost,
+                self._next_id(),
             )
             return [Delivery(event, to(target))]
 
@@ -277,7 +314,10 @@ class Hub:
             room.topic_by = member.nick
             room.topic_at = self._clock()
             event = TopicChanged(member.nick, room.name, topic, member.userhost)
-            return [Delivery(event, room.audience)]
+            audience = room.audience
+            kept = self._snapshot(room)
+        self._save(kept)
+        return [Delivery(event, audience)]
 
     def change_modes(
         self, actor: Member, room_name: str, changes: Iterable[modes.ModeChange]
@@ -304,7 +344,10 @@ class Hub:
             if not applied:
                 return []
             event = ModesChanged(actor.nick, room.name, tuple(applied), actor.userhost)
-            return [Delivery(event, room.audience)]
+            audience = room.audience
+            kept = self._snapshot(room)
+        self._save(kept)
+        return [Delivery(event, audience)]
 
     def kick_from(
         self, actor: Member, room_name: str, nick: str, reason: str = ""
@@ -408,6 +451,15 @@ class Hub:
             if room is None:
                 raise errors.NoSuchRoom(f"there is no room called {room_name}")
             return self._view(room)
+
+    def needs_key(self, room_name: str) -> bool:
+        """Whether entering ``room_name`` takes a key: it has one, or, if it is not
+        there now, it had one when it was last kept and will again when made."""
+        with self._lock:
+            room = self._rooms.get(names.fold(room_name))
+            if room is not None:
+                return bool(room.key)
+            return self._kept is not None and bool(self._kept.key(room_name))
 
     def room_views(self, viewer: Member) -> list[RoomView]:
         """Every room ``viewer`` may see (secret rooms only from inside), lobby first."""
@@ -576,6 +628,15 @@ class Hub:
         return [Delivery(Wall(self._clock(), actor.nick, text), everyone)]
 
     # --- helpers (called with the lock held) ---------------------------------------------
+
+    def _snapshot(self, room: Room) -> RoomState | None:
+        """What to keep of ``room`` after a change, taken under the lock."""
+        return self._kept.snapshot(room) if self._kept is not None else None
+
+    def _save(self, state: RoomState | None) -> None:
+        """Keep a snapshot (called after the lock is released: saving queues a write)."""
+        if state is not None and self._kept is not None:
+            self._kept.save(state)
 
     def _require_present(self, member: Member, consequence: str) -> None:
         # The console's member, or one already removed, is not in the hub's table.

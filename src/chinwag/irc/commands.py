@@ -23,6 +23,7 @@ from chinwag.hub.hub import RoomView, idle_for
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
+from chinwag.irc.history import replay_on_join
 from chinwag.irc.limits import AWAYLEN, KICKLEN, MAX_TARGETS, MODES, TOPICLEN
 from chinwag.irc.message import MAX_LINE_BYTES, Message, safe_param, truncate_bytes
 from chinwag.text.sanitize import clean
@@ -35,8 +36,11 @@ Handler = Callable[["IrcSession", Message], None]
 # Offered capabilities and their CAP LS 302 values (none has one yet). Each is honoured:
 # cap-notify trivially (the set never changes while the server runs, so no CAP NEW/DEL).
 CAPABILITIES: dict[str, str] = {
+    "batch": "",
     "cap-notify": "",
+    "draft/chathistory": "",
     "echo-message": "",
+    "message-tags": "",
     "multi-prefix": "",
     "server-time": "",
     "userhost-in-names": "",
@@ -71,9 +75,23 @@ ISUPPORT_PER_LINE = 13
 WHOX_FIELDS = "tcuihsnfdlaor"  # the order of a 354 reply's fields
 
 
-def isupport(max_rooms_per_member: int) -> tuple[str, ...]:
-    """The ISUPPORT tokens, with this server's limit on channels per user."""
-    return tuple(sorted((*ISUPPORT, f"CHANLIMIT={casemap.CHANNEL_PREFIX}:{max_rooms_per_member}")))
+def isupport(max_rooms_per_member: int, history_max: int = 100) -> tuple[str, ...]:
+    """The ISUPPORT tokens, with this server's limits on channels per user and on the
+    messages of one ``CHATHISTORY`` answer."""
+    return tuple(
+        sorted(
+            (
+                *ISUPPORT,
+                f"CHANLIMIT={casemap.CHANNEL_PREFIX}:{max_rooms_per_member}",
+                *chathistory_isupport(history_max),
+            )
+        )
+    )
+
+
+def chathistory_isupport(history_max: int) -> tuple[str, str]:
+    """What ``draft/chathistory`` clients need to know (see :mod:`chinwag.irc.chathistory`)."""
+    return (f"CHATHISTORY={history_max}", "MSGREFTYPES=timestamp,msgid")
 
 
 # IRC formatting (colour, bold, ...) would reach text users as control characters.
@@ -318,7 +336,7 @@ def welcome(session: IrcSession) -> None:
     session.numeric(
         rpl.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_ARGUMENT
     )
-    supported = isupport(session.config.max_rooms_per_member)
+    supported = isupport(session.config.max_rooms_per_member, session.config.history_max)
     for start in range(0, len(supported), ISUPPORT_PER_LINE):
         tokens = supported[start : start + ISUPPORT_PER_LINE]
         session.numeric(rpl.RPL_ISUPPORT, *tokens, "are supported by this server")
@@ -373,6 +391,7 @@ def _join(session: IrcSession, message: Message) -> None:
         if view.topic:
             _topic_reply(session, view)
         _names_reply(session, view)
+        replay_on_join(session, room)
 
 
 @command("PART", min_params=1)

@@ -10,14 +10,22 @@ no IRC shape of their own (information, errors) become server notices.
 
 One :class:`IrcFormatter` per distinct need: clients that asked for the ``server-time``
 capability share one that tags each line with its time, all others share a plain one.
+
+Messages from history (:class:`~chinwag.hub.events.HistoryReplay`) are sent as they were
+said: a PRIVMSG (or NOTICE) from the original author, tagged with their original time
+for ``server-time`` clients and, for ``batch`` clients, inside a ``chathistory`` batch.
+Clients that negotiated ``message-tags`` see every message's id (``msgid``), live or
+replayed: the id history keeps, and a cursor for ``CHATHISTORY``.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, assert_never
 
+from chinwag.history import ids
 from chinwag.hub.events import (
     BanLifted,
     BanSet,
@@ -25,6 +33,7 @@ from chinwag.hub.events import (
     Disconnected,
     Event,
     Farewell,
+    HistoryReplay,
     Info,
     Invited,
     Joined,
@@ -80,20 +89,36 @@ def _fit(messages: list[Message]) -> list[Message]:
 class IrcFormatter:
     """Encodes hub events for IRC connections (see the module docstring)."""
 
-    def __init__(self, server_name: str, *, tag_time: bool = False) -> None:
+    def __init__(
+        self,
+        server_name: str,
+        *,
+        tag_time: bool = False,
+        batch: bool = False,
+        tag_msgid: bool = False,
+    ) -> None:
         self.server_name = server_name
         self.tag_time = tag_time
+        self.tag_msgid = tag_msgid  # the client negotiated ``message-tags``: ids on messages
+        self.batch = batch  # the client negotiated ``batch``: history comes in one
+        self._batches = itertools.count(1)  # batch references (thread-safe in CPython)
 
     def format(self, event: Event) -> bytes:
         if isinstance(event, Reply):
             return "".join(line + "\r\n" for line in event.lines).encode("utf-8")
         if isinstance(event, Negotiation):  # no IRC session makes one
             return event.data
+        if isinstance(event, HistoryReplay):
+            return b"".join(message.encode() for message in self._replay(event))
         messages = self._messages(event)
+        tags: tuple[tuple[str, str], ...] = ()
         if self.tag_time:
-            stamp = server_time(getattr(event, "time", None) or datetime.now())
+            tags = (("time", server_time(getattr(event, "time", None) or datetime.now())),)
+        if self.tag_msgid and isinstance(event, RoomMessage | PrivateMessage) and event.msgid:
+            tags += (("msgid", ids.encode(event.msgid)),)
+        if tags:
             messages = [
-                Message(m.command, m.params, m.source, (("time", stamp),)) for m in messages
+                Message(m.command, m.params, m.source, tags, trailing=m.trailing) for m in messages
             ]
         return b"".join(message.encode() for message in messages)
 
@@ -107,6 +132,8 @@ class IrcFormatter:
                 return self._room_message(event)
             case PrivateMessage():
                 return self._private(event)
+            case HistoryReplay():
+                return [m for said in event.messages for m in self._messages(said)]
             case Joined():
                 return _fit([self._from(event, "JOIN", to_channel(event.room))])
             case Parted():
@@ -153,6 +180,38 @@ class IrcFormatter:
                 assert_never(event)
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _replay(self, e: HistoryReplay) -> list[Message]:
+        private = isinstance(e.messages[0], PrivateMessage)
+        return self.history(e.where if private else to_channel(e.where), e.messages)
+
+    def history(
+        self, target: str, messages: Iterable[RoomMessage | PrivateMessage]
+    ) -> list[Message]:
+        """Messages from history as they were said, each with its own time (and id),
+        inside a ``chathistory`` batch for ``target`` if the client negotiated ``batch``
+        (an empty batch if there are none: the client asked)."""
+        reference = self.batch_reference() if self.batch else ""
+        out: list[Message] = []
+        if reference:
+            out.append(Message("BATCH", (f"+{reference}", "chathistory", target), self.server_name))
+        for said in messages:
+            tags: tuple[tuple[str, str], ...] = ()
+            if self.tag_time:
+                tags += (("time", server_time(said.time)),)
+            if self.tag_msgid and said.msgid:
+                tags += (("msgid", ids.encode(said.msgid)),)
+            if reference:
+                tags += (("batch", reference),)
+            for m in self._messages(said):
+                out.append(Message(m.command, m.params, m.source, tags, trailing=m.trailing))
+        if reference:
+            out.append(Message("BATCH", (f"-{reference}",), self.server_name))
+        return out
+
+    def batch_reference(self) -> str:
+        """A new batch reference, unique for this formatter."""
+        return f"history{next(self._batches)}"
 
     @staticmethod
     def _from(event: Any, command: str, *params: str, trailing: bool = False) -> Message:

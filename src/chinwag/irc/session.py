@@ -44,7 +44,7 @@ from chinwag.hub import errors
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Reply, to
 from chinwag.hub.hub import Member
-from chinwag.irc import casemap, commands, framing
+from chinwag.irc import casemap, chathistory, commands, framing
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import IrcFormatter
 from chinwag.irc.message import (
@@ -72,6 +72,7 @@ _NO_TRAILING_TEXT = frozenset(
     }
 )
 ERR_UNKNOWNERROR = "400"
+assert chathistory.CAPABILITY in commands.CAPABILITIES  # and its command is registered
 # (command, exception type) pairs whose traceback has been logged: bounded by the table.
 _LOGGED_FAILURES: set[tuple[str, str]] = set()
 
@@ -90,6 +91,12 @@ class ServerInfo:
         # are made on the accepting thread and counted on others: hence the lock.
         self._sessions: weakref.WeakSet[IrcSession] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
+        # One formatter for each set of the capabilities that change formatting, made
+        # when first needed and shared by every client that negotiated the same.
+        self._formatters: dict[tuple[bool, bool, bool], IrcFormatter] = {
+            (False, False, False): self.plain,
+            (True, False, False): self.timed,
+        }
 
     def track(self, session: IrcSession) -> None:
         with self._sessions_lock:
@@ -105,6 +112,20 @@ class ServerInfo:
         with self._sessions_lock:
             sessions = list(self._sessions)
         return sum(1 for session in sessions if session.waiting(now))
+
+    def formatter_for(self, capabilities: set[str]) -> IrcFormatter:
+        kind = (
+            "server-time" in capabilities,
+            "batch" in capabilities,
+            "message-tags" in capabilities,
+        )
+        found = self._formatters.get(kind)
+        if found is None:  # two threads may both make one: either will do
+            timed, batch, tags = kind
+            found = self._formatters.setdefault(
+                kind, IrcFormatter(self.name, tag_time=timed, batch=batch, tag_msgid=tags)
+            )
+        return found
 
 
 class IrcSession:
@@ -142,7 +163,7 @@ class IrcSession:
 
     @property
     def formatter(self) -> IrcFormatter:
-        return self.server.timed if "server-time" in self.capabilities else self.server.plain
+        return self.server.formatter_for(self.capabilities)
 
     @property
     def me(self) -> str:

@@ -62,6 +62,7 @@ CONSOLE_REFUSALS: dict[str, str] = {
     "topic": "the console is not in a room; a room's operators set its topic",
     "mode": "the console is not in a room; a room's operators set its modes",
     "invite": "the console is not in a room to invite anyone into",
+    "history": "the console is in no room and has no conversations to show the history of",
     "nick": f"the console's name is fixed: it speaks as {CONSOLE_NAME}",
     "away": "the console cannot be away",
     "op": "the console is an operator already",

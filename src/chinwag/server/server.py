@@ -24,7 +24,8 @@ reset before it was accepted) passes unlogged.
 History (``chinwag.history``) is opened first, so an unusable data directory stops the
 server before it listens: :attr:`ChatServer.history` records every room message (and
 private ones, if configured) handed to the sender, its writer thread writes them, and
-the ban list is filled from it and saves its changes through it. It is closed last.
+the ban list is filled from it and saves its changes through it, and so do rooms' topics
+and settings (the hub restores them when it makes a room). It is closed last.
 
 Every long-lived thread (accept, housekeeping, sender, drainer, log, history) is a
 :class:`~chinwag.worker.Worker`: a bug in one round of its loop is logged with its
@@ -46,6 +47,8 @@ from types import TracebackType
 
 from chinwag import hostport, log
 from chinwag.config import Config
+from chinwag.history.replay import Replayer
+from chinwag.history.rooms import KeptRooms
 from chinwag.history.service import History
 from chinwag.hub.events import Delivery, Farewell
 from chinwag.hub.hub import Hub
@@ -171,6 +174,10 @@ class ChatServer:
             # Nobody may pass for the server: by its name, or its first label.
             reserved_names=(config.server_name, config.server_name.partition(".")[0]),
             bans=self.history.bans(),
+            kept_rooms=KeptRooms(self.history.load_rooms(), self.history.save_room),
+        )
+        self.hub.history = Replayer(
+            self.history, on_join=config.history_replay, maximum=config.history_max
         )
         self.registry = ActiveConnections(config.max_clients)
         self._drainer = Drainer()

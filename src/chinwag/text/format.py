@@ -9,6 +9,11 @@ Line shapes (each ends with ``\\r\\n`` so ``telnet`` shows it right too):
 * ``[HH:MM:SS] *** Notice from nick: text``  an operator's notice to everyone
 * ``* ...``                      a notice: joins, leaves, nick changes, replies
 * ``! ...``                      an error in reply to what you sent
+
+Messages from history (on joining a room, or asked for with ``/history``) come between
+``* --- last N messages ---`` and ``* --- end of history ---``, shaped as when they were
+said, with their original time; those from another day show the date too:
+``[2026-11-28 11:05] alice: hi``.
 """
 
 from datetime import datetime
@@ -21,6 +26,7 @@ from chinwag.hub.events import (
     Disconnected,
     Event,
     Farewell,
+    HistoryReplay,
     Info,
     Invited,
     Joined,
@@ -49,18 +55,41 @@ def _with_reason(text: str, reason: str) -> str:
     return f"{text} ({reason})" if reason else text
 
 
-def _room_message(e: RoomMessage) -> str:
+def dated_stamp(time: datetime, now: datetime) -> str:
+    """The stamp of a message from history: the time alone if it is from ``now``'s day,
+    else the date and the minute (``[2026-11-28 11:05]``)."""
+    if time.date() == now.date():
+        return stamp(time)
+    return f"[{time.year:04d}-{time.month:02d}-{time.day:02d} {time.hour:02d}:{time.minute:02d}]"
+
+
+def _room_message(e: RoomMessage, when: str | None = None) -> str:
+    when = when or stamp(e.time)
     if e.notice:
-        return f"{stamp(e.time)} -{e.sender}- {e.text}"
+        return f"{when} -{e.sender}- {e.text}"
     if e.action:
-        return f"{stamp(e.time)} * {e.sender} {e.text}"
-    return f"{stamp(e.time)} {e.sender}: {e.text}"
+        return f"{when} * {e.sender} {e.text}"
+    return f"{when} {e.sender}: {e.text}"
 
 
-def _private(e: PrivateMessage) -> str:
+def _private(e: PrivateMessage, when: str | None = None) -> str:
+    when = when or stamp(e.time)
     if e.notice:
-        return f"{stamp(e.time)} -{e.sender}- {e.text}"
-    return f"{stamp(e.time)} *{e.sender}* {e.text}"
+        return f"{when} -{e.sender}- {e.text}"
+    return f"{when} *{e.sender}* {e.text}"
+
+
+def _replay(e: HistoryReplay) -> str:
+    count = len(e.messages)
+    lines = [f"* --- last {count} message{'s' if count != 1 else ''} ---"]
+    for message in e.messages:
+        when = dated_stamp(message.time, e.now)
+        if isinstance(message, RoomMessage):
+            lines.append(_room_message(message, when))
+        else:
+            lines.append(_private(message, when))
+    lines.append("* --- end of history ---")
+    return EOL.join(lines)
 
 
 def _joined(e: Joined) -> str:
@@ -137,6 +166,8 @@ def render(event: Event) -> str:  # noqa: PLR0911, PLR0912 - one case per event 
             return _room_message(event)
         case PrivateMessage():
             return _private(event)
+        case HistoryReplay():
+            return _replay(event)
         case Joined():
             return _joined(event)
         case Parted():

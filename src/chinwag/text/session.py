@@ -27,6 +27,8 @@ from chinwag.hub.hub import Member, RoomView, idle_for
 from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
+from chinwag.text.history import USAGE as HISTORY_USAGE
+from chinwag.text.history import history_command, replay_on_join
 from chinwag.text.sanitize import clean
 from chinwag.text.telnet import IAC, TelnetFilter
 
@@ -110,7 +112,7 @@ class TextSession:
         )
         if self._motd:
             deliveries.append(info(self.member, *self._motd))
-        return deliveries + _room_topic(self, names.LOBBY)
+        return deliveries + _room_topic(self, names.LOBBY) + replay_on_join(self, names.LOBBY)
 
     def receive(self, data: bytes) -> list[Delivery]:
         """The deliveries caused by bytes received from the client.
@@ -391,14 +393,15 @@ def _join(session: TextSession, args: str) -> list[Delivery]:
     session.room = session.member.rooms[names.fold(target)]
     count = len(session.hub.room_members(session.room))
     deliveries.append(info(session.member, f"you are now in {session.room} ({count} here)"))
-    return deliveries + _room_topic(session, session.room)
+    return deliveries + _room_topic(session, session.room) + replay_on_join(session, session.room)
 
 
 def _needs_key(session: TextSession, room: str) -> bool:
     try:
-        return bool(session.hub.room(room).key)
+        names.check_room(room)
     except errors.ChatError:
         return False
+    return session.hub.needs_key(room)
 
 
 @command("leave", "part", usage="/leave", summary="go back to the lobby")
@@ -419,6 +422,11 @@ def _msg(session: TextSession, args: str) -> list[Delivery]:
     if target is not None and target.away:
         deliveries.append(info(session.member, f"{target.nick} is away: {target.away}"))
     return deliveries
+
+
+command("history", usage=HISTORY_USAGE, summary="the last messages of your room, or with NAME")(
+    history_command
+)
 
 
 @command("me", usage="/me ACTION", summary="describe what you do: /me waves")

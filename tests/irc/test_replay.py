@@ -1,0 +1,167 @@
+"""Room history replayed to IRC clients on JOIN, over real sockets."""
+
+from __future__ import annotations
+
+import re
+
+from tests.irc.conftest import IrcHarness, LineSocket
+from tests.support import DEADLINE
+
+
+def said_in_den(server: IrcHarness) -> LineSocket:
+    """A text user who said two things in ``den``, written to history."""
+    alice = server.text("alice")
+    alice.send("/join den", "hello", "/me waves", "/who")
+    alice.expect(r"^\* \d+ users? in den")
+    assert server.server.history.writer.flush(DEADLINE)
+    return alice
+
+
+def test_a_client_without_capabilities_gets_history_as_privmsgs(irc_server: IrcHarness) -> None:
+    said_in_den(irc_server)
+    bob = irc_server.irc("bob")
+    bob.send("JOIN #den")
+    bob.expect(r"^:bob!\S+ JOIN #den$")
+    bob.expect(r" 366 bob #den ")
+    hello = bob.expect(r" PRIVMSG #den :hello$")
+    assert re.match(r":alice!\S+@\S+ PRIVMSG", hello)  # from its author, untagged
+    bob.expect(r" PRIVMSG #den :\x01ACTION waves\x01$")
+    assert not any(" BATCH " in line for line in bob.received)
+
+
+def test_server_time_and_batch_wrap_the_replay(irc_server: IrcHarness) -> None:
+    said_in_den(irc_server)
+    bob = irc_server.raw_irc()
+    bob.send("CAP LS 302", "CAP REQ :server-time batch", "NICK bob", "USER bob 0 * :Bob", "CAP END")
+    bob.expect(r"CAP \* ACK :server-time batch$")
+    bob.expect(r" 001 bob ")
+    bob.send("JOIN #den")
+    bob.expect(r" 366 bob #den ")
+    opened = bob.expect(r" BATCH ")
+    assert opened.startswith(":irc.test BATCH +")
+    reference = opened.split()[2][1:]
+    assert opened.endswith(f" +{reference} chathistory #den")
+    hello = bob.expect(r" PRIVMSG #den :hello$")
+    time_tag = r"@time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    assert re.match(f"{time_tag};batch={reference} :alice!\\S+ PRIVMSG", hello)
+    bob.expect(f"batch={reference} :alice!\\S+ PRIVMSG #den :\x01ACTION waves\x01$")
+    assert bob.expect(r" BATCH ") == f":irc.test BATCH -{reference}"
+
+
+def test_live_messages_after_the_replay_are_not_in_a_batch(irc_server: IrcHarness) -> None:
+    alice = said_in_den(irc_server)
+    bob = irc_server.raw_irc()
+    bob.send("CAP REQ :batch", "NICK bob", "USER bob 0 * :Bob", "CAP END")
+    bob.expect(r" 001 bob ")
+    bob.send("JOIN #den")
+    bob.expect(r" BATCH -")
+    alice.send("live now")
+    line = bob.expect(r" PRIVMSG #den :live now$")
+    assert line.startswith(":alice!")
+
+
+def test_message_tags_clients_see_one_id_for_a_message_live_and_replayed(
+    irc_server: IrcHarness,
+) -> None:
+    carol = irc_server.raw_irc()
+    carol.send("CAP REQ :message-tags", "NICK carol", "USER carol 0 * :Carol", "CAP END")
+    carol.expect(r" 001 carol ")
+    carol.send("JOIN #den")
+    carol.expect(r" 366 carol #den ")
+    alice = said_in_den(irc_server)
+    live = carol.expect(r" PRIVMSG #den :hello$")
+    msgid = re.match(r"@msgid=([0-9A-Z]{26}) :alice!", live)
+    assert msgid is not None
+    alice.send("/who")
+    bob = irc_server.raw_irc()
+    bob.send("CAP REQ :message-tags", "NICK bob", "USER bob 0 * :Bob", "CAP END")
+    bob.expect(r" 001 bob ")
+    bob.send("JOIN #den")
+    replayed = bob.expect(r" PRIVMSG #den :hello$")
+    assert replayed.startswith(f"@msgid={msgid[1]} ")
+
+
+def chathistory_client(server: IrcHarness, nick: str) -> LineSocket:
+    client = server.raw_irc()
+    caps = "draft/chathistory batch server-time message-tags"
+    client.send(f"CAP REQ :{caps}", f"NICK {nick}", f"USER {nick} 0 * :{nick}", "CAP END")
+    client.expect(f"ACK :{caps}$")
+    client.expect(r" 005 .*CHATHISTORY=100 ")
+    client.expect(r" (376|422) ")
+    return client
+
+
+def history_batch(client: LineSocket) -> list[str]:
+    """The messages of the next chathistory batch."""
+    opened = client.expect(r" BATCH \+\S+ chathistory ")
+    reference = opened.split()[2][1:]
+    lines = []
+    while True:
+        line = client.expect(r".")
+        if line == f":irc.test BATCH -{reference}":
+            return lines
+        assert f"batch={reference}" in line
+        lines.append(line)
+
+
+def test_chathistory_clients_ask_for_history_themselves(irc_server: IrcHarness) -> None:
+    said_in_den(irc_server)
+    bob = chathistory_client(irc_server, "bob")
+    assert any("MSGREFTYPES=timestamp,msgid" in line for line in bob.received)
+    bob.send("JOIN #den")
+    bob.expect(r" 366 bob #den ")
+    assert not any("PRIVMSG" in line for line in bob.quiet_for(0.3))  # no replay on JOIN
+
+    bob.send("CHATHISTORY LATEST #den * 10")
+    hello, waves = history_batch(bob)
+    assert hello.endswith(" PRIVMSG #den :hello") and "ACTION waves" in waves
+    first = re.search(r"msgid=(\w+)", hello)
+    second = re.search(r"msgid=(\w+)", waves)
+    assert first is not None and second is not None
+    bob.send(f"CHATHISTORY BEFORE #den msgid={second[1]} 10")
+    assert [line.endswith(":hello") for line in history_batch(bob)] == [True]
+    bob.send(f"CHATHISTORY AFTER #den msgid={first[1]} 10")
+    assert ["ACTION waves" in line for line in history_batch(bob)] == [True]
+    bob.send(f"CHATHISTORY AROUND #den msgid={second[1]} 10")
+    assert len(history_batch(bob)) == 2
+    bob.send(
+        "CHATHISTORY BETWEEN #den timestamp=2000-01-01T00:00:00.000Z "
+        "timestamp=2999-01-01T00:00:00.000Z 1"
+    )
+    assert [line.endswith(":hello") for line in history_batch(bob)] == [True]
+    bob.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00Z timestamp=2999-01-01T00:00:00Z 5")
+    bob.expect(r" BATCH \+\S+ draft/chathistory-targets$")
+    assert re.search(r":irc\.test CHATHISTORY TARGETS #den timestamp=\d{4}-", bob.expect("TARGETS"))
+
+
+def test_chathistory_errors_are_fail_lines(irc_server: IrcHarness) -> None:
+    bob = chathistory_client(irc_server, "bob")
+    bob.send("CHATHISTORY LATEST #elsewhere * 10")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY INVALID_TARGET LATEST #elsewhere :")
+    bob.send("JOIN #den", "CHATHISTORY BEFORE #den yesterday 10")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY INVALID_PARAMS BEFORE yesterday :")
+    bob.send("CHATHISTORY LATEST #den * none")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY INVALID_PARAMS LATEST none :")
+    bob.send("CHATHISTORY SIDEWAYS #den * 10")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY INVALID_PARAMS SIDEWAYS :")
+    bob.send("CHATHISTORY LATEST #den")
+    bob.expect(r"^:irc\.test FAIL CHATHISTORY NEED_MORE_PARAMS LATEST :")
+    bob.send("CHATHISTORY LATEST #den * 10")  # an empty history is an empty batch
+    assert history_batch(bob) == []
+
+
+def test_private_chathistory_is_only_its_two_sides(make_irc_server) -> None:  # type: ignore[no-untyped-def]
+    server = make_irc_server(history_private=True)
+    alice = chathistory_client(server, "alice")
+    bob = chathistory_client(server, "bob")
+    carol = chathistory_client(server, "carol")
+    alice.send("PRIVMSG bob :just us", "PING :done")
+    alice.expect(r" PONG .*done")
+    bob.expect(r"PRIVMSG bob :just us$")
+    assert server.server.history.writer.flush(DEADLINE)
+    bob.send("CHATHISTORY LATEST alice * 10")
+    [line] = history_batch(bob)
+    assert " :alice!" in line and line.endswith(" PRIVMSG bob :just us")
+    carol.send("CHATHISTORY LATEST alice * 10", "CHATHISTORY LATEST bob * 10")
+    assert history_batch(carol) == []
+    assert history_batch(carol) == []

@@ -1,0 +1,197 @@
+"""Replayed history, with no network: rendering, the replayer, ids, kept rooms."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from chinwag.history import ids
+from chinwag.history.ids import MessageIds
+from chinwag.history.replay import Replayer
+from chinwag.history.rooms import KeptRooms
+from chinwag.history.service import History
+from chinwag.history.sqlite import RoomState
+from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory
+from chinwag.history.writer import HistoryWriter
+from chinwag.hub import errors, modes
+from chinwag.hub.events import Delivery, HistoryReplay, PrivateMessage, RoomMessage, ToMembers
+from chinwag.hub.hub import Hub, Member
+from chinwag.irc.format import IrcFormatter, server_time
+from chinwag.text.format import dated_stamp, render
+from tests.unit.fakes import NOON
+
+YESTERDAY = NOON - timedelta(days=1, hours=1, minutes=29)  # 2026-11-20 11:05:56
+
+
+def said(when: datetime, text: str = "hi", **kwargs: object) -> RoomMessage:
+    return RoomMessage(when, "alice", "kitchen", text, userhost="al@host", **kwargs)  # type: ignore[arg-type]
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def test_a_stamp_from_today_is_the_time_and_from_another_day_the_date_too() -> None:
+    assert dated_stamp(NOON, NOON) == "[12:34:56]"
+    assert dated_stamp(YESTERDAY, NOON) == "[2026-11-20 11:05]"
+    assert dated_stamp(NOON.replace(year=2025), NOON) == "[2025-11-21 12:34]"
+
+
+def test_text_replay_is_marked_as_history_with_original_times_and_authors() -> None:
+    replay = HistoryReplay(
+        "kitchen",
+        (said(YESTERDAY, "hi"), said(NOON, "waves", action=True), said(NOON, "psst", notice=True)),
+        NOON,
+    )
+    assert render(replay).split("\r\n") == [
+        "* --- last 3 messages ---",
+        "[2026-11-20 11:05] alice: hi",
+        "[12:34:56] * alice waves",
+        "[12:34:56] -alice- psst",
+        "* --- end of history ---",
+    ]
+
+
+def test_text_replay_of_one_private_message() -> None:
+    message = PrivateMessage(NOON, "bob", "alice", "secret")
+    assert render(HistoryReplay("bob", (message,), NOON)).split("\r\n") == [
+        "* --- last 1 message ---",
+        "[12:34:56] *bob* secret",
+        "* --- end of history ---",
+    ]
+
+
+def test_a_replay_needs_messages() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        HistoryReplay("kitchen", (), NOON)
+
+
+def test_irc_replay_without_capabilities_is_plain_privmsgs() -> None:
+    replay = HistoryReplay("kitchen", (said(NOON, "hi"), said(NOON, "waves", action=True)), NOON)
+    lines = IrcFormatter("irc.test").format(replay).decode().split("\r\n")
+    assert lines == [
+        ":alice!al@host PRIVMSG #kitchen :hi",
+        ":alice!al@host PRIVMSG #kitchen :\x01ACTION waves\x01",
+        "",
+    ]
+
+
+def test_irc_replay_in_a_batch_with_each_message_at_its_own_time() -> None:
+    formatter = IrcFormatter("irc.test", tag_time=True, batch=True)
+    replay = HistoryReplay("kitchen", (said(YESTERDAY, "old"), said(NOON, "new")), NOON)
+    lines = formatter.format(replay).decode().split("\r\n")
+    assert lines[0] == ":irc.test BATCH +history1 chathistory #kitchen"
+    assert lines[1].startswith(f"@time={server_time(YESTERDAY)};")
+    assert lines[1].endswith(";batch=history1 :alice!al@host PRIVMSG #kitchen :old")
+    assert lines[2].endswith(";batch=history1 :alice!al@host PRIVMSG #kitchen :new")
+    assert lines[3:] == [":irc.test BATCH -history1", ""]
+    again = formatter.format(replay).decode()
+    assert again.startswith(":irc.test BATCH +history2 ")  # each batch its own reference
+
+
+# --- the replayer ----------------------------------------------------------------------------
+
+
+def history(private: bool = False) -> History:
+    store = MemoryHistory()
+    return History(store, HistoryWriter(store), private=private)
+
+
+def test_the_replayer_gives_the_last_messages_as_they_were_said() -> None:
+    kept = history()
+    made = MessageIds(clock=NOON.timestamp)
+    for n in range(5):
+        message = said(NOON, f"line {n}", msgid=made.next_value())
+        kept.record([_to_bob(message)])
+    kept.writer.flush()
+    replayer = Replayer(kept, on_join=2, maximum=3, clock=lambda: NOON)
+    joined = replayer.joined("KITCHEN")
+    assert joined is not None
+    assert [m.text for m in joined.messages] == ["line 3", "line 4"]
+    assert joined.messages[0].time == NOON  # local and naive, as the hub's clock
+    assert joined.messages[0].userhost == "al@host"
+    asked = replayer.room("kitchen", 50)
+    assert asked is not None and len(asked.messages) == 3  # at most the maximum
+    assert replayer.room("empty", 5) is None
+    assert Replayer(kept, on_join=0).joined("kitchen") is None
+
+
+def test_the_recorder_keeps_the_id_the_hub_gave() -> None:
+    kept = history()
+    message = said(NOON, msgid=ids.decode(ids.floor(NOON)) + 7)
+    kept.record([_to_bob(message)])
+    kept.writer.flush()
+    [record] = kept.store.latest(Conversation.room("kitchen"), 5)
+    assert ids.decode(record.msgid) == message.msgid
+
+
+def test_private_history_only_with_the_flag_and_to_its_two_sides() -> None:
+    message = PrivateMessage(NOON, "alice", "bob", "psst", msgid=ids.decode(ids.floor(NOON)))
+    for private in (False, True):
+        kept = history(private)
+        kept.record([_to_bob(message)])
+        kept.writer.flush()
+        replayer = Replayer(kept, clock=lambda: NOON)
+        seen = replayer.private("BOB", "alice", 10)
+        assert (seen is not None) is private
+        assert replayer.private("carol", "alice", 10) is None
+        assert replayer.private("carol", "bob", 10) is None
+
+
+def test_the_replayer_says_when_history_is_unavailable() -> None:
+    kept = history()
+    kept.writer.available = False
+    with pytest.raises(HistoryUnavailable):
+        Replayer(kept).joined("kitchen")
+
+
+def _to_bob(event: RoomMessage | PrivateMessage) -> Delivery:
+    return Delivery(event, ToMembers(("bob",)))
+
+
+# --- the hub: ids and kept rooms ------------------------------------------------------------
+
+
+def member(client_id: str) -> Member:
+    return Member(client_id, "127.0.0.1")
+
+
+def test_the_hub_gives_every_message_an_increasing_id() -> None:
+    hub = Hub(clock=lambda: NOON, message_ids=MessageIds())
+    alice, bob = member("Client-1"), member("Client-2")
+    hub.add(alice)
+    hub.add(bob)
+    [first] = hub.say(alice, "lobby", "one")
+    [second] = hub.tell(alice, bob.nick, "two")
+    assert 0 < first.event.msgid < second.event.msgid  # type: ignore[union-attr]
+
+
+def test_a_kept_room_is_made_again_as_it_was_and_saved_after_each_change() -> None:
+    saved: list[RoomState] = []
+    state = RoomState(
+        "Den", "cosy", "alice", None, "nt", "sesame", 0, (("*!*@x", "alice", NOON.astimezone()),)
+    )
+    hub = Hub(clock=lambda: NOON, kept_rooms=KeptRooms([state], saved.append))
+    bob = member("Client-1")
+    hub.add(bob)
+    assert hub.needs_key("den") and not hub.needs_key("elsewhere")
+    with pytest.raises(errors.WrongRoomKey):
+        hub.join(bob, "den")
+    hub.join(bob, "den", "sesame")
+    view = hub.room("den")
+    assert (view.topic, view.topic_by, view.key) == ("cosy", "alice", "sesame")
+    assert [mask for mask, _, _ in view.bans] == ["*!*@x"]
+    hub.set_topic(bob, "den", "warm")
+    hub.change_modes(bob, "den", [modes.ModeChange(False, "k", "sesame")])
+    assert [(s.topic, s.key) for s in saved] == [("warm", "sesame"), ("warm", "")]
+    hub.part(bob, "den")  # freed, then made again: as last kept, not as at start
+    hub.join(bob, "den")
+    assert hub.room("den").topic == "warm"
+
+
+def test_message_tags_formatting_adds_the_id_to_messages_only() -> None:
+    formatter = IrcFormatter("irc.test", tag_msgid=True)
+    msgid = ids.decode(ids.floor(NOON)) + 1
+    line = formatter.format(said(NOON, msgid=msgid)).decode()
+    assert line == f"@msgid={ids.encode(msgid)} :alice!al@host PRIVMSG #kitchen :hi\r\n"
+    assert formatter.format(said(NOON)).decode().startswith(":alice!")  # no id: no tag
