@@ -14,6 +14,7 @@ by id or by time with one comparison.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -28,13 +29,20 @@ _TIME_MAX = (1 << 48) - 1
 _DECODE = {char: value for value, char in enumerate(ALPHABET)}
 
 
+# Two characters at a time: an id is encoded for every message recorded.
+_PAIRS = [high + low for high in ALPHABET for low in ALPHABET]
+# What decode() accepts, checked without decoding (Crockford's letters, either case).
+_ID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}", re.IGNORECASE)
+
+
 def encode(value: int) -> str:
     """``value`` (0 to 2**128 - 1) as 26 base32 characters."""
-    chars = []
-    for _ in range(LENGTH):
-        chars.append(ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    pairs = []
+    for _ in range(LENGTH // 2):
+        pairs.append(_PAIRS[value & 1023])
+        value >>= 10
+    pairs.reverse()
+    return "".join(pairs)
 
 
 def decode(text: str) -> int:
@@ -51,11 +59,7 @@ def decode(text: str) -> int:
 
 
 def is_id(text: str) -> bool:
-    try:
-        decode(text)
-    except ValueError:
-        return False
-    return True
+    return _ID.fullmatch(text) is not None
 
 
 def milliseconds(when: datetime) -> int:

@@ -34,6 +34,7 @@ MAX_QUEUED: Final = 10_000
 BATCH: Final = 500
 PRUNE_SECONDS: Final = 60.0
 PRUNE_BATCH: Final = 1000
+LINGER_SECONDS: Final = 0.05  # how long a few records wait for more before they are written
 REPORT_SECONDS: Final = 60.0
 CLOSE_SECONDS: Final = 5.0
 
@@ -145,6 +146,10 @@ class HistoryWriter:
         wait = max(0.0, self._next_prune - self._clock())
         self._wake.wait(wait)
         self._wake.clear()
+        if 0 < len(self._queue) < self.batch:
+            # Let a busy chat's messages gather a moment: one transaction for many costs
+            # far less than one each, and history may lag chat by this much.
+            self._worker.stopping.wait(LINGER_SECONDS)
         self._write_batch()  # one at a time, so that pruning gets its turn under load
         # Every minute, and after every PRUNE_BATCH records, so that deleting keeps up
         # with writing however busy the chat is.
