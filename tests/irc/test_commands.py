@@ -21,7 +21,8 @@ def test_registration_burst(world: World) -> None:
     client.send("CAP LS 302", "NICK alice", "USER al 0 * :Alice Liddell")
     # CAP holds registration
     assert client.lines() == [
-        ":irc.test CAP * LS :cap-notify echo-message multi-prefix server-time userhost-in-names"
+        ":irc.test CAP * LS :away-notify cap-notify echo-message extended-join invite-notify"
+            " multi-prefix server-time setname userhost-in-names"
     ]
     client.send("CAP REQ :server-time", "CAP END")
     lines = client.lines()

@@ -123,7 +123,7 @@ def test_names_and_who_show_the_highest_prefix_unless_multi_prefix(world: World)
 def test_cap_302_multiline_values_and_notify(world: World) -> None:
     client = world.irc()
     client.send("CAP LS 302")
-    assert client.lines()[0].startswith(":irc.test CAP * LS :cap-notify ")
+    assert client.lines()[0].startswith(":irc.test CAP * LS :away-notify cap-notify ")
     client.send("CAP LIST")
     assert client.lines() == [":irc.test CAP * LIST :cap-notify"]  # implied by 302
     client.send("CAP REQ :-cap-notify")

@@ -86,10 +86,11 @@ class Joined:
     room: str
     connected: bool = False
     userhost: str = field(default="", compare=False)
+    realname: str = field(default="", compare=False)  # for protocols that show it on joining
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
-        _clean(self.nick, self.room)
+        _clean(self.nick, self.room, self.realname)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,16 +240,51 @@ class ModesChanged:
 
 @dataclass(frozen=True, slots=True)
 class Invited:
-    """``nick`` invited ``target`` into ``room``; sent to the target."""
+    """``nick`` invited ``target`` into ``room``; sent to the target, and as ``notice``
+    to the room's operators (a copy only protocols that offer to show it render)."""
 
     nick: str
     target: str
     room: str
     userhost: str = field(default="", compare=False)
+    notice: bool = False
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.target, self.room)
         _clean(self.nick, self.target, self.room)
+
+
+@dataclass(frozen=True, slots=True)
+class AwayChanged:
+    """``nick`` is now away with ``message``, or back (empty); sent to who shares a room.
+
+    A quiet event: it changes nothing a reader needs to see, so only protocols whose
+    clients ask for it (IRC's ``away-notify``) render it.
+    """
+
+    nick: str
+    message: str = ""
+    userhost: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick)
+        _clean(self.nick, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class RealnameChanged:
+    """``nick`` now calls themselves ``realname``; sent to them and who shares a room.
+
+    A quiet event, like :class:`AwayChanged` (IRC's ``setname``).
+    """
+
+    nick: str
+    realname: str
+    userhost: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick, self.realname)
+        _clean(self.nick, self.realname)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +371,8 @@ Event = (
     | TopicChanged
     | ModesChanged
     | Invited
+    | AwayChanged
+    | RealnameChanged
     | BecameOperator
     | Disconnected
     | BanSet

@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from chinwag import log
@@ -32,6 +33,7 @@ from chinwag.hub import errors, modes, names, visibility
 from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
 from chinwag.hub.cleaning import require_clean
 from chinwag.hub.events import (
+    AwayChanged,
     BanLifted,
     BanSet,
     BecameOperator,
@@ -47,6 +49,7 @@ from chinwag.hub.events import (
     Parted,
     PrivateMessage,
     Quit,
+    RealnameChanged,
     RoomMessage,
     ToMembers,
     TopicChanged,
@@ -136,7 +139,13 @@ class Hub:
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[names.fold(names.LOBBY)] = lobby.name
-            joined = Joined(member.nick, lobby.name, connected=True, userhost=member.userhost)
+            joined = Joined(
+                member.nick,
+                lobby.name,
+                connected=True,
+                userhost=member.userhost,
+                realname=member.realname,
+            )
             return self._announce(joined, lobby, member)
 
     def register(
@@ -215,7 +224,9 @@ class Hub:
             room.invited.discard(member)
             member.invitations.discard(room)
             member.rooms[key] = room.name
-            joined = Joined(member.nick, room.name, userhost=member.userhost)
+            joined = Joined(
+                member.nick, room.name, userhost=member.userhost, realname=member.realname
+            )
             return self._announce(joined, room, member)
 
     def part(self, member: Member, room_name: str, reason: str = "") -> list[Delivery]:
@@ -342,7 +353,19 @@ class Hub:
                 target.invitations.add(room)
                 room_name = room.name
             event = Invited(actor.nick, target.nick, room_name, actor.userhost)
-            return [Delivery(event, to(target))]
+            deliveries = [Delivery(event, to(target))]
+            if room is not None:
+                deliveries.extend(self._invite_notices(event, room, actor, target))
+            return deliveries
+
+    def _invite_notices(
+        self, event: Invited, room: Room, actor: Member, target: Member
+    ) -> list[Delivery]:
+        """The invitation's copy for the room's other operators (IRC's invite-notify)."""
+        others = [op for op in room.operators if op is not actor and op is not target]
+        if not others:
+            return []
+        return [Delivery(replace(event, notice=True), to(*others))]
 
     # --- personal settings ---------------------------------------------------------------
 
@@ -350,8 +373,24 @@ class Hub:
         """Mark ``member`` away with ``message``, or back when it is empty."""
         require_clean(message)  # kept, and shown to whoever writes to them
         with self._lock:
+            if member.away == message:
+                return []
             member.away = message
-        return []
+            others = self._co_members(member)
+        if not others.ids:
+            return []
+        return [Delivery(AwayChanged(member.nick, message, member.userhost), others)]
+
+    def set_realname(self, member: Member, realname: str) -> list[Delivery]:
+        """``member`` now calls themselves ``realname`` (cleaned, not empty)."""
+        require_clean(realname)
+        if not realname:
+            raise errors.BadArguments("a real name must not be empty")
+        with self._lock:
+            self._require_present(member, "so you have no real name to change")
+            member.realname = realname
+            audience = ToMembers((member.client_id, *self._co_members(member).ids))
+        return [Delivery(RealnameChanged(member.nick, realname, member.userhost), audience)]
 
     def set_invisible(self, member: Member, invisible: bool) -> list[Delivery]:
         with self._lock:

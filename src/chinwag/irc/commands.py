@@ -33,14 +33,20 @@ if TYPE_CHECKING:
 Handler = Callable[["IrcSession", Message], None]
 
 # Offered capabilities and their CAP LS 302 values (none has one yet). Each is honoured:
-# cap-notify trivially (the set never changes while the server runs, so no CAP NEW/DEL).
+# cap-notify trivially (the set never changes while the server runs, so no CAP NEW/DEL);
+# those that change how events look by the session's formatter (irc/format.py).
 CAPABILITIES: dict[str, str] = {
+    "away-notify": "",
     "cap-notify": "",
     "echo-message": "",
+    "extended-join": "",
+    "invite-notify": "",
     "multi-prefix": "",
     "server-time": "",
+    "setname": "",
     "userhost-in-names": "",
 }
+REALNAME_LENGTH = 100  # characters, as USER keeps them
 CAP_VERSION = 302
 VERSION = f"chinwag-{__version__}"
 USER_MODES = "io"
@@ -246,6 +252,7 @@ def _cap_request(session: IrcSession, text: str) -> None:
                 session.capabilities.discard(item[1:])
             else:
                 session.capabilities.add(item)
+        session.capabilities_changed()
     verdict = "ACK" if acceptable else "NAK"
     session.send(Message("CAP", (session.me, verdict, text), session.server.name, trailing=True))
 
@@ -304,7 +311,7 @@ def _user(session: IrcSession, message: Message) -> None:
     username = _USERNAME.sub("", message.params[0])[:16]
     session.username = username or session.member.client_id
     # An empty real name is allowed (``USER u * * :``): WHOIS shows the nick instead.
-    session.realname = clean_text(message.params[3])[:100]
+    session.realname = clean_text(message.params[3])[:REALNAME_LENGTH]
     session.try_register()
 
 
@@ -614,6 +621,17 @@ def _notice(session: IrcSession, message: Message) -> None:
 
 
 # --- users ---------------------------------------------------------------------------------
+
+
+@command("SETNAME", min_params=1)
+def _setname(session: IrcSession, message: Message) -> None:
+    """IRCv3 ``setname``: a new realname, or ``FAIL`` if it is empty or too long."""
+    realname = clean_text(message.params[0]).strip()
+    if not realname or len(realname) > REALNAME_LENGTH:
+        fail = ("SETNAME", "INVALID_REALNAME", "Realname is not valid")
+        session.send(Message("FAIL", fail, session.server.name, trailing=True))
+        return
+    session.add(session.hub.set_realname(session.member, realname))
 
 
 @command("AWAY")
@@ -1016,6 +1034,7 @@ HELP: dict[str, tuple[str, ...]] = {
     "PING": ("PING <token>", "The server answers PONG."),
     "PRIVMSG": ("PRIVMSG <target>[,<target>] :<text>", "Send a message to channels or users."),
     "QUIT": ("QUIT [:<reason>]", "Leave the server."),
+    "SETNAME": ("SETNAME :<realname>", "Change your realname (IRCv3 setname)."),
     "STATS": ("STATS u", "How long the server has been up."),
     "TIME": ("TIME", "The server's time."),
     "TOPIC": ("TOPIC <#channel> [:<topic>]", "Show or set a channel's topic."),

@@ -8,17 +8,22 @@ is cut short, and mode changes go out at most ``MODES`` with arguments to a line
 every line is one valid line of at most 512 bytes. Events addressed to one client with
 no IRC shape of their own (information, errors) become server notices.
 
-One :class:`IrcFormatter` per distinct need: clients that asked for the ``server-time``
-capability share one that tags each line with its time, all others share a plain one.
+One :class:`IrcFormatter` per distinct need: clients that asked for the same
+capabilities among those that change rendering (:data:`RENDERING_CAPABILITIES`) share
+one. ``server-time`` tags each line with its time; ``extended-join`` adds account and
+realname to JOIN; ``away-notify``, ``setname`` and ``invite-notify`` render the quiet
+events (away changes, new realnames, invitations seen by a channel's operators) that
+every other formatter renders as nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import UTC, datetime
 from typing import Any, assert_never
 
 from chinwag.hub.events import (
+    AwayChanged,
     BanLifted,
     BanSet,
     BecameOperator,
@@ -36,6 +41,7 @@ from chinwag.hub.events import (
     PrivateMessage,
     Problem,
     Quit,
+    RealnameChanged,
     Reply,
     RoomMessage,
     TopicChanged,
@@ -46,6 +52,10 @@ from chinwag.irc.limits import MODES, TOPICLEN
 from chinwag.irc.message import MAX_LINE_BYTES, Message, fit_message, fit_text, truncate_bytes
 
 CTCP = "\x01"
+# The capabilities that change how events are rendered, hence which formatter serves.
+RENDERING_CAPABILITIES = frozenset(
+    {"away-notify", "extended-join", "invite-notify", "server-time", "setname"}
+)
 
 
 def server_time(moment: datetime) -> str:
@@ -80,9 +90,12 @@ def _fit(messages: list[Message]) -> list[Message]:
 class IrcFormatter:
     """Encodes hub events for IRC connections (see the module docstring)."""
 
-    def __init__(self, server_name: str, *, tag_time: bool = False) -> None:
+    def __init__(
+        self, server_name: str, *, tag_time: bool = False, capabilities: Set[str] = frozenset()
+    ) -> None:
         self.server_name = server_name
-        self.tag_time = tag_time
+        self.capabilities = frozenset(capabilities) & RENDERING_CAPABILITIES
+        self.tag_time = tag_time or "server-time" in self.capabilities
 
     def format(self, event: Event) -> bytes:
         if isinstance(event, Reply):
@@ -90,6 +103,8 @@ class IrcFormatter:
         if isinstance(event, Negotiation):  # no IRC session makes one
             return event.data
         messages = self._messages(event)
+        if not messages:
+            return b""  # a quiet event this formatter's clients did not ask to see
         if self.tag_time:
             stamp = server_time(getattr(event, "time", None) or datetime.now())
             messages = [
@@ -108,7 +123,7 @@ class IrcFormatter:
             case PrivateMessage():
                 return self._private(event)
             case Joined():
-                return _fit([self._from(event, "JOIN", to_channel(event.room))])
+                return _fit([self._joined(event)])
             case Parted():
                 return _fit(self._parted(event))
             case Quit():
@@ -128,7 +143,15 @@ class IrcFormatter:
             case ModesChanged():
                 return _fit(self._modes(event))
             case Invited():
+                if event.notice and "invite-notify" not in self.capabilities:
+                    return []
                 return _fit([self._from(event, "INVITE", event.target, to_channel(event.room))])
+            case AwayChanged():
+                return _fit(self._away(event))
+            case RealnameChanged():
+                if "setname" not in self.capabilities:
+                    return []
+                return _fit([self._from(event, "SETNAME", event.realname, trailing=True)])
             case Wall():
                 return _fit(self._notices(f"*** Notice from {event.sender}: {event.text}"))
             case Info():
@@ -205,6 +228,19 @@ class IrcFormatter:
     def _private(self, e: PrivateMessage) -> list[Message]:
         command = "NOTICE" if e.notice else "PRIVMSG"
         return self._say(command, e.sender, e.userhost, e.recipient, e.text, action=False)
+
+    def _joined(self, e: Joined) -> Message:
+        if "extended-join" not in self.capabilities:
+            return self._from(e, "JOIN", to_channel(e.room))
+        # No accounts on this server: ``*``; the realname, or the nick as WHOIS shows it.
+        return self._from(e, "JOIN", to_channel(e.room), "*", e.realname or e.nick, trailing=True)
+
+    def _away(self, e: AwayChanged) -> list[Message]:
+        if "away-notify" not in self.capabilities:
+            return []
+        if not e.message:
+            return [self._from(e, "AWAY")]
+        return [self._from(e, "AWAY", e.message, trailing=True)]
 
     def _parted(self, e: Parted) -> list[Message]:
         params = (to_channel(e.room), e.reason) if e.reason else (to_channel(e.room),)

@@ -46,7 +46,7 @@ from chinwag.hub.events import Delivery, Farewell, Reply, to
 from chinwag.hub.hub import Member
 from chinwag.irc import casemap, commands, framing
 from chinwag.irc import numerics as rpl
-from chinwag.irc.format import IrcFormatter
+from chinwag.irc.format import RENDERING_CAPABILITIES, IrcFormatter
 from chinwag.irc.message import (
     Message,
     ParseError,
@@ -86,10 +86,25 @@ class ServerInfo:
         self.created = created or datetime.now()
         self.plain = IrcFormatter(self.name)
         self.timed = IrcFormatter(self.name, tag_time=True)
+        # One formatter per set of rendering capabilities asked for (at most 2**5).
+        self._formatters: dict[frozenset[str], IrcFormatter] = {
+            frozenset(): self.plain,
+            frozenset({"server-time"}): self.timed,
+        }
+        self._formatters_lock = threading.Lock()
         # Every session, for LUSERS's count of connections not yet registered. Sessions
         # are made on the accepting thread and counted on others: hence the lock.
         self._sessions: weakref.WeakSet[IrcSession] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
+
+    def formatter_for(self, capabilities: set[str]) -> IrcFormatter:
+        """The formatter shared by every session with these rendering capabilities."""
+        key = frozenset(capabilities) & RENDERING_CAPABILITIES
+        with self._formatters_lock:
+            formatter = self._formatters.get(key)
+            if formatter is None:
+                formatter = self._formatters[key] = IrcFormatter(self.name, capabilities=key)
+            return formatter
 
     def track(self, session: IrcSession) -> None:
         with self._sessions_lock:
@@ -118,6 +133,7 @@ class IrcSession:
         self.finished = False
         self.registered = False
         self.capabilities: set[str] = set()
+        self._formatter = server.plain  # kept in step with capabilities: read per delivery
         self.cap_version = 0  # 302 once the client has said CAP LS 302
         self.nick = ""  # asked for, before registration
         self.username = ""
@@ -142,7 +158,11 @@ class IrcSession:
 
     @property
     def formatter(self) -> IrcFormatter:
-        return self.server.timed if "server-time" in self.capabilities else self.server.plain
+        return self._formatter
+
+    def capabilities_changed(self) -> None:
+        """Pick the formatter for the capabilities now enabled."""
+        self._formatter = self.server.formatter_for(self.capabilities)
 
     @property
     def me(self) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import assert_never
 
 from chinwag.hub.events import (
+    AwayChanged,
     BanLifted,
     BanSet,
     BecameOperator,
@@ -32,6 +33,7 @@ from chinwag.hub.events import (
     PrivateMessage,
     Problem,
     Quit,
+    RealnameChanged,
     Reply,
     RoomMessage,
     TopicChanged,
@@ -127,7 +129,8 @@ def _reply(e: Reply) -> str:
 
 
 def render(event: Event) -> str:  # noqa: PLR0911, PLR0912 - one case per event type
-    """The text line(s) for ``event``, without the final line end.
+    """The text line(s) for ``event``, without the final line end; empty for the
+    quiet events text users are not shown.
 
     A ``match`` over every event type ending in ``assert_never``: an event added to
     :data:`~chinwag.hub.events.Event` fails type checking here until it is rendered.
@@ -160,7 +163,9 @@ def render(event: Event) -> str:  # noqa: PLR0911, PLR0912 - one case per event 
         case ModesChanged():
             return _modes(event)
         case Invited():
-            return _invited(event)
+            return "" if event.notice else _invited(event)
+        case AwayChanged() | RealnameChanged():
+            return ""  # quiet: text users see away states in whois and names
         case BecameOperator():
             return "* you are now an operator"
         case Disconnected():
@@ -183,7 +188,8 @@ class TextFormatter:
     def format(self, event: Event) -> bytes:
         if isinstance(event, Negotiation):
             return event.data
-        return (render(event) + EOL).encode("utf-8")
+        text = render(event)
+        return (text + EOL).encode("utf-8") if text else b""
 
     def line(self, text: str) -> bytes:
         """A line that is no event (a refusal before the hub knows the client)."""
