@@ -22,7 +22,7 @@ def test_registration_burst(world: World) -> None:
     # CAP holds registration
     assert client.lines() == [
         ":irc.test CAP * LS :away-notify cap-notify echo-message extended-join invite-notify"
-            " multi-prefix server-time setname userhost-in-names"
+        " multi-prefix server-time setname userhost-in-names"
     ]
     client.send("CAP REQ :server-time", "CAP END")
     lines = client.lines()

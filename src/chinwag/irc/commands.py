@@ -374,12 +374,20 @@ def _join(session: IrcSession, message: Message) -> None:
             report(session, error, message, channel=channel)
             continue
         room = session.member.rooms[casemap.fold(casemap.to_room(channel))]
-        session.send(Message("JOIN", (casemap.to_channel(room),), session.source))
+        session.send(_own_join(session, casemap.to_channel(room)))
         session.add(deliveries)
         view = session.hub.room(room)
         if view.topic:
             _topic_reply(session, view)
         _names_reply(session, view)
+
+
+def _own_join(session: IrcSession, channel: str) -> Message:
+    """The joiner's own JOIN, extended (no account: ``*``) as others see it if asked."""
+    if "extended-join" not in session.capabilities:
+        return Message("JOIN", (channel,), session.source)
+    realname = session.member.realname or session.member.nick
+    return Message("JOIN", (channel, "*", realname), session.source, trailing=True)
 
 
 @command("PART", min_params=1)

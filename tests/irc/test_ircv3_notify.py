@@ -1,0 +1,123 @@
+"""IRCv3 capabilities that carry hub events: away-notify, extended-join, setname and
+invite-notify. Each is shown only to clients that asked for it; text users see nothing
+new, and clients that did not ask see what they saw before."""
+
+from __future__ import annotations
+
+from tests.irc.conftest import HOST, IrcHarness, MemoryClient, World
+
+
+def _in_channel(world: World, *nicks: str, caps: str = "") -> list[MemoryClient]:
+    clients = [world.irc(nick) for nick in nicks]
+    for client in clients:
+        if caps:
+            client.send(f"CAP REQ :{caps}")
+        client.send("JOIN #c")
+    for client in clients:
+        client.lines()
+    return clients
+
+
+def test_away_notify_reaches_only_co_members_who_asked(world: World) -> None:
+    alice, bob, carol = _in_channel(world, "alice", "bob", "carol")
+    bob.send("CAP REQ :away-notify")
+    bob.lines()
+    stranger = world.irc("dave")
+    stranger.send("CAP REQ :away-notify")
+    stranger.lines()
+    text = world.text("tina")
+    text.send("/join #c")
+    text.lines()
+    for client in (alice, bob, carol):
+        client.lines()
+    alice.send("AWAY :gone fishing")
+    assert alice.numerics() == ["306"]
+    assert bob.lines() == [f":alice!user@{HOST} AWAY :gone fishing"]
+    assert carol.lines() == []  # did not ask
+    assert stranger.lines() == []  # shares no channel
+    assert text.lines() == []  # text users are not shown away changes
+    alice.send("AWAY :gone fishing")  # no change: nobody is told again
+    bob.send("PING x")
+    assert bob.numerics() == ["PONG"]
+    alice.send("AWAY")
+    assert bob.lines() == [f":alice!user@{HOST} AWAY"]
+
+
+def test_extended_join_shows_account_and_realname(world: World) -> None:
+    alice, bob = _in_channel(world, "alice", "bob")
+    alice.send("CAP REQ :extended-join")
+    alice.lines()
+    carol = world.irc("carol")
+    carol.send("JOIN #c")
+    assert alice.lines() == [f":carol!user@{HOST} JOIN #c * :carol Real"]
+    assert bob.lines() == [f":carol!user@{HOST} JOIN #c"]
+
+
+def test_setname_changes_the_realname_for_whois_and_tells_who_asked(world: World) -> None:
+    alice, bob, carol = _in_channel(world, "alice", "bob", "carol")
+    alice.send("CAP REQ :setname")
+    bob.send("CAP REQ :setname")
+    alice.lines()
+    bob.lines()
+    alice.send("SETNAME :Alice\x07 Liddell ")
+    assert alice.lines() == [f":alice!user@{HOST} SETNAME :Alice Liddell"]
+    assert bob.lines() == [f":alice!user@{HOST} SETNAME :Alice Liddell"]
+    assert carol.lines() == []
+    carol.send("WHOIS alice")
+    assert any(" 311 " in line and line.endswith(":Alice Liddell") for line in carol.lines())
+
+
+def test_setname_refuses_an_empty_or_long_realname(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("SETNAME :   ", "SETNAME :" + "x" * 101, "SETNAME")
+    lines = alice.lines()
+    assert lines[:2] == [":irc.test FAIL SETNAME INVALID_REALNAME :Realname is not valid"] * 2
+    assert " 461 " in lines[2]
+    alice.send("WHOIS alice")
+    assert any(line.endswith(":alice Real") for line in alice.lines() if " 311 " in line)
+
+
+def test_invite_notify_tells_the_channels_operators_who_asked(world: World) -> None:
+    alice, bob, carol = _in_channel(world, "alice", "bob", "carol")  # alice made #c
+    alice.send("MODE #c +o bob")
+    bob.send("CAP REQ :invite-notify")
+    carol.send("CAP REQ :invite-notify")  # not an operator: not told
+    for client in (alice, bob, carol):
+        client.lines()
+    dave = world.irc("dave")
+    alice.send("INVITE dave #c")
+    assert alice.numerics() == ["341"]
+    assert bob.lines() == [f":alice!user@{HOST} INVITE dave #c"]
+    assert carol.lines() == []
+    assert dave.lines() == [f":alice!user@{HOST} INVITE dave #c"]  # as before
+    bob.send("CAP REQ :-invite-notify")
+    bob.lines()
+    world.irc("erin")
+    alice.send("INVITE erin #c")
+    assert bob.lines() == []
+
+
+def test_text_operators_see_no_invite_notices(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("JOIN #c")
+    text = world.text("tina")
+    text.send("/join #c")
+    alice.send("MODE #c +o tina")
+    text.lines()
+    world.irc("dave")
+    alice.send("INVITE dave #c")
+    assert text.lines() == []
+
+
+def test_away_notify_and_extended_join_over_a_socket(irc_server: IrcHarness) -> None:
+    alice = irc_server.irc("alice")
+    alice.send("CAP REQ :away-notify extended-join setname", "JOIN #c")
+    alice.expect(r"ACK :away-notify extended-join setname")
+    alice.expect(r" JOIN #c \* :alice$")
+    bob = irc_server.irc("bob")
+    bob.send("JOIN #c")
+    alice.expect(r"^:bob!\S+ JOIN #c \* :bob$")
+    bob.send("AWAY :lunch", "SETNAME :Bob Builder", "AWAY")
+    alice.expect(r"^:bob!\S+ AWAY :lunch$")
+    alice.expect(r"^:bob!\S+ SETNAME :Bob Builder$")
+    alice.expect(r"^:bob!\S+ AWAY$")
