@@ -4,6 +4,7 @@ new, and clients that did not ask see what they saw before."""
 
 from __future__ import annotations
 
+from chinwag.irc.commands import isupport
 from tests.irc.conftest import HOST, IrcHarness, MemoryClient, World
 
 
@@ -121,3 +122,29 @@ def test_away_notify_and_extended_join_over_a_socket(irc_server: IrcHarness) -> 
     alice.expect(r"^:bob!\S+ AWAY :lunch$")
     alice.expect(r"^:bob!\S+ SETNAME :Bob Builder$")
     alice.expect(r"^:bob!\S+ AWAY$")
+
+
+def test_statusmsg_reaches_only_operators_or_voiced(world: World) -> None:
+    alice, bob, carol = _in_channel(world, "alice", "bob", "carol")  # alice made #c
+    alice.send("MODE #c +v bob")
+    text = world.text("tina")
+    text.send("/join #c")
+    alice.send("MODE #c +o tina")
+    for client in (alice, bob, carol, text):
+        client.lines()
+    carol.send("PRIVMSG @#c :ops only", "NOTICE +#c :voiced too")
+    assert alice.lines() == [
+        f":carol!user@{HOST} PRIVMSG @#c :ops only",
+        f":carol!user@{HOST} NOTICE +#c :voiced too",
+    ]
+    assert bob.lines() == [f":carol!user@{HOST} NOTICE +#c :voiced too"]
+    assert carol.lines() == []
+    assert [line.split(" ", 1)[1] for line in text.lines()] == [
+        "carol (to operators): ops only",
+        "-carol (to voiced users)- voiced too",
+    ]
+    world.irc("dave").send("PRIVMSG @#c :not in it")  # +n: refused as for #c
+
+
+def test_statusmsg_is_advertised() -> None:
+    assert any("STATUSMSG=@+" in line for line in isupport(50))

@@ -58,6 +58,16 @@ class ChatHub(Protocol):
         action: bool = False,
         notice: bool = False,
     ) -> list[Delivery]: ...
+    def say_to_status(
+        self,
+        member: Member,
+        room_name: str,
+        text: str,
+        status: str,
+        *,
+        action: bool = False,
+        notice: bool = False,
+    ) -> list[Delivery]: ...
     def tell(
         self, member: Member, nick: str, text: str, *, notice: bool = False
     ) -> list[Delivery]: ...

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from chinwag.hub.hub import Member
 
 
+STATUS_PREFIXES = ("", "@", "+")  # who a room message is for: everyone, operators, voiced
+
+
 def _single_line(*values: str) -> None:
     for value in values:
         if "\n" in value or "\r" in value:
@@ -56,10 +59,13 @@ class RoomMessage:
     userhost: str = field(
         default="", compare=False
     )  # the sender's ``user@host``, for protocols that show it
+    status: str = ""  # "@": to the room's operators only; "+": to its voiced users too
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
         _clean(self.sender, self.room, self.text)
+        if self.status not in STATUS_PREFIXES:
+            raise ValueError(f"not a status prefix: {self.status!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,6 +266,32 @@ class Hub:
             )
             return [Delivery(event, room.audience, member.client_id)]
 
+    def say_to_status(
+        self,
+        member: Member,
+        room_name: str,
+        text: str,
+        status: str,
+        *,
+        action: bool = False,
+        notice: bool = False,
+    ) -> list[Delivery]:
+        """A message to the room's operators (``@``), or its voiced users and operators
+        (``+``), allowed exactly when a message to the whole room would be."""
+        said = self.say(member, room_name, text, action=action, notice=notice)
+        with self._lock:
+            room = self._rooms.get(names.fold(room_name))
+            if room is None:
+                return []
+            ids = tuple(
+                each.client_id
+                for each in room.snapshot
+                if self._is_room_operator(each, room) or (status == "+" and each in room.voiced)
+            )
+        event = said[0].event
+        assert isinstance(event, RoomMessage)  # what say() makes
+        return [Delivery(replace(event, status=status), ToMembers(ids), member.client_id)]
+
     def tell(self, member: Member, nick: str, text: str, *, notice: bool = False) -> list[Delivery]:
         """A private message from ``member`` to the user called ``nick``."""
         member.last_active = time.monotonic()

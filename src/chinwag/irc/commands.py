@@ -48,6 +48,7 @@ CAPABILITIES: dict[str, str] = {
 }
 REALNAME_LENGTH = 100  # characters, as USER keeps them
 CAP_VERSION = 302
+STATUSMSG = "@+"  # PRIVMSG @#room: to its operators; +#room: to its voiced users too
 VERSION = f"chinwag-{__version__}"
 USER_MODES = "io"
 CHANNEL_MODES = "biklmnostv"
@@ -64,6 +65,7 @@ ISUPPORT = (
     "NETWORK=chinwag",
     f"NICKLEN={casemap.NICKLEN}",
     "PREFIX=(ov)@+",
+    f"STATUSMSG={STATUSMSG}",
     "ELIST=U",
     f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1,"
     "WHOWAS:1,NAMES:,LIST:",
@@ -594,6 +596,18 @@ def _message(session: IrcSession, message: Message, *, notice: bool) -> None:
 def _message_one(
     session: IrcSession, target: str, text: str, *, action: bool, notice: bool
 ) -> None:
+    status, channel = _status_target(target)
+    if status:
+        room = casemap.to_room(channel)
+        if not _exists(session, room):
+            raise errors.NoSuchRoom(f"there is no room called {room}")
+        hub = session.hub
+        deliveries = hub.say_to_status(
+            session.member, room, text, status, action=action, notice=notice
+        )
+        session.add(deliveries)
+        _echo(session, deliveries)
+        return
     if casemap.is_channel(target):
         room = casemap.to_room(target)
         if not _exists(session, room):
@@ -610,6 +624,13 @@ def _message_one(
     recipient = session.hub.find(target)
     if recipient is not None and recipient.away and not notice:
         session.numeric(rpl.RPL_AWAY, recipient.nick, recipient.away)
+
+
+def _status_target(target: str) -> tuple[str, str]:
+    """``("@", "#room")`` for ``@#room`` (STATUSMSG), ``("", target)`` for the rest."""
+    if target[:1] in STATUSMSG and casemap.is_channel(target[1:]):
+        return target[0], target[1:]
+    return "", target
 
 
 def _echo(session: IrcSession, deliveries: list[Delivery]) -> None:

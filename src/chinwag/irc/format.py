@@ -223,7 +223,8 @@ class IrcFormatter:
 
     def _room_message(self, e: RoomMessage) -> list[Message]:
         command = "NOTICE" if e.notice else "PRIVMSG"
-        return self._say(command, e.sender, e.userhost, to_channel(e.room), e.text, action=e.action)
+        target = e.status + to_channel(e.room)  # "@#room": STATUSMSG
+        return self._say(command, e.sender, e.userhost, target, e.text, action=e.action)
 
     def _private(self, e: PrivateMessage) -> list[Message]:
         command = "NOTICE" if e.notice else "PRIVMSG"

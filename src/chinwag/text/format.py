@@ -52,11 +52,16 @@ def _with_reason(text: str, reason: str) -> str:
 
 
 def _room_message(e: RoomMessage) -> str:
+    sender = e.sender + _STATUS_AUDIENCE[e.status]
     if e.notice:
-        return f"{stamp(e.time)} -{e.sender}- {e.text}"
+        return f"{stamp(e.time)} -{sender}- {e.text}"
     if e.action:
-        return f"{stamp(e.time)} * {e.sender} {e.text}"
-    return f"{stamp(e.time)} {e.sender}: {e.text}"
+        return f"{stamp(e.time)} * {sender} {e.text}"
+    return f"{stamp(e.time)} {sender}: {e.text}"
+
+
+# Who a room message was for, after its sender's name, when not the whole room.
+_STATUS_AUDIENCE = {"": "", "@": " (to operators)", "+": " (to voiced users)"}
 
 
 def _private(e: PrivateMessage) -> str:
