@@ -148,3 +148,20 @@ def test_statusmsg_reaches_only_operators_or_voiced(world: World) -> None:
 
 def test_statusmsg_is_advertised() -> None:
     assert any("STATUSMSG=@+" in line for line in isupport(50))
+
+
+def test_bot_mode_shows_in_who_and_whois(world: World) -> None:
+    robot = world.irc("robot")
+    robot.send("MODE robot +B", "MODE robot", "JOIN #c")
+    lines = robot.lines()
+    assert lines[:2] == [f":robot!user@{HOST} MODE robot +B", ":irc.test 221 robot +B"]
+    alice = world.irc("alice")
+    alice.send("WHOIS robot", "WHO #c")
+    lines = alice.lines()
+    assert ":irc.test 335 alice robot :is a bot" in lines
+    assert any(" 352 " in line and " H@B :" in line for line in lines)
+    robot.send("MODE robot -B")
+    robot.lines()
+    alice.send("WHOIS robot")
+    assert not any(" 335 " in line for line in alice.lines())
+    assert any("BOT=B" in line for line in isupport(50))

@@ -418,6 +418,12 @@ class Hub:
             audience = ToMembers((member.client_id, *self._co_members(member).ids))
         return [Delivery(RealnameChanged(member.nick, realname, member.userhost), audience)]
 
+    def set_bot(self, member: Member, bot: bool) -> list[Delivery]:
+        """Mark ``member`` as a program (shown in listings), or as a person again."""
+        with self._lock:
+            member.bot = bot
+        return []
+
     def set_invisible(self, member: Member, invisible: bool) -> list[Delivery]:
         with self._lock:
             member.invisible = invisible
@@ -503,6 +509,7 @@ class Hub:
                 target.away,
                 idle_for(target),
                 target.connected_at,
+                target.bot,
             )
 
     def who(self, viewer: Member, room_name: str) -> tuple[visibility.Seen, ...]:

@@ -50,7 +50,7 @@ REALNAME_LENGTH = 100  # characters, as USER keeps them
 CAP_VERSION = 302
 STATUSMSG = "@+"  # PRIVMSG @#room: to its operators; +#room: to its voiced users too
 VERSION = f"chinwag-{__version__}"
-USER_MODES = "io"
+USER_MODES = "Bio"  # B: a bot (BOT=B)
 CHANNEL_MODES = "biklmnostv"
 CHANNEL_MODES_WITH_ARGUMENT = "bklov"
 ISUPPORT = (
@@ -64,6 +64,7 @@ ISUPPORT = (
     f"MODES={MODES}",
     "NETWORK=chinwag",
     f"NICKLEN={casemap.NICKLEN}",
+    "BOT=B",
     "PREFIX=(ov)@+",
     f"STATUSMSG={STATUSMSG}",
     "ELIST=U",
@@ -691,6 +692,8 @@ def _whois(session: IrcSession, message: Message) -> None:
     session.numeric(rpl.RPL_WHOISSERVER, view.nick, session.server.name, "chinwag")
     if view.operator:
         session.numeric(rpl.RPL_WHOISOPERATOR, view.nick, "is an IRC operator")
+    if view.bot:
+        session.numeric(rpl.RPL_WHOISBOT, view.nick, "is a bot")
     if view.away:
         session.numeric(rpl.RPL_AWAY, view.nick, view.away)
     idle = str(int(view.idle.total_seconds()))
@@ -750,6 +753,7 @@ def _who_flags(session: IrcSession, entry: Seen) -> str:
         ("G" if member.away else "H")
         + ("*" if member.operator else "")
         + _marks(session, entry.marks)
+        + ("B" if member.bot else "")  # after the marks, which clients read from the start
     )
 
 
@@ -835,7 +839,12 @@ def _user_mode(session: IrcSession, message: Message, target: str) -> None:
         session.numeric(rpl.ERR_USERSDONTMATCH, "Cant change mode for other users")
         return
     if len(message.params) < 2:
-        current = "+" + ("i" if member.invisible else "") + ("o" if member.operator else "")
+        current = (
+            "+"
+            + ("B" if member.bot else "")
+            + ("i" if member.invisible else "")
+            + ("o" if member.operator else "")
+        )
         session.numeric(rpl.RPL_UMODEIS, current)
         return
     on = True
@@ -847,6 +856,10 @@ def _user_mode(session: IrcSession, message: Message, target: str) -> None:
             if member.invisible != on:
                 session.add(session.hub.set_invisible(member, on))
                 changed += ("+" if on else "-") + "i"
+        elif char == "B":
+            if member.bot != on:
+                session.add(session.hub.set_bot(member, on))
+                changed += ("+" if on else "-") + "B"
         elif char == "o":
             pass  # operator status comes from OPER; "-o" to drop it is not offered
         else:
