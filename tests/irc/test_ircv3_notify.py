@@ -42,6 +42,8 @@ def test_away_notify_reaches_only_co_members_who_asked(world: World) -> None:
     assert bob.numerics() == ["PONG"]
     alice.send("AWAY")
     assert bob.lines() == [f":alice!user@{HOST} AWAY"]
+    carol.send("AWAY :brb", "PART #c", "JOIN #c")  # an away joiner: the state follows
+    assert bob.lines()[-2:] == [f":carol!user@{HOST} JOIN #c", f":carol!user@{HOST} AWAY :brb"]
 
 
 def test_extended_join_shows_account_and_realname(world: World) -> None:

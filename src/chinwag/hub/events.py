@@ -93,10 +93,11 @@ class Joined:
     connected: bool = False
     userhost: str = field(default="", compare=False)
     realname: str = field(default="", compare=False)  # for protocols that show it on joining
+    away: str = field(default="", compare=False)  # likewise: the joiner's away message
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
-        _clean(self.nick, self.room, self.realname)
+        _clean(self.nick, self.room, self.realname, self.away)
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,6 +145,7 @@ class Hub:
                 connected=True,
                 userhost=member.userhost,
                 realname=member.realname,
+                away=member.away,
             )
             return self._announce(joined, lobby, member)
 
@@ -225,7 +226,11 @@ class Hub:
             member.invitations.discard(room)
             member.rooms[key] = room.name
             joined = Joined(
-                member.nick, room.name, userhost=member.userhost, realname=member.realname
+                member.nick,
+                room.name,
+                userhost=member.userhost,
+                realname=member.realname,
+                away=member.away,
             )
             return self._announce(joined, room, member)
 

@@ -123,7 +123,7 @@ class IrcFormatter:
             case PrivateMessage():
                 return self._private(event)
             case Joined():
-                return _fit([self._joined(event)])
+                return _fit(self._joined(event))
             case Parted():
                 return _fit(self._parted(event))
             case Quit():
@@ -230,11 +230,16 @@ class IrcFormatter:
         command = "NOTICE" if e.notice else "PRIVMSG"
         return self._say(command, e.sender, e.userhost, e.recipient, e.text, action=False)
 
-    def _joined(self, e: Joined) -> Message:
+    def _joined(self, e: Joined) -> list[Message]:
         if "extended-join" not in self.capabilities:
-            return self._from(e, "JOIN", to_channel(e.room))
-        # No accounts on this server: ``*``; the realname, or the nick as WHOIS shows it.
-        return self._from(e, "JOIN", to_channel(e.room), "*", e.realname or e.nick, trailing=True)
+            joined = self._from(e, "JOIN", to_channel(e.room))
+        else:
+            # No accounts on this server: ``*``; the realname, or the nick as WHOIS shows it.
+            realname = e.realname or e.nick
+            joined = self._from(e, "JOIN", to_channel(e.room), "*", realname, trailing=True)
+        # away-notify: an away joiner's state follows the JOIN, as IRCv3 says.
+        away = self._away(AwayChanged(e.nick, e.away, e.userhost)) if e.away else []
+        return [joined, *away]
 
     def _away(self, e: AwayChanged) -> list[Message]:
         if "away-notify" not in self.capabilities:
