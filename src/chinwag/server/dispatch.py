@@ -120,5 +120,5 @@ def _send_burst(run: list[Delivery], router: Router) -> None:
             data = burst.without(skipped[endpoint])
             if data:
                 endpoint.send(data)
-        else:
+        elif burst.whole:  # empty: quiet events this recipient's protocol does not show
             endpoint.send(burst.whole)
