@@ -21,8 +21,9 @@ def test_registration_burst(world: World) -> None:
     client.send("CAP LS 302", "NICK alice", "USER al 0 * :Alice Liddell")
     # CAP holds registration
     assert client.lines() == [
-        ":irc.test CAP * LS :batch cap-notify draft/chathistory echo-message message-tags"
-        " multi-prefix server-time userhost-in-names"
+        ":irc.test CAP * LS :away-notify batch cap-notify draft/chathistory echo-message"
+        " extended-join invite-notify message-tags multi-prefix server-time setname"
+        " userhost-in-names"
     ]
     client.send("CAP REQ :server-time", "CAP END")
     lines = client.lines()

@@ -103,7 +103,7 @@ def test_nick_collision_ignores_case(irc_server: IrcHarness, library) -> None:  
 def test_registration_burst_over_a_socket(irc_server: IrcHarness) -> None:
     client = irc_server.raw_irc()
     client.send("CAP LS 302", "NICK alice", "USER alice 0 * :Alice", "CAP END")
-    client.expect(r"^:irc\.test CAP \* LS :.*cap-notify .*server-time")
+    client.expect(r"^:irc\.test CAP \* LS :away-notify batch cap-notify .*server-time")
     codes = ("001", "002", "003", "004", "005", "251", "252", "253", "254", "255", "265", "266")
     for code in (*codes, "375", "372", "376"):  # a default MOTD, not 422
         client.expect(f"^:irc\\.test {code} alice ")

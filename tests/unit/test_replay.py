@@ -8,7 +8,7 @@ import pytest
 
 from chinwag.history import ids
 from chinwag.history.ids import MessageIds
-from chinwag.history.replay import Replayer
+from chinwag.history.replay import Replayer, event_of
 from chinwag.history.rooms import KeptRooms
 from chinwag.history.service import History
 from chinwag.history.sqlite import RoomState
@@ -123,6 +123,14 @@ def test_the_recorder_keeps_the_id_the_hub_gave() -> None:
     kept.writer.flush()
     [record] = kept.store.latest(Conversation.room("kitchen"), 5)
     assert ids.decode(record.msgid) == message.msgid
+
+
+def test_a_message_to_operators_or_voiced_users_only_is_not_kept() -> None:
+    kept = history()
+    kept.record([_to_bob(said(NOON, "ops only", status="@")), _to_bob(said(NOON, "all"))])
+    kept.writer.flush()
+    records = kept.store.latest(Conversation.room("kitchen"), 5)
+    assert [event_of(record).text for record in records] == ["all"]
 
 
 def test_private_history_only_with_the_flag_and_to_its_two_sides() -> None:

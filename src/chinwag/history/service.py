@@ -96,7 +96,9 @@ class History:
         """Queue the messages among ``deliveries`` for writing (never blocks; no I/O)."""
         for delivery in deliveries:
             event = delivery.event
-            if isinstance(event, RoomMessage) or (
+            # A message to a room's operators or voiced users only (``status``) is not
+            # the room's: replaying it to everyone who joins would show it to all.
+            if (isinstance(event, RoomMessage) and not event.status) or (
                 self.private and isinstance(event, PrivateMessage)
             ):
                 # The hub gave the message its id; one made before ids did gets one here.

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from chinwag.hub.hub import Member
 
 
+STATUS_PREFIXES = ("", "@", "+")  # who a room message is for: everyone, operators, voiced
+
+
 def _single_line(*values: str) -> None:
     for value in values:
         if "\n" in value or "\r" in value:
@@ -59,10 +62,13 @@ class RoomMessage:
     # The message's id (:mod:`chinwag.history.ids`, as a number; 0: none), given by the
     # hub that made it: history keeps it, and clients that ask see it.
     msgid: int = field(default=0, compare=False)
+    status: str = ""  # "@": to the room's operators only; "+": to its voiced users too
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
         _clean(self.sender, self.room, self.text)
+        if self.status not in STATUS_PREFIXES:
+            raise ValueError(f"not a status prefix: {self.status!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +114,12 @@ class Joined:
     room: str
     connected: bool = False
     userhost: str = field(default="", compare=False)
+    realname: str = field(default="", compare=False)  # for protocols that show it on joining
+    away: str = field(default="", compare=False)  # likewise: the joiner's away message
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.room)
-        _clean(self.nick, self.room)
+        _clean(self.nick, self.room, self.realname, self.away)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,16 +269,51 @@ class ModesChanged:
 
 @dataclass(frozen=True, slots=True)
 class Invited:
-    """``nick`` invited ``target`` into ``room``; sent to the target."""
+    """``nick`` invited ``target`` into ``room``; sent to the target, and as ``notice``
+    to the room's operators (a copy only protocols that offer to show it render)."""
 
     nick: str
     target: str
     room: str
     userhost: str = field(default="", compare=False)
+    notice: bool = False
 
     def __post_init__(self) -> None:
         _non_empty(self.nick, self.target, self.room)
         _clean(self.nick, self.target, self.room)
+
+
+@dataclass(frozen=True, slots=True)
+class AwayChanged:
+    """``nick`` is now away with ``message``, or back (empty); sent to who shares a room.
+
+    A quiet event: it changes nothing a reader needs to see, so only protocols whose
+    clients ask for it (IRC's ``away-notify``) render it.
+    """
+
+    nick: str
+    message: str = ""
+    userhost: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick)
+        _clean(self.nick, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class RealnameChanged:
+    """``nick`` now calls themselves ``realname``; sent to them and who shares a room.
+
+    A quiet event, like :class:`AwayChanged` (IRC's ``setname``).
+    """
+
+    nick: str
+    realname: str
+    userhost: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        _non_empty(self.nick, self.realname)
+        _clean(self.nick, self.realname)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +401,8 @@ Event = (
     | TopicChanged
     | ModesChanged
     | Invited
+    | AwayChanged
+    | RealnameChanged
     | BecameOperator
     | Disconnected
     | BanSet

@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from chinwag.hub import errors, modes, names, visibility
 from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
 from chinwag.hub.cleaning import require_clean
 from chinwag.hub.events import (
+    AwayChanged,
     BanLifted,
     BanSet,
     BecameOperator,
@@ -49,6 +51,7 @@ from chinwag.hub.events import (
     Parted,
     PrivateMessage,
     Quit,
+    RealnameChanged,
     RoomMessage,
     ToMembers,
     TopicChanged,
@@ -155,7 +158,14 @@ class Hub:
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[names.fold(names.LOBBY)] = lobby.name
-            joined = Joined(member.nick, lobby.name, connected=True, userhost=member.userhost)
+            joined = Joined(
+                member.nick,
+                lobby.name,
+                connected=True,
+                userhost=member.userhost,
+                realname=member.realname,
+                away=member.away,
+            )
             return self._announce(joined, lobby, member)
 
     def register(
@@ -239,7 +249,13 @@ class Hub:
             room.invited.discard(member)
             member.invitations.discard(room)
             member.rooms[key] = room.name
-            joined = Joined(member.nick, room.name, userhost=member.userhost)
+            joined = Joined(
+                member.nick,
+                room.name,
+                userhost=member.userhost,
+                realname=member.realname,
+                away=member.away,
+            )
             return self._announce(joined, room, member)
 
     def part(self, member: Member, room_name: str, reason: str = "") -> list[Delivery]:
@@ -285,6 +301,32 @@ class Hub:
                 self._next_id(),
             )
             return [Delivery(event, room.audience, member.client_id)]
+
+    def say_to_status(
+        self,
+        member: Member,
+        room_name: str,
+        text: str,
+        status: str,
+        *,
+        action: bool = False,
+        notice: bool = False,
+    ) -> list[Delivery]:
+        """A message to the room's operators (``@``), or its voiced users and operators
+        (``+``), allowed exactly when a message to the whole room would be."""
+        said = self.say(member, room_name, text, action=action, notice=notice)
+        with self._lock:
+            room = self._rooms.get(names.fold(room_name))
+            if room is None:
+                return []
+            ids = tuple(
+                each.client_id
+                for each in room.snapshot
+                if self._is_room_operator(each, room) or (status == "+" and each in room.voiced)
+            )
+        event = said[0].event
+        assert isinstance(event, RoomMessage)  # what say() makes
+        return [Delivery(replace(event, status=status), ToMembers(ids), member.client_id)]
 
     def tell(self, member: Member, nick: str, text: str, *, notice: bool = False) -> list[Delivery]:
         """A private message from ``member`` to the user called ``nick``."""
@@ -385,7 +427,19 @@ class Hub:
                 target.invitations.add(room)
                 room_name = room.name
             event = Invited(actor.nick, target.nick, room_name, actor.userhost)
-            return [Delivery(event, to(target))]
+            deliveries = [Delivery(event, to(target))]
+            if room is not None:
+                deliveries.extend(self._invite_notices(event, room, actor, target))
+            return deliveries
+
+    def _invite_notices(
+        self, event: Invited, room: Room, actor: Member, target: Member
+    ) -> list[Delivery]:
+        """The invitation's copy for the room's other operators (IRC's invite-notify)."""
+        others = [op for op in room.operators if op is not actor and op is not target]
+        if not others:
+            return []
+        return [Delivery(replace(event, notice=True), to(*others))]
 
     # --- personal settings ---------------------------------------------------------------
 
@@ -393,7 +447,29 @@ class Hub:
         """Mark ``member`` away with ``message``, or back when it is empty."""
         require_clean(message)  # kept, and shown to whoever writes to them
         with self._lock:
+            if member.away == message:
+                return []
             member.away = message
+            others = self._co_members(member)
+        if not others.ids:
+            return []
+        return [Delivery(AwayChanged(member.nick, message, member.userhost), others)]
+
+    def set_realname(self, member: Member, realname: str) -> list[Delivery]:
+        """``member`` now calls themselves ``realname`` (cleaned, not empty)."""
+        require_clean(realname)
+        if not realname:
+            raise errors.BadArguments("a real name must not be empty")
+        with self._lock:
+            self._require_present(member, "so you have no real name to change")
+            member.realname = realname
+            audience = ToMembers((member.client_id, *self._co_members(member).ids))
+        return [Delivery(RealnameChanged(member.nick, realname, member.userhost), audience)]
+
+    def set_bot(self, member: Member, bot: bool) -> list[Delivery]:
+        """Mark ``member`` as a program (shown in listings), or as a person again."""
+        with self._lock:
+            member.bot = bot
         return []
 
     def set_invisible(self, member: Member, invisible: bool) -> list[Delivery]:
@@ -490,6 +566,7 @@ class Hub:
                 target.away,
                 idle_for(target),
                 target.connected_at,
+                target.bot,
             )
 
     def who(self, viewer: Member, room_name: str) -> tuple[visibility.Seen, ...]:

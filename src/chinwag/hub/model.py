@@ -27,6 +27,7 @@ class Member:
     __slots__ = (
         "address",
         "away",
+        "bot",
         "client_id",
         "cloak",
         "connected_at",
@@ -59,6 +60,7 @@ class Member:
         self.realname = ""
         self.away = ""  # the away message; empty: present
         self.invisible = False  # hidden from listings of people who share no room
+        self.bot = False  # a program, not a person (IRC's user mode +B)
         # The host others see, and the ``user@host`` of message prefixes: set by the hub
         # once, when the member arrives (see :mod:`chinwag.hub.visibility`).
         self.cloak = ""
@@ -215,6 +217,7 @@ class MemberView:
     away: str
     idle: timedelta
     connected_at: datetime
+    bot: bool = False
 
 
 def idle_for(member: Member, now: float | None = None) -> timedelta:

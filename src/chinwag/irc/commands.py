@@ -34,20 +34,27 @@ if TYPE_CHECKING:
 Handler = Callable[["IrcSession", Message], None]
 
 # Offered capabilities and their CAP LS 302 values (none has one yet). Each is honoured:
-# cap-notify trivially (the set never changes while the server runs, so no CAP NEW/DEL).
+# cap-notify trivially (the set never changes while the server runs, so no CAP NEW/DEL);
+# those that change how events look by the session's formatter (irc/format.py).
 CAPABILITIES: dict[str, str] = {
+    "away-notify": "",
     "batch": "",
     "cap-notify": "",
     "draft/chathistory": "",
     "echo-message": "",
+    "extended-join": "",
+    "invite-notify": "",
     "message-tags": "",
     "multi-prefix": "",
     "server-time": "",
+    "setname": "",
     "userhost-in-names": "",
 }
+REALNAME_LENGTH = 100  # characters, as USER keeps them
 CAP_VERSION = 302
+STATUSMSG = "@+"  # PRIVMSG @#room: to its operators; +#room: to its voiced users too
 VERSION = f"chinwag-{__version__}"
-USER_MODES = "io"
+USER_MODES = "Bio"  # B: a bot (BOT=B)
 CHANNEL_MODES = "biklmnostv"
 CHANNEL_MODES_WITH_ARGUMENT = "bklov"
 ISUPPORT = (
@@ -61,7 +68,9 @@ ISUPPORT = (
     f"MODES={MODES}",
     "NETWORK=chinwag",
     f"NICKLEN={casemap.NICKLEN}",
+    "BOT=B",
     "PREFIX=(ov)@+",
+    f"STATUSMSG={STATUSMSG}",
     "ELIST=U",
     f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1,"
     "WHOWAS:1,NAMES:,LIST:",
@@ -264,6 +273,7 @@ def _cap_request(session: IrcSession, text: str) -> None:
                 session.capabilities.discard(item[1:])
             else:
                 session.capabilities.add(item)
+        session.capabilities_changed()
     verdict = "ACK" if acceptable else "NAK"
     session.send(Message("CAP", (session.me, verdict, text), session.server.name, trailing=True))
 
@@ -322,7 +332,7 @@ def _user(session: IrcSession, message: Message) -> None:
     username = _USERNAME.sub("", message.params[0])[:16]
     session.username = username or session.member.client_id
     # An empty real name is allowed (``USER u * * :``): WHOIS shows the nick instead.
-    session.realname = clean_text(message.params[3])[:100]
+    session.realname = clean_text(message.params[3])[:REALNAME_LENGTH]
     session.try_register()
 
 
@@ -385,13 +395,21 @@ def _join(session: IrcSession, message: Message) -> None:
             report(session, error, message, channel=channel)
             continue
         room = session.member.rooms[casemap.fold(casemap.to_room(channel))]
-        session.send(Message("JOIN", (casemap.to_channel(room),), session.source))
+        session.send(_own_join(session, casemap.to_channel(room)))
         session.add(deliveries)
         view = session.hub.room(room)
         if view.topic:
             _topic_reply(session, view)
         _names_reply(session, view)
         replay_on_join(session, room)
+
+
+def _own_join(session: IrcSession, channel: str) -> Message:
+    """The joiner's own JOIN, extended (no account: ``*``) as others see it if asked."""
+    if "extended-join" not in session.capabilities:
+        return Message("JOIN", (channel,), session.source)
+    realname = session.member.realname or session.member.nick
+    return Message("JOIN", (channel, "*", realname), session.source, trailing=True)
 
 
 @command("PART", min_params=1)
@@ -598,6 +616,18 @@ def _message(session: IrcSession, message: Message, *, notice: bool) -> None:
 def _message_one(
     session: IrcSession, target: str, text: str, *, action: bool, notice: bool
 ) -> None:
+    status, channel = _status_target(target)
+    if status:
+        room = casemap.to_room(channel)
+        if not _exists(session, room):
+            raise errors.NoSuchRoom(f"there is no room called {room}")
+        hub = session.hub
+        deliveries = hub.say_to_status(
+            session.member, room, text, status, action=action, notice=notice
+        )
+        session.add(deliveries)
+        _echo(session, deliveries)
+        return
     if casemap.is_channel(target):
         room = casemap.to_room(target)
         if not _exists(session, room):
@@ -614,6 +644,13 @@ def _message_one(
     recipient = session.hub.find(target)
     if recipient is not None and recipient.away and not notice:
         session.numeric(rpl.RPL_AWAY, recipient.nick, recipient.away)
+
+
+def _status_target(target: str) -> tuple[str, str]:
+    """``("@", "#room")`` for ``@#room`` (STATUSMSG), ``("", target)`` for the rest."""
+    if target[:1] in STATUSMSG and casemap.is_channel(target[1:]):
+        return target[0], target[1:]
+    return "", target
 
 
 def _echo(session: IrcSession, deliveries: list[Delivery]) -> None:
@@ -633,6 +670,17 @@ def _notice(session: IrcSession, message: Message) -> None:
 
 
 # --- users ---------------------------------------------------------------------------------
+
+
+@command("SETNAME", min_params=1)
+def _setname(session: IrcSession, message: Message) -> None:
+    """IRCv3 ``setname``: a new realname, or ``FAIL`` if it is empty or too long."""
+    realname = clean_text(message.params[0]).strip()
+    if not realname or len(realname) > REALNAME_LENGTH:
+        fail = ("SETNAME", "INVALID_REALNAME", "Realname is not valid")
+        session.send(Message("FAIL", fail, session.server.name, trailing=True))
+        return
+    session.add(session.hub.set_realname(session.member, realname))
 
 
 @command("AWAY")
@@ -663,6 +711,8 @@ def _whois(session: IrcSession, message: Message) -> None:
     session.numeric(rpl.RPL_WHOISSERVER, view.nick, session.server.name, "chinwag")
     if view.operator:
         session.numeric(rpl.RPL_WHOISOPERATOR, view.nick, "is an IRC operator")
+    if view.bot:
+        session.numeric(rpl.RPL_WHOISBOT, view.nick, "is a bot")
     if view.away:
         session.numeric(rpl.RPL_AWAY, view.nick, view.away)
     idle = str(int(view.idle.total_seconds()))
@@ -722,6 +772,7 @@ def _who_flags(session: IrcSession, entry: Seen) -> str:
         ("G" if member.away else "H")
         + ("*" if member.operator else "")
         + _marks(session, entry.marks)
+        + ("B" if member.bot else "")  # after the marks, which clients read from the start
     )
 
 
@@ -807,7 +858,12 @@ def _user_mode(session: IrcSession, message: Message, target: str) -> None:
         session.numeric(rpl.ERR_USERSDONTMATCH, "Cant change mode for other users")
         return
     if len(message.params) < 2:
-        current = "+" + ("i" if member.invisible else "") + ("o" if member.operator else "")
+        current = (
+            "+"
+            + ("B" if member.bot else "")
+            + ("i" if member.invisible else "")
+            + ("o" if member.operator else "")
+        )
         session.numeric(rpl.RPL_UMODEIS, current)
         return
     on = True
@@ -819,6 +875,10 @@ def _user_mode(session: IrcSession, message: Message, target: str) -> None:
             if member.invisible != on:
                 session.add(session.hub.set_invisible(member, on))
                 changed += ("+" if on else "-") + "i"
+        elif char == "B":
+            if member.bot != on:
+                session.add(session.hub.set_bot(member, on))
+                changed += ("+" if on else "-") + "B"
         elif char == "o":
             pass  # operator status comes from OPER; "-o" to drop it is not offered
         else:
@@ -1035,6 +1095,7 @@ HELP: dict[str, tuple[str, ...]] = {
     "PING": ("PING <token>", "The server answers PONG."),
     "PRIVMSG": ("PRIVMSG <target>[,<target>] :<text>", "Send a message to channels or users."),
     "QUIT": ("QUIT [:<reason>]", "Leave the server."),
+    "SETNAME": ("SETNAME :<realname>", "Change your realname (IRCv3 setname)."),
     "STATS": ("STATS u", "How long the server has been up."),
     "TIME": ("TIME", "The server's time."),
     "TOPIC": ("TOPIC <#channel> [:<topic>]", "Show or set a channel's topic."),

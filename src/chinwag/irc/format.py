@@ -8,8 +8,12 @@ is cut short, and mode changes go out at most ``MODES`` with arguments to a line
 every line is one valid line of at most 512 bytes. Events addressed to one client with
 no IRC shape of their own (information, errors) become server notices.
 
-One :class:`IrcFormatter` per distinct need: clients that asked for the ``server-time``
-capability share one that tags each line with its time, all others share a plain one.
+One :class:`IrcFormatter` per distinct need: clients that asked for the same
+capabilities among those that change rendering (:data:`RENDERING_CAPABILITIES`) share
+one. ``server-time`` tags each line with its time; ``extended-join`` adds account and
+realname to JOIN; ``away-notify``, ``setname`` and ``invite-notify`` render the quiet
+events (away changes, new realnames, invitations seen by a channel's operators) that
+every other formatter renders as nothing.
 
 Messages from history (:class:`~chinwag.hub.events.HistoryReplay`) are sent as they were
 said: a PRIVMSG (or NOTICE) from the original author, tagged with their original time
@@ -21,12 +25,13 @@ replayed: the id history keeps, and a cursor for ``CHATHISTORY``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import UTC, datetime
 from typing import Any, assert_never
 
 from chinwag.history import ids
 from chinwag.hub.events import (
+    AwayChanged,
     BanLifted,
     BanSet,
     BecameOperator,
@@ -45,6 +50,7 @@ from chinwag.hub.events import (
     PrivateMessage,
     Problem,
     Quit,
+    RealnameChanged,
     Reply,
     RoomMessage,
     TopicChanged,
@@ -55,6 +61,18 @@ from chinwag.irc.limits import MODES, TOPICLEN
 from chinwag.irc.message import MAX_LINE_BYTES, Message, fit_message, fit_text, truncate_bytes
 
 CTCP = "\x01"
+# The capabilities that change how events are rendered, hence which formatter serves.
+RENDERING_CAPABILITIES = frozenset(
+    {
+        "away-notify",
+        "batch",
+        "extended-join",
+        "invite-notify",
+        "message-tags",
+        "server-time",
+        "setname",
+    }
+)
 
 
 def server_time(moment: datetime) -> str:
@@ -93,14 +111,22 @@ class IrcFormatter:
         self,
         server_name: str,
         *,
+        capabilities: Set[str] = frozenset(),
         tag_time: bool = False,
         batch: bool = False,
         tag_msgid: bool = False,
     ) -> None:
+        """A formatter for clients with ``capabilities`` (those not in
+        :data:`RENDERING_CAPABILITIES` are ignored); ``tag_time``, ``batch`` and
+        ``tag_msgid`` add ``server-time``, ``batch`` and ``message-tags``."""
+        flags = {"server-time": tag_time, "batch": batch, "message-tags": tag_msgid}
+        asked = set(capabilities) | {name for name, on in flags.items() if on}
         self.server_name = server_name
-        self.tag_time = tag_time
-        self.tag_msgid = tag_msgid  # the client negotiated ``message-tags``: ids on messages
-        self.batch = batch  # the client negotiated ``batch``: history comes in one
+        self.capabilities = frozenset(asked) & RENDERING_CAPABILITIES
+        self.tag_time = "server-time" in self.capabilities
+        # the client negotiated ``message-tags``: ids on messages
+        self.tag_msgid = "message-tags" in self.capabilities
+        self.batch = "batch" in self.capabilities  # history comes in a ``batch``
         self._batches = itertools.count(1)  # batch references (thread-safe in CPython)
 
     def format(self, event: Event) -> bytes:
@@ -111,6 +137,8 @@ class IrcFormatter:
         if isinstance(event, HistoryReplay):
             return b"".join(message.encode() for message in self._replay(event))
         messages = self._messages(event)
+        if not messages:
+            return b""  # a quiet event this formatter's clients did not ask to see
         tags: tuple[tuple[str, str], ...] = ()
         if self.tag_time:
             tags = (("time", server_time(getattr(event, "time", None) or datetime.now())),)
@@ -135,7 +163,7 @@ class IrcFormatter:
             case HistoryReplay():
                 return [m for said in event.messages for m in self._messages(said)]
             case Joined():
-                return _fit([self._from(event, "JOIN", to_channel(event.room))])
+                return _fit(self._joined(event))
             case Parted():
                 return _fit(self._parted(event))
             case Quit():
@@ -155,7 +183,15 @@ class IrcFormatter:
             case ModesChanged():
                 return _fit(self._modes(event))
             case Invited():
+                if event.notice and "invite-notify" not in self.capabilities:
+                    return []
                 return _fit([self._from(event, "INVITE", event.target, to_channel(event.room))])
+            case AwayChanged():
+                return _fit(self._away(event))
+            case RealnameChanged():
+                if "setname" not in self.capabilities:
+                    return []
+                return _fit([self._from(event, "SETNAME", event.realname, trailing=True)])
             case Wall():
                 return _fit(self._notices(f"*** Notice from {event.sender}: {event.text}"))
             case Info():
@@ -259,11 +295,30 @@ class IrcFormatter:
 
     def _room_message(self, e: RoomMessage) -> list[Message]:
         command = "NOTICE" if e.notice else "PRIVMSG"
-        return self._say(command, e.sender, e.userhost, to_channel(e.room), e.text, action=e.action)
+        target = e.status + to_channel(e.room)  # "@#room": STATUSMSG
+        return self._say(command, e.sender, e.userhost, target, e.text, action=e.action)
 
     def _private(self, e: PrivateMessage) -> list[Message]:
         command = "NOTICE" if e.notice else "PRIVMSG"
         return self._say(command, e.sender, e.userhost, e.recipient, e.text, action=False)
+
+    def _joined(self, e: Joined) -> list[Message]:
+        if "extended-join" not in self.capabilities:
+            joined = self._from(e, "JOIN", to_channel(e.room))
+        else:
+            # No accounts on this server: ``*``; the realname, or the nick as WHOIS shows it.
+            realname = e.realname or e.nick
+            joined = self._from(e, "JOIN", to_channel(e.room), "*", realname, trailing=True)
+        # away-notify: an away joiner's state follows the JOIN, as IRCv3 says.
+        away = self._away(AwayChanged(e.nick, e.away, e.userhost)) if e.away else []
+        return [joined, *away]
+
+    def _away(self, e: AwayChanged) -> list[Message]:
+        if "away-notify" not in self.capabilities:
+            return []
+        if not e.message:
+            return [self._from(e, "AWAY")]
+        return [self._from(e, "AWAY", e.message, trailing=True)]
 
     def _parted(self, e: Parted) -> list[Message]:
         params = (to_channel(e.room), e.reason) if e.reason else (to_channel(e.room),)

@@ -46,7 +46,7 @@ from chinwag.hub.events import Delivery, Farewell, Reply, to
 from chinwag.hub.hub import Member
 from chinwag.irc import casemap, chathistory, commands, framing
 from chinwag.irc import numerics as rpl
-from chinwag.irc.format import IrcFormatter
+from chinwag.irc.format import RENDERING_CAPABILITIES, IrcFormatter
 from chinwag.irc.message import (
     Message,
     ParseError,
@@ -87,16 +87,25 @@ class ServerInfo:
         self.created = created or datetime.now()
         self.plain = IrcFormatter(self.name)
         self.timed = IrcFormatter(self.name, tag_time=True)
+        # One formatter per set of rendering capabilities asked for (at most 2**7).
+        self._formatters: dict[frozenset[str], IrcFormatter] = {
+            frozenset(): self.plain,
+            frozenset({"server-time"}): self.timed,
+        }
+        self._formatters_lock = threading.Lock()
         # Every session, for LUSERS's count of connections not yet registered. Sessions
         # are made on the accepting thread and counted on others: hence the lock.
         self._sessions: weakref.WeakSet[IrcSession] = weakref.WeakSet()
         self._sessions_lock = threading.Lock()
-        # One formatter for each set of the capabilities that change formatting, made
-        # when first needed and shared by every client that negotiated the same.
-        self._formatters: dict[tuple[bool, bool, bool], IrcFormatter] = {
-            (False, False, False): self.plain,
-            (True, False, False): self.timed,
-        }
+
+    def formatter_for(self, capabilities: set[str]) -> IrcFormatter:
+        """The formatter shared by every session with these rendering capabilities."""
+        key = frozenset(capabilities) & RENDERING_CAPABILITIES
+        with self._formatters_lock:
+            formatter = self._formatters.get(key)
+            if formatter is None:
+                formatter = self._formatters[key] = IrcFormatter(self.name, capabilities=key)
+            return formatter
 
     def track(self, session: IrcSession) -> None:
         with self._sessions_lock:
@@ -113,20 +122,6 @@ class ServerInfo:
             sessions = list(self._sessions)
         return sum(1 for session in sessions if session.waiting(now))
 
-    def formatter_for(self, capabilities: set[str]) -> IrcFormatter:
-        kind = (
-            "server-time" in capabilities,
-            "batch" in capabilities,
-            "message-tags" in capabilities,
-        )
-        found = self._formatters.get(kind)
-        if found is None:  # two threads may both make one: either will do
-            timed, batch, tags = kind
-            found = self._formatters.setdefault(
-                kind, IrcFormatter(self.name, tag_time=timed, batch=batch, tag_msgid=tags)
-            )
-        return found
-
 
 class IrcSession:
     """The protocol state of one IRC connection."""
@@ -139,6 +134,7 @@ class IrcSession:
         self.finished = False
         self.registered = False
         self.capabilities: set[str] = set()
+        self._formatter = server.plain  # kept in step with capabilities: read per delivery
         self.cap_version = 0  # 302 once the client has said CAP LS 302
         self.nick = ""  # asked for, before registration
         self.username = ""
@@ -163,7 +159,11 @@ class IrcSession:
 
     @property
     def formatter(self) -> IrcFormatter:
-        return self.server.formatter_for(self.capabilities)
+        return self._formatter
+
+    def capabilities_changed(self) -> None:
+        """Pick the formatter for the capabilities now enabled."""
+        self._formatter = self.server.formatter_for(self.capabilities)
 
     @property
     def me(self) -> str:

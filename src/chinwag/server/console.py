@@ -73,7 +73,8 @@ CONSOLE_REFUSALS: dict[str, str] = {
 
 class _ConsoleFormatter:
     def format(self, event: Event) -> bytes:
-        return (render(event) + "\n").encode("utf-8")
+        text = render(event)
+        return (text + "\n").encode("utf-8") if text else b""
 
 
 class Output(Protocol):

@@ -69,7 +69,8 @@ def _send_one(delivery: Delivery, router: Router, last_words: str | None) -> Non
                 known = encoded[formatter] = formatter.format(delivery.event)
             data = known
         if last_words is None:
-            endpoint.send(data)
+            if data:  # a quiet event this recipient's protocol does not show
+                endpoint.send(data)
         else:
             endpoint.close(last_words, data)  # the farewell, and nothing after it
 
@@ -119,5 +120,5 @@ def _send_burst(run: list[Delivery], router: Router) -> None:
             data = burst.without(skipped[endpoint])
             if data:
                 endpoint.send(data)
-        else:
+        elif burst.whole:  # empty: quiet events this recipient's protocol does not show
             endpoint.send(burst.whole)

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import assert_never
 
 from chinwag.hub.events import (
+    AwayChanged,
     BanLifted,
     BanSet,
     BecameOperator,
@@ -38,6 +39,7 @@ from chinwag.hub.events import (
     PrivateMessage,
     Problem,
     Quit,
+    RealnameChanged,
     Reply,
     RoomMessage,
     TopicChanged,
@@ -65,11 +67,16 @@ def dated_stamp(time: datetime, now: datetime) -> str:
 
 def _room_message(e: RoomMessage, when: str | None = None) -> str:
     when = when or stamp(e.time)
+    sender = e.sender + _STATUS_AUDIENCE[e.status]
     if e.notice:
-        return f"{when} -{e.sender}- {e.text}"
+        return f"{when} -{sender}- {e.text}"
     if e.action:
-        return f"{when} * {e.sender} {e.text}"
-    return f"{when} {e.sender}: {e.text}"
+        return f"{when} * {sender} {e.text}"
+    return f"{when} {sender}: {e.text}"
+
+
+# Who a room message was for, after its sender's name, when not the whole room.
+_STATUS_AUDIENCE = {"": "", "@": " (to operators)", "+": " (to voiced users)"}
 
 
 def _private(e: PrivateMessage, when: str | None = None) -> str:
@@ -156,7 +163,8 @@ def _reply(e: Reply) -> str:
 
 
 def render(event: Event) -> str:  # noqa: PLR0911, PLR0912 - one case per event type
-    """The text line(s) for ``event``, without the final line end.
+    """The text line(s) for ``event``, without the final line end; empty for the
+    quiet events text users are not shown.
 
     A ``match`` over every event type ending in ``assert_never``: an event added to
     :data:`~chinwag.hub.events.Event` fails type checking here until it is rendered.
@@ -191,7 +199,9 @@ def render(event: Event) -> str:  # noqa: PLR0911, PLR0912 - one case per event 
         case ModesChanged():
             return _modes(event)
         case Invited():
-            return _invited(event)
+            return "" if event.notice else _invited(event)
+        case AwayChanged() | RealnameChanged():
+            return ""  # quiet: text users see away states in whois and names
         case BecameOperator():
             return "* you are now an operator"
         case Disconnected():
@@ -214,7 +224,8 @@ class TextFormatter:
     def format(self, event: Event) -> bytes:
         if isinstance(event, Negotiation):
             return event.data
-        return (render(event) + EOL).encode("utf-8")
+        text = render(event)
+        return (text + EOL).encode("utf-8") if text else b""
 
     def line(self, text: str) -> bytes:
         """A line that is no event (a refusal before the hub knows the client)."""

@@ -1,0 +1,73 @@
+"""A second real IRC client, WeeChat (headless), against the server: it asks for every
+capability it knows, so it must be refused none and keep working with them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.irc.conftest import IrcHarness, wait_for
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("weechat-headless") is None,
+    reason="WeeChat is not installed (apt-get install weechat-headless)",
+)
+
+
+@pytest.fixture
+def weechat(irc_server: IrcHarness, tmp_path: Path) -> Iterator[Path]:
+    """WeeChat connected as ``weeuser`` and in ``#c``; yields its log directory."""
+    host, port = irc_server.irc_address
+    commands = ";".join(
+        (
+            "/set logger.file.flush_delay 0",
+            f"/server add chinwag {host}/{port} -notls -nicks=weeuser -autojoin=#c",
+            "/connect chinwag",
+        )
+    )
+    process = subprocess.Popen(
+        ["weechat-headless", "--stdout", "-d", str(tmp_path / "wee"), "-s", "-r", commands],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield tmp_path / "wee" / "logs"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _log(logs: Path, name: str) -> str:
+    path = logs / name
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def test_weechat_is_refused_nothing_and_sees_the_notify_capabilities(
+    irc_server: IrcHarness, weechat: Path
+) -> None:
+    server_log = "irc.server.chinwag.weechatlog"
+    wait_for(lambda: "enabled" in _log(weechat, server_log), timeout=15, what="WeeChat's CAP ACK")
+    log = _log(weechat, server_log)
+    enabled = [line for line in log.splitlines() if "client capability" in line]
+    assert not [line for line in enabled if "refused" in line], log
+    for capability in ("away-notify", "extended-join", "invite-notify", "server-time"):
+        assert capability in " ".join(enabled), log
+    bob = irc_server.irc("bob")
+    bob.send("JOIN #c")
+    bob.expect(r" 366 bob #c ")
+    bob.send("SETNAME :Bob Builder", "PRIVMSG #c :hello weechat", "PRIVMSG @#c :ops only")
+    channel_log = "irc.chinwag.#c.weechatlog"
+    wait_for(lambda: "ops only" in _log(weechat, channel_log), timeout=10, what="WeeChat's #c log")
+    log = _log(weechat, channel_log)
+    assert "hello weechat" in log
+    assert "bob (bob) (bob@" in log  # the realname, from extended-join
+    assert 'bob has changed real name to "Bob Builder"' in log  # setname
