@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chinwag.history.store import Record
+from chinwag.history.store import Pending, Record
 from tests.integration.conftest import DEADLINE, Harness
 from tests.support import LineClient
 
@@ -155,10 +155,11 @@ def test_chat_goes_on_when_history_cannot_be_written(
 ) -> None:
     alice, bob = harness.connect("alice"), harness.connect("bob")
 
-    def broken(records: list[Record]) -> None:
+    def broken(records: list[Record] | list[Pending]) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(harness.server.history.store, "append", broken)
+    monkeypatch.setattr(harness.server.history.store, "append_messages", broken)
     alice.send("still talking")
     bob.expect(f"^{STAMP} alice: still talking$")
     writer = harness.server.history.writer

@@ -7,7 +7,7 @@ so cursors by time and by id can be checked against each other.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,8 @@ import pytest
 from chinwag.history import ids
 from chinwag.history.ids import MessageIds
 from chinwag.history.sqlite import SqliteHistory, open_database
-from chinwag.history.store import Conversation, HistoryStore, MemoryHistory, Record
+from chinwag.history.store import Conversation, HistoryStore, MemoryHistory, Record, record_of
+from chinwag.hub.events import PrivateMessage, RoomMessage
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 LOBBY = Conversation.room("lobby")
@@ -95,6 +96,38 @@ def test_records_come_back_whole(store: HistoryStore) -> None:
     )
     store.append([record])
     assert store.latest(LOBBY, 1) == [record]
+
+
+def test_messages_are_kept_as_their_records(store: HistoryStore) -> None:
+    ids = MessageIds()
+    paris = timezone(timedelta(hours=1))
+    messages: list[tuple[int, RoomMessage | PrivateMessage]] = [
+        (
+            ids.next_value(),
+            RoomMessage(
+                START.replace(microsecond=123_456).astimezone(paris),
+                "Ann",
+                "Lobby",
+                "héllo ☕",
+                action=True,
+                notice=True,
+                userhost="ann@host",
+            ),
+        ),
+        (ids.next_value(), RoomMessage(START, "bob", "lobby", "hi")),
+        # The hub's clock: local time, naive.
+        (
+            ids.next_value(),
+            RoomMessage(datetime(2026, 7, 1, 9, 30, 0, 987_654), "cy", "lobby", "yo"),
+        ),
+        (ids.next_value(), PrivateMessage(START, "Bob", "ann", "psst", notice=True)),
+    ]
+    store.append_messages(messages)
+    store.append_messages(messages[:1])  # kept once
+    records = [record_of(msgid, event) for msgid, event in messages]
+    assert store.latest(LOBBY, 10) == records[:3]
+    assert store.latest(Conversation.private("ann", "bob"), 10) == records[3:]
+    assert records[0].time == START.replace(microsecond=123_456)
 
 
 def test_appending_a_record_twice_keeps_it_once(store: HistoryStore) -> None:

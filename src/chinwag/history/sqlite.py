@@ -35,6 +35,7 @@ from chinwag.history.store import (
     Conversation,
     Cursor,
     HistoryUnavailable,
+    Pending,
     Record,
     Target,
     check_cursor,
@@ -43,6 +44,7 @@ from chinwag.history.store import (
 )
 from chinwag.hub import names
 from chinwag.hub.bans import Ban, network_of
+from chinwag.hub.events import RoomMessage
 
 DATABASE_NAME = "chinwag.db"
 LOCK_NAME = "chinwag.lock"
@@ -231,9 +233,13 @@ def _row(record: Record) -> tuple[object, ...]:
     )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_ROOM_KEYS_KEPT = 10_000  # room names whose conversation keys are remembered
+
+
 def _microseconds(when: datetime) -> int:
-    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (when - _EPOCH) // _MICROSECOND
 
 
 def _record(row: Sequence[object]) -> Record:
@@ -259,11 +265,60 @@ class SqliteHistory:
         self._db = database
         # Conversations that got records since their count was last checked; None: all.
         self._unchecked: set[str] | None = None
+        self._room_keys: dict[str, str] = {}  # room name -> its conversation's key
 
     def append(self, records: Sequence[Record]) -> None:
-        if not records:
+        self._insert([_row(record) for record in records])
+
+    def append_messages(self, messages: Sequence[Pending]) -> None:
+        # The rows of record_of(msgid, event), made in one pass without the records: the
+        # hub made these events, so there is nothing to check that it has not checked.
+        # A time (naive: local) as a float of seconds is within a quarter of a microsecond
+        # of exact until 2255, so rounding it gives _microseconds() of it in UTC.
+        rows: list[tuple[object, ...]] = []
+        keys = self._room_keys
+        encode = ids.encode
+        for msgid, event in messages:
+            if isinstance(event, RoomMessage):
+                key = keys.get(event.room)
+                if key is None:
+                    if len(keys) >= _ROOM_KEYS_KEPT:
+                        keys.clear()
+                    key = keys[event.room] = Conversation.room(event.room).key
+                rows.append(
+                    (
+                        encode(msgid),
+                        key,
+                        round(event.time.timestamp() * 1_000_000),
+                        event.sender,
+                        event.room,
+                        event.text,
+                        False,
+                        event.action,
+                        event.notice,
+                        event.userhost,
+                    )
+                )
+            else:
+                rows.append(
+                    (
+                        encode(msgid),
+                        Conversation.private(event.sender, event.recipient).key,
+                        round(event.time.timestamp() * 1_000_000),
+                        event.sender,
+                        event.recipient,
+                        event.text,
+                        True,
+                        False,
+                        event.notice,
+                        event.userhost,
+                    )
+                )
+        self._insert(rows)
+
+    def _insert(self, rows: list[tuple[object, ...]]) -> None:
+        if not rows:
             return
-        rows = [_row(record) for record in records]
         with self._db.transaction() as connection:
             connection.executemany(
                 f"INSERT OR IGNORE INTO messages (msgid, conversation, {_COLUMNS[7:]}) "

@@ -89,6 +89,11 @@ class Record:
         return Conversation.room(self.target)
 
 
+# A message as the recorder hands it over: its id (a number) and its event. Stores turn
+# these into what they keep in the writer thread, so the path of a message pays no more.
+Pending = tuple[int, RoomMessage | PrivateMessage]
+
+
 def record_of(msgid: int, event: RoomMessage | PrivateMessage) -> Record:
     """The record of a message event, given its id as a number."""
     when = event.time.astimezone(UTC)
@@ -134,6 +139,9 @@ class HistoryStore(Protocol):
 
     def append(self, records: Sequence[Record]) -> None:
         """Keep ``records`` (in one transaction, where the store has them)."""
+
+    def append_messages(self, messages: Sequence[Pending]) -> None:
+        """Keep the records of ``messages`` (:func:`record_of` each), as :meth:`append`."""
 
     def latest(
         self, conversation: Conversation, limit: int, after: Cursor | None = None
@@ -191,6 +199,9 @@ class MemoryHistory:
         self._lock = threading.Lock()
         self._records: dict[str, list[Record]] = {}
         self._ids: dict[str, list[str]] = {}  # the records' ids, for bisecting
+
+    def append_messages(self, messages: Sequence[Pending]) -> None:
+        self.append([record_of(msgid, event) for msgid, event in messages])
 
     def append(self, records: Sequence[Record]) -> None:
         with self._lock:

@@ -26,8 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from chinwag import log
-from chinwag.history.store import HistoryStore, Record, record_of
-from chinwag.hub.events import PrivateMessage, RoomMessage
+from chinwag.history.store import HistoryStore, Pending, Record
 from chinwag.worker import Worker
 
 MAX_QUEUED: Final = 10_000
@@ -39,9 +38,6 @@ REPORT_SECONDS: Final = 60.0
 CLOSE_SECONDS: Final = 5.0
 
 StateChange = Callable[[], None]  # a call on the state store, made in the writer thread
-# A message as the recorder hands it over: its id (a number) and its event. The record
-# is made in the writer thread, so that the path of every message pays only the append.
-Pending = tuple[int, RoomMessage | PrivateMessage]
 Item = Record | Pending | StateChange
 
 
@@ -173,16 +169,20 @@ class HistoryWriter:
     def _write_batch(self) -> None:
         if self._queue:
             items = [self._queue.popleft() for _ in range(min(self.batch, len(self._queue)))]
+            messages: list[Pending] = []
             records: list[Record] = []
             changes: list[StateChange] = []
             try:
                 for item in items:
-                    if isinstance(item, tuple):
-                        records.append(record_of(*item))
+                    if type(item) is tuple:
+                        messages.append(item)
                     elif isinstance(item, Record):
                         records.append(item)
                     else:
-                        changes.append(item)
+                        changes.append(item)  # type: ignore[arg-type]
+                if messages:
+                    # Straight from the events: no record is made on the way to the disk.
+                    self.history.append_messages(messages)
                 if records:
                     self.history.append(records)
                 for change in changes:
@@ -190,8 +190,9 @@ class HistoryWriter:
             except Exception as exc:  # noqa: BLE001 - a disk's failure must not stop chat
                 self._failed(exc, len(items))
             else:
-                self.written += len(records)
-                self._since_prune += len(records)
+                written = len(messages) + len(records)
+                self.written += written
+                self._since_prune += written
                 self.available = True
 
     def _prune(self) -> None:
