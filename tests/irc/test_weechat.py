@@ -55,11 +55,25 @@ def test_weechat_is_refused_nothing_and_sees_the_notify_capabilities(
     irc_server: IrcHarness, weechat: Path
 ) -> None:
     server_log = "irc.server.chinwag.weechatlog"
-    wait_for(lambda: "enabled" in _log(weechat, server_log), timeout=15, what="WeeChat's CAP ACK")
+    wanted = ("away-notify", "extended-join", "invite-notify", "server-time")
+
+    def acknowledged() -> bool:
+        lines = _log(weechat, server_log).splitlines()
+        enabled = " ".join(line for line in lines if "client capability, enabled" in line)
+        return all(capability in enabled for capability in wanted)
+
+    wait_for(acknowledged, timeout=15, what="WeeChat's CAP ACK")
+    # WeeChat made #c, so it is its operator: bob must come after it.
+    hub = irc_server.server.hub
+    wait_for(
+        lambda: any(member.nick == "weeuser" for member in hub.room_members("c")),
+        timeout=15,
+        what="WeeChat in #c",
+    )
     log = _log(weechat, server_log)
     enabled = [line for line in log.splitlines() if "client capability" in line]
     assert not [line for line in enabled if "refused" in line], log
-    for capability in ("away-notify", "extended-join", "invite-notify", "server-time"):
+    for capability in wanted:
         assert capability in " ".join(enabled), log
     bob = irc_server.irc("bob")
     bob.send("JOIN #c")
