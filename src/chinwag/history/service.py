@@ -158,9 +158,5 @@ class History:
         if self.state is not None:
             self.writer.put(partial(self.state.save_room, room))
 
-    def forget_room(self, name: str) -> None:
-        if self.state is not None:
-            self.writer.put(partial(self.state.delete_room, name))
-
     def load_rooms(self) -> list[RoomState]:
         return self.state.load_rooms() if self.state is not None else []

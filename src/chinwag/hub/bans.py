@@ -38,12 +38,6 @@ class Ban:
         return self.until is not None and now >= self.until
 
 
-def normalize_address(text: str) -> str | None:
-    """The canonical form of an IP address, or ``None`` when ``text`` is not one."""
-    address = _ip(text)
-    return str(address) if address is not None else None
-
-
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(text.strip())
