@@ -36,11 +36,13 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: config.Config) -> int:
+    from chinwag.allocator import return_large_blocks
     from chinwag.history.sqlite import StorageError
     from chinwag.server.console import run_console
     from chinwag.server.server import ChatServer
     from chinwag.tls import CertificateError
 
+    return_large_blocks()  # password checks' 16 MiB must not stay resident per thread
     try:
         server = ChatServer(settings)
     except (CertificateError, StorageError) as error:

@@ -183,8 +183,9 @@ class CheckPool:
     """``concurrency`` worker threads that run checks; callers wait a while or are refused.
 
     Checks run in the pool's own threads, not the callers': scrypt's 16 MiB comes from
-    the allocator of the thread that runs it, and each thread keeps such memory for
-    reuse, so a thread per guesser would keep a few MiB per guesser long after the guess.
+    the allocator of the thread that runs it, and unless :mod:`chinwag.allocator` has
+    told glibc otherwise each thread keeps such memory for reuse, so a thread per guesser
+    would keep a few MiB per guesser long after the guess.
     The workers start with :meth:`start` (a server with a password calls it as it starts,
     so they are part of its resting state), or else with the first check, and end with
     :meth:`close`.
