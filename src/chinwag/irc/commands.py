@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from chinwag import __version__
 from chinwag.hub import errors, masks, modes
-from chinwag.hub.events import BecameOperator, Delivery, Disconnected, to
+from chinwag.hub.events import BecameOperator, ClientTags, Delivery, Disconnected, to
 from chinwag.hub.hub import RoomView, idle_for
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
@@ -72,8 +72,8 @@ ISUPPORT = (
     "PREFIX=(ov)@+",
     f"STATUSMSG={STATUSMSG}",
     "ELIST=U",
-    f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1,"
-    "WHOWAS:1,NAMES:,LIST:",
+    f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS},JOIN:,PART:,"
+    "KICK:1,WHOIS:1,WHOWAS:1,NAMES:,LIST:",
     f"TOPICLEN={TOPICLEN}",
     # Received bytes that are not UTF-8 are replaced where they enter (U+FFFD), so
     # nothing else is ever relayed.
@@ -111,6 +111,16 @@ _USERNAME = re.compile(r"[^A-Za-z0-9_.-]")
 def clean_text(text: str) -> str:
     """Received text without IRC formatting or control characters (CTCP markers too)."""
     return clean(_IRC_COLOUR.sub("", text))
+
+
+def client_tags(session: IrcSession, message: Message) -> ClientTags:
+    """The client-only tags (``+name``) of ``message`` to relay with it: none unless its
+    sender negotiated ``message-tags``; the last of a repeated name; values cleaned of
+    control characters as text is, since clients show some (``+draft/react``)."""
+    if not message.tags or "message-tags" not in session.capabilities:
+        return ()
+    found = {name: clean(value) for name, value in message.tags if name[:1] == "+" and name[1:]}
+    return tuple(found.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,51 +609,92 @@ def _message(session: IrcSession, message: Message, *, notice: bool) -> None:
         if not notice:
             session.numeric(rpl.ERR_NOTEXTTOSEND, "No text to send")
         return
+    tags = client_tags(session, message)
     for target in _targets(message.params[0])[:MAX_TARGETS]:
         try:
-            _message_one(session, target, text, action=action, notice=notice)
+            _message_one(session, target, text, action=action, notice=notice, tags=tags)
         except errors.ChatError as error:
             if notice:
                 continue  # a notice never causes an automatic reply, errors included
-            if isinstance(error, errors.NotInRoom | errors.CannotSend):
-                session.numeric(rpl.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel")
-            elif casemap.is_channel(target):
-                session.numeric(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
-            else:
-                report(session, error, message, nick=target)
+            _refused(session, message, target, error)
+
+
+def _refused(session: IrcSession, message: Message, target: str, error: errors.ChatError) -> None:
+    """The numeric for a message (or TAGMSG) that could not go to ``target``."""
+    if isinstance(error, errors.NotInRoom | errors.CannotSend):
+        session.numeric(rpl.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel")
+    elif casemap.is_channel(_status_target(target)[1]):
+        session.numeric(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
+    else:
+        report(session, error, message, nick=target)
 
 
 def _message_one(
-    session: IrcSession, target: str, text: str, *, action: bool, notice: bool
+    session: IrcSession,
+    target: str,
+    text: str,
+    *,
+    action: bool,
+    notice: bool,
+    tags: ClientTags,
 ) -> None:
+    hub = session.hub
     status, channel = _status_target(target)
-    if status:
+    if casemap.is_channel(channel):
         room = casemap.to_room(channel)
         if not _exists(session, room):
             raise errors.NoSuchRoom(f"there is no room called {room}")
-        hub = session.hub
-        deliveries = hub.say_to_status(
-            session.member, room, text, status, action=action, notice=notice
-        )
-        session.add(deliveries)
-        _echo(session, deliveries)
-        return
-    if casemap.is_channel(target):
-        room = casemap.to_room(target)
-        if not _exists(session, room):
-            raise errors.NoSuchRoom(f"there is no room called {room}")
-        deliveries = session.hub.say(session.member, room, text, action=action, notice=notice)
+        if status:
+            deliveries = hub.say_to_status(
+                session.member, room, text, status, action=action, notice=notice, tags=tags
+            )
+        else:
+            deliveries = hub.say(
+                session.member, room, text, action=action, notice=notice, tags=tags
+            )
         session.add(deliveries)
         _echo(session, deliveries)
         return
     if action:  # private messages have no actions in every protocol: say it in words
         text = f"* {session.member.nick} {text}"
-    deliveries = session.hub.tell(session.member, target, text, notice=notice)
+    deliveries = hub.tell(session.member, target, text, notice=notice, tags=tags)
     session.add(deliveries)
     _echo(session, deliveries)
-    recipient = session.hub.find(target)
+    recipient = hub.find(target)
     if recipient is not None and recipient.away and not notice:
         session.numeric(rpl.RPL_AWAY, recipient.nick, recipient.away)
+
+
+@command("TAGMSG")
+def _tagmsg(session: IrcSession, message: Message) -> None:
+    """IRCv3 ``TAGMSG``: client-only tags and no text, delivered as PRIVMSG is (modes,
+    STATUSMSG, echo-message) to those who negotiated ``message-tags``. One with no
+    client tags to relay (or from a client that did not negotiate them) goes nowhere."""
+    if not message.params or not message.params[0]:
+        session.numeric(rpl.ERR_NORECIPIENT, "No recipient given (TAGMSG)")
+        return
+    tags = client_tags(session, message)
+    if not tags:
+        return
+    for target in _targets(message.params[0])[:MAX_TARGETS]:
+        try:
+            _tag_one(session, target, tags)
+        except errors.ChatError as error:
+            _refused(session, message, target, error)
+
+
+def _tag_one(session: IrcSession, target: str, tags: ClientTags) -> None:
+    status, channel = _status_target(target)
+    if casemap.is_channel(channel):
+        room = casemap.to_room(channel)
+        if not _exists(session, room):
+            raise errors.NoSuchRoom(f"there is no room called {room}")
+        deliveries = session.hub.tag_room(session.member, room, tags, status)
+        session.add(deliveries)
+    else:
+        deliveries = session.hub.tag_member(session.member, target, tags)
+        session.add(deliveries)
+    _echo(session, deliveries)
 
 
 def _status_target(target: str) -> tuple[str, str]:
@@ -1096,6 +1147,7 @@ HELP: dict[str, tuple[str, ...]] = {
     "PRIVMSG": ("PRIVMSG <target>[,<target>] :<text>", "Send a message to channels or users."),
     "QUIT": ("QUIT [:<reason>]", "Leave the server."),
     "SETNAME": ("SETNAME :<realname>", "Change your realname (IRCv3 setname)."),
+    "TAGMSG": ("TAGMSG <target>[,<target>]", "Send client tags alone (IRCv3 message-tags)."),
     "STATS": ("STATS u", "How long the server has been up."),
     "TIME": ("TIME", "The server's time."),
     "TOPIC": ("TOPIC <#channel> [:<topic>]", "Show or set a channel's topic."),
