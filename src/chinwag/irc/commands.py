@@ -44,6 +44,7 @@ CAPABILITIES: dict[str, str] = {
     "echo-message": "",
     "extended-join": "",
     "invite-notify": "",
+    "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
     "server-time": "",
@@ -658,7 +659,7 @@ def _message_one(
     if action:  # private messages have no actions in every protocol: say it in words
         text = f"* {session.member.nick} {text}"
     deliveries = hub.tell(session.member, target, text, notice=notice, tags=tags)
-    session.add(deliveries)
+    session.add(deliveries, response=False)  # to oneself: a message, not the reply
     _echo(session, deliveries)
     recipient = hub.find(target)
     if recipient is not None and recipient.away and not notice:
@@ -693,7 +694,7 @@ def _tag_one(session: IrcSession, target: str, tags: ClientTags) -> None:
         session.add(deliveries)
     else:
         deliveries = session.hub.tag_member(session.member, target, tags)
-        session.add(deliveries)
+        session.add(deliveries, response=False)
     _echo(session, deliveries)
 
 

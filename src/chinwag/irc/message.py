@@ -99,6 +99,11 @@ class Message:
         return (self.format() + "\r\n").encode("utf-8")
 
 
+def format_tag(key: str, value: str) -> str:
+    """``key=value`` as a tag is written, the value escaped (``key`` alone if empty)."""
+    return _format_tag(key, value)
+
+
 def _format_tag(key: str, value: str) -> str:
     if not value:
         return key
