@@ -51,6 +51,7 @@ CAPABILITIES: dict[str, str] = {
     "setname": "",
     "userhost-in-names": "",
 }
+SASL, SASL_MECHANISMS = "sasl", "PLAIN"  # offered only with a server password
 REALNAME_LENGTH = 100  # characters, as USER keeps them
 CAP_VERSION = 302
 STATUSMSG = "@+"  # PRIVMSG @#room: to its operators; +#room: to its voiced users too
@@ -250,7 +251,7 @@ def _cap(session: IrcSession, message: Message) -> None:
         values = session.cap_version >= CAP_VERSION
         offered = [
             f"{name}={value}" if values and value else name
-            for name, value in sorted(CAPABILITIES.items())
+            for name, value in sorted(_offered(session).items())
         ]
         _cap_lines(session, "LS", offered)
     elif sub == "LIST":
@@ -267,13 +268,21 @@ def _cap(session: IrcSession, message: Message) -> None:
         session.numeric(rpl.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
 
 
+def _offered(session: IrcSession) -> dict[str, str]:
+    """The capabilities offered to this client: ``sasl`` too where there is a server
+    password to authenticate against (:mod:`chinwag.irc.sasl`)."""
+    if session.server.password_check is None:
+        return CAPABILITIES
+    return {**CAPABILITIES, SASL: SASL_MECHANISMS}
+
+
 def _cap_request(session: IrcSession, text: str) -> None:
     """Enable and disable the capabilities of ``text`` all at once, or none (IRCv3)."""
     wanted = text.split()
     acceptable = bool(wanted)
     for item in wanted:
         name = item.removeprefix("-")
-        if name not in CAPABILITIES:
+        if name not in _offered(session):
             acceptable = False
         # A 302 client has cap-notify whether it asks or not; it cannot be turned off.
         if item == "-cap-notify" and session.cap_version >= CAP_VERSION:
@@ -1126,6 +1135,7 @@ def _whowas(session: IrcSession, message: Message) -> None:
 HELP: dict[str, tuple[str, ...]] = {
     "ADMIN": ("ADMIN", "Who runs this server."),
     "AWAY": ("AWAY [:<message>]", "Mark yourself away with a message, or back without one."),
+    "AUTHENTICATE": ("AUTHENTICATE PLAIN", "Give the server password by SASL PLAIN."),
     "CAP": ("CAP LS [302] | REQ :<caps> | LIST | END", "Negotiate IRCv3 capabilities."),
     "HELP": ("HELP [<subject>]", "This help; HELP with no subject lists the commands."),
     "INFO": ("INFO", "About this server."),

@@ -46,7 +46,7 @@ from chinwag.hub import errors
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Reply, to
 from chinwag.hub.hub import Member
-from chinwag.irc import casemap, chathistory, commands, framing, labels
+from chinwag.irc import casemap, chathistory, commands, framing, labels, sasl
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import RENDERING_CAPABILITIES, IrcFormatter
 from chinwag.irc.message import (
@@ -75,6 +75,7 @@ _NO_TRAILING_TEXT = frozenset(
 )
 ERR_UNKNOWNERROR = "400"
 assert chathistory.CAPABILITY in commands.CAPABILITIES  # and its command is registered
+assert sasl.CAPABILITY == commands.SASL  # and AUTHENTICATE is registered
 # (command, exception type) pairs whose traceback has been logged: bounded by the table.
 _LOGGED_FAILURES: set[tuple[str, str]] = set()
 
@@ -143,6 +144,8 @@ class IrcSession:
         self.realname = ""
         self.password = ""
         self.password_accepted = server.password_check is None
+        self.sasl_payload: str | None = None  # base64 received so far, during SASL
+        self.sasl_done = False
         self.negotiating = False  # between CAP LS/REQ and CAP END
         self._framer = framing.line_buffer()
         self._lock = threading.Lock()
@@ -356,17 +359,8 @@ class IrcSession:
     def _check_password(self) -> bool:
         """Whether the server password is none or the one given; if not, the client is
         told and leaves."""
-        check = self.server.password_check
-        if check is None:
-            return True
-        given = self.password
         try:
-            matched = self.hub.passwords.check(
-                self.member.password_attempts,
-                lambda: check(given),
-                who=self.member.client_id,
-                what="server",
-            )
+            matched = self.password_matches(self.password)
         except TryLater as refusal:
             self.numeric(rpl.RPL_TRYAGAIN, "PASS", "Please wait a while and try again")
             self.leave(f"Password not checked: {refusal}")
@@ -375,6 +369,19 @@ class IrcSession:
             self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
             self.leave("Bad password")
         return matched
+
+    def password_matches(self, given: str) -> bool:
+        """Whether ``given`` is the server password (or there is none), checked through
+        the hub's guard against guessing, which may refuse to check (:class:`TryLater`)."""
+        check = self.server.password_check
+        if check is None:
+            return True
+        return self.hub.passwords.check(
+            self.member.password_attempts,
+            lambda: check(given),
+            who=self.member.client_id,
+            what="server",
+        )
 
     def is_channel(self, target: str) -> bool:
         return casemap.is_channel(target)
