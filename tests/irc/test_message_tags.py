@@ -196,3 +196,18 @@ def test_client_tags_over_a_socket(irc_server: IrcHarness) -> None:
     line = bob.expect(r" TAGMSG #c$")
     assert _tags(line)["+draft/react"] == "\U0001f600"
     assert _tags(line)["+draft/reply"] == "abc"
+
+
+def test_messages_from_a_bot_carry_the_bot_tag(world: World) -> None:
+    robot, alice, carol = _in_channel(
+        world, ("robot", ""), ("alice", "message-tags"), ("carol", "")
+    )
+    robot.send("MODE robot +B", "PRIVMSG #c :beep", "PRIVMSG alice :boop")
+    robot.lines()
+    channel, private = alice.lines()
+    assert "bot" in _tags(channel) and _tags(channel)["bot"] == ""
+    assert "bot" in _tags(private)
+    assert carol.lines() == [f":robot!user@{HOST} PRIVMSG #c :beep"]
+    carol.send("PRIVMSG #c :human")
+    (line,) = alice.lines()
+    assert "bot" not in _tags(line)

@@ -77,6 +77,7 @@ class RoomMessage:
     msgid: int = field(default=0, compare=False)
     status: str = ""  # "@": to the room's operators only; "+": to its voiced users too
     tags: ClientTags = ()  # the sender's client-only tags, for protocols that carry them
+    bot: bool = field(default=False, compare=False)  # the sender marked itself a bot
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
@@ -99,6 +100,7 @@ class PrivateMessage:
     userhost: str = field(default="", compare=False)
     msgid: int = field(default=0, compare=False)  # as for a room message
     tags: ClientTags = ()  # as for a room message
+    bot: bool = field(default=False, compare=False)  # as for a room message
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.recipient, self.text)
@@ -123,6 +125,7 @@ class TagMessage:
     userhost: str = field(default="", compare=False)
     msgid: int = field(default=0, compare=False)
     status: str = ""
+    bot: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         _non_empty(self.sender)

@@ -296,6 +296,7 @@ class Hub:
                 member.userhost,
                 self._next_id(),
                 tags=tags,
+                bot=member.bot,
             )
             return [Delivery(event, room.audience, member.client_id)]
 
@@ -327,6 +328,7 @@ class Hub:
                 self._next_id(),
                 status,
                 tags,
+                member.bot,
             )
             return [Delivery(event, self._status_audience(room, status), member.client_id)]
 
@@ -352,6 +354,7 @@ class Hub:
                 member.userhost,
                 self._next_id(),
                 tags,
+                member.bot,
             )
             return [Delivery(event, to(target))]
 
@@ -371,6 +374,7 @@ class Hub:
                 userhost=member.userhost,
                 msgid=self._next_id(),
                 status=status,
+                bot=member.bot,
             )
             audience = self._status_audience(room, status) if status else room.audience
             return [Delivery(event, audience, member.client_id)]
@@ -386,6 +390,7 @@ class Hub:
                 recipient=target.nick,
                 userhost=member.userhost,
                 msgid=self._next_id(),
+                bot=member.bot,
             )
             return [Delivery(event, to(target))]
 

@@ -968,7 +968,11 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
         # Keys and masks reach every member of the room, text users' terminals too.
         argument = clean_text(word.argument) if word.argument else ""
         if not argument and modes.takes_argument(word.letter, word.on):
-            session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+            if word.argument is None:
+                session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+            else:  # given, but empty (``+k :``) or nothing once cleaned
+                reason = "the argument is empty"
+                session.numeric(rpl.ERR_INVALIDMODEPARAM, channel, word.letter, "*", reason)
             continue
         try:
             changes.append(modes.ModeChange(word.on, word.letter, argument))

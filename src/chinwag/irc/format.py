@@ -22,7 +22,7 @@ Clients that negotiated ``message-tags`` see every message's id (``msgid``), liv
 replayed: the id history keeps, and a cursor for ``CHATHISTORY``; they also see the
 client-only tags (``+typing``, ``+draft/reply``) the sender attached to a live message,
 and the ``TAGMSG`` messages that carry tags alone, which other formatters render as
-nothing.
+nothing; a live message from a user with mode ``+B`` carries the ``bot`` tag.
 """
 
 from __future__ import annotations
@@ -149,6 +149,8 @@ class IrcFormatter:
         if self.tag_msgid and isinstance(event, RoomMessage | PrivateMessage | TagMessage):
             if event.msgid:
                 tags += (("msgid", ids.encode(event.msgid)),)
+            if event.bot:
+                tags += (("bot", ""),)  # bot-mode: from a user with mode +B
             tags += event.tags  # the sender's client-only tags
         if tags:
             messages = [
