@@ -33,9 +33,10 @@ if TYPE_CHECKING:
 
 Handler = Callable[["IrcSession", Message], None]
 
-# Offered capabilities and their CAP LS 302 values (none has one yet). Each is honoured:
-# cap-notify trivially (the set never changes while the server runs, so no CAP NEW/DEL);
-# those that change how events look by the session's formatter (irc/format.py).
+# Offered capabilities and their CAP LS 302 values (none of these has one; sasl, offered
+# apart, has). Each is honoured: cap-notify trivially (the set never changes while the
+# server runs, so no CAP NEW/DEL); those that change how events look by the session's
+# formatter (irc/format.py); labeled-response by the session (irc/labels.py).
 CAPABILITIES: dict[str, str] = {
     "away-notify": "",
     "batch": "",
