@@ -37,8 +37,10 @@ def test_parse_params(line: str, params: tuple[str, ...]) -> None:
 def test_parse_rejects_a_line_without_a_command() -> None:
     with pytest.raises(ParseError):
         parse(":only.a.source")
+    # Any other word is a command, if an unknown one (answered with 421, not ignored).
+    assert parse("PRIV-MSG x").verb == "PRIV-MSG"
     with pytest.raises(ParseError):
-        parse("PRIV-MSG x")
+        parse(":source :x")
 
 
 def test_format_adds_a_colon_only_where_needed() -> None:

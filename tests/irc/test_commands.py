@@ -22,8 +22,8 @@ def test_registration_burst(world: World) -> None:
     # CAP holds registration
     assert client.lines() == [
         ":irc.test CAP * LS :away-notify batch cap-notify draft/chathistory echo-message"
-        " extended-join invite-notify message-tags multi-prefix server-time setname"
-        " userhost-in-names"
+        " extended-join invite-notify labeled-response message-tags multi-prefix server-time"
+        " setname userhost-in-names"
     ]
     client.send("CAP REQ :server-time", "CAP END")
     lines = client.lines()

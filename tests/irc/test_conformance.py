@@ -252,3 +252,17 @@ def test_whox_fields_in_their_order_with_the_token(world: World) -> None:
     assert alice.numerics() == ["315"]  # no server operators here
     alice.send("WHO bob")
     assert alice.numerics() == ["352", "315"]
+
+
+def test_an_empty_key_or_limit_is_an_invalid_mode_parameter(world: World) -> None:
+    client = world.irc("bar")
+    client.send("JOIN #chan")
+    client.lines()
+    client.send("MODE #chan +k :", "MODE #chan +l :", "MODE #chan +k")
+    assert client.lines() == [
+        ":irc.test 696 bar #chan k * :the argument is empty",
+        ":irc.test 696 bar #chan l * :the argument is empty",
+        ":irc.test 461 bar MODE :Not enough parameters",  # none given at all
+    ]
+    world.irc("foo").send("JOIN #chan")  # no key was set
+    assert world.hub.room("chan").key == ""

@@ -85,3 +85,45 @@ def test_weechat_is_refused_nothing_and_sees_the_notify_capabilities(
     assert "hello weechat" in log
     assert "bob (bob) (bob@" in log  # the realname, from extended-join
     assert 'bob has changed real name to "Bob Builder"' in log  # setname
+
+
+def _run_in_channel(weechat_dir: Path, command: str) -> None:
+    """Have WeeChat run ``command`` in its #c buffer, through its FIFO."""
+    wait_for(lambda: any(weechat_dir.glob("weechat_fifo_*")), timeout=15, what="WeeChat's FIFO")
+    fifo = next(weechat_dir.glob("weechat_fifo_*"))
+    with fifo.open("w") as pipe:
+        pipe.write(f"irc.chinwag.#c *{command}\n")
+
+
+def test_weechat_shows_an_away_user_in_the_away_colour(
+    irc_server: IrcHarness, weechat: Path
+) -> None:
+    """away-notify: WeeChat draws an away user's nick in its nick list's away colour (the
+    option ``weechat.color.nicklist_away``), and in the usual colour once back. Asked of
+    WeeChat itself: its ``/eval`` reads the nick list and says the answer in #c."""
+    hub = irc_server.server.hub
+    wait_for(
+        lambda: any(member.nick == "weeuser" for member in hub.room_members("c")),
+        timeout=15,
+        what="WeeChat in #c",
+    )
+    bob = irc_server.irc("bob")
+    bob.send("JOIN #c")
+    bob.expect(r" 366 bob #c ")
+    channel_log = "irc.chinwag.#c.weechatlog"
+    # WeeChat reads bob's lines in order: once the marker is in its log, the AWAY before it
+    # has been handled too.
+    bob.send("AWAY :lunch", "PRIVMSG #c :marker one")
+    wait_for(lambda: "marker one" in _log(weechat, channel_log), timeout=10, what="marker one")
+    # WeeChat's nick list: the group of nicks without a mode (the last), holding bob alone.
+    nick = "${buffer.nicklist_root.last_child.nicks"
+    ask = f"/eval nicklist {nick}.name}} {nick}.color}}"
+    _run_in_channel(weechat.parent, ask)
+    assert bob.expect(r" PRIVMSG #c :nicklist ").endswith(
+        " :nicklist bob weechat.color.nicklist_away"
+    )
+    bob.send("AWAY", "PRIVMSG #c :marker two")
+    wait_for(lambda: "marker two" in _log(weechat, channel_log), timeout=10, what="marker two")
+    _run_in_channel(weechat.parent, ask)
+    back = bob.expect(r" PRIVMSG #c :nicklist ")
+    assert back.startswith(":weeuser!") and back.endswith(" :nicklist bob bar_fg")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
@@ -26,6 +27,7 @@ from chinwag.hub.events import (
     Quit,
     Reply,
     RoomMessage,
+    TagMessage,
     ToMembers,
     TopicChanged,
     Wall,
@@ -183,3 +185,30 @@ def test_any_event_that_can_be_built_renders_safely(name: str, text: str) -> Non
     assert rendered.endswith("\r\n")
     for line in rendered[:-2].split("\r\n"):
         assert UNSAFE.search(line) is None, line
+
+
+NOW = datetime(2026, 1, 1)
+
+
+def test_client_tags_are_named_with_a_plus_and_cleaned() -> None:
+    said = RoomMessage(NOW, "ann", "lobby", "hi", tags=(("+typing", "active"),))
+    assert said.tags == (("+typing", "active"),)
+    for bad in (("typing", "x"), ("+", "x"), ("+a b", "x"), ("+a;b", "x"), ("+t", "\x1b[2J")):
+        with pytest.raises(ValueError):
+            RoomMessage(NOW, "ann", "lobby", "hi", tags=(bad,))
+        with pytest.raises(ValueError):
+            PrivateMessage(NOW, "ann", "bob", "hi", tags=(bad,))
+
+
+def test_a_tag_message_has_tags_and_one_target() -> None:
+    tags = (("+typing", "active"),)
+    assert TagMessage(NOW, "ann", tags, room="lobby", status="@").status == "@"
+    assert TagMessage(NOW, "ann", tags, recipient="bob").recipient == "bob"
+    with pytest.raises(ValueError):
+        TagMessage(NOW, "ann", (), room="lobby")
+    with pytest.raises(ValueError):
+        TagMessage(NOW, "ann", tags)
+    with pytest.raises(ValueError):
+        TagMessage(NOW, "ann", tags, room="lobby", recipient="bob")
+    with pytest.raises(ValueError):
+        TagMessage(NOW, "ann", tags, recipient="bob", status="@")

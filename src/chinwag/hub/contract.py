@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from chinwag.hub import modes, visibility
 from chinwag.hub.bans import Ban, BanList
-from chinwag.hub.events import Delivery
+from chinwag.hub.events import ClientTags, Delivery
 from chinwag.hub.model import Member, MemberView, RoomView
 from chinwag.hub.whowas import Departed
 from chinwag.password_guard import PasswordGuard
@@ -58,6 +58,7 @@ class ChatHub(Protocol):
         *,
         action: bool = False,
         notice: bool = False,
+        tags: ClientTags = (),
     ) -> list[Delivery]: ...
     def say_to_status(
         self,
@@ -68,10 +69,15 @@ class ChatHub(Protocol):
         *,
         action: bool = False,
         notice: bool = False,
+        tags: ClientTags = (),
     ) -> list[Delivery]: ...
     def tell(
-        self, member: Member, nick: str, text: str, *, notice: bool = False
+        self, member: Member, nick: str, text: str, *, notice: bool = False, tags: ClientTags = ()
     ) -> list[Delivery]: ...
+    def tag_room(
+        self, member: Member, room_name: str, tags: ClientTags, status: str = ""
+    ) -> list[Delivery]: ...
+    def tag_member(self, member: Member, nick: str, tags: ClientTags) -> list[Delivery]: ...
     def set_topic(self, member: Member, room_name: str, topic: str) -> list[Delivery]: ...
     def change_modes(
         self, actor: Member, room_name: str, changes: Iterable[modes.ModeChange]

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 STATUS_PREFIXES = ("", "@", "+")  # who a room message is for: everyone, operators, voiced
 
+ClientTags = tuple[tuple[str, str], ...]
+"""Tags a client attached to a message for the other clients (IRCv3's client-only tags,
+``+typing=active``): ``(name, value)`` pairs, each name starting with ``+``, relayed as
+they came to the protocols that can carry them and ignored by the rest."""
+_TAG_NAME_FORBIDDEN = frozenset(" ;=\0")
+
 
 def _single_line(*values: str) -> None:
     for value in values:
@@ -38,6 +44,13 @@ def _clean(*values: str) -> None:
         if not value.isprintable() and not is_clean(value):
             _single_line(value)  # the more specific complaint first
             raise ValueError(f"event text must be cleaned where it enters: {value!r}")
+
+
+def _client_tags(tags: ClientTags) -> None:
+    for name, value in tags:
+        if len(name) < 2 or name[0] != "+" or not _TAG_NAME_FORBIDDEN.isdisjoint(name):
+            raise ValueError(f"not a client tag name: {name!r}")
+        _clean(name, value)
 
 
 def _non_empty(*values: str) -> None:
@@ -63,12 +76,16 @@ class RoomMessage:
     # hub that made it: history keeps it, and clients that ask see it.
     msgid: int = field(default=0, compare=False)
     status: str = ""  # "@": to the room's operators only; "+": to its voiced users too
+    tags: ClientTags = ()  # the sender's client-only tags, for protocols that carry them
+    bot: bool = field(default=False, compare=False)  # the sender marked itself a bot
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
         _clean(self.sender, self.room, self.text)
         if self.status not in STATUS_PREFIXES:
             raise ValueError(f"not a status prefix: {self.status!r}")
+        if self.tags:
+            _client_tags(self.tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +99,44 @@ class PrivateMessage:
     notice: bool = False
     userhost: str = field(default="", compare=False)
     msgid: int = field(default=0, compare=False)  # as for a room message
+    tags: ClientTags = ()  # as for a room message
+    bot: bool = field(default=False, compare=False)  # as for a room message
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.recipient, self.text)
         _clean(self.sender, self.recipient, self.text)
+        if self.tags:
+            _client_tags(self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class TagMessage:
+    """``sender`` sent ``tags`` and no text (IRC's ``TAGMSG``: typing notifications,
+    reactions) to ``room`` (with ``status`` as for a room message) or to ``recipient``.
+
+    A quiet event: only protocols that carry client tags render it; it is not history.
+    """
+
+    time: datetime
+    sender: str
+    tags: ClientTags
+    room: str = ""
+    recipient: str = ""
+    userhost: str = field(default="", compare=False)
+    msgid: int = field(default=0, compare=False)
+    status: str = ""
+    bot: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _non_empty(self.sender)
+        if bool(self.room) == bool(self.recipient):
+            raise ValueError("a tag message goes to a room or to a member, not both")
+        _clean(self.sender, self.room, self.recipient)
+        if not self.tags:
+            raise ValueError("a tag message needs tags")
+        _client_tags(self.tags)
+        if self.status not in STATUS_PREFIXES or (self.status and not self.room):
+            raise ValueError(f"not a status prefix for this target: {self.status!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +439,7 @@ class Negotiation:
 Event = (
     RoomMessage
     | PrivateMessage
+    | TagMessage
     | HistoryReplay
     | Joined
     | Parted

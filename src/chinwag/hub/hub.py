@@ -39,6 +39,7 @@ from chinwag.hub.events import (
     BanLifted,
     BanSet,
     BecameOperator,
+    ClientTags,
     Delivery,
     Disconnected,
     Event,
@@ -53,6 +54,7 @@ from chinwag.hub.events import (
     Quit,
     RealnameChanged,
     RoomMessage,
+    TagMessage,
     ToMembers,
     TopicChanged,
     Wall,
@@ -277,19 +279,13 @@ class Hub:
         *,
         action: bool = False,
         notice: bool = False,
+        tags: ClientTags = (),
     ) -> list[Delivery]:
         """A message from ``member`` to everyone else in the room."""
         key = names.fold(room_name)
         member.last_active = time.monotonic()
         with self._lock:
-            room = self._rooms.get(key)
-            if room is None or (key not in member.rooms and "n" in room.flags):
-                raise errors.NotInRoom(f"you are not in {room_name}")
-            privileged = member in room.operators or member in room.voiced or member.operator
-            if "m" in room.flags and not privileged:
-                raise errors.CannotSend(f"{room.name} is moderated: only voiced users speak")
-            if not privileged and room.banned(member):
-                raise errors.CannotSend(f"you are banned from {room.name}")
+            room = self._room_to_speak_in(member, key, room_name)
             event = RoomMessage(
                 self._clock(),
                 member.nick,
@@ -299,6 +295,8 @@ class Hub:
                 notice,
                 member.userhost,
                 self._next_id(),
+                tags=tags,
+                bot=member.bot,
             )
             return [Delivery(event, room.audience, member.client_id)]
 
@@ -311,24 +309,38 @@ class Hub:
         *,
         action: bool = False,
         notice: bool = False,
+        tags: ClientTags = (),
     ) -> list[Delivery]:
         """A message to the room's operators (``@``), or its voiced users and operators
         (``+``), allowed exactly when a message to the whole room would be."""
-        said = self.say(member, room_name, text, action=action, notice=notice)
+        key = names.fold(room_name)
+        member.last_active = time.monotonic()
         with self._lock:
-            room = self._rooms.get(names.fold(room_name))
-            if room is None:
-                return []
-            ids = tuple(
-                each.client_id
-                for each in room.snapshot
-                if self._is_room_operator(each, room) or (status == "+" and each in room.voiced)
+            room = self._room_to_speak_in(member, key, room_name)
+            event = RoomMessage(
+                self._clock(),
+                member.nick,
+                room.name,
+                text,
+                action,
+                notice,
+                member.userhost,
+                self._next_id(),
+                status,
+                tags,
+                member.bot,
             )
-        event = said[0].event
-        assert isinstance(event, RoomMessage)  # what say() makes
-        return [Delivery(replace(event, status=status), ToMembers(ids), member.client_id)]
+            return [Delivery(event, self._status_audience(room, status), member.client_id)]
 
-    def tell(self, member: Member, nick: str, text: str, *, notice: bool = False) -> list[Delivery]:
+    def tell(
+        self,
+        member: Member,
+        nick: str,
+        text: str,
+        *,
+        notice: bool = False,
+        tags: ClientTags = (),
+    ) -> list[Delivery]:
         """A private message from ``member`` to the user called ``nick``."""
         member.last_active = time.monotonic()
         with self._lock:
@@ -341,6 +353,44 @@ class Hub:
                 notice,
                 member.userhost,
                 self._next_id(),
+                tags,
+                member.bot,
+            )
+            return [Delivery(event, to(target))]
+
+    def tag_room(
+        self, member: Member, room_name: str, tags: ClientTags, status: str = ""
+    ) -> list[Delivery]:
+        """Tags without text to a room (or its operators or voiced users, as for
+        :meth:`say_to_status`), allowed exactly when a message would be."""
+        key = names.fold(room_name)
+        with self._lock:
+            room = self._room_to_speak_in(member, key, room_name)
+            event = TagMessage(
+                self._clock(),
+                member.nick,
+                tags,
+                room=room.name,
+                userhost=member.userhost,
+                msgid=self._next_id(),
+                status=status,
+                bot=member.bot,
+            )
+            audience = self._status_audience(room, status) if status else room.audience
+            return [Delivery(event, audience, member.client_id)]
+
+    def tag_member(self, member: Member, nick: str, tags: ClientTags) -> list[Delivery]:
+        """Tags without text to the user called ``nick``."""
+        with self._lock:
+            target = self._find(nick)
+            event = TagMessage(
+                self._clock(),
+                member.nick,
+                tags,
+                recipient=target.nick,
+                userhost=member.userhost,
+                msgid=self._next_id(),
+                bot=member.bot,
             )
             return [Delivery(event, to(target))]
 
@@ -759,6 +809,28 @@ class Hub:
                 raise errors.NoSuchRoom(f"there is no room called {room_name}")
             raise errors.NotInRoom(f"you are not in {room_name}")
         return self._rooms[key]
+
+    def _room_to_speak_in(self, member: Member, key: str, room_name: str) -> Room:
+        """The room ``member`` may send a message to, or the error why not."""
+        room = self._rooms.get(key)
+        if room is None or (key not in member.rooms and "n" in room.flags):
+            raise errors.NotInRoom(f"you are not in {room_name}")
+        privileged = member in room.operators or member in room.voiced or member.operator
+        if "m" in room.flags and not privileged:
+            raise errors.CannotSend(f"{room.name} is moderated: only voiced users speak")
+        if not privileged and room.banned(member):
+            raise errors.CannotSend(f"you are banned from {room.name}")
+        return room
+
+    def _status_audience(self, room: Room, status: str) -> ToMembers:
+        """The room's operators (``@``), or its voiced users and operators (``+``)."""
+        return ToMembers(
+            tuple(
+                each.client_id
+                for each in room.snapshot
+                if self._is_room_operator(each, room) or (status == "+" and each in room.voiced)
+            )
+        )
 
     def _member_in(self, room: Room, nick: str) -> Member:
         target = self._find(nick)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from chinwag import __version__
 from chinwag.hub import errors, masks, modes
-from chinwag.hub.events import BecameOperator, Delivery, Disconnected, to
+from chinwag.hub.events import BecameOperator, ClientTags, Delivery, Disconnected, to
 from chinwag.hub.hub import RoomView, idle_for
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
@@ -33,9 +33,10 @@ if TYPE_CHECKING:
 
 Handler = Callable[["IrcSession", Message], None]
 
-# Offered capabilities and their CAP LS 302 values (none has one yet). Each is honoured:
-# cap-notify trivially (the set never changes while the server runs, so no CAP NEW/DEL);
-# those that change how events look by the session's formatter (irc/format.py).
+# Offered capabilities and their CAP LS 302 values (none of these has one; sasl, offered
+# apart, has). Each is honoured: cap-notify trivially (the set never changes while the
+# server runs, so no CAP NEW/DEL); those that change how events look by the session's
+# formatter (irc/format.py); labeled-response by the session (irc/labels.py).
 CAPABILITIES: dict[str, str] = {
     "away-notify": "",
     "batch": "",
@@ -44,12 +45,14 @@ CAPABILITIES: dict[str, str] = {
     "echo-message": "",
     "extended-join": "",
     "invite-notify": "",
+    "labeled-response": "",
     "message-tags": "",
     "multi-prefix": "",
     "server-time": "",
     "setname": "",
     "userhost-in-names": "",
 }
+SASL, SASL_MECHANISMS = "sasl", "PLAIN"  # offered only with a server password
 REALNAME_LENGTH = 100  # characters, as USER keeps them
 CAP_VERSION = 302
 STATUSMSG = "@+"  # PRIVMSG @#room: to its operators; +#room: to its voiced users too
@@ -72,8 +75,8 @@ ISUPPORT = (
     "PREFIX=(ov)@+",
     f"STATUSMSG={STATUSMSG}",
     "ELIST=U",
-    f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1,"
-    "WHOWAS:1,NAMES:,LIST:",
+    f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS},JOIN:,PART:,"
+    "KICK:1,WHOIS:1,WHOWAS:1,NAMES:,LIST:",
     f"TOPICLEN={TOPICLEN}",
     # Received bytes that are not UTF-8 are replaced where they enter (U+FFFD), so
     # nothing else is ever relayed.
@@ -111,6 +114,16 @@ _USERNAME = re.compile(r"[^A-Za-z0-9_.-]")
 def clean_text(text: str) -> str:
     """Received text without IRC formatting or control characters (CTCP markers too)."""
     return clean(_IRC_COLOUR.sub("", text))
+
+
+def client_tags(session: IrcSession, message: Message) -> ClientTags:
+    """The client-only tags (``+name``) of ``message`` to relay with it: none unless its
+    sender negotiated ``message-tags``; the last of a repeated name; values cleaned of
+    control characters as text is, since clients show some (``+draft/react``)."""
+    if not message.tags or "message-tags" not in session.capabilities:
+        return ()
+    found = {name: clean(value) for name, value in message.tags if name[:1] == "+" and name[1:]}
+    return tuple(found.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +252,7 @@ def _cap(session: IrcSession, message: Message) -> None:
         values = session.cap_version >= CAP_VERSION
         offered = [
             f"{name}={value}" if values and value else name
-            for name, value in sorted(CAPABILITIES.items())
+            for name, value in sorted(_offered(session).items())
         ]
         _cap_lines(session, "LS", offered)
     elif sub == "LIST":
@@ -256,13 +269,21 @@ def _cap(session: IrcSession, message: Message) -> None:
         session.numeric(rpl.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
 
 
+def _offered(session: IrcSession) -> dict[str, str]:
+    """The capabilities offered to this client: ``sasl`` too where there is a server
+    password to authenticate against (:mod:`chinwag.irc.sasl`)."""
+    if session.server.password_check is None:
+        return CAPABILITIES
+    return {**CAPABILITIES, SASL: SASL_MECHANISMS}
+
+
 def _cap_request(session: IrcSession, text: str) -> None:
     """Enable and disable the capabilities of ``text`` all at once, or none (IRCv3)."""
     wanted = text.split()
     acceptable = bool(wanted)
     for item in wanted:
         name = item.removeprefix("-")
-        if name not in CAPABILITIES:
+        if name not in _offered(session):
             acceptable = False
         # A 302 client has cap-notify whether it asks or not; it cannot be turned off.
         if item == "-cap-notify" and session.cap_version >= CAP_VERSION:
@@ -599,51 +620,92 @@ def _message(session: IrcSession, message: Message, *, notice: bool) -> None:
         if not notice:
             session.numeric(rpl.ERR_NOTEXTTOSEND, "No text to send")
         return
+    tags = client_tags(session, message)
     for target in _targets(message.params[0])[:MAX_TARGETS]:
         try:
-            _message_one(session, target, text, action=action, notice=notice)
+            _message_one(session, target, text, action=action, notice=notice, tags=tags)
         except errors.ChatError as error:
             if notice:
                 continue  # a notice never causes an automatic reply, errors included
-            if isinstance(error, errors.NotInRoom | errors.CannotSend):
-                session.numeric(rpl.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel")
-            elif casemap.is_channel(target):
-                session.numeric(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
-            else:
-                report(session, error, message, nick=target)
+            _refused(session, message, target, error)
+
+
+def _refused(session: IrcSession, message: Message, target: str, error: errors.ChatError) -> None:
+    """The numeric for a message (or TAGMSG) that could not go to ``target``."""
+    if isinstance(error, errors.NotInRoom | errors.CannotSend):
+        session.numeric(rpl.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel")
+    elif casemap.is_channel(_status_target(target)[1]):
+        session.numeric(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
+    else:
+        report(session, error, message, nick=target)
 
 
 def _message_one(
-    session: IrcSession, target: str, text: str, *, action: bool, notice: bool
+    session: IrcSession,
+    target: str,
+    text: str,
+    *,
+    action: bool,
+    notice: bool,
+    tags: ClientTags,
 ) -> None:
+    hub = session.hub
     status, channel = _status_target(target)
-    if status:
+    if casemap.is_channel(channel):
         room = casemap.to_room(channel)
         if not _exists(session, room):
             raise errors.NoSuchRoom(f"there is no room called {room}")
-        hub = session.hub
-        deliveries = hub.say_to_status(
-            session.member, room, text, status, action=action, notice=notice
-        )
-        session.add(deliveries)
-        _echo(session, deliveries)
-        return
-    if casemap.is_channel(target):
-        room = casemap.to_room(target)
-        if not _exists(session, room):
-            raise errors.NoSuchRoom(f"there is no room called {room}")
-        deliveries = session.hub.say(session.member, room, text, action=action, notice=notice)
+        if status:
+            deliveries = hub.say_to_status(
+                session.member, room, text, status, action=action, notice=notice, tags=tags
+            )
+        else:
+            deliveries = hub.say(
+                session.member, room, text, action=action, notice=notice, tags=tags
+            )
         session.add(deliveries)
         _echo(session, deliveries)
         return
     if action:  # private messages have no actions in every protocol: say it in words
         text = f"* {session.member.nick} {text}"
-    deliveries = session.hub.tell(session.member, target, text, notice=notice)
-    session.add(deliveries)
+    deliveries = hub.tell(session.member, target, text, notice=notice, tags=tags)
+    session.add(deliveries, response=False)  # to oneself: a message, not the reply
     _echo(session, deliveries)
-    recipient = session.hub.find(target)
+    recipient = hub.find(target)
     if recipient is not None and recipient.away and not notice:
         session.numeric(rpl.RPL_AWAY, recipient.nick, recipient.away)
+
+
+@command("TAGMSG")
+def _tagmsg(session: IrcSession, message: Message) -> None:
+    """IRCv3 ``TAGMSG``: client-only tags and no text, delivered as PRIVMSG is (modes,
+    STATUSMSG, echo-message) to those who negotiated ``message-tags``. One with no
+    client tags to relay (or from a client that did not negotiate them) goes nowhere."""
+    if not message.params or not message.params[0]:
+        session.numeric(rpl.ERR_NORECIPIENT, "No recipient given (TAGMSG)")
+        return
+    tags = client_tags(session, message)
+    if not tags:
+        return
+    for target in _targets(message.params[0])[:MAX_TARGETS]:
+        try:
+            _tag_one(session, target, tags)
+        except errors.ChatError as error:
+            _refused(session, message, target, error)
+
+
+def _tag_one(session: IrcSession, target: str, tags: ClientTags) -> None:
+    status, channel = _status_target(target)
+    if casemap.is_channel(channel):
+        room = casemap.to_room(channel)
+        if not _exists(session, room):
+            raise errors.NoSuchRoom(f"there is no room called {room}")
+        deliveries = session.hub.tag_room(session.member, room, tags, status)
+        session.add(deliveries)
+    else:
+        deliveries = session.hub.tag_member(session.member, target, tags)
+        session.add(deliveries, response=False)
+    _echo(session, deliveries)
 
 
 def _status_target(target: str) -> tuple[str, str]:
@@ -907,7 +969,11 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
         # Keys and masks reach every member of the room, text users' terminals too.
         argument = clean_text(word.argument) if word.argument else ""
         if not argument and modes.takes_argument(word.letter, word.on):
-            session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+            if word.argument is None:
+                session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+            else:  # given, but empty (``+k :``) or nothing once cleaned
+                reason = "the argument is empty"
+                session.numeric(rpl.ERR_INVALIDMODEPARAM, channel, word.letter, "*", reason)
             continue
         try:
             changes.append(modes.ModeChange(word.on, word.letter, argument))
@@ -1074,6 +1140,7 @@ def _whowas(session: IrcSession, message: Message) -> None:
 HELP: dict[str, tuple[str, ...]] = {
     "ADMIN": ("ADMIN", "Who runs this server."),
     "AWAY": ("AWAY [:<message>]", "Mark yourself away with a message, or back without one."),
+    "AUTHENTICATE": ("AUTHENTICATE PLAIN", "Give the server password by SASL PLAIN."),
     "CAP": ("CAP LS [302] | REQ :<caps> | LIST | END", "Negotiate IRCv3 capabilities."),
     "HELP": ("HELP [<subject>]", "This help; HELP with no subject lists the commands."),
     "INFO": ("INFO", "About this server."),
@@ -1096,6 +1163,7 @@ HELP: dict[str, tuple[str, ...]] = {
     "PRIVMSG": ("PRIVMSG <target>[,<target>] :<text>", "Send a message to channels or users."),
     "QUIT": ("QUIT [:<reason>]", "Leave the server."),
     "SETNAME": ("SETNAME :<realname>", "Change your realname (IRCv3 setname)."),
+    "TAGMSG": ("TAGMSG <target>[,<target>]", "Send client tags alone (IRCv3 message-tags)."),
     "STATS": ("STATS u", "How long the server has been up."),
     "TIME": ("TIME", "The server's time."),
     "TOPIC": ("TOPIC <#channel> [:<topic>]", "Show or set a channel's topic."),

@@ -19,7 +19,10 @@ Messages from history (:class:`~chinwag.hub.events.HistoryReplay`) are sent as t
 said: a PRIVMSG (or NOTICE) from the original author, tagged with their original time
 for ``server-time`` clients and, for ``batch`` clients, inside a ``chathistory`` batch.
 Clients that negotiated ``message-tags`` see every message's id (``msgid``), live or
-replayed: the id history keeps, and a cursor for ``CHATHISTORY``.
+replayed: the id history keeps, and a cursor for ``CHATHISTORY``; they also see the
+client-only tags (``+typing``, ``+draft/reply``) the sender attached to a live message,
+and the ``TAGMSG`` messages that carry tags alone, which other formatters render as
+nothing; a live message from a user with mode ``+B`` carries the ``bot`` tag.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from chinwag.hub.events import (
     RealnameChanged,
     Reply,
     RoomMessage,
+    TagMessage,
     TopicChanged,
     Wall,
 )
@@ -142,8 +146,12 @@ class IrcFormatter:
         tags: tuple[tuple[str, str], ...] = ()
         if self.tag_time:
             tags = (("time", server_time(getattr(event, "time", None) or datetime.now())),)
-        if self.tag_msgid and isinstance(event, RoomMessage | PrivateMessage) and event.msgid:
-            tags += (("msgid", ids.encode(event.msgid)),)
+        if self.tag_msgid and isinstance(event, RoomMessage | PrivateMessage | TagMessage):
+            if event.msgid:
+                tags += (("msgid", ids.encode(event.msgid)),)
+            if event.bot:
+                tags += (("bot", ""),)  # bot-mode: from a user with mode +B
+            tags += event.tags  # the sender's client-only tags
         if tags:
             messages = [
                 Message(m.command, m.params, m.source, tags, trailing=m.trailing) for m in messages
@@ -160,6 +168,11 @@ class IrcFormatter:
                 return self._room_message(event)
             case PrivateMessage():
                 return self._private(event)
+            case TagMessage():
+                if not self.tag_msgid:
+                    return []  # only message-tags clients are sent TAGMSG
+                target = event.recipient or event.status + to_channel(event.room)
+                return [Message("TAGMSG", (target,), source(event.sender, event.userhost))]
             case HistoryReplay():
                 return [m for said in event.messages for m in self._messages(said)]
             case Joined():

@@ -2,10 +2,12 @@
 
 A line is ``[@tags] [:source] COMMAND [params...] [:trailing]`` (Modern IRC). Received
 lines may be at most :data:`MAX_LINE_BYTES` bytes without their tags and ``\\r\\n``, plus
-:data:`MAX_TAG_BYTES` of tags. :class:`Message` is frozen and validated: one that could
-not be written as a single line cannot be built, so :meth:`Message.format` always yields
-exactly one line. The last parameter gets its ``:`` when it needs one or when
-``trailing`` asks for it (servers write free text that way, and some clients expect it).
+:data:`MAX_CLIENT_TAG_BYTES` of tags; lines sent may have :data:`MAX_TAG_BYTES` of tags
+(the client's tags relayed, and the server's own). :class:`Message` is frozen and
+validated: one that could not be written as a single line cannot be built, so
+:meth:`Message.format` always yields exactly one line. The last parameter gets its ``:``
+when it needs one or when ``trailing`` asks for it (servers write free text that way,
+and some clients expect it).
 Formatting never truncates; callers that relay text split it first (see
 :func:`fit_text`), and replies that may run long are cut to size with
 :func:`fit_message`. A word a client sent, echoed back in the middle of a reply, goes
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 MAX_LINE_BYTES = 512  # including the "\r\n", excluding tags
 MAX_TAG_BYTES = 8191  # including the "@" and the space after the tags
+MAX_CLIENT_TAG_BYTES = 4096  # from a client: 4094 bytes of tags, with "@" and space
 MAX_ECHO_BYTES = 200  # longest word of a client's echoed in the middle of a reply
 _FORBIDDEN = frozenset("\r\n\0")
 
@@ -52,7 +55,9 @@ class Message:
     trailing: bool = field(default=False, compare=False)  # write the last with ":" anyway
 
     def __post_init__(self) -> None:
-        if not (self.command.isascii() and self.command.isalnum()):
+        # Any word: an unknown command (``NO_SUCH_COMMAND``) is answered with 421.
+        _check_word(self.command, "command")
+        if self.command[0] in ":@":
             raise ValueError(f"invalid command: {self.command!r}")
         if self.source:
             _check_word(self.source, "source")
@@ -92,6 +97,11 @@ class Message:
 
     def encode(self) -> bytes:
         return (self.format() + "\r\n").encode("utf-8")
+
+
+def format_tag(key: str, value: str) -> str:
+    """``key=value`` as a tag is written, the value escaped (``key`` alone if empty)."""
+    return _format_tag(key, value)
 
 
 def _format_tag(key: str, value: str) -> str:

@@ -29,6 +29,8 @@ Replies are collected as lines and become one :class:`~chinwag.hub.events.Reply`
 something else is delivered or the batch is taken, so a reply of n lines costs O(n).
 A handler that fails unexpectedly costs its command, not the connection: the client
 gets 400 and the log one line (a traceback only the first time for each command).
+What a labeled command (IRCv3 ``labeled-response``) produced for its client is gathered
+into one labeled reply (:mod:`chinwag.irc.labels`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from chinwag.hub import errors
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Reply, to
 from chinwag.hub.hub import Member
-from chinwag.irc import casemap, chathistory, commands, framing
+from chinwag.irc import casemap, chathistory, commands, framing, labels, sasl
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import RENDERING_CAPABILITIES, IrcFormatter
 from chinwag.irc.message import (
@@ -73,6 +75,7 @@ _NO_TRAILING_TEXT = frozenset(
 )
 ERR_UNKNOWNERROR = "400"
 assert chathistory.CAPABILITY in commands.CAPABILITIES  # and its command is registered
+assert sasl.CAPABILITY == commands.SASL  # and AUTHENTICATE is registered
 # (command, exception type) pairs whose traceback has been logged: bounded by the table.
 _LOGGED_FAILURES: set[tuple[str, str]] = set()
 
@@ -141,11 +144,17 @@ class IrcSession:
         self.realname = ""
         self.password = ""
         self.password_accepted = server.password_check is None
+        self.sasl_payload: str | None = None  # base64 received so far, during SASL
+        self.sasl_done = False
         self.negotiating = False  # between CAP LS/REQ and CAP END
         self._framer = framing.line_buffer()
         self._lock = threading.Lock()
         self._out: list[Delivery] = []
         self._lines: list[str] = []  # reply lines not yet in a Reply
+        # id() of deliveries in _out that reach the client but answer nothing it asked
+        # (a message it sent itself): a labeled response leaves them out.
+        self._not_responses: set[int] = set()
+        self._labels = 0  # labeled responses sent: their batch references
         now = time.monotonic()
         self._started = now
         self._last_heard = now
@@ -232,10 +241,13 @@ class IrcSession:
         params = (*map(safe_param, middle), last)
         self.send(Message(code, params, self.server.name, trailing=trailing))
 
-    def add(self, deliveries: list[Delivery]) -> None:
-        """Deliveries from the hub, in order with the replies."""
+    def add(self, deliveries: list[Delivery], *, response: bool = True) -> None:
+        """Deliveries from the hub, in order with the replies. Not a ``response``: what
+        reaches the client of them is not an answer to its command (labeled-response)."""
         self._flush_replies()
         self._out.extend(deliveries)
+        if not response:
+            self._not_responses.update(map(id, deliveries))
 
     def leave(self, reason: str) -> None:
         """End the connection: the client gets ERROR, everyone else a QUIT."""
@@ -251,6 +263,7 @@ class IrcSession:
     def _take(self) -> list[Delivery]:
         self._flush_replies()
         out, self._out = self._out, []
+        self._not_responses.clear()
         return out
 
     # --- dispatch ------------------------------------------------------------------------
@@ -262,6 +275,34 @@ class IrcSession:
             message = parse(line)
         except ParseError:
             return  # as servers do: a line that is no message is ignored
+        label = self._label(message)
+        if not label:
+            self._dispatch(message)
+            return
+        self._flush_replies()
+        start = len(self._out)
+        self._dispatch(message)
+        self._flush_replies()
+        if self.finished:
+            return  # the connection ends with its ERROR: no reply is awaited
+        self._labels += 1
+        self._out[start:] = labels.label_response(
+            self._out[start:],
+            me=self.member.client_id,
+            formatter=self.formatter,
+            label=label,
+            reference=f"label{self._labels}",
+            server=self.server.name,
+            not_responses=self._not_responses,
+        )
+
+    def _label(self, message: Message) -> str:
+        """The command's label, if the client negotiated labeled responses."""
+        if not message.tags or not {labels.CAPABILITY, "batch"} <= self.capabilities:
+            return ""
+        return next((value for name, value in message.tags if name == "label"), "")
+
+    def _dispatch(self, message: Message) -> None:
         entry = commands.COMMANDS.get(message.verb)
         if entry is None:
             self.numeric(rpl.ERR_UNKNOWNCOMMAND, message.command, "Unknown command")
@@ -318,17 +359,8 @@ class IrcSession:
     def _check_password(self) -> bool:
         """Whether the server password is none or the one given; if not, the client is
         told and leaves."""
-        check = self.server.password_check
-        if check is None:
-            return True
-        given = self.password
         try:
-            matched = self.hub.passwords.check(
-                self.member.password_attempts,
-                lambda: check(given),
-                who=self.member.client_id,
-                what="server",
-            )
+            matched = self.password_matches(self.password)
         except TryLater as refusal:
             self.numeric(rpl.RPL_TRYAGAIN, "PASS", "Please wait a while and try again")
             self.leave(f"Password not checked: {refusal}")
@@ -337,6 +369,19 @@ class IrcSession:
             self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
             self.leave("Bad password")
         return matched
+
+    def password_matches(self, given: str) -> bool:
+        """Whether ``given`` is the server password (or there is none), checked through
+        the hub's guard against guessing, which may refuse to check (:class:`TryLater`)."""
+        check = self.server.password_check
+        if check is None:
+            return True
+        return self.hub.passwords.check(
+            self.member.password_attempts,
+            lambda: check(given),
+            who=self.member.client_id,
+            what="server",
+        )
 
     def is_channel(self, target: str) -> bool:
         return casemap.is_channel(target)

@@ -42,6 +42,7 @@ from chinwag.hub.events import (
     RealnameChanged,
     Reply,
     RoomMessage,
+    TagMessage,
     TopicChanged,
     Wall,
 )
@@ -202,6 +203,8 @@ def render(event: Event) -> str:  # noqa: PLR0911, PLR0912 - one case per event 
             return "" if event.notice else _invited(event)
         case AwayChanged() | RealnameChanged():
             return ""  # quiet: text users see away states in whois and names
+        case TagMessage():
+            return ""  # tags alone say nothing a reader could see
         case BecameOperator():
             return "* you are now an operator"
         case Disconnected():
