@@ -252,3 +252,18 @@ def test_whox_fields_in_their_order_with_the_token(world: World) -> None:
     assert alice.numerics() == ["315"]  # no server operators here
     alice.send("WHO bob")
     assert alice.numerics() == ["352", "315"]
+
+
+def test_an_empty_key_or_limit_is_an_invalid_mode_parameter(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("JOIN #room")
+    alice.lines()
+    alice.send("MODE #room +k :", "MODE #room +l :", "MODE #room +k")
+    assert alice.lines() == [
+        ":irc.test 696 alice #room k * :The argument is empty",
+        ":irc.test 696 alice #room l * :The argument is empty",
+        ":irc.test 461 alice MODE :Not enough parameters",  # no argument at all
+    ]
+    bob = world.irc("bob")
+    bob.send("JOIN #room")  # neither a key nor a limit was set
+    assert bob.numerics()[0] == "JOIN"

@@ -907,7 +907,12 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
         # Keys and masks reach every member of the room, text users' terminals too.
         argument = clean_text(word.argument) if word.argument else ""
         if not argument and modes.takes_argument(word.letter, word.on):
-            session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+            if word.argument is None:  # none left for it: the line is short
+                session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+            else:  # given, but empty (or only escapes): a bad value, as Modern IRC says
+                session.numeric(
+                    rpl.ERR_INVALIDMODEPARAM, channel, word.letter, "*", "The argument is empty"
+                )
             continue
         try:
             changes.append(modes.ModeChange(word.on, word.letter, argument))
