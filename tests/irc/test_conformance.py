@@ -4,6 +4,7 @@ informational commands, each against what the Modern IRC documents and IRCv3 say
 from __future__ import annotations
 
 from chinwag.irc.commands import isupport
+from chinwag.server.dispatch import deliver
 from tests.irc.conftest import HOST, World
 
 
@@ -267,3 +268,13 @@ def test_an_empty_key_or_limit_is_an_invalid_mode_parameter(world: World) -> Non
     bob = world.irc("bob")
     bob.send("JOIN #room")  # neither a key nor a limit was set
     assert bob.numerics()[0] == "JOIN"
+
+
+def test_bytes_that_are_not_utf8_get_a_warning_and_are_replaced(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    deliver(alice.session.receive(b"PRIVMSG bob :hi\xaa\r\n"), world.router)
+    assert alice.lines() == [":irc.test WARN PRIVMSG INVALID_UTF8 :Invalid UTF-8 was replaced"]
+    assert bob.lines()[-1].endswith(" PRIVMSG bob :hi\ufffd")  # UTF8ONLY: valid UTF-8 only
+    alice.send("PRIVMSG bob :h\u00e9")  # valid UTF-8 gets no warning
+    assert alice.lines() == []
