@@ -278,3 +278,20 @@ def test_bytes_that_are_not_utf8_get_a_warning_and_are_replaced(world: World) ->
     assert bob.lines()[-1].endswith(" PRIVMSG bob :hi\ufffd")  # UTF8ONLY: valid UTF-8 only
     alice.send("PRIVMSG bob :h\u00e9")  # valid UTF-8 gets no warning
     assert alice.lines() == []
+
+
+def test_a_privmsg_that_fits_the_senders_line_is_cut_to_fit_the_relayed_one(
+    world: World,
+) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    room = len(b"PRIVMSG bob :") + 2
+    for payload in ("a" * (512 - room), "a" * (512 - room - 4) + "\U0001f603", "b" * 400 + "c"):
+        alice.send(f"PRIVMSG bob :{payload}")
+        [line] = bob.lines()  # one line, not split in two
+        assert len(line.encode()) + 2 <= 512
+        prefix, _, text = line.partition(" PRIVMSG bob :")
+        assert prefix == f":alice!user@{HOST}"
+        assert payload.startswith(text) and len(text) > 400  # cut on a character boundary
+    alice.send("PRIVMSG bob :short")
+    assert bob.lines()[-1].endswith(" PRIVMSG bob :short")

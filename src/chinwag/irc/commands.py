@@ -613,10 +613,28 @@ def _message(session: IrcSession, message: Message, *, notice: bool) -> None:
                 report(session, error, message, nick=target)
 
 
+def _fit_for_relay(
+    session: IrcSession, target: str, text: str, *, action: bool, notice: bool
+) -> str:
+    """``text`` cut, on a character boundary, so that the line relaying it from this
+    client to ``target`` fits in 512 bytes, as IRC servers truncate: the client's own line
+    fitted, but its source (``:nick!user@host``) is added on the way. Messages of text
+    users, which may be longer, are split instead (irc/format.py)."""
+    verb = "NOTICE" if notice else "PRIVMSG"
+    overhead = len(f":{session.source} {verb} {target} :".encode()) + 2
+    if action:
+        overhead += len("\x01ACTION \x01")
+    return truncate_bytes(text, MAX_LINE_BYTES - overhead)
+
+
 def _message_one(
     session: IrcSession, target: str, text: str, *, action: bool, notice: bool
 ) -> None:
     status, channel = _status_target(target)
+    if action and not casemap.is_channel(channel):
+        # Private messages have no actions in every protocol: say it in words.
+        text, action = f"* {session.member.nick} {text}", False
+    text = _fit_for_relay(session, target, text, action=action, notice=notice)
     if status:
         room = casemap.to_room(channel)
         if not _exists(session, room):
@@ -636,8 +654,6 @@ def _message_one(
         session.add(deliveries)
         _echo(session, deliveries)
         return
-    if action:  # private messages have no actions in every protocol: say it in words
-        text = f"* {session.member.nick} {text}"
     deliveries = session.hub.tell(session.member, target, text, notice=notice)
     session.add(deliveries)
     _echo(session, deliveries)
