@@ -295,3 +295,17 @@ def test_a_privmsg_that_fits_the_senders_line_is_cut_to_fit_the_relayed_one(
         assert payload.startswith(text) and len(text) > 400  # cut on a character boundary
     alice.send("PRIVMSG bob :short")
     assert bob.lines()[-1].endswith(" PRIVMSG bob :short")
+
+
+def test_names_takes_one_channel_by_targmax_and_ends_each_it_is_given(world: World) -> None:
+    alice = world.irc("alice")
+    assert any("NAMES:1," in token for token in isupport(50))
+    alice.send("JOIN #a,#b")
+    alice.lines()
+    alice.send("NAMES #a,#b")
+    assert [line.split(" ")[1:5] for line in alice.lines()] == [
+        ["353", "alice", "=", "#a"],
+        ["366", "alice", "#a", ":End"],
+        ["353", "alice", "=", "#b"],
+        ["366", "alice", "#b", ":End"],
+    ]

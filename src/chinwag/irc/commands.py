@@ -72,8 +72,10 @@ ISUPPORT = (
     "PREFIX=(ov)@+",
     f"STATUSMSG={STATUSMSG}",
     "ELIST=U",
+    # NAMES:1 as Ergo: a list still gets each channel's NAMES, ended one by one, where
+    # an unlimited NAMES would promise one 366 for the whole list.
     f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1,"
-    "WHOWAS:1,NAMES:,LIST:",
+    "WHOWAS:1,NAMES:1,LIST:",
     f"TOPICLEN={TOPICLEN}",
     # Received bytes that are not UTF-8 are replaced where they enter (U+FFFD), so
     # nothing else is ever relayed.
