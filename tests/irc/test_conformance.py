@@ -309,3 +309,16 @@ def test_names_takes_one_channel_by_targmax_and_ends_each_it_is_given(world: Wor
         ["353", "alice", "=", "#b"],
         ["366", "alice", "#b", ":End"],
     ]
+
+
+def test_a_ban_is_lifted_by_its_mask_in_any_case(world: World) -> None:
+    op = world.irc("chanop")
+    op.send("JOIN #chan", "MODE #chan +b BAR!*@*", "MODE #chan +b bar!*@*")
+    assert op.lines()[-1] == f":chanop!user@{HOST} MODE #chan +b BAR!*@*"  # once: one mask
+    bar = world.irc("Bar")
+    bar.send("JOIN #chan")
+    assert bar.numerics() == ["474"]
+    op.send("MODE #chan -b bar!*@*")
+    assert op.lines() == [f":chanop!user@{HOST} MODE #chan -b BAR!*@*"]
+    bar.send("JOIN #chan")
+    assert bar.numerics()[0] == "JOIN"
