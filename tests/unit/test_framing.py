@@ -225,4 +225,5 @@ def test_one_byte_at_a_time_gives_the_frames_of_the_whole(data: bytes, limit: in
 def test_valid_utf8_lines_round_trip(text: str) -> None:
     data = text.encode("utf-8", "surrogatepass")
     expected = data.decode("utf-8", "replace")  # lone surrogates are not valid UTF-8
-    assert feed_chunks(LineBuffer(4096), bytewise(data + b"\r\n")) == [Line(expected)]
+    replaced = expected != text
+    assert feed_chunks(LineBuffer(4096), bytewise(data + b"\r\n")) == [Line(expected, replaced)]
