@@ -322,3 +322,22 @@ def test_a_ban_is_lifted_by_its_mask_in_any_case(world: World) -> None:
     assert op.lines() == [f":chanop!user@{HOST} MODE #chan -b BAR!*@*"]
     bar.send("JOIN #chan")
     assert bar.numerics()[0] == "JOIN"
+
+
+def test_a_bots_messages_carry_the_bot_tag_for_message_tags_clients(world: World) -> None:
+    bot = world.irc("botnick")
+    bot.send("MODE botnick +B", "JOIN #chan")
+    tagged = world.irc()
+    tagged.send("CAP REQ message-tags", "NICK usernick", "USER u 0 * :u", "CAP END", "JOIN #chan")
+    plain = world.irc("plain")
+    plain.send("JOIN #chan")
+    tagged.lines()
+    plain.lines()
+    bot.send("PRIVMSG usernick :beep boop", "PRIVMSG #chan :beep")
+    to_user, to_channel = tagged.lines()
+    for line in (to_user, to_channel):
+        tags = line.split(" ")[0][1:].split(";")
+        assert "bot" in tags and any(tag.startswith("msgid=") for tag in tags)
+    assert plain.lines()[0].startswith(":botnick!")  # no tags without message-tags
+    world.irc("person").send("PRIVMSG usernick :hi")
+    assert "bot" not in tagged.lines()[0].split(" ")[0][1:].split(";")

@@ -63,6 +63,7 @@ class RoomMessage:
     # hub that made it: history keeps it, and clients that ask see it.
     msgid: int = field(default=0, compare=False)
     status: str = ""  # "@": to the room's operators only; "+": to its voiced users too
+    bot: bool = field(default=False, compare=False)  # the sender marked themself a bot
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.room, self.text)
@@ -82,6 +83,7 @@ class PrivateMessage:
     notice: bool = False
     userhost: str = field(default="", compare=False)
     msgid: int = field(default=0, compare=False)  # as for a room message
+    bot: bool = field(default=False, compare=False)  # as for a room message
 
     def __post_init__(self) -> None:
         _non_empty(self.sender, self.recipient, self.text)

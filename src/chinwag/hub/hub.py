@@ -299,6 +299,7 @@ class Hub:
                 notice,
                 member.userhost,
                 self._next_id(),
+                bot=member.bot,
             )
             return [Delivery(event, room.audience, member.client_id)]
 
@@ -341,6 +342,7 @@ class Hub:
                 notice,
                 member.userhost,
                 self._next_id(),
+                bot=member.bot,
             )
             return [Delivery(event, to(target))]
 

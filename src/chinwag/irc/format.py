@@ -19,7 +19,8 @@ Messages from history (:class:`~chinwag.hub.events.HistoryReplay`) are sent as t
 said: a PRIVMSG (or NOTICE) from the original author, tagged with their original time
 for ``server-time`` clients and, for ``batch`` clients, inside a ``chathistory`` batch.
 Clients that negotiated ``message-tags`` see every message's id (``msgid``), live or
-replayed: the id history keeps, and a cursor for ``CHATHISTORY``.
+replayed: the id history keeps, and a cursor for ``CHATHISTORY``; and a ``bot`` tag on
+live messages from users with mode ``+B``.
 """
 
 from __future__ import annotations
@@ -142,8 +143,11 @@ class IrcFormatter:
         tags: tuple[tuple[str, str], ...] = ()
         if self.tag_time:
             tags = (("time", server_time(getattr(event, "time", None) or datetime.now())),)
-        if self.tag_msgid and isinstance(event, RoomMessage | PrivateMessage) and event.msgid:
-            tags += (("msgid", ids.encode(event.msgid)),)
+        if self.tag_msgid and isinstance(event, RoomMessage | PrivateMessage):
+            if event.msgid:
+                tags += (("msgid", ids.encode(event.msgid)),)
+            if event.bot:  # IRCv3 bot mode: the sender is a bot (user mode +B)
+                tags += (("bot", ""),)
         if tags:
             messages = [
                 Message(m.command, m.params, m.source, tags, trailing=m.trailing) for m in messages
