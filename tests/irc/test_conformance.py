@@ -3,7 +3,12 @@ informational commands, each against what the Modern IRC documents and IRCv3 say
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from chinwag.history import ids
+from chinwag.hub.events import RoomMessage
 from chinwag.irc.commands import isupport
+from chinwag.irc.format import IrcFormatter
 from chinwag.server.dispatch import deliver
 from tests.irc.conftest import HOST, World
 
@@ -341,3 +346,13 @@ def test_a_bots_messages_carry_the_bot_tag_for_message_tags_clients(world: World
     assert plain.lines()[0].startswith(":botnick!")  # no tags without message-tags
     world.irc("person").send("PRIVMSG usernick :hi")
     assert "bot" not in tagged.lines()[0].split(" ")[0][1:].split(";")
+
+
+def test_a_messages_time_tag_is_the_millisecond_of_its_id() -> None:
+    # The hub's clock said .9996 s; the id was made a moment later, in the next millisecond.
+    said = datetime(2026, 1, 2, 3, 4, 5, 999600, tzinfo=UTC)
+    msgid = ids.milliseconds(said + timedelta(microseconds=500)) << 80
+    event = RoomMessage(said, "alice", "room", "hi", userhost="a@h", msgid=msgid)
+    formatter = IrcFormatter("irc.test", tag_time=True)
+    for line in (formatter.format(event).decode(), formatter.history("#room", [event])[0].format()):
+        assert line.startswith("@time=2026-01-02T03:04:06.000Z")  # not 05.999
