@@ -89,7 +89,7 @@ def test_list_filters_by_user_count(world: World) -> None:
     assert [line.split(" ")[3] for line in alice.lines() if " 322 " in line] == ["#two"]
     alice.send("LIST <2")
     assert [line.split(" ")[3] for line in alice.lines() if " 322 " in line] == ["#one"]
-    assert "ELIST=U" in isupport(50)
+    assert "ELIST=MNU" in isupport(50)
 
 
 def test_secret_channels_and_invisible_users_stay_hidden(world: World) -> None:
@@ -229,7 +229,7 @@ def test_isupport_lines_hold_at_most_13_tokens(world: World) -> None:
     joined = " ".join(lines)
     for token in ("CHANLIMIT=#:", "TARGMAX=", "MODES=20", "TOPICLEN=390", "KICKLEN=390"):
         assert token in joined
-    for token in ("AWAYLEN=200", "UTF8ONLY", "ELIST=U", "WHOX", "STATUSMSG=@+", "BOT=B"):
+    for token in ("AWAYLEN=200", "UTF8ONLY", "ELIST=MNU", "WHOX", "STATUSMSG=@+", "BOT=B"):
         assert token in joined
 
 
@@ -356,3 +356,24 @@ def test_a_messages_time_tag_is_the_millisecond_of_its_id() -> None:
     formatter = IrcFormatter("irc.test", tag_time=True)
     for line in (formatter.format(event).decode(), formatter.history("#room", [event])[0].format()):
         assert line.startswith("@time=2026-01-02T03:04:06.000Z")  # not 05.999
+
+
+def test_list_by_mask_and_by_mask_not_matched(world: World) -> None:
+    foo = world.irc("foo")
+    foo.send("JOIN #chan1,#chan2")
+    bar = world.irc("bar")
+
+    def listed(argument: str) -> set[str]:
+        bar.send(f"LIST {argument}")
+        return {line.split(" ")[3] for line in bar.lines() if " 322 " in line}
+
+    assert listed("*an1") == {"#chan1"}
+    assert listed("#C*N2") == {"#chan2"}  # masks fold as names do
+    assert listed("*an3") == set()
+    assert listed("!*an1") == {"#chan2"}
+    assert listed("!#ch*") == set()
+    assert listed("#ch*,<2") == {"#chan1", "#chan2"}
+    bar.send("JOIN #chan2", "LIST >1")
+    assert [line for line in bar.lines() if " 322 " in line] == [
+        ":irc.test 322 bar #chan2 2 :[+nt]"
+    ]

@@ -71,7 +71,7 @@ ISUPPORT = (
     "BOT=B",
     "PREFIX=(ov)@+",
     f"STATUSMSG={STATUSMSG}",
-    "ELIST=U",
+    "ELIST=MNU",
     # NAMES:1 as Ergo: a list still gets each channel's NAMES, ended one by one, where
     # an unlimited NAMES would promise one 366 for the whole list.
     f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},JOIN:,PART:,KICK:1,WHOIS:1,"
@@ -515,13 +515,20 @@ def _names(session: IrcSession, message: Message) -> None:
 @command("LIST")
 def _list(session: IrcSession, message: Message) -> None:
     """Channels with members, those this user may see; ``LIST >n``/``<n`` (ELIST=U)
-    keeps those with more or fewer users than n."""
+    keeps those with more or fewer users than n, ``LIST #c*`` those whose name matches
+    the mask (ELIST=M) and ``LIST !#c*`` those whose name does not (ELIST=N)."""
     names_wanted: set[str] = set()
+    wanted_masks: list[str] = []
+    unwanted_masks: list[str] = []
     conditions: list[Callable[[int], bool]] = []
     for item in _targets(message.params[0]) if message.params else []:
         condition = _user_count_condition(item)
         if condition is not None:
             conditions.append(condition)
+        elif item.startswith("!"):
+            unwanted_masks.append(casemap.fold(item[1:]))
+        elif "*" in item or "?" in item:
+            wanted_masks.append(casemap.fold(item))
         else:
             names_wanted.add(casemap.fold(item))
     session.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
@@ -530,12 +537,17 @@ def _list(session: IrcSession, message: Message) -> None:
         users = len(view.members)
         if not users:
             continue  # the lobby waiting for someone is no channel yet to IRC clients
-        if names_wanted and casemap.fold(channel) not in names_wanted:
+        folded = casemap.fold(channel)
+        if (names_wanted or wanted_masks) and not (
+            folded in names_wanted or any(masks.glob_match(m, folded) for m in wanted_masks)
+        ):
+            continue
+        if any(masks.glob_match(mask, folded) for mask in unwanted_masks):
             continue
         if not all(condition(users) for condition in conditions):
             continue
         flags = "".join(sorted(view.flags))
-        topic = f"[+{flags}] {view.topic}" if flags else view.topic
+        topic = " ".join(filter(None, (f"[+{flags}]" if flags else "", view.topic)))
         topic = truncate_bytes(topic, TOPICLEN)
         session.numeric(rpl.RPL_LIST, channel, str(users), topic)
     session.numeric(rpl.RPL_LISTEND, "End of /LIST")
@@ -1106,7 +1118,10 @@ HELP: dict[str, tuple[str, ...]] = {
     "KICK": ("KICK <#channel> <nick>[,<nick>] [:<reason>]", "Put users out of a channel."),
     "KILL": ("KILL <nick> [:<reason>]", "Disconnect a user (server operators)."),
     "LINKS": ("LINKS", "Servers linked to this one: none."),
-    "LIST": ("LIST [<#channel>,...|>n|<n]", "Channels with members, or with more/fewer than n."),
+    "LIST": (
+        "LIST [<#channel>|<mask>|!<mask>|>n|<n],...",
+        "Channels with members: by name, mask or size.",
+    ),
     "LUSERS": ("LUSERS", "How many users, operators and channels there are."),
     "MODE": ("MODE <target> [<modes> [<arguments>]]", "Show or change channel or user modes."),
     "MOTD": ("MOTD", "The message of the day."),
