@@ -33,7 +33,8 @@ def reference(data: bytes, limit: int) -> list[Frame]:
         if len(line) > limit:
             frames.append(LineTooLong(limit))
         else:
-            frames.append(Line(line.decode("utf-8", "replace")))
+            text = line.decode("utf-8", "replace")
+            frames.append(Line(text, replaced=text.encode("utf-8") != line))
     # An unfinished line is reported as soon as it cannot fit any more (the one byte of
     # slack is for the "\r" of a "\r\n").
     if len(rest) > limit + 1:

@@ -3,7 +3,13 @@ informational commands, each against what the Modern IRC documents and IRCv3 say
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from chinwag.history import ids
+from chinwag.hub.events import RoomMessage
 from chinwag.irc.commands import isupport
+from chinwag.irc.format import IrcFormatter
+from chinwag.server.dispatch import deliver
 from tests.irc.conftest import HOST, World
 
 
@@ -83,7 +89,7 @@ def test_list_filters_by_user_count(world: World) -> None:
     assert [line.split(" ")[3] for line in alice.lines() if " 322 " in line] == ["#two"]
     alice.send("LIST <2")
     assert [line.split(" ")[3] for line in alice.lines() if " 322 " in line] == ["#one"]
-    assert "ELIST=U" in isupport(50)
+    assert "ELIST=MNU" in isupport(50)
 
 
 def test_secret_channels_and_invisible_users_stay_hidden(world: World) -> None:
@@ -223,7 +229,7 @@ def test_isupport_lines_hold_at_most_13_tokens(world: World) -> None:
     joined = " ".join(lines)
     for token in ("CHANLIMIT=#:", "TARGMAX=", "MODES=20", "TOPICLEN=390", "KICKLEN=390"):
         assert token in joined
-    for token in ("AWAYLEN=200", "UTF8ONLY", "ELIST=U", "WHOX", "STATUSMSG=@+", "BOT=B"):
+    for token in ("AWAYLEN=200", "UTF8ONLY", "ELIST=MNU", "WHOX", "STATUSMSG=@+", "BOT=B"):
         assert token in joined
 
 
@@ -255,14 +261,119 @@ def test_whox_fields_in_their_order_with_the_token(world: World) -> None:
 
 
 def test_an_empty_key_or_limit_is_an_invalid_mode_parameter(world: World) -> None:
-    client = world.irc("bar")
-    client.send("JOIN #chan")
-    client.lines()
-    client.send("MODE #chan +k :", "MODE #chan +l :", "MODE #chan +k")
-    assert client.lines() == [
-        ":irc.test 696 bar #chan k * :the argument is empty",
-        ":irc.test 696 bar #chan l * :the argument is empty",
-        ":irc.test 461 bar MODE :Not enough parameters",  # none given at all
+    alice = world.irc("alice")
+    alice.send("JOIN #room")
+    alice.lines()
+    alice.send("MODE #room +k :", "MODE #room +l :", "MODE #room +k")
+    assert alice.lines() == [
+        ":irc.test 696 alice #room k * :The argument is empty",
+        ":irc.test 696 alice #room l * :The argument is empty",
+        ":irc.test 461 alice MODE :Not enough parameters",  # no argument at all
     ]
-    world.irc("foo").send("JOIN #chan")  # no key was set
-    assert world.hub.room("chan").key == ""
+    bob = world.irc("bob")
+    bob.send("JOIN #room")  # neither a key nor a limit was set
+    assert bob.numerics()[0] == "JOIN"
+
+
+def test_bytes_that_are_not_utf8_get_a_warning_and_are_replaced(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    deliver(alice.session.receive(b"PRIVMSG bob :hi\xaa\r\n"), world.router)
+    assert alice.lines() == [":irc.test WARN PRIVMSG INVALID_UTF8 :Invalid UTF-8 was replaced"]
+    assert bob.lines()[-1].endswith(" PRIVMSG bob :hi\ufffd")  # UTF8ONLY: valid UTF-8 only
+    alice.send("PRIVMSG bob :h\u00e9")  # valid UTF-8 gets no warning
+    assert alice.lines() == []
+
+
+def test_a_privmsg_that_fits_the_senders_line_is_cut_to_fit_the_relayed_one(
+    world: World,
+) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    room = len(b"PRIVMSG bob :") + 2
+    for payload in ("a" * (512 - room), "a" * (512 - room - 4) + "\U0001f603", "b" * 400 + "c"):
+        alice.send(f"PRIVMSG bob :{payload}")
+        [line] = bob.lines()  # one line, not split in two
+        assert len(line.encode()) + 2 <= 512
+        prefix, _, text = line.partition(" PRIVMSG bob :")
+        assert prefix == f":alice!user@{HOST}"
+        assert payload.startswith(text) and len(text) > 400  # cut on a character boundary
+    alice.send("PRIVMSG bob :short")
+    assert bob.lines()[-1].endswith(" PRIVMSG bob :short")
+
+
+def test_names_takes_one_channel_by_targmax_and_ends_each_it_is_given(world: World) -> None:
+    alice = world.irc("alice")
+    assert any("NAMES:1," in token for token in isupport(50))
+    alice.send("JOIN #a,#b")
+    alice.lines()
+    alice.send("NAMES #a,#b")
+    assert [line.split(" ")[1:5] for line in alice.lines()] == [
+        ["353", "alice", "=", "#a"],
+        ["366", "alice", "#a", ":End"],
+        ["353", "alice", "=", "#b"],
+        ["366", "alice", "#b", ":End"],
+    ]
+
+
+def test_a_ban_is_lifted_by_its_mask_in_any_case(world: World) -> None:
+    op = world.irc("chanop")
+    op.send("JOIN #chan", "MODE #chan +b BAR!*@*", "MODE #chan +b bar!*@*")
+    assert op.lines()[-1] == f":chanop!user@{HOST} MODE #chan +b BAR!*@*"  # once: one mask
+    bar = world.irc("Bar")
+    bar.send("JOIN #chan")
+    assert bar.numerics() == ["474"]
+    op.send("MODE #chan -b bar!*@*")
+    assert op.lines() == [f":chanop!user@{HOST} MODE #chan -b BAR!*@*"]
+    bar.send("JOIN #chan")
+    assert bar.numerics()[0] == "JOIN"
+
+
+def test_a_bots_messages_carry_the_bot_tag_for_message_tags_clients(world: World) -> None:
+    bot = world.irc("botnick")
+    bot.send("MODE botnick +B", "JOIN #chan")
+    tagged = world.irc()
+    tagged.send("CAP REQ message-tags", "NICK usernick", "USER u 0 * :u", "CAP END", "JOIN #chan")
+    plain = world.irc("plain")
+    plain.send("JOIN #chan")
+    tagged.lines()
+    plain.lines()
+    bot.send("PRIVMSG usernick :beep boop", "PRIVMSG #chan :beep")
+    to_user, to_channel = tagged.lines()
+    for line in (to_user, to_channel):
+        tags = line.split(" ")[0][1:].split(";")
+        assert "bot" in tags and any(tag.startswith("msgid=") for tag in tags)
+    assert plain.lines()[0].startswith(":botnick!")  # no tags without message-tags
+    world.irc("person").send("PRIVMSG usernick :hi")
+    assert "bot" not in tagged.lines()[0].split(" ")[0][1:].split(";")
+
+
+def test_a_messages_time_tag_is_the_millisecond_of_its_id() -> None:
+    # The hub's clock said .9996 s; the id was made a moment later, in the next millisecond.
+    said = datetime(2026, 1, 2, 3, 4, 5, 999600, tzinfo=UTC)
+    msgid = ids.milliseconds(said + timedelta(microseconds=500)) << 80
+    event = RoomMessage(said, "alice", "room", "hi", userhost="a@h", msgid=msgid)
+    formatter = IrcFormatter("irc.test", tag_time=True)
+    for line in (formatter.format(event).decode(), formatter.history("#room", [event])[0].format()):
+        assert line.startswith("@time=2026-01-02T03:04:06.000Z")  # not 05.999
+
+
+def test_list_by_mask_and_by_mask_not_matched(world: World) -> None:
+    foo = world.irc("foo")
+    foo.send("JOIN #chan1,#chan2")
+    bar = world.irc("bar")
+
+    def listed(argument: str) -> set[str]:
+        bar.send(f"LIST {argument}")
+        return {line.split(" ")[3] for line in bar.lines() if " 322 " in line}
+
+    assert listed("*an1") == {"#chan1"}
+    assert listed("#C*N2") == {"#chan2"}  # masks fold as names do
+    assert listed("*an3") == set()
+    assert listed("!*an1") == {"#chan2"}
+    assert listed("!#ch*") == set()
+    assert listed("#ch*,<2") == {"#chan1", "#chan2"}
+    bar.send("JOIN #chan2", "LIST >1")
+    assert [line for line in bar.lines() if " 322 " in line] == [
+        ":irc.test 322 bar #chan2 2 :[+nt]"
+    ]

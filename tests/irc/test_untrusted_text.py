@@ -53,10 +53,10 @@ def test_mode_arguments_reach_text_users_clean(world: World) -> None:
     assert alice.lines()[-1] == f":alice!user@{HOST} MODE #r +kb key x!*@*"
 
 
-def test_a_mode_argument_that_is_only_escapes_is_missing(world: World) -> None:
+def test_a_mode_argument_that_is_only_escapes_is_empty(world: World) -> None:
     alice, bob = room_with_an_irc_operator(world)
     alice.send(f"MODE #r +k {CLEAR}")
-    assert alice.numerics() == ["461"]
+    assert alice.numerics() == ["696"]
     assert received(bob) == []
 
 

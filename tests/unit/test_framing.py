@@ -96,7 +96,11 @@ def test_multibyte_character_split_at_every_byte_boundary() -> None:
 def test_invalid_utf8_becomes_replacement_characters(
     data: bytes, expected: str, split: Callable[[bytes], list[bytes]]
 ) -> None:
-    assert frames_of(data, split) == [Line(expected)]
+    assert frames_of(data, split) == [Line(expected, replaced=True)]
+
+
+def test_a_line_that_was_utf8_says_nothing_was_replaced() -> None:
+    assert LineBuffer().feed("ok \ufffd\n".encode()) == [Line("ok \ufffd", replaced=False)]
 
 
 @pytest.mark.parametrize("split", SPLITS)
@@ -191,9 +195,9 @@ def reference_frames(data: bytes, limit: int) -> list[Frame]:
     frames: list[Frame] = []
     for raw in complete:
         line = raw.removesuffix(b"\r")
-        frames.append(
-            LineTooLong(limit) if len(line) > limit else Line(line.decode("utf-8", "replace"))
-        )
+        text = line.decode("utf-8", "replace")
+        replaced = text.encode("utf-8") != line
+        frames.append(LineTooLong(limit) if len(line) > limit else Line(text, replaced))
     if len(tail) > limit + 1:  # an unfinished line already too long to end well
         frames.append(LineTooLong(limit))
     return frames
@@ -221,4 +225,5 @@ def test_one_byte_at_a_time_gives_the_frames_of_the_whole(data: bytes, limit: in
 def test_valid_utf8_lines_round_trip(text: str) -> None:
     data = text.encode("utf-8", "surrogatepass")
     expected = data.decode("utf-8", "replace")  # lone surrogates are not valid UTF-8
-    assert feed_chunks(LineBuffer(4096), bytewise(data + b"\r\n")) == [Line(expected)]
+    replaced = expected != text
+    assert feed_chunks(LineBuffer(4096), bytewise(data + b"\r\n")) == [Line(expected, replaced)]

@@ -94,7 +94,12 @@ def milliseconds(when: datetime) -> int:
 
 def time_of(msgid: str) -> datetime:
     """When the message with this id was recorded (to the millisecond, UTC)."""
-    return datetime.fromtimestamp((decode(msgid) >> _RANDOM_BITS) / 1000, UTC)
+    return time_of_value(decode(msgid))
+
+
+def time_of_value(value: int) -> datetime:
+    """When the message with this id (as a number) was recorded (to the millisecond, UTC)."""
+    return datetime.fromtimestamp((value >> _RANDOM_BITS) / 1000, UTC)
 
 
 def floor(when: datetime) -> str:

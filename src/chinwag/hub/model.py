@@ -254,10 +254,17 @@ def set_limit(room: Room, change: modes.ModeChange) -> tuple[str, str] | None:
 
 def set_ban(room: Room, change: modes.ModeChange, by: str, at: datetime) -> tuple[str, str] | None:
     mask = masks.normalize(change.argument)
+    # Masks match under the names' case folding, so they are one mask under it too:
+    # "-b bob!*@*" lifts "+b BOB!*@*" (and is shown as the mask that was set).
+    folded = names.fold(mask)
+    kept = next((known for known in room.bans if names.fold(known) == folded), None)
     if change.on:
-        if mask in room.bans or len(room.bans) >= modes.MAX_BANS:
+        if kept is not None or len(room.bans) >= modes.MAX_BANS:
             return None
         room.bans[mask] = (by, at)
-    elif room.bans.pop(mask, None) is None:
+    elif kept is None:
         return None
+    else:
+        del room.bans[kept]
+        mask = kept
     return change.sign_letter, mask

@@ -74,9 +74,11 @@ ISUPPORT = (
     "BOT=B",
     "PREFIX=(ov)@+",
     f"STATUSMSG={STATUSMSG}",
-    "ELIST=U",
+    "ELIST=MNU",
+    # NAMES:1 as Ergo: a list still gets each channel's NAMES, ended one by one, where
+    # an unlimited NAMES would promise one 366 for the whole list.
     f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS},JOIN:,PART:,"
-    "KICK:1,WHOIS:1,WHOWAS:1,NAMES:,LIST:",
+    "KICK:1,WHOIS:1,WHOWAS:1,NAMES:1,LIST:",
     f"TOPICLEN={TOPICLEN}",
     # Received bytes that are not UTF-8 are replaced where they enter (U+FFFD), so
     # nothing else is ever relayed.
@@ -534,13 +536,20 @@ def _names(session: IrcSession, message: Message) -> None:
 @command("LIST")
 def _list(session: IrcSession, message: Message) -> None:
     """Channels with members, those this user may see; ``LIST >n``/``<n`` (ELIST=U)
-    keeps those with more or fewer users than n."""
+    keeps those with more or fewer users than n, ``LIST #c*`` those whose name matches
+    the mask (ELIST=M) and ``LIST !#c*`` those whose name does not (ELIST=N)."""
     names_wanted: set[str] = set()
+    wanted_masks: list[str] = []
+    unwanted_masks: list[str] = []
     conditions: list[Callable[[int], bool]] = []
     for item in _targets(message.params[0]) if message.params else []:
         condition = _user_count_condition(item)
         if condition is not None:
             conditions.append(condition)
+        elif item.startswith("!"):
+            unwanted_masks.append(casemap.fold(item[1:]))
+        elif "*" in item or "?" in item:
+            wanted_masks.append(casemap.fold(item))
         else:
             names_wanted.add(casemap.fold(item))
     session.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
@@ -549,12 +558,17 @@ def _list(session: IrcSession, message: Message) -> None:
         users = len(view.members)
         if not users:
             continue  # the lobby waiting for someone is no channel yet to IRC clients
-        if names_wanted and casemap.fold(channel) not in names_wanted:
+        folded = casemap.fold(channel)
+        if (names_wanted or wanted_masks) and not (
+            folded in names_wanted or any(masks.glob_match(m, folded) for m in wanted_masks)
+        ):
+            continue
+        if any(masks.glob_match(mask, folded) for mask in unwanted_masks):
             continue
         if not all(condition(users) for condition in conditions):
             continue
         flags = "".join(sorted(view.flags))
-        topic = f"[+{flags}] {view.topic}" if flags else view.topic
+        topic = " ".join(filter(None, (f"[+{flags}]" if flags else "", view.topic)))
         topic = truncate_bytes(topic, TOPICLEN)
         session.numeric(rpl.RPL_LIST, channel, str(users), topic)
     session.numeric(rpl.RPL_LISTEND, "End of /LIST")
@@ -640,6 +654,20 @@ def _refused(session: IrcSession, message: Message, target: str, error: errors.C
         report(session, error, message, nick=target)
 
 
+def _fit_for_relay(
+    session: IrcSession, target: str, text: str, *, action: bool, notice: bool
+) -> str:
+    """``text`` cut, on a character boundary, so that the line relaying it from this
+    client to ``target`` fits in 512 bytes, as IRC servers truncate: the client's own line
+    fitted, but its source (``:nick!user@host``) is added on the way. Messages of text
+    users, which may be longer, are split instead (irc/format.py)."""
+    verb = "NOTICE" if notice else "PRIVMSG"
+    overhead = len(f":{session.source} {verb} {target} :".encode()) + 2
+    if action:
+        overhead += len("\x01ACTION \x01")
+    return truncate_bytes(text, MAX_LINE_BYTES - overhead)
+
+
 def _message_one(
     session: IrcSession,
     target: str,
@@ -651,6 +679,10 @@ def _message_one(
 ) -> None:
     hub = session.hub
     status, channel = _status_target(target)
+    if action and not casemap.is_channel(channel):
+        # Private messages have no actions in every protocol: say it in words.
+        text, action = f"* {session.member.nick} {text}", False
+    text = _fit_for_relay(session, target, text, action=action, notice=notice)
     if casemap.is_channel(channel):
         room = casemap.to_room(channel)
         if not _exists(session, room):
@@ -666,8 +698,6 @@ def _message_one(
         session.add(deliveries)
         _echo(session, deliveries)
         return
-    if action:  # private messages have no actions in every protocol: say it in words
-        text = f"* {session.member.nick} {text}"
     deliveries = hub.tell(session.member, target, text, notice=notice, tags=tags)
     session.add(deliveries, response=False)  # to oneself: a message, not the reply
     _echo(session, deliveries)
@@ -969,11 +999,12 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
         # Keys and masks reach every member of the room, text users' terminals too.
         argument = clean_text(word.argument) if word.argument else ""
         if not argument and modes.takes_argument(word.letter, word.on):
-            if word.argument is None:
+            if word.argument is None:  # none left for it: the line is short
                 session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
-            else:  # given, but empty (``+k :``) or nothing once cleaned
-                reason = "the argument is empty"
-                session.numeric(rpl.ERR_INVALIDMODEPARAM, channel, word.letter, "*", reason)
+            else:  # given, but empty (or only escapes): a bad value, as Modern IRC says
+                session.numeric(
+                    rpl.ERR_INVALIDMODEPARAM, channel, word.letter, "*", "The argument is empty"
+                )
             continue
         try:
             changes.append(modes.ModeChange(word.on, word.letter, argument))
@@ -1150,7 +1181,10 @@ HELP: dict[str, tuple[str, ...]] = {
     "KICK": ("KICK <#channel> <nick>[,<nick>] [:<reason>]", "Put users out of a channel."),
     "KILL": ("KILL <nick> [:<reason>]", "Disconnect a user (server operators)."),
     "LINKS": ("LINKS", "Servers linked to this one: none."),
-    "LIST": ("LIST [<#channel>,...|>n|<n]", "Channels with members, or with more/fewer than n."),
+    "LIST": (
+        "LIST [<#channel>|<mask>|!<mask>|>n|<n],...",
+        "Channels with members: by name, mask or size.",
+    ),
     "LUSERS": ("LUSERS", "How many users, operators and channels there are."),
     "MODE": ("MODE <target> [<modes> [<arguments>]]", "Show or change channel or user modes."),
     "MOTD": ("MOTD", "The message of the day."),

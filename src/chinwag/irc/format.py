@@ -84,6 +84,15 @@ def server_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _time_of(event: Event) -> datetime:
+    """When ``event`` happened, for its ``time`` tag: a message's is its id's millisecond,
+    so that a ``timestamp=`` a client copies from the tag is where the message sorts among
+    ids in ``CHATHISTORY`` (the event's clock and the id's can straddle a millisecond)."""
+    if isinstance(event, RoomMessage | PrivateMessage | TagMessage) and event.msgid:
+        return ids.time_of_value(event.msgid)
+    return getattr(event, "time", None) or datetime.now()
+
+
 def source(nick: str, userhost: str) -> str:
     return f"{nick}!{userhost}" if userhost else nick
 
@@ -145,12 +154,12 @@ class IrcFormatter:
             return b""  # a quiet event this formatter's clients did not ask to see
         tags: tuple[tuple[str, str], ...] = ()
         if self.tag_time:
-            tags = (("time", server_time(getattr(event, "time", None) or datetime.now())),)
+            tags = (("time", server_time(_time_of(event))),)
         if self.tag_msgid and isinstance(event, RoomMessage | PrivateMessage | TagMessage):
             if event.msgid:
                 tags += (("msgid", ids.encode(event.msgid)),)
-            if event.bot:
-                tags += (("bot", ""),)  # bot-mode: from a user with mode +B
+            if event.bot:  # IRCv3 bot mode: the sender is a bot (user mode +B)
+                tags += (("bot", ""),)
             tags += event.tags  # the sender's client-only tags
         if tags:
             messages = [
@@ -247,7 +256,7 @@ class IrcFormatter:
         for said in messages:
             tags: tuple[tuple[str, str], ...] = ()
             if self.tag_time:
-                tags += (("time", server_time(said.time)),)
+                tags += (("time", server_time(_time_of(said))),)
             if self.tag_msgid and said.msgid:
                 tags += (("msgid", ids.encode(said.msgid)),)
             if reference:

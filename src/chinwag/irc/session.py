@@ -25,6 +25,9 @@ threads, hence the session's lock (always taken before the hub's, never the othe
 :meth:`tick` never waits for it: a session busy with its client is alive, and a long
 reply must not hold up the housekeeping thread (nor, through it, shutdown).
 
+A line that was not UTF-8 (its bad bytes already U+FFFD, see the framing) gets
+``WARN <command> INVALID_UTF8`` before it is handled, as IRCv3's UTF8ONLY asks.
+
 Replies are collected as lines and become one :class:`~chinwag.hub.events.Reply` when
 something else is delivered or the batch is taken, so a reply of n lines costs O(n).
 A handler that fails unexpectedly costs its command, not the connection: the client
@@ -199,7 +202,7 @@ class IrcSession:
                 if isinstance(frame, framing.LineTooLong) or framing.too_long(frame.text):
                     self.numeric(rpl.ERR_INPUTTOOLONG, "Input line was too long")
                 else:
-                    self._handle_line(frame.text)
+                    self._handle_line(frame.text, replaced=frame.replaced)
             return self._take()
 
     def tick(self, now: float) -> list[Delivery]:
@@ -268,7 +271,7 @@ class IrcSession:
 
     # --- dispatch ------------------------------------------------------------------------
 
-    def _handle_line(self, line: str) -> None:
+    def _handle_line(self, line: str, *, replaced: bool = False) -> None:
         if not line.strip():
             return
         try:
@@ -277,11 +280,11 @@ class IrcSession:
             return  # as servers do: a line that is no message is ignored
         label = self._label(message)
         if not label:
-            self._dispatch(message)
+            self._dispatch(message, replaced)
             return
         self._flush_replies()
         start = len(self._out)
-        self._dispatch(message)
+        self._dispatch(message, replaced)
         self._flush_replies()
         if self.finished:
             return  # the connection ends with its ERROR: no reply is awaited
@@ -302,7 +305,10 @@ class IrcSession:
             return ""
         return next((value for name, value in message.tags if name == "label"), "")
 
-    def _dispatch(self, message: Message) -> None:
+    def _dispatch(self, message: Message, replaced: bool) -> None:
+        if replaced:  # UTF8ONLY: say so, then go on with U+FFFD where the bytes were
+            warning = (message.verb, "INVALID_UTF8", "Invalid UTF-8 was replaced")
+            self.send(Message("WARN", warning, self.server.name, trailing=True))
         entry = commands.COMMANDS.get(message.verb)
         if entry is None:
             self.numeric(rpl.ERR_UNKNOWNCOMMAND, message.command, "Unknown command")

@@ -3,8 +3,9 @@
 ``LineBuffer.feed(data)`` buffers bytes and returns the complete lines they finish.
 Lines end with ``\\n`` (a ``\\r`` before it is dropped) and are decoded as UTF-8 only once
 whole, so a character split between two reads is never broken; invalid UTF-8 becomes
-U+FFFD. A line longer than the limit is discarded as it streams in (the buffer never
-holds more than the limit) and reported once as :class:`LineTooLong`.
+U+FFFD, and the line says so (``replaced``) for protocols that tell the sender. A line
+longer than the limit is discarded as it streams in (the buffer never holds more than
+the limit) and reported once as :class:`LineTooLong`.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ DEFAULT_MAX_LINE_BYTES = 4096
 @dataclass(frozen=True, slots=True)
 class Line:
     text: str
+    replaced: bool = False  # some bytes were not UTF-8 and became U+FFFD
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,13 @@ class LineTooLong:
 
 
 Frame = Line | LineTooLong
+
+
+def _decoded(line: bytes) -> Line:
+    try:
+        return Line(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Line(line.decode("utf-8", "replace"), replaced=True)
 
 
 class LineBuffer:
@@ -50,7 +59,7 @@ class LineBuffer:
                 if len(line) > self.max_line_bytes:
                     frames.append(LineTooLong(self.max_line_bytes))
                 else:
-                    frames.append(Line(line.decode("utf-8", "replace")))
+                    frames.append(_decoded(line))
             data = rest
         if not self._discarding:
             self._buffer += data
