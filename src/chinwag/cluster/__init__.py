@@ -66,3 +66,8 @@ once Redis is back. The log says when the node joined, lost Redis, and recovered
 Nothing here is imported unless ``--cluster`` is given: the server's core needs the
 standard library only, and a single server's hot path is the in-process hub's.
 """
+
+
+class ClusterError(Exception):
+    """This server cannot take its place in the cluster (Redis unreachable, redis-py
+    missing, no live node sent the state); the message says why, for the operator."""

@@ -22,8 +22,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import redis
+
 from chinwag import log
-from chinwag.cluster import ops, snapshot
+from chinwag.cluster import ClusterError, ops, snapshot
 from chinwag.cluster.link import Entries, Link, safe_url, text
 from chinwag.cluster.ops import Operation
 from chinwag.cluster.replica import EntryClock, Replica, parse_id
@@ -112,12 +114,18 @@ class ClusterHub:
         then start reading the log; ``deliver`` dispatches what others' entries cause."""
         if deliver is not None:
             self._deliver = deliver
+        try:
+            self._join()
+        except redis.RedisError as exc:
+            raise ClusterError(f"cannot join the cluster: {exc}") from exc
+
+    def _join(self) -> None:
         commands = self.link.commands
         keys = self.link.keys
         deadline = time.monotonic() + JOIN_LOCK_SECONDS
         while not commands.set(keys.joining, self.node, nx=True, px=int(JOIN_LOCK_SECONDS * 1000)):
             if time.monotonic() > deadline:
-                raise TimeoutError("another node has been joining the cluster for too long")
+                raise ClusterError("another node has been joining the cluster for too long")
             time.sleep(0.05)
         try:
             self.link.beat()
@@ -157,7 +165,7 @@ class ClusterHub:
                     self.link.read_from = entry_id
                     return
                 time.sleep(0.02)
-        raise TimeoutError("no live node sent this node the chat's state")
+        raise ClusterError("no live node sent this node the chat's state")
 
     def stop(self) -> None:
         """Leave the cluster: write what is queued, stop the threads."""

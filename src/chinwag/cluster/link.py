@@ -31,7 +31,7 @@ from typing import Any
 import redis
 
 from chinwag import log
-from chinwag.cluster import ops
+from chinwag.cluster import ClusterError, ops
 from chinwag.worker import Worker
 
 HEARTBEAT_SECONDS = 1.0
@@ -47,7 +47,7 @@ NUMBER_BLOCK = 64  # member numbers taken from Redis at a time
 Entries = list[tuple[str, dict[bytes, bytes]]]
 
 
-class RedisUnavailable(Exception):
+class RedisUnavailable(ClusterError):
     """Redis could not be reached, or did not answer in time."""
 
 
@@ -254,9 +254,11 @@ class Link:
             reply: Any = self._reads.xread(
                 {self.keys.log: self.read_from}, count=READ_COUNT, block=READ_BLOCK_MS
             )
-        except redis.RedisError as exc:
+        except Exception as exc:
             if self._reader.stopping.is_set():
-                return False
+                return False  # woken by stop(), which shut its socket down mid-read
+            if not isinstance(exc, redis.RedisError):
+                raise
             self._lost(exc)
             self._reader.stopping.wait(BACKOFF_SECONDS[1])
             return True
