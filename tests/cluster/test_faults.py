@@ -13,7 +13,7 @@ import pytest
 from tests.cluster.conftest import Cluster
 from tests.integration.conftest import SUBPROCESS_ENV, LogCapture
 from tests.redis_support import RedisServer
-from tests.support import DEADLINE, LineClient
+from tests.support import DEADLINE, LineClient, wait_for
 
 STAMP = r"\[\d\d:\d\d:\d\d\]"
 LOST_WITHIN_SECONDS = 10.0
@@ -126,3 +126,42 @@ def test_a_killed_node_is_announced_gone_within_ten_seconds_and_its_names_freed(
         if bob is not None:
             bob.close()
         node.stop()
+
+
+def test_what_is_said_while_redis_is_down_is_delivered_once_in_order_when_it_is_back(
+    two_nodes: Cluster,
+) -> None:
+    ann, bob = two_nodes.users("ann", "bob")
+    two_nodes.redis.kill()
+    ann.send(*(f"while down {i}" for i in range(3)))
+    two_nodes.log.wait_for(r"cluster: lost the Redis at redis://127\.0\.0\.1:\d+/0")
+    two_nodes.redis.start()  # empty: a restart that lost its data
+    for i in range(3):
+        bob.expect(f"^{STAMP} ann: while down {i}$", timeout=15)
+    two_nodes.log.wait_for(r"cluster: Redis at .* is back after")
+    ann.send("after")
+    bob.expect(f"^{STAMP} ann: after$")
+    said = [line for line in bob.received if "while down" in line]
+    assert len(said) == 3
+    # Names stay unique, and new members get numbers no one has.
+    newcomer = two_nodes.nodes[1].connect()
+    newcomer.send("/nick ANN")
+    newcomer.expect(r"^! the name ANN is taken$")
+    newcomer.send("/who")
+    newcomer.expect(r"^\* 3 users in lobby:$")
+
+
+def test_a_stalled_redis_delays_the_chat_and_loses_nothing(two_nodes: Cluster) -> None:
+    ann, bob = two_nodes.users("ann", "bob")
+    link = two_nodes.nodes[0].server.cluster.link  # type: ignore[union-attr]
+    two_nodes.redis.pause()
+    try:
+        ann.send("said while Redis stood still")
+        # Stalled for as long as it takes the line to reach the node and wait there.
+        wait_for(lambda: link.pending() > 0, what="the line waiting for Redis")
+    finally:
+        two_nodes.redis.resume()
+    bob.expect(f"^{STAMP} ann: said while Redis stood still$")
+    ann.send("and after")
+    bob.expect(f"^{STAMP} ann: and after$")
+    assert sum("stood still" in line for line in bob.received) == 1

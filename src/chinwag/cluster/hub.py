@@ -81,6 +81,7 @@ class ClusterHub:
         link.on_entries = self.apply_entries
         link.on_lost = self._node_lost
         link.known_nodes = lambda: self.replica.nodes().keys()
+        link.numbers_floor = self.replica.highest_number
 
     def _node_lost(self, node: str) -> None:
         self._queue({"k": "node-lost", "node": node}, detached=True)

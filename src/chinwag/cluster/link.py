@@ -10,9 +10,9 @@ Theory of operation (the design is in :mod:`chinwag.cluster`):
 - the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
   entries to the node (``on_entries``), in the log's order;
 - the *heartbeat* renews this node's key every :data:`HEARTBEAT_SECONDS` (it expires
-  after :data:`NODE_TTL_SECONDS`) and looks for nodes whose key has expired; for each, the
-  first node to win ``SET NX`` on its lost key asks for a ``node-lost`` entry
-  (``on_lost``).
+  after :data:`NODE_TTL_SECONDS`) and looks for nodes whose key has been missing for
+  :data:`MISSING_GRACE_SECONDS`; for each, the first node to win ``SET NX`` on its lost
+  key asks for a ``node-lost`` entry (``on_lost``).
 
 Failures are logged once when Redis is lost and once when it is back. Every key is under
 one prefix (``chinwag:`` unless given), so several clusters can share one Redis.
@@ -35,7 +35,11 @@ from chinwag.cluster import ClusterError, ops
 from chinwag.worker import Worker
 
 HEARTBEAT_SECONDS = 1.0
-NODE_TTL_SECONDS = 5.0  # a node silent this long is lost (SIGKILL to announcement: ~6 s)
+NODE_TTL_SECONDS = 4.0  # a node's key lives this long unless renewed
+# ... and must have been seen missing this long before the node is lost, so that a Redis
+# restarted empty (every key gone at once) gives the live nodes time to renew theirs.
+# SIGKILL to announcement: TTL + grace + up to a heartbeat, about 6 to 7.5 s.
+MISSING_GRACE_SECONDS = 2.5
 LOST_LOCK_SECONDS = 60.0
 LOG_MAXLEN = 100_000  # entries kept in the log (approximately: MAXLEN ~)
 READ_BLOCK_MS = 1000
@@ -45,6 +49,17 @@ BACKOFF_SECONDS = (0.05, 2.0)
 NUMBER_BLOCK = 64  # member numbers taken from Redis at a time
 
 Entries = list[tuple[str, dict[bytes, bytes]]]
+
+# A block of member numbers, never below ``floor`` (the highest number a node knows in
+# use: a Redis restarted empty has forgotten the counter, not the members).
+_NEXT_BLOCK = """
+local last = redis.call('incrby', KEYS[1], ARGV[1])
+if last - tonumber(ARGV[1]) < tonumber(ARGV[2]) then
+  last = tonumber(ARGV[2]) + tonumber(ARGV[1])
+  redis.call('set', KEYS[1], last)
+end
+return last
+"""
 
 
 class RedisUnavailable(ClusterError):
@@ -132,12 +147,14 @@ class Link:
         self._queued = threading.Condition()
         self._sequence = 0
         self._numbers: deque[int] = deque()
+        self.numbers_floor: Callable[[], int] = lambda: 0  # the highest number in use
         self._numbers_lock = threading.Lock()
         self.read_from = "0-0"  # the id after which the reader reads
         self.on_entries: Callable[[Entries], None] = lambda entries: None
         self.on_lost: Callable[[str], None] = lambda node: None
         self.known_nodes: Callable[[], Iterable[str]] = lambda: ()
         self._down_since: float | None = None  # when Redis was lost, if it is
+        self._missing: dict[str, float] = {}  # node -> when its key was first seen missing
         self._down_lock = threading.Lock()
         self._appender = Worker("chinwag-cluster-append", self._append_round, log.problem)
         self._reader = Worker("chinwag-cluster-read", self._read_round, log.problem)
@@ -188,7 +205,8 @@ class Link:
         """A member number no other node hands out (taken from Redis a block at a time)."""
         with self._numbers_lock:
             if not self._numbers:
-                last = int(self.commands.incrby(self.keys.numbers, NUMBER_BLOCK))
+                key, floor = self.keys.numbers, self.numbers_floor()
+                last = int(self.commands.eval(_NEXT_BLOCK, 1, key, NUMBER_BLOCK, floor))
                 self._numbers.extend(range(last - NUMBER_BLOCK + 1, last + 1))
             return self._numbers.popleft()
 
@@ -209,6 +227,10 @@ class Link:
             self._queue.append((self._sequence, data))
             self._queued.notify()
             return self._sequence
+
+    def pending(self) -> int:
+        """How many operations wait to be written to the log."""
+        return len(self._queue)
 
     def _wake_appender(self) -> None:
         with self._queued:
@@ -290,9 +312,14 @@ class Link:
         pipe = self.commands.pipeline(transaction=False)
         for node in candidates:
             pipe.exists(self.keys.node(node))
+        now = time.monotonic()
         for node, alive in zip(candidates, pipe.execute(), strict=True):
             if alive:
+                self._missing.pop(node, None)
                 continue
+            if now - self._missing.setdefault(node, now) < MISSING_GRACE_SECONDS:
+                continue
+            del self._missing[node]
             won = self.commands.set(
                 self.keys.lost(node), self.node, nx=True, px=int(LOST_LOCK_SECONDS * 1000)
             )

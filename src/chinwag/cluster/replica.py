@@ -81,6 +81,13 @@ class Replica:
         self._by_id[member.client_id] = member
         self._node_of[member.client_id] = node
 
+    def highest_number(self) -> int:
+        """The highest ``N`` of the ``Client-N`` ids in use (0: none)."""
+        return max(
+            (int(i[7:]) for i in list(self._by_id) if i.startswith("Client-") and i[7:].isdigit()),
+            default=0,
+        )
+
     def nodes(self) -> dict[str, int]:
         """Every node with members, and how many."""
         counts: dict[str, int] = {}
