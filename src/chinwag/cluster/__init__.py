@@ -41,13 +41,16 @@ rule would be written a second time, as Lua, and every listing would cost a roun
 Nodes and their lives (:mod:`chinwag.cluster.link`): a node has a name (``--node-name``)
 and, for each run, an incarnation token, so a restarted node is not its former self. It
 renews a key with a time to live (``node:<id>``, ``PX``) every second. A heartbeat also
-checks the other nodes' keys; when one has expired, the first node to win ``SET NX`` on
-that node's *lost* key writes one ``node-lost`` entry, and applying it removes that
+checks the other nodes' keys; when one has been missing for a grace period (so that a
+Redis restarted empty, which loses every key at once, gives the live nodes time to renew
+theirs), the first node to win ``SET NX`` on that node's *lost* key writes one
+``node-lost`` entry, and applying it removes that
 node's members everywhere, announced as quits ("node lost"), which frees their names.
 Applying it twice changes nothing. A node that finds itself declared lost (it stalled
 past its key's lifetime) closes its own connections: its users reconnect and are
 members again. Member ids (``Client-N``) are numbered cluster-wide (``INCRBY`` in
-blocks), so that ids, and the names generated from them, are unique across nodes.
+blocks, never below the highest number in use, which a Redis restarted empty forgot),
+so that ids, and the names generated from them, are unique across nodes.
 
 What a node starts from: a node joining a cluster whose other nodes are alive takes a
 *snapshot*: it writes a ``hello`` entry, the first live node to win the snapshot lock
@@ -61,7 +64,11 @@ the history of what was said, to its own database as a single server does.
 Redis unavailable: operations wait in the appender's queue, in order, while it retries
 with capped backoff; a user whose action is not applied within ``WAIT_SECONDS`` is told
 the chat is unavailable, and the action is still applied (and delivered, by the reader)
-once Redis is back. The log says when the node joined, lost Redis, and recovered.
+once Redis is back. The queue holds at most one operation per connection that waits
+(a connection's thread waits for each of its actions), plus the rare ``node-lost``. The
+log says when the node joined, lost Redis, and recovered. Not done yet: while Redis is
+away, a node's own users do not yet hear each other at once (their messages wait with
+the rest), and a gap in the log (trimmed past what a node read) is not announced.
 
 Nothing here is imported unless ``--cluster`` is given: the server's core needs the
 standard library only, and a single server's hot path is the in-process hub's.
