@@ -64,9 +64,9 @@ the history of what was said, to its own database as a single server does.
 Redis unavailable: operations wait in the appender's queue, in order, while it retries
 with capped backoff; a user whose action is not applied within ``WAIT_SECONDS`` is told
 the chat is unavailable, and the action is still applied (and delivered, by the reader)
-once Redis is back. The queue holds at most one operation per connection that waits
-(a connection's thread waits for each of its actions), plus the rare ``node-lost``. The
-log says when the node joined, lost Redis, and recovered. Not done yet: while Redis is
+once Redis is back. A connection's thread waits for each of its actions, so the queue
+grows by at most one operation per connection every ``WAIT_SECONDS`` (plus the rare
+``node-lost``); a bound by size and age is not there yet. The log says when the node joined, lost Redis, and recovered. Not done yet: while Redis is
 away, a node's own users do not yet hear each other at once (their messages wait with
 the rest), and a gap in the log (trimmed past what a node read) is not announced.
 
