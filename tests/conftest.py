@@ -12,7 +12,9 @@ import pytest
 import trustme
 
 from chinwag.server.server import ChatServer
+from tests import redis_support
 from tests.client_support import HostileServer, PipeClient, RawClient, start_server
+from tests.redis_support import RedisServer
 
 # No test writes to the user's state directory: a server made without a data directory
 # of its own gets a throw-away one, and a server run as a subprocess (which inherits the
@@ -105,3 +107,24 @@ def hostile() -> Iterator[Callable[[bytes], HostileServer]]:
     yield make
     for fake in made:
         fake.close()
+
+
+# --- Redis: each test that needs one starts its own ------------------------------------------
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], RedisServer]]:
+    """Start real ``redis-server`` processes (see :mod:`tests.redis_support`); all are
+    stopped at the end. Skips the test if redis-server or redis-py is missing."""
+    reason = redis_support.skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    started: list[RedisServer] = []
+
+    def start() -> RedisServer:
+        started.append(RedisServer(tmp_path_factory.mktemp("redis")))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()

@@ -37,6 +37,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def _serve(settings: config.Config) -> int:
     from chinwag.allocator import return_large_blocks
+    from chinwag.cluster import ClusterError
     from chinwag.history.sqlite import StorageError
     from chinwag.server.console import run_console
     from chinwag.server.server import ChatServer
@@ -45,7 +46,7 @@ def _serve(settings: config.Config) -> int:
     return_large_blocks()  # password checks' 16 MiB must not stay resident per thread
     try:
         server = ChatServer(settings)
-    except (CertificateError, StorageError) as error:
+    except (CertificateError, StorageError, ClusterError) as error:
         print(f"chinwag: {error}", file=sys.stderr)
         return 1
     except OSError as error:
@@ -63,11 +64,15 @@ def _serve(settings: config.Config) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    with server:
-        server.start()
-        stdin_fd = sys.stdin.fileno() if settings.console and sys.stdin.isatty() else None
-        run_console(server, wake_r, stdin_fd)
-        log.event("shutting down")
+    try:
+        with server:
+            server.start()
+            stdin_fd = sys.stdin.fileno() if settings.console and sys.stdin.isatty() else None
+            run_console(server, wake_r, stdin_fd)
+            log.event("shutting down")
+    except ClusterError as error:
+        print(f"chinwag: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -48,6 +48,7 @@ GROUPS = {
     "irc": "IRC",
     "operators": "operators and passwords",
     "storage": "storage",
+    "cluster": "cluster",
     "logging": "logging and console",
     "other": "other options",
 }
@@ -59,6 +60,7 @@ _GROUP_BY_PREFIX = (
     ("data_", "storage"),
     ("log_", "logging"),
     ("keepalive_", "network"),
+    ("cluster_", "cluster"),
 )
 
 
@@ -290,6 +292,25 @@ class Config:
     history_retention_days: float = _option(
         30.0, "days a message is kept (0: no age limit)", minimum=0
     )
+    cluster: str = _option(
+        "",
+        "share one chat with the other servers on this Redis: redis://HOST:PORT/DB, "
+        "rediss:// for TLS (needs the cluster extra: pip install 'chinwag[cluster]'); "
+        "none: this server alone",
+        group="cluster",
+    )
+    cluster_password: str = _option(
+        "",
+        "the cluster Redis's password, unless the URL has one (better in the environment "
+        "than on a command line others can list)",
+        group="cluster",
+    )
+    node_name: str = _option(
+        "",
+        "this server's name among the cluster's, in logs and listings; default: the "
+        "host name and port",
+        group="cluster",
+    )
 
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):
@@ -311,10 +332,19 @@ class Config:
         for name in ("tls_port", "irc_tls_port"):
             if getattr(self, name) and not self.tls_cert:
                 raise ConfigError(f"{name} needs tls_cert and tls_key")
+        self._check_cluster()
         try:
             parse_networks(self.exempt_addresses)
         except ValueError as exc:
             raise ConfigError(f"exempt_addresses: {exc}") from None
+
+    def _check_cluster(self) -> None:
+        if self.cluster and not self.cluster.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(
+                f"cluster must be a redis://, rediss:// or unix:// URL, not {self.cluster!r}"
+            )
+        if self.node_name and not _SERVER_NAME.fullmatch(self.node_name.replace(":", "-")):
+            raise ConfigError(f"node_name must look like a host name, not {self.node_name!r}")
 
 
 def _to_bool(value: Any) -> bool:
@@ -477,7 +507,9 @@ def _check_environment_names(env: Mapping[str, str], fields: Mapping[str, str]) 
         name = variable[len(ENV_PREFIX) :].lower()
         if name in known:
             continue
-        close = difflib.get_close_matches(name, known, n=1)
+        # Closer than difflib's default: a typo is a letter or two, and CHINWAG_COLOUR
+        # (another program's, say) is not CHINWAG_CLUSTER misspelt.
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
         if close:
             raise ConfigError(
                 f"environment: unknown variable {variable} (did you mean {env_name(close[0])}?)"

@@ -60,16 +60,59 @@ NOON = datetime(2026, 11, 21, 12, 34, 56)  # a fixed clock: time stamps are pred
 
 @dataclass(frozen=True)
 class Implementation:
-    """How to make a hub, and a member to connect to it."""
+    """How to make a hub, and a member to connect to it; and, for hubs that need a
+    service or threads, how to prepare the service and let each hub go."""
 
     make_hub: Callable[[], ChatHub]
     make_member: Callable[[str], Member]
+    prepare: Callable[[pytest.FixtureRequest], None] = lambda request: None
+    discard: Callable[[ChatHub], None] = lambda hub: None
 
+
+class RedisHubs:
+    """Cluster hubs on the test's own redis-server, each a one-node cluster of its own
+    (a key prefix of its own), stopped when its example ends. The hub's clock is fixed
+    as for the in-process hub; message ids still come from the log."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.numbers = itertools.count(1)
+
+    def prepare(self, request: pytest.FixtureRequest) -> None:
+        self.url = request.getfixturevalue("redis_server")().url
+
+    def make_hub(self) -> ChatHub:
+        from chinwag.cluster.hub import ClusterHub
+        from chinwag.cluster.link import Link
+
+        number = next(self.numbers)
+        link = Link(self.url, f"contract-{number}", prefix=f"contract-{number}:")
+        hub = ClusterHub(
+            link,
+            lambda ids, secret: Hub(clock=lambda: NOON, message_ids=ids, cloak_secret=secret),
+        )
+        hub.start()
+        return hub
+
+    def discard(self, hub: ChatHub) -> None:
+        from chinwag.cluster.hub import ClusterHub
+
+        assert isinstance(hub, ClusterHub)
+        hub.stop()
+
+
+REDIS_HUBS = RedisHubs()
 
 IMPLEMENTATIONS = {
     "in-process": Implementation(
         make_hub=lambda: Hub(clock=lambda: NOON),
         make_member=lambda member_id: Member(member_id, "10.0.0.1"),
+    ),
+    "redis": Implementation(
+        make_hub=REDIS_HUBS.make_hub,
+        make_member=lambda member_id: Member(member_id, "10.0.0.1"),
+        prepare=REDIS_HUBS.prepare,
+        discard=REDIS_HUBS.discard,
     ),
 }
 
@@ -94,6 +137,9 @@ class HubContract(RuleBasedStateMachine):
         self.said = itertools.count(1)
         # Every room message each member received, over the whole run.
         self.heard: dict[str, list[RoomMessage]] = defaultdict(list)
+
+    def teardown(self) -> None:
+        self.implementation.discard(self.hub)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -348,7 +394,8 @@ CONTRACT_SETTINGS = settings(max_examples=60, stateful_step_count=30, deadline=N
 
 
 @pytest.mark.parametrize("name", list(IMPLEMENTATIONS))
-def test_hub_keeps_the_contract(name: str) -> None:
+def test_hub_keeps_the_contract(name: str, request: pytest.FixtureRequest) -> None:
     machine = type(f"HubContract_{name}", (HubContract,), {})
     machine.implementation = IMPLEMENTATIONS[name]
+    machine.implementation.prepare(request)
     run_state_machine_as_test(machine, settings=CONTRACT_SETTINGS)

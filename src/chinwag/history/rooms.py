@@ -45,6 +45,14 @@ class KeptRooms:
         state = self._states.get(names.fold(name))
         return state.key if state is not None else ""
 
+    def states(self) -> list[RoomState]:
+        """Every room's kept state (for a server that shares them with another)."""
+        return list(self._states.values())
+
+    def replace(self, states: Iterable[RoomState]) -> None:
+        """Keep ``states`` instead of what was kept (another server's, shared)."""
+        self._states = {names.fold(state.name): state for state in states}
+
     def snapshot(self, room: Room) -> RoomState:
         state = self._states[room.folded] = snapshot(room)
         return state

@@ -30,12 +30,19 @@ from chinwag.password_guard import PasswordGuard
 class ChatHub(Protocol):
     """The hub as its front ends see it (see the module docstring)."""
 
-    bans: BanList
-    passwords: PasswordGuard
     history: Replayer | None  # what front ends show of history; none: no history
-    max_rooms_per_member: int
-    max_rooms: int
-    most_members: int  # the most members there have been at once
+
+    # Read-only for front ends: a hub may keep them as attributes or work them out.
+    @property
+    def bans(self) -> BanList: ...
+    @property
+    def passwords(self) -> PasswordGuard: ...
+    @property
+    def max_rooms_per_member(self) -> int: ...
+    @property
+    def max_rooms(self) -> int: ...
+    @property
+    def most_members(self) -> int: ...  # the most members there have been at once
 
     # --- arriving and leaving ----------------------------------------------------------
 

@@ -672,6 +672,12 @@ class Hub:
     # --- operators -----------------------------------------------------------------------
 
     def authenticate_operator(self, member: Member, password: str) -> list[Delivery]:
+        self.check_operator_password(member, password)
+        return self.make_operator(member)
+
+    def check_operator_password(self, member: Member, password: str) -> None:
+        """Raise unless ``password`` is the operator password (slowly, without the lock,
+        and within the password guard's limits)."""
         if not self._oper_password_hash:
             raise errors.NoOperators("this server has no operators")
         stored = self._oper_password_hash
@@ -687,6 +693,10 @@ class Hub:
             raise errors.TryAgainLater(str(refusal), refusal.seconds) from None
         if not matched:
             raise errors.WrongPassword("wrong operator password")
+
+    def make_operator(self, member: Member) -> list[Delivery]:
+        """``member`` is a server operator from now on (their password was checked:
+        here, or by the server they are connected to)."""
         with self._lock:
             member.operator = True
         log.event(f"{member.client_id} ({member.nick}) is now an operator")

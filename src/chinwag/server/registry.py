@@ -1,13 +1,15 @@
 """The registry of active connections: generated name, connect time, address and socket.
 
 Names are ``Client-1``, ``Client-2``, ... counted for the life of the server and never
-reused. One lock guards the table; readers get snapshots, so nobody iterates a dict that
+reused (a server in a cluster is given numbers no other server of the cluster hands
+out). One lock guards the table; readers get snapshots, so nobody iterates a dict that
 another thread is changing.
 """
 
 import itertools
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,10 +25,10 @@ class ConnectionInfo:
 class ActiveConnections:
     """Thread-safe table of the connections the server is serving now."""
 
-    def __init__(self, max_clients: int = 0) -> None:
+    def __init__(self, max_clients: int = 0, numbers: Callable[[], int] | None = None) -> None:
         self.max_clients = max_clients  # 0: unlimited
         self._lock = threading.Lock()
-        self._counter = itertools.count(1)
+        self.numbers = numbers or itertools.count(1).__next__
         self._by_name: dict[str, ConnectionInfo] = {}
 
     def try_add(self, sock: socket.socket, address: tuple[str, int]) -> ConnectionInfo | None:
@@ -34,7 +36,7 @@ class ActiveConnections:
         with self._lock:
             if self.max_clients and len(self._by_name) >= self.max_clients:
                 return None
-            info = ConnectionInfo(f"Client-{next(self._counter)}", datetime.now(), address, sock)
+            info = ConnectionInfo(f"Client-{self.numbers()}", datetime.now(), address, sock)
             self._by_name[info.name] = info
             return info
 

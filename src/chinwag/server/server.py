@@ -44,12 +44,15 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from chinwag import hostport, log
+from chinwag.cluster import ClusterError
 from chinwag.config import Config
 from chinwag.history.replay import Replayer
 from chinwag.history.rooms import KeptRooms
 from chinwag.history.service import History
+from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell
 from chinwag.hub.hub import Hub
 from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
@@ -63,6 +66,10 @@ from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
 from chinwag.tls import server_context
 from chinwag.worker import Worker
+
+if TYPE_CHECKING:
+    from chinwag.cluster.hub import ClusterHub
+    from chinwag.cluster.replica import EntryClock
 
 SHUTDOWN_NOTICE = "* server shutting down"
 SHUTDOWN_GRACE_SECONDS = 1.5
@@ -165,7 +172,8 @@ class ChatServer:
                 exempt=self.admission.exempt,
             ),
         )
-        self.hub = Hub(
+        make_hub = partial(
+            Hub,
             oper_password_hash=config.oper_password_hash,
             quiet_room_size=config.quiet_room_size,
             passwords=passwords,
@@ -174,10 +182,12 @@ class ChatServer:
             # Nobody may pass for the server: by its name, or its first label.
             reserved_names=(config.server_name, config.server_name.partition(".")[0]),
             bans=self.history.bans(),
-            kept_rooms=KeptRooms(self.history.load_rooms(), self.history.save_room),
         )
-        self.hub.history = Replayer(
-            self.history, on_join=config.history_replay, maximum=config.history_max
+        self.cluster: ClusterHub | None = None  # set below when the chat is shared
+        self.hub: ChatHub = (
+            make_hub(kept_rooms=KeptRooms(self.history.load_rooms(), self.history.save_room))
+            if not config.cluster
+            else make_hub()  # replaced once the listeners are bound (the node is named by port)
         )
         self.registry = ActiveConnections(config.max_clients)
         self._drainer = Drainer()
@@ -220,10 +230,38 @@ class ChatServer:
                     irc_refusal,
                     flood=irc_flood,
                 )
-        except OSError:
+            if config.cluster:
+                self.hub = self._join_cluster(make_hub)
+        except BaseException:
             self.server_close()
             self._close_history()
             raise
+        self.hub.history = Replayer(
+            self.history, on_join=config.history_replay, maximum=config.history_max
+        )
+
+    def _join_cluster(self, make_hub: Callable[..., Hub]) -> ChatHub:
+        """This server's hub as a node of the cluster (redis-py is imported only here)."""
+        try:
+            from chinwag.cluster.node import open_cluster
+        except ImportError as exc:
+            raise ClusterError(
+                f"--cluster needs redis-py ({exc}): pip install 'chinwag[cluster]'"
+            ) from exc
+
+        def replica(ids: EntryClock, secret: bytes) -> Hub:
+            # Deterministic, so that every node's copy goes through the same states; rooms'
+            # settings are the cluster's, kept in memory, and written here too.
+            return make_hub(
+                clock=ids.now,
+                message_ids=ids,
+                cloak_secret=secret,
+                kept_rooms=KeptRooms([], self.history.save_room),
+            )
+
+        self.cluster = open_cluster(self.config, self.address[1], replica)
+        self.registry.numbers = self.cluster.link.next_number
+        return self.cluster
 
     def add_listener(
         self,
@@ -263,6 +301,8 @@ class ChatServer:
         self._started = True
         self._drainer.start()
         self._sender.start()
+        if self.cluster is not None:
+            self.cluster.start(self._sender.submit)
         config = self.config
         if config.oper_password_hash or config.password or config.password_hash:
             self.hub.passwords.pool.start()
@@ -311,6 +351,8 @@ class ChatServer:
         deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
         for connection in connections:
             connection.thread.join(max(0.0, deadline - time.monotonic()))
+        if self.cluster is not None:
+            self.cluster.stop()  # after the readers: their departures reach the others
         self._sender.stop()
         self._drainer.stop()
         self.hub.passwords.close()

@@ -1,0 +1,453 @@
+"""The cluster's hub: the hub contract, kept by writing to the log and reading it back.
+
+Theory of operation (the design is in :mod:`chinwag.cluster`): a method that changes
+anything encodes itself as an operation, queues it on the node's
+:class:`~chinwag.cluster.link.Link` and waits (at most :data:`WAIT_SECONDS`) until the
+node's reader has applied it to the replica; it returns what applying it returned, or
+raises what it raised, so a caller cannot tell this hub from the in-process one. Queries
+read the replica directly. The reader thread applies every entry in the log's order
+(:meth:`ClusterHub.apply_entries`); the deliveries of entries no caller here waits for
+(other nodes' entries, and those whose caller gave up waiting) go to ``deliver``, the
+server's sender.
+
+An entry a node wrote twice (a batch written again after Redis failed mid-way) is
+dropped by its writer's sequence number; one the reader has seen is dropped by its id.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import redis
+
+from chinwag import log
+from chinwag.cluster import ClusterError, ops, snapshot
+from chinwag.cluster.link import Entries, Link, safe_url, text
+from chinwag.cluster.ops import Operation
+from chinwag.cluster.replica import EntryClock, Replica, parse_id
+from chinwag.history.replay import Replayer
+from chinwag.hub import errors, modes, visibility
+from chinwag.hub.bans import Ban, BanList
+from chinwag.hub.events import Delivery
+from chinwag.hub.hub import Hub
+from chinwag.hub.model import Member, MemberView, RoomView
+from chinwag.hub.whowas import Departed
+from chinwag.password_guard import PasswordGuard
+
+WAIT_SECONDS = 10.0  # a user waits this long for their action to be applied
+JOIN_LOCK_SECONDS = 30.0
+SNAPSHOT_WAIT_SECONDS = 10.0
+SNAPSHOT_KEEP_MS = 60_000
+UNAVAILABLE = "the chat is unavailable just now (its servers lost touch); try again shortly"
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class _Waiter:
+    __slots__ = ("abandoned", "deliveries", "done", "error", "mine")
+
+    def __init__(self, mine: dict[str, Member]) -> None:
+        self.mine = mine
+        self.done = threading.Event()
+        self.deliveries: list[Delivery] = []
+        self.error: errors.ChatError | None = None
+        self.abandoned = False
+
+
+class ClusterHub:
+    """A hub shared by every node on one Redis (see the module docstring)."""
+
+    def __init__(self, link: Link, make_hub: Callable[[EntryClock, bytes], Hub]) -> None:
+        self.link = link
+        self.node = link.node
+        clock = EntryClock()
+        secret = link.shared_secret(link.keys.cloak, lambda: secrets.token_bytes(32))
+        self.replica = Replica(make_hub(clock, secret), clock, link.node)
+        self._hub = self.replica.hub
+        self.history: Replayer | None = None
+        self._deliver: Callable[[Sequence[Delivery]], None] = lambda deliveries: None
+        self._lock = threading.Lock()  # guards _waiting
+        self._waiting: dict[int, _Waiter] = {}
+        self._last_sequence: dict[str, int] = {}  # writer node -> last sequence applied
+        self._arrived: set[str] = set()  # ids of this node's members sent to the log
+        self._started = False
+        link.on_entries = self.apply_entries
+        link.on_lost = self._node_lost
+        link.known_nodes = lambda: self.replica.nodes().keys()
+        link.numbers_floor = self.replica.highest_number
+
+    def _node_lost(self, node: str) -> None:
+        self._queue({"k": "node-lost", "node": node}, detached=True)
+
+    # --- the contract's attributes ---------------------------------------------------------
+
+    @property
+    def bans(self) -> BanList:
+        return self._hub.bans
+
+    @property
+    def passwords(self) -> PasswordGuard:
+        return self._hub.passwords
+
+    @property
+    def max_rooms_per_member(self) -> int:
+        return self._hub.max_rooms_per_member
+
+    @property
+    def max_rooms(self) -> int:
+        return self._hub.max_rooms
+
+    @property
+    def most_members(self) -> int:
+        return self._hub.most_members
+
+    # --- joining and leaving the cluster ---------------------------------------------------
+
+    def start(self, deliver: Callable[[Sequence[Delivery]], None] | None = None) -> None:
+        """Join the cluster: take the state from a live node (or start it, if none is),
+        then start reading the log; ``deliver`` dispatches what others' entries cause."""
+        if deliver is not None:
+            self._deliver = deliver
+        try:
+            self._join()
+        except redis.RedisError as exc:
+            raise ClusterError(f"cannot join the cluster: {exc}") from exc
+
+    def _join(self) -> None:
+        commands = self.link.commands
+        keys = self.link.keys
+        deadline = time.monotonic() + JOIN_LOCK_SECONDS
+        while not commands.set(keys.joining, self.node, nx=True, px=int(JOIN_LOCK_SECONDS * 1000)):
+            if time.monotonic() > deadline:
+                raise ClusterError("another node has been joining the cluster for too long")
+            time.sleep(0.05)
+        try:
+            self.link.beat()
+            others = self.link.live_nodes()
+            if others:
+                self._take_snapshot()
+            else:
+                last: Any = commands.xrevrange(keys.log, count=1)
+                start = text(last[0][0]) if last else "0-0"
+                self.link.read_from = start
+                self.replica.last_applied = parse_id(start)
+            self.link.start()
+            self._started = True
+        finally:
+            commands.eval(_RELEASE, 1, keys.joining, self.node)
+        log.event(
+            f"cluster: node {self.node} joined the cluster at {safe_url(self.link.url)}"
+            + (
+                f" with {len(others)} other node" + "s" * (len(others) != 1)
+                if others
+                else " as its first node"
+            )
+        )
+
+    def _take_snapshot(self) -> None:
+        """Ask the live nodes for the state as of a ``hello`` entry; load it."""
+        for _attempt in range(3):
+            hello = ops.encode({"k": "hello", "node": self.node})
+            fields: Any = {ops.NODE: self.node.encode(), ops.SEQUENCE: b"0", ops.OPERATION: hello}
+            entry_id = text(self.link.commands.xadd(self.link.keys.log, fields))
+            deadline = time.monotonic() + SNAPSHOT_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                data = self.link.commands.get(self.link.keys.snapshot(entry_id))
+                if isinstance(data, bytes):
+                    snapshot.load(self.replica, data)
+                    self.replica.last_applied = parse_id(entry_id)
+                    self.link.read_from = entry_id
+                    return
+                time.sleep(0.02)
+        raise ClusterError("no live node sent this node the chat's state")
+
+    def stop(self) -> None:
+        """Leave the cluster: write what is queued, stop the threads."""
+        if self._started:
+            self.link.stop()
+
+    # --- the log -------------------------------------------------------------------------------
+
+    def _queue(
+        self, operation: Operation, mine: dict[str, Member] | None = None, *, detached: bool = False
+    ) -> _Waiter:
+        """Queue ``operation``; ``detached``: nobody waits, its deliveries are dispatched."""
+        waiter = _Waiter(mine or {})
+        waiter.abandoned = detached
+        with self._lock:
+            # Registered under the lock before the entry can exist, so the reader finds it.
+            sequence = self.link.append(operation)
+            self._waiting[sequence] = waiter
+        return waiter
+
+    def _act(self, operation: Operation, *members: Member) -> list[Delivery]:
+        """Write ``operation`` and wait until it is applied here; its result."""
+        waiter = self._queue(operation, {member.client_id: member for member in members})
+        if not waiter.done.wait(WAIT_SECONDS):
+            with self._lock:
+                if not waiter.done.is_set():
+                    # Applied later, when Redis is back: the reader delivers it then.
+                    waiter.abandoned = True
+                    raise errors.TryAgainLater(UNAVAILABLE, 5)
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.deliveries
+
+    def apply_entries(self, entries: Entries) -> None:
+        """Apply a batch of the log's entries in order (the reader's thread)."""
+        others: list[Delivery] = []
+        for entry_id, fields in entries:
+            position = parse_id(entry_id)
+            if not self.replica.after(position):
+                continue
+            writer = fields[ops.NODE].decode()
+            sequence = int(fields[ops.SEQUENCE])
+            if not self._first_time(writer, sequence):
+                continue
+            waiter = None
+            if writer == self.node and sequence:
+                with self._lock:
+                    waiter = self._waiting.pop(sequence, None)
+            operation = ops.decode(fields[ops.OPERATION])
+            if operation["k"] == "hello":
+                self.replica.last_applied = position
+                if writer != self.node:
+                    self._send_snapshot(entry_id)
+                continue
+            try:
+                deliveries = self.replica.apply(position, operation, waiter.mine if waiter else {})
+            except errors.ChatError as error:
+                if waiter is not None:
+                    self._finish(waiter, [], error)
+                continue
+            except Exception:  # noqa: BLE001 - one bad entry must not stop the node
+                log.problem(f"cluster: cannot apply entry {entry_id} ({operation['k']})")
+                if waiter is not None:
+                    self._finish(waiter, [], errors.ChatError("that could not be done"))
+                continue
+            if waiter is None or not self._finish(waiter, deliveries, None):
+                others.extend(deliveries)
+        if others:
+            self._deliver(others)
+
+    def _first_time(self, writer: str, sequence: int) -> bool:
+        """Whether this is the first copy of a node's entry (0: entries never repeated)."""
+        if sequence:
+            if sequence <= self._last_sequence.get(writer, 0):
+                return False  # written twice
+            self._last_sequence[writer] = sequence
+        return True
+
+    def _finish(
+        self, waiter: _Waiter, deliveries: list[Delivery], error: errors.ChatError | None
+    ) -> bool:
+        """Hand the result to its caller; ``False`` if the caller gave up waiting."""
+        with self._lock:
+            if waiter.abandoned:
+                return False
+            waiter.deliveries, waiter.error = deliveries, error
+            waiter.done.set()
+            return True
+
+    def _send_snapshot(self, entry_id: str) -> None:
+        """A node joins: the first to win the lock sends it the state as of now."""
+        commands = self.link.commands
+        if commands.set(
+            self.link.keys.snapshot_lock(entry_id), self.node, nx=True, px=SNAPSHOT_KEEP_MS
+        ):
+            data = snapshot.dump(self.replica)
+            commands.set(self.link.keys.snapshot(entry_id), data, px=SNAPSHOT_KEEP_MS)
+
+    def _ref(self, member: Member) -> str | dict[str, Any]:
+        """How an entry names ``member``: by id if every node knows it, else in full."""
+        if self.replica.knows(member):
+            return member.client_id
+        return ops.describe(member, self.node)
+
+    # --- arriving and leaving --------------------------------------------------------------
+
+    def add(self, member: Member) -> list[Delivery]:
+        self._arrived.add(member.client_id)
+        return self._act({"k": "add", "m": ops.describe(member, self.node)}, member)
+
+    def register(
+        self, member: Member, nick: str, username: str = "", realname: str = ""
+    ) -> list[Delivery]:
+        self._hub.check_name(member, nick)  # the usual refusals without a round trip
+        self._arrived.add(member.client_id)
+        operation = {
+            "k": "register",
+            "m": ops.describe(member, self.node),
+            "nick": nick,
+            "user": username,
+            "real": realname,
+        }
+        return self._act(operation, member)
+
+    def remove(self, member: Member, reason: str = "") -> list[Delivery]:
+        if member.client_id not in self._arrived:
+            return []  # never in the chat
+        self._arrived.discard(member.client_id)
+        return self._act({"k": "remove", "m": member.client_id, "reason": reason}, member)
+
+    def close(self) -> None:
+        self._hub.close()
+
+    # --- rooms and messages ----------------------------------------------------------------
+
+    def join(self, member: Member, room_name: str, password: str = "") -> list[Delivery]:
+        op = {"k": "join", "m": self._ref(member), "room": room_name, "password": password}
+        return self._act(op, member)
+
+    def part(self, member: Member, room_name: str, reason: str = "") -> list[Delivery]:
+        op = {"k": "part", "m": self._ref(member), "room": room_name, "reason": reason}
+        return self._act(op, member)
+
+    def say(
+        self,
+        member: Member,
+        room_name: str,
+        text: str,
+        *,
+        action: bool = False,
+        notice: bool = False,
+    ) -> list[Delivery]:
+        op: Operation = {"k": "say", "m": self._ref(member), "room": room_name, "text": text}
+        op["a"], op["n"] = action, notice
+        return self._act(op, member)
+
+    def say_to_status(
+        self,
+        member: Member,
+        room_name: str,
+        text: str,
+        status: str,
+        *,
+        action: bool = False,
+        notice: bool = False,
+    ) -> list[Delivery]:
+        op: Operation = {"k": "say-status", "m": self._ref(member), "room": room_name, "text": text}
+        op["status"], op["a"], op["n"] = status, action, notice
+        return self._act(op, member)
+
+    def tell(self, member: Member, nick: str, text: str, *, notice: bool = False) -> list[Delivery]:
+        op = {"k": "tell", "m": self._ref(member), "nick": nick, "text": text, "n": notice}
+        return self._act(op, member)
+
+    def set_topic(self, member: Member, room_name: str, topic: str) -> list[Delivery]:
+        op = {"k": "topic", "m": self._ref(member), "room": room_name, "topic": topic}
+        return self._act(op, member)
+
+    def change_modes(
+        self, actor: Member, room_name: str, changes: Iterable[modes.ModeChange]
+    ) -> list[Delivery]:
+        encoded = ops.changes(list(changes))
+        op = {"k": "modes", "m": self._ref(actor), "room": room_name, "changes": encoded}
+        return self._act(op, actor)
+
+    def kick_from(
+        self, actor: Member, room_name: str, nick: str, reason: str = ""
+    ) -> list[Delivery]:
+        op: Operation = {"k": "kick-from", "m": self._ref(actor), "room": room_name}
+        op["nick"], op["reason"] = nick, reason
+        return self._act(op, actor)
+
+    def invite(self, actor: Member, nick: str, room_name: str) -> list[Delivery]:
+        op = {"k": "invite", "m": self._ref(actor), "nick": nick, "room": room_name}
+        return self._act(op, actor)
+
+    # --- the member's own settings and name ------------------------------------------------
+
+    def set_away(self, member: Member, message: str) -> list[Delivery]:
+        return self._act({"k": "away", "m": self._ref(member), "message": message}, member)
+
+    def set_invisible(self, member: Member, invisible: bool) -> list[Delivery]:
+        return self._act({"k": "invisible", "m": self._ref(member), "on": invisible}, member)
+
+    def set_bot(self, member: Member, bot: bool) -> list[Delivery]:
+        return self._act({"k": "bot", "m": self._ref(member), "on": bot}, member)
+
+    def set_realname(self, member: Member, realname: str) -> list[Delivery]:
+        return self._act({"k": "realname", "m": self._ref(member), "realname": realname}, member)
+
+    def rename(self, member: Member, nick: str) -> list[Delivery]:
+        self._hub.check_name(member, nick, taken=False)  # malformed or reserved: no round trip
+        return self._act({"k": "rename", "m": self._ref(member), "nick": nick}, member)
+
+    def check_name(self, member: Member, nick: str, *, taken: bool = True) -> None:
+        self._hub.check_name(member, nick, taken=taken)
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def find(self, nick: str) -> Member | None:
+        return self._hub.find(nick)
+
+    def members(self) -> tuple[Member, ...]:
+        return self._hub.members()
+
+    def room(self, room_name: str) -> RoomView:
+        return self._hub.room(room_name)
+
+    def needs_key(self, room_name: str) -> bool:
+        return self._hub.needs_key(room_name)
+
+    def room_views(self, viewer: Member) -> list[RoomView]:
+        return self._hub.room_views(viewer)
+
+    def whois(self, viewer: Member, nick: str) -> MemberView:
+        return self._hub.whois(viewer, nick)
+
+    def whowas(self, viewer: Member, nick: str, count: int = 0) -> list[tuple[Departed, str]]:
+        return self._hub.whowas(viewer, nick, count)
+
+    def who(self, viewer: Member, room_name: str) -> tuple[visibility.Seen, ...]:
+        return self._hub.who(viewer, room_name)
+
+    def who_all(self, viewer: Member) -> tuple[visibility.Seen, ...]:
+        return self._hub.who_all(viewer)
+
+    def shown_host(self, viewer: Member, member: Member) -> str:
+        return self._hub.shown_host(viewer, member)
+
+    def cloak(self, address: str) -> str:
+        return self._hub.cloak(address)
+
+    def room_members(self, room_name: str) -> tuple[Member, ...]:
+        return self._hub.room_members(room_name)
+
+    def rooms(self) -> list[tuple[str, int]]:
+        return self._hub.rooms()
+
+    def nodes(self) -> dict[str, int]:
+        """Every node with members, and how many (this node's own included)."""
+        return self.replica.nodes()
+
+    # --- server operators ------------------------------------------------------------------
+
+    def authenticate_operator(self, member: Member, password: str) -> list[Delivery]:
+        self._hub.check_operator_password(member, password)  # here: the password stays here
+        return self._act({"k": "oper", "m": self._ref(member)}, member)
+
+    def kick(self, actor: Member, nick: str, reason: str = "") -> list[Delivery]:
+        op = {"k": "kick", "m": self._ref(actor), "nick": nick, "reason": reason}
+        return self._act(op, actor)
+
+    def ban(self, actor: Member, target: str, minutes: float | None = None) -> list[Delivery]:
+        op = {"k": "ban", "m": self._ref(actor), "target": target, "minutes": minutes}
+        return self._act(op, actor)
+
+    def unban(self, actor: Member, target: str) -> list[Delivery]:
+        return self._act({"k": "unban", "m": self._ref(actor), "target": target}, actor)
+
+    def ban_list(self, actor: Member) -> list[Ban]:
+        return self._hub.ban_list(actor)
+
+    def wall(self, actor: Member, text: str) -> list[Delivery]:
+        return self._act({"k": "wall", "m": self._ref(actor), "text": text}, actor)

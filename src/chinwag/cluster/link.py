@@ -1,0 +1,350 @@
+"""A node's connections to the cluster's Redis, and the three threads that use them.
+
+Theory of operation (the design is in :mod:`chinwag.cluster`):
+
+- the *appender* writes the operations callers queue (:meth:`Link.append`) to the log,
+  everything queued in one pipelined round trip, in the order queued; when Redis fails
+  it keeps the batch and retries with capped backoff, so nothing queued is lost or
+  reordered (a batch that was half written is written again whole: the reader drops what
+  a node wrote twice by its sequence number);
+- the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
+  entries to the node (``on_entries``), in the log's order;
+- the *heartbeat* renews this node's key every :data:`HEARTBEAT_SECONDS` (it expires
+  after :data:`NODE_TTL_SECONDS`) and looks for nodes whose key has been missing for
+  :data:`MISSING_GRACE_SECONDS`; for each, the first node to win ``SET NX`` on its lost
+  key asks for a ``node-lost`` entry (``on_lost``).
+
+Failures are logged once when Redis is lost and once when it is back. Every key is under
+one prefix (``chinwag:`` unless given), so several clusters can share one Redis.
+redis-py is imported here and only here, when a server is started with ``--cluster``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import redis
+
+from chinwag import log
+from chinwag.cluster import ClusterError, ops
+from chinwag.worker import Worker
+
+HEARTBEAT_SECONDS = 1.0
+NODE_TTL_SECONDS = 4.0  # a node's key lives this long unless renewed
+# ... and must have been seen missing this long before the node is lost, so that a Redis
+# restarted empty (every key gone at once) gives the live nodes time to renew theirs.
+# SIGKILL to announcement: TTL + grace + up to a heartbeat, about 6 to 7.5 s.
+MISSING_GRACE_SECONDS = 2.5
+LOST_LOCK_SECONDS = 60.0
+LOG_MAXLEN = 100_000  # entries kept in the log (approximately: MAXLEN ~)
+READ_BLOCK_MS = 1000
+READ_COUNT = 1024
+APPEND_BATCH = 512
+BACKOFF_SECONDS = (0.05, 2.0)
+NUMBER_BLOCK = 64  # member numbers taken from Redis at a time
+
+Entries = list[tuple[str, dict[bytes, bytes]]]
+
+# A block of member numbers, never below ``floor`` (the highest number a node knows in
+# use: a Redis restarted empty has forgotten the counter, not the members).
+_NEXT_BLOCK = """
+local last = redis.call('incrby', KEYS[1], ARGV[1])
+if last - tonumber(ARGV[1]) < tonumber(ARGV[2]) then
+  last = tonumber(ARGV[2]) + tonumber(ARGV[1])
+  redis.call('set', KEYS[1], last)
+end
+return last
+"""
+
+
+class RedisUnavailable(ClusterError):
+    """Redis could not be reached, or did not answer in time."""
+
+
+def connect(url: str, password: str = "", *, timeout: float = 5.0) -> redis.Redis:
+    """A client for ``url`` (``redis://`` or ``rediss://``), with ``password`` unless the
+    URL has one. Raises :class:`RedisUnavailable` if Redis does not answer PING."""
+    options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    if password and "@" not in url:
+        options["password"] = password
+    client = redis.Redis.from_url(url, **options)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        raise RedisUnavailable(
+            f"cannot reach the cluster's Redis at {safe_url(url)}: {exc}"
+        ) from exc
+    return client
+
+
+def text(value: object) -> str:
+    """A reply's bytes (or text, for a client made to decode) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    return scheme + sep + rest
+
+
+class Keys:
+    """The names of the cluster's keys, under one prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.log = prefix + "log"
+        self.nodes = prefix + "nodes"
+        self.joining = prefix + "joining"
+        self.numbers = prefix + "clients"
+        self.cloak = prefix + "cloak"
+        self._prefix = prefix
+
+    def node(self, node: str) -> str:
+        return f"{self._prefix}node:{node}"
+
+    def lost(self, node: str) -> str:
+        return f"{self._prefix}lost:{node}"
+
+    def snapshot(self, entry_id: str) -> str:
+        return f"{self._prefix}snapshot:{entry_id}"
+
+    def snapshot_lock(self, entry_id: str) -> str:
+        return f"{self._prefix}snapshot-lock:{entry_id}"
+
+
+class Link:
+    """This node's Redis connections and threads (see the module docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        node: str,
+        *,
+        password: str = "",
+        prefix: str = "chinwag:",
+        log_maxlen: int = LOG_MAXLEN,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        node_ttl_seconds: float = NODE_TTL_SECONDS,
+    ) -> None:
+        self.url = url
+        self.node = node
+        self.keys = Keys(prefix)
+        self.commands = connect(url, password)
+        # Its own connection: XREAD blocks it for up to a second at a time.
+        self._reads = connect(url, password, timeout=READ_BLOCK_MS / 1000 + 5)
+        self._log_maxlen = log_maxlen
+        self._heartbeat_seconds = heartbeat_seconds
+        self._node_ttl_ms = int(node_ttl_seconds * 1000)
+        self._queue: deque[tuple[int, bytes]] = deque()
+        self._queued = threading.Condition()
+        self._sequence = 0
+        self._numbers: deque[int] = deque()
+        self.numbers_floor: Callable[[], int] = lambda: 0  # the highest number in use
+        self._numbers_lock = threading.Lock()
+        self.read_from = "0-0"  # the id after which the reader reads
+        self.on_entries: Callable[[Entries], None] = lambda entries: None
+        self.on_lost: Callable[[str], None] = lambda node: None
+        self.known_nodes: Callable[[], Iterable[str]] = lambda: ()
+        self._down_since: float | None = None  # when Redis was lost, if it is
+        self._missing: dict[str, float] = {}  # node -> when its key was first seen missing
+        self._down_lock = threading.Lock()
+        self._appender = Worker("chinwag-cluster-append", self._append_round, log.problem)
+        self._reader = Worker("chinwag-cluster-read", self._read_round, log.problem)
+        self._heartbeat = Worker("chinwag-cluster-heartbeat", self._heartbeat_round, log.problem)
+
+    # --- life ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.beat()
+        self._appender.start()
+        self._reader.start()
+        self._heartbeat.start()
+
+    def stop(self) -> None:
+        """Stop the threads (what is queued is written first, if Redis answers) and say
+        this node is gone."""
+        self._heartbeat.stop()
+        self._appender.stop(self._wake_appender, timeout=5)
+        # Shutting the reader's socket down wakes it from XREAD's wait.
+        self._reader.stop(self._reads.connection_pool.disconnect, timeout=READ_BLOCK_MS / 1000 + 5)
+        try:
+            self.commands.delete(self.keys.node(self.node))
+            self.commands.srem(self.keys.nodes, self.node)
+        except redis.RedisError:
+            pass  # its key expires by itself
+        self.commands.close()
+        self._reads.close()
+
+    def beat(self) -> None:
+        """Say this node is alive, for :data:`NODE_TTL_SECONDS`."""
+        pipe = self.commands.pipeline(transaction=False)
+        pipe.set(self.keys.node(self.node), str(os.getpid()), px=self._node_ttl_ms)
+        pipe.sadd(self.keys.nodes, self.node)
+        pipe.execute()
+
+    def live_nodes(self) -> list[str]:
+        """The other nodes whose key has not expired."""
+        listed = {text(node) for node in self.commands.smembers(self.keys.nodes)}
+        others = sorted(listed - {self.node})
+        if not others:
+            return []
+        alive = self.commands.exists  # one round trip per node: joins are rare
+        return [node for node in others if alive(self.keys.node(node))]
+
+    # --- numbers -------------------------------------------------------------------------------
+
+    def next_number(self) -> int:
+        """A member number no other node hands out (taken from Redis a block at a time)."""
+        with self._numbers_lock:
+            if not self._numbers:
+                key, floor = self.keys.numbers, self.numbers_floor()
+                last = int(self.commands.eval(_NEXT_BLOCK, 1, key, NUMBER_BLOCK, floor))
+                self._numbers.extend(range(last - NUMBER_BLOCK + 1, last + 1))
+            return self._numbers.popleft()
+
+    def shared_secret(self, key: str, make: Callable[[], bytes]) -> bytes:
+        """The cluster's value of ``key``: the first node's ``make()``, kept."""
+        self.commands.set(key, make(), nx=True)
+        value = self.commands.get(key)
+        assert isinstance(value, bytes)
+        return value
+
+    # --- the appender --------------------------------------------------------------------------
+
+    def append(self, operation: ops.Operation) -> int:
+        """Queue ``operation`` for the log; its sequence number (see the reader)."""
+        data = ops.encode(operation)
+        with self._queued:
+            self._sequence += 1
+            self._queue.append((self._sequence, data))
+            self._queued.notify()
+            return self._sequence
+
+    def pending(self) -> int:
+        """How many operations wait to be written to the log."""
+        return len(self._queue)
+
+    def _wake_appender(self) -> None:
+        with self._queued:
+            self._queued.notify()
+
+    def _append_round(self) -> bool:
+        with self._queued:
+            while not self._queue:
+                if self._appender.stopping.is_set():
+                    return False
+                self._queued.wait(1.0)
+            batch = [self._queue[i] for i in range(min(len(self._queue), APPEND_BATCH))]
+        pause = BACKOFF_SECONDS[0]
+        while True:
+            try:
+                self._write(batch)
+                break
+            except redis.RedisError as exc:
+                self._lost(exc)
+                if self._appender.stopping.wait(pause):
+                    return False
+                pause = min(pause * 2, BACKOFF_SECONDS[1])
+        self._recovered()
+        with self._queued:
+            for _ in batch:
+                self._queue.popleft()
+        return True
+
+    def _write(self, batch: list[tuple[int, bytes]]) -> None:
+        pipe = self.commands.pipeline(transaction=False)
+        node = self.node.encode()
+        for sequence, data in batch:
+            fields = {ops.NODE: node, ops.SEQUENCE: str(sequence).encode(), ops.OPERATION: data}
+            pipe.xadd(self.keys.log, fields, maxlen=self._log_maxlen, approximate=True)  # type: ignore[arg-type]
+        pipe.execute()
+
+    # --- the reader ----------------------------------------------------------------------------
+
+    def _read_round(self) -> bool:
+        if self._reader.stopping.is_set():
+            return False
+        try:
+            reply: Any = self._reads.xread(
+                {self.keys.log: self.read_from}, count=READ_COUNT, block=READ_BLOCK_MS
+            )
+        except Exception as exc:
+            if self._reader.stopping.is_set():
+                return False  # woken by stop(), which shut its socket down mid-read
+            if not isinstance(exc, redis.RedisError):
+                raise
+            self._lost(exc)
+            self._reader.stopping.wait(BACKOFF_SECONDS[1])
+            return True
+        self._recovered()
+        if reply:
+            entries: Entries = [(entry_id.decode(), fields) for entry_id, fields in reply[0][1]]
+            self.read_from = entries[-1][0]
+            self.on_entries(entries)
+        return True
+
+    # --- the heartbeat -------------------------------------------------------------------------
+
+    def _heartbeat_round(self) -> bool:
+        if self._heartbeat.stopping.wait(self._heartbeat_seconds):
+            return False
+        try:
+            self.beat()
+            self._find_lost()
+        except redis.RedisError as exc:
+            self._lost(exc)
+        return True
+
+    def _find_lost(self) -> None:
+        """Ask for the departure of every node whose key expired (once per cluster)."""
+        listed = {text(node) for node in self.commands.smembers(self.keys.nodes)}
+        candidates = sorted((listed | set(self.known_nodes())) - {self.node})
+        if not candidates:
+            return
+        pipe = self.commands.pipeline(transaction=False)
+        for node in candidates:
+            pipe.exists(self.keys.node(node))
+        now = time.monotonic()
+        for node, alive in zip(candidates, pipe.execute(), strict=True):
+            if alive:
+                self._missing.pop(node, None)
+                continue
+            if now - self._missing.setdefault(node, now) < MISSING_GRACE_SECONDS:
+                continue
+            del self._missing[node]
+            won = self.commands.set(
+                self.keys.lost(node), self.node, nx=True, px=int(LOST_LOCK_SECONDS * 1000)
+            )
+            self.commands.srem(self.keys.nodes, node)
+            if won:
+                log.event(f"cluster: node {node} is lost; announcing its users' departure")
+                self.on_lost(node)
+
+    # --- Redis lost and found ------------------------------------------------------------------
+
+    def _lost(self, exc: Exception) -> None:
+        with self._down_lock:
+            if self._down_since is not None:
+                return
+            self._down_since = time.monotonic()
+        log.event(f"cluster: lost the Redis at {safe_url(self.url)} ({exc}); retrying")
+
+    def _recovered(self) -> None:
+        with self._down_lock:
+            if self._down_since is None:
+                return
+            down_for = time.monotonic() - self._down_since
+            self._down_since = None
+        log.event(f"cluster: Redis at {safe_url(self.url)} is back after {down_for:.1f}s")
+
+    @property
+    def degraded(self) -> bool:
+        return self._down_since is not None

@@ -1,0 +1,146 @@
+"""A replica's state as bytes, for a node that joins a cluster already running.
+
+Theory of operation: a live node writes its replica (:func:`dump`) from its reader
+thread right after applying the newcomer's ``hello`` entry, so the snapshot is the state
+at that place in the log; the newcomer loads it into its empty replica (:func:`load`)
+and applies the log from that entry on. What is written is what the log's entries
+change: members (their node, names, flags, rooms), rooms (members in order, settings,
+privileges, invitations), which member holds each look of a name, and rooms' kept
+settings. The hub's own past (WHOWAS) is not: a newcomer's starts empty.
+
+It reads and fills the hub's tables directly, under the hub's lock: this module and
+the hub are the only code that knows them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from chinwag.cluster import ops
+from chinwag.cluster.replica import Replica
+from chinwag.history.sqlite import RoomState
+from chinwag.hub import names
+from chinwag.hub.model import Member, Room
+
+VERSION = 1
+
+
+def _time(when: datetime | None) -> float | None:
+    return when.timestamp() if when is not None else None
+
+
+def _naive(stamp: float | None) -> datetime | None:
+    return datetime.fromtimestamp(stamp) if stamp is not None else None
+
+
+def dump(replica: Replica) -> bytes:
+    hub = replica.hub
+    with hub._lock:  # the hub's tables: see the module docstring
+        members = [
+            {
+                **ops.describe(member, replica.node_of(member.client_id)),
+                "away": member.away,
+                "invisible": member.invisible,
+                "bot": member.bot,
+            }
+            for member in hub._members.values()
+        ]
+        looks = {look: member.client_id for look, member in hub._looks.items()}
+        rooms = [
+            {
+                "name": room.name,
+                "created": room.created_at.timestamp(),
+                "topic": [room.topic, room.topic_by, _time(room.topic_at)],
+                "flags": "".join(sorted(room.flags)),
+                "key": room.key,
+                "limit": room.limit,
+                "bans": [[mask, by, at.timestamp()] for mask, (by, at) in room.bans.items()],
+                "members": [member.client_id for member in room.snapshot],
+                "operators": sorted(member.client_id for member in room.operators),
+                "voiced": sorted(member.client_id for member in room.voiced),
+                "invited": sorted(member.client_id for member in room.invited),
+            }
+            for room in hub._rooms.values()
+        ]
+        kept = hub._kept
+        states = [] if kept is None else [_state(state) for state in kept.states()]
+        most = hub.most_members
+    state = {
+        "version": VERSION,
+        "members": members,
+        "looks": looks,
+        "rooms": rooms,
+        "kept": states,
+        "most": most,
+    }
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def load(replica: Replica, data: bytes) -> None:
+    """Fill ``replica`` (empty: made, nothing applied) with the state in ``data``."""
+    state = json.loads(data)
+    if state.get("version") != VERSION:
+        raise ValueError(f"a snapshot of another version: {state.get('version')!r}")
+    hub = replica.hub
+    by_id: dict[str, Member] = {}
+    with hub._lock:  # the hub's tables: see the module docstring
+        for description in state["members"]:
+            member = ops.member_from(description)
+            member.away = description["away"]
+            member.invisible = description["invisible"]
+            member.bot = description["bot"]
+            member.cloak = hub.cloak(member.address)
+            member.userhost = f"{member.username}@{member.cloak}"
+            by_id[member.client_id] = member
+            hub._members[names.fold(member.nick)] = member
+            replica.adopt(member, description["node"])
+        hub._looks = {look: by_id[i] for look, i in state["looks"].items()}
+        hub._rooms.clear()  # the empty lobby made at start is replaced
+        for entry in state["rooms"]:
+            room = Room(entry["name"], entry["flags"], datetime.fromtimestamp(entry["created"]))
+            room.topic, room.topic_by, topic_at = entry["topic"]
+            room.topic_at = _naive(topic_at)
+            room.key, room.limit = entry["key"], entry["limit"]
+            room.bans = {mask: (by, datetime.fromtimestamp(at)) for mask, by, at in entry["bans"]}
+            for member_id in entry["members"]:
+                member = by_id[member_id]
+                room.add(member)
+                member.rooms[room.folded] = room.name
+            room.operators = {by_id[i] for i in entry["operators"]}
+            room.voiced = {by_id[i] for i in entry["voiced"]}
+            room.invited = {by_id[i] for i in entry["invited"]}
+            for member in room.invited:
+                member.invitations.add(room)
+            hub._rooms[room.folded] = room
+        kept = hub._kept
+        if kept is not None:
+            kept.replace(_room_state(item) for item in state["kept"])
+        hub.most_members = state["most"]
+
+
+def _state(state: RoomState) -> dict[str, Any]:
+    return {
+        "name": state.name,
+        "topic": [state.topic, state.topic_by, _time(state.topic_at)],
+        "flags": state.flags,
+        "key": state.key,
+        "limit": state.limit,
+        "bans": [[mask, by, at.timestamp()] for mask, by, at in state.bans],
+    }
+
+
+def _room_state(item: dict[str, Any]) -> RoomState:
+    topic, topic_by, topic_at = item["topic"]
+    at = None if topic_at is None else datetime.fromtimestamp(topic_at).astimezone()
+    return RoomState(
+        item["name"],
+        topic,
+        topic_by,
+        at,
+        item["flags"],
+        item["key"],
+        item["limit"],
+        tuple((mask, by, datetime.fromtimestamp(t).astimezone()) for mask, by, t in item["bans"]),
+    )
