@@ -52,3 +52,17 @@ def test_a_nick_taken_on_one_node_is_refused_on_another_in_any_case(cluster: Clu
     bob = cluster.nodes[1].irc("bob")
     bob.send("NICK aNN")
     bob.expect(r" 433 bob aNN ")
+
+
+def test_client_only_tags_and_tagmsg_cross_nodes(cluster: Cluster) -> None:
+    ann = cluster.nodes[0].irc("ann")
+    bob = cluster.nodes[1].irc("bob")
+    for client, nick in ((ann, "ann"), (bob, "bob")):
+        client.send("CAP REQ message-tags")
+        client.expect(r" CAP \S+ ACK :message-tags")
+        client.send("JOIN #dev")
+        client.expect(f" 366 {nick} #dev ")
+    ann.send("@+typing=active TAGMSG #dev")
+    bob.expect(r"^@\S*\+typing=active\S* :ann!\S+ TAGMSG #dev$")
+    ann.send("@+draft/reply=abc PRIVMSG bob :a reply")
+    bob.expect(r"^@\S*\+draft/reply=abc\S* :ann!\S+ PRIVMSG bob :a reply$")

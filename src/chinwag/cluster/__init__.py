@@ -66,9 +66,10 @@ with capped backoff; a user whose action is not applied within ``WAIT_SECONDS`` 
 the chat is unavailable, and the action is still applied (and delivered, by the reader)
 once Redis is back. A connection's thread waits for each of its actions, so the queue
 grows by at most one operation per connection every ``WAIT_SECONDS`` (plus the rare
-``node-lost``); a bound by size and age is not there yet. The log says when the node joined, lost Redis, and recovered. Not done yet: while Redis is
-away, a node's own users do not yet hear each other at once (their messages wait with
-the rest), and a gap in the log (trimmed past what a node read) is not announced.
+``node-lost``); a bound by size and age is not there yet. The log says when the node
+joined, lost Redis, and recovered. Not done yet: while Redis is away, a node's own users
+do not yet hear each other at once (their messages wait with the rest), and a gap in the
+log (trimmed past what a node read) is not announced.
 
 Nothing here is imported unless ``--cluster`` is given: the server's core needs the
 standard library only, and a single server's hot path is the in-process hub's.

@@ -32,7 +32,7 @@ from chinwag.cluster.replica import EntryClock, Replica, parse_id
 from chinwag.history.replay import Replayer
 from chinwag.hub import errors, modes, visibility
 from chinwag.hub.bans import Ban, BanList
-from chinwag.hub.events import Delivery
+from chinwag.hub.events import ClientTags, Delivery
 from chinwag.hub.hub import Hub
 from chinwag.hub.model import Member, MemberView, RoomView
 from chinwag.hub.whowas import Departed
@@ -318,10 +318,11 @@ class ClusterHub:
         *,
         action: bool = False,
         notice: bool = False,
+        tags: ClientTags = (),
     ) -> list[Delivery]:
         op: Operation = {"k": "say", "m": self._ref(member), "room": room_name, "text": text}
         op["a"], op["n"] = action, notice
-        return self._act(op, member)
+        return self._act(ops.with_tags(op, tags), member)
 
     def say_to_status(
         self,
@@ -332,14 +333,33 @@ class ClusterHub:
         *,
         action: bool = False,
         notice: bool = False,
+        tags: ClientTags = (),
     ) -> list[Delivery]:
         op: Operation = {"k": "say-status", "m": self._ref(member), "room": room_name, "text": text}
         op["status"], op["a"], op["n"] = status, action, notice
-        return self._act(op, member)
+        return self._act(ops.with_tags(op, tags), member)
 
-    def tell(self, member: Member, nick: str, text: str, *, notice: bool = False) -> list[Delivery]:
+    def tell(
+        self,
+        member: Member,
+        nick: str,
+        text: str,
+        *,
+        notice: bool = False,
+        tags: ClientTags = (),
+    ) -> list[Delivery]:
         op = {"k": "tell", "m": self._ref(member), "nick": nick, "text": text, "n": notice}
-        return self._act(op, member)
+        return self._act(ops.with_tags(op, tags), member)
+
+    def tag_room(
+        self, member: Member, room_name: str, tags: ClientTags, status: str = ""
+    ) -> list[Delivery]:
+        op = {"k": "tag-room", "m": self._ref(member), "room": room_name, "status": status}
+        return self._act(ops.with_tags(op, tags), member)
+
+    def tag_member(self, member: Member, nick: str, tags: ClientTags) -> list[Delivery]:
+        op = {"k": "tag-member", "m": self._ref(member), "nick": nick}
+        return self._act(ops.with_tags(op, tags), member)
 
     def set_topic(self, member: Member, room_name: str, topic: str) -> list[Delivery]:
         op = {"k": "topic", "m": self._ref(member), "room": room_name, "topic": topic}

@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from chinwag.hub.events import ClientTags
 from chinwag.hub.model import Member
 from chinwag.hub.modes import ModeChange
 
@@ -60,6 +61,18 @@ def member_from(description: dict[str, Any]) -> Member:
     member.realname = str(description["real"])
     member.operator = bool(description["oper"])
     return member
+
+
+def with_tags(operation: Operation, client_tags: ClientTags) -> Operation:
+    """``operation`` carrying a message's client-only tags (left out when there are none)."""
+    if client_tags:
+        operation["tags"] = [list(tag) for tag in client_tags]
+    return operation
+
+
+def tags(operation: Operation) -> ClientTags:
+    """The client-only tags an operation carries (see :func:`with_tags`)."""
+    return tuple((str(name), str(value)) for name, value in operation.get("tags", ()))
 
 
 def changes(mode_changes: list[ModeChange]) -> list[list[Any]]:

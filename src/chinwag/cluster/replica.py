@@ -130,13 +130,20 @@ class Replica:
             case "part":
                 return hub.part(member, op["room"], op["reason"])
             case "say":
-                return hub.say(member, op["room"], op["text"], action=op["a"], notice=op["n"])
+                text, tags = op["text"], ops.tags(op)
+                return hub.say(member, op["room"], text, action=op["a"], notice=op["n"], tags=tags)
             case "say-status":
+                room, text, status = op["room"], op["text"], op["status"]
+                action, notice, tags = op["a"], op["n"], ops.tags(op)
                 return hub.say_to_status(
-                    member, op["room"], op["text"], op["status"], action=op["a"], notice=op["n"]
+                    member, room, text, status, action=action, notice=notice, tags=tags
                 )
             case "tell":
-                return hub.tell(member, op["nick"], op["text"], notice=op["n"])
+                return hub.tell(member, op["nick"], op["text"], notice=op["n"], tags=ops.tags(op))
+            case "tag-room":
+                return hub.tag_room(member, op["room"], ops.tags(op), op["status"])
+            case "tag-member":
+                return hub.tag_member(member, op["nick"], ops.tags(op))
             case "topic":
                 return hub.set_topic(member, op["room"], op["topic"])
             case "modes":
