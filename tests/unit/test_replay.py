@@ -15,7 +15,7 @@ from chinwag.history.sqlite import RoomState
 from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory
 from chinwag.history.writer import HistoryWriter
 from chinwag.hub import errors, modes
-from chinwag.hub.events import Delivery, HistoryReplay, PrivateMessage, RoomMessage, ToMembers
+from chinwag.hub.events import HistoryReplay, PrivateMessage, RoomMessage
 from chinwag.hub.hub import Hub, Member
 from chinwag.irc.format import IrcFormatter, server_time
 from chinwag.text.format import dated_stamp, render
@@ -102,7 +102,7 @@ def test_the_replayer_gives_the_last_messages_as_they_were_said() -> None:
     made = MessageIds(clock=NOON.timestamp)
     for n in range(5):
         message = said(NOON, f"line {n}", msgid=made.next_value())
-        kept.record([_to_bob(message)])
+        kept.record(message)
     kept.writer.flush()
     replayer = Replayer(kept, on_join=2, maximum=3, clock=lambda: NOON)
     joined = replayer.joined("KITCHEN")
@@ -119,7 +119,7 @@ def test_the_replayer_gives_the_last_messages_as_they_were_said() -> None:
 def test_the_recorder_keeps_the_id_the_hub_gave() -> None:
     kept = history()
     message = said(NOON, msgid=ids.decode(ids.floor(NOON)) + 7)
-    kept.record([_to_bob(message)])
+    kept.record(message)
     kept.writer.flush()
     [record] = kept.store.latest(Conversation.room("kitchen"), 5)
     assert ids.decode(record.msgid) == message.msgid
@@ -127,7 +127,8 @@ def test_the_recorder_keeps_the_id_the_hub_gave() -> None:
 
 def test_a_message_to_operators_or_voiced_users_only_is_not_kept() -> None:
     kept = history()
-    kept.record([_to_bob(said(NOON, "ops only", status="@")), _to_bob(said(NOON, "all"))])
+    kept.record(said(NOON, "ops only", status="@"))
+    kept.record(said(NOON, "all"))
     kept.writer.flush()
     records = kept.store.latest(Conversation.room("kitchen"), 5)
     assert [event_of(record).text for record in records] == ["all"]
@@ -137,7 +138,7 @@ def test_private_history_only_with_the_flag_and_to_its_two_sides() -> None:
     message = PrivateMessage(NOON, "alice", "bob", "psst", msgid=ids.decode(ids.floor(NOON)))
     for private in (False, True):
         kept = history(private)
-        kept.record([_to_bob(message)])
+        kept.record(message)
         kept.writer.flush()
         replayer = Replayer(kept, clock=lambda: NOON)
         seen = replayer.private("BOB", "alice", 10)
@@ -151,10 +152,6 @@ def test_the_replayer_says_when_history_is_unavailable() -> None:
     kept.writer.available = False
     with pytest.raises(HistoryUnavailable):
         Replayer(kept).joined("kitchen")
-
-
-def _to_bob(event: RoomMessage | PrivateMessage) -> Delivery:
-    return Delivery(event, ToMembers(("bob",)))
 
 
 # --- the hub: ids and kept rooms ------------------------------------------------------------

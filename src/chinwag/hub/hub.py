@@ -12,6 +12,12 @@ after a join or leave, so a broadcast costs no copying. Text from users arrives 
 events and the records others read later refuse anything else
 (:mod:`chinwag.hub.cleaning`).
 
+Every message gets an id under the lock, and so does every entering of a room
+(``Member.entered``): ids order messages and arrivals as the lock did. Each message is
+handed to history's recorder under the lock too (it only queues it), so that whoever
+enters a room finds in its history exactly the messages accepted before their entering,
+and gets the later ones live.
+
 Rooms also have settings (topic, modes, bans, invitations, room operators; see
 :mod:`chinwag.hub.modes`) that every front end can read and change. Whoever makes a new
 room is its first operator; the lobby has none, so there only server operators (who
@@ -55,6 +61,7 @@ from chinwag.hub.events import (
     RoomMessage,
     ToMembers,
     TopicChanged,
+    ToRoom,
     Wall,
     to,
 )
@@ -103,12 +110,19 @@ class Hub:
         passwords: PasswordGuard | None = None,
         message_ids: MessageIds = PROCESS_IDS,
         kept_rooms: KeptRooms | None = None,
+        recorder: Callable[[RoomMessage | PrivateMessage], None] | None = None,
     ) -> None:
         """``kept_rooms``: the rooms' kept topics and settings, given to each room when
-        it is made and saved after each change (none: nothing outlives the hub)."""
+        it is made and saved after each change (none: nothing outlives the hub).
+
+        ``recorder``: history's, given every message to a room or a user under the lock,
+        in the order accepted (so it must only queue it), so that whoever joins after a
+        message finds it in history. Messages to a room's operators or voiced users only
+        are not the room's, and not recorded."""
         self._lock = threading.Lock()
         # Every message gets its id here, where it is made: history and clients share it.
         self._next_id = message_ids.next_value
+        self._record = recorder or _ignore
         # Random unless given (tests), so cloaks are stable for one run and no longer.
         self._cloak_secret = cloak_secret if cloak_secret is not None else visibility.new_secret()
         self.max_rooms_per_member = max_rooms_per_member
@@ -157,7 +171,8 @@ class Hub:
             self.most_members = max(self.most_members, len(self._members))
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
-            member.rooms[names.fold(names.LOBBY)] = lobby.name
+            member.rooms[lobby.folded] = lobby.name
+            member.entered[lobby.folded] = self._next_id()
             joined = Joined(
                 member.nick,
                 lobby.name,
@@ -249,6 +264,7 @@ class Hub:
             room.invited.discard(member)
             member.invitations.discard(room)
             member.rooms[key] = room.name
+            member.entered[key] = self._next_id()
             joined = Joined(
                 member.nick,
                 room.name,
@@ -279,6 +295,20 @@ class Hub:
         notice: bool = False,
     ) -> list[Delivery]:
         """A message from ``member`` to everyone else in the room."""
+        event, audience = self._message(member, room_name, text, action, notice, record=True)
+        return [Delivery(event, audience, member.client_id)]
+
+    def _message(
+        self,
+        member: Member,
+        room_name: str,
+        text: str,
+        action: bool,
+        notice: bool,
+        *,
+        record: bool,
+    ) -> tuple[RoomMessage, ToRoom]:
+        """A message from ``member`` to a room, if they may send it, and the room."""
         key = names.fold(room_name)
         member.last_active = time.monotonic()
         with self._lock:
@@ -300,7 +330,9 @@ class Hub:
                 member.userhost,
                 self._next_id(),
             )
-            return [Delivery(event, room.audience, member.client_id)]
+            if record:
+                self._record(event)
+            return event, room.audience
 
     def say_to_status(
         self,
@@ -314,7 +346,7 @@ class Hub:
     ) -> list[Delivery]:
         """A message to the room's operators (``@``), or its voiced users and operators
         (``+``), allowed exactly when a message to the whole room would be."""
-        said = self.say(member, room_name, text, action=action, notice=notice)
+        event, _ = self._message(member, room_name, text, action, notice, record=False)
         with self._lock:
             room = self._rooms.get(names.fold(room_name))
             if room is None:
@@ -324,8 +356,6 @@ class Hub:
                 for each in room.snapshot
                 if self._is_room_operator(each, room) or (status == "+" and each in room.voiced)
             )
-        event = said[0].event
-        assert isinstance(event, RoomMessage)  # what say() makes
         return [Delivery(replace(event, status=status), ToMembers(ids), member.client_id)]
 
     def tell(self, member: Member, nick: str, text: str, *, notice: bool = False) -> list[Delivery]:
@@ -342,6 +372,7 @@ class Hub:
                 member.userhost,
                 self._next_id(),
             )
+            self._record(event)
             return [Delivery(event, to(target))]
 
     # --- room settings -------------------------------------------------------------------
@@ -844,6 +875,7 @@ class Hub:
         room = self._rooms[key]
         room.discard(member)
         del member.rooms[key]
+        member.entered.pop(key, None)
         if not len(room) and room.name != names.LOBBY:
             del self._rooms[key]
             for invitee in room.invited:
@@ -854,6 +886,10 @@ class Hub:
     def _require_operator(actor: Member) -> None:
         if not actor.operator:
             raise errors.NotOperator("only operators can do that")
+
+
+def _ignore(message: RoomMessage | PrivateMessage) -> None:
+    """The recorder of a hub that keeps no history."""
 
 
 def _paren(text: str) -> str:

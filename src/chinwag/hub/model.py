@@ -31,6 +31,7 @@ class Member:
         "client_id",
         "cloak",
         "connected_at",
+        "entered",
         "invisible",
         "invitations",
         "last_active",
@@ -56,6 +57,9 @@ class Member:
         self.last_active = time.monotonic()
         self.operator = False
         self.rooms: dict[str, str] = {}  # folded room key -> room name
+        # Folded room key -> the message id the member's entering took: messages before
+        # it are the room's history to them, messages after it reach them live.
+        self.entered: dict[str, int] = {}
         self.username = client_id  # what the client calls its user, where it says
         self.realname = ""
         self.away = ""  # the away message; empty: present

@@ -23,7 +23,7 @@ reset before it was accepted) passes unlogged.
 
 History (``chinwag.history``) is opened first, so an unusable data directory stops the
 server before it listens: :attr:`ChatServer.history` records every room message (and
-private ones, if configured) handed to the sender, its writer thread writes them, and
+private ones, if configured) the hub accepts, its writer thread writes them, and
 the ban list is filled from it and saves its changes through it, and so do rooms' topics
 and settings (the hub restores them when it makes a room). It is closed last.
 
@@ -41,7 +41,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from types import TracebackType
 
@@ -50,7 +50,7 @@ from chinwag.config import Config
 from chinwag.history.replay import Replayer
 from chinwag.history.rooms import KeptRooms
 from chinwag.history.service import History
-from chinwag.hub.events import Delivery, Farewell
+from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
 from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.server.admission import AdmissionControl, parse_networks
@@ -126,19 +126,6 @@ class Listener:
         self.flood = flood  # flood control's burst and rate; None: the text protocol's
 
 
-class RecordingSender(Sender):
-    """The sender, first showing every batch it is given to history's recorder (a type
-    check per delivery and an append per message; no I/O)."""
-
-    def __init__(self, router: Router, history: History) -> None:
-        super().__init__(router)
-        self._record = history.record
-
-    def submit(self, deliveries: Sequence[Delivery]) -> None:
-        self._record(deliveries)
-        super().submit(deliveries)
-
-
 class ChatServer:
     """A running chat server (see the module docstring for its lifecycle)."""
 
@@ -175,6 +162,7 @@ class ChatServer:
             reserved_names=(config.server_name, config.server_name.partition(".")[0]),
             bans=self.history.bans(),
             kept_rooms=KeptRooms(self.history.load_rooms(), self.history.save_room),
+            recorder=self.history.record,
         )
         self.hub.history = Replayer(
             self.history, on_join=config.history_replay, maximum=config.history_max
@@ -183,7 +171,7 @@ class ChatServer:
         self._drainer = Drainer()
         # This server's connections by member id: what deliveries are routed through.
         self.router = Router()
-        self._sender = RecordingSender(self.router, self.history)
+        self._sender = Sender(self.router)
         self._congestion = Congestion(config.pushback_seconds, config.send_stall_seconds)
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
