@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from chinwag import log
 from chinwag.history.ids import PROCESS_IDS, MessageIds
 from chinwag.hub import errors, modes, names, visibility
-from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
+from chinwag.hub.bans import Ban, BanList, covers, describe, network_of, refusal
 from chinwag.hub.cleaning import require_clean
 from chinwag.hub.events import (
     AwayChanged,
@@ -162,6 +162,7 @@ class Hub:
         """A new connection joins under its generated name, in the lobby."""
         its_looks = names.looks(member.nick)  # outside the lock: a crowd may be arriving
         with self._lock:
+            self._check_ban(member)
             key = names.fold(member.nick)
             if key in self._members:
                 raise errors.NameInUse(f"{member.nick} is already connected")
@@ -196,6 +197,7 @@ class Hub:
         with self._lock:
             if self._members.get(names.fold(member.nick)) is member:
                 raise errors.AlreadyInRoom("you are connected already")
+            self._check_ban(member)
             self._check_free(member, nick)
             member.nick = nick
             member.username = username or member.client_id
@@ -745,6 +747,16 @@ class Hub:
         """Keep a snapshot (called after the lock is released: saving queues a write)."""
         if state is not None and self._kept is not None:
             self._kept.save(state)
+
+    def _check_ban(self, member: Member) -> None:
+        """Keep out an arriving member whose address is banned. The accept thread looked
+        before, but a ban set since would not have disconnected them (``ban`` takes its
+        victims from the members): with the ban added before that and this check under
+        the lock, a connection is either among the victims or refused here."""
+        ban = self.bans.find(member.address)
+        if ban is not None:
+            log.event(f"Refused {member.client_id} from {member.address}: banned")
+            raise errors.Banned(refusal(ban), ban)
 
     def _require_present(self, member: Member, consequence: str) -> None:
         # The console's member, or one already removed, is not in the hub's table.

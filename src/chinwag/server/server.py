@@ -50,6 +50,7 @@ from chinwag.config import Config
 from chinwag.history.replay import Replayer
 from chinwag.history.rooms import KeptRooms
 from chinwag.history.service import History
+from chinwag.hub import bans
 from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
 from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
@@ -382,12 +383,7 @@ class ChatServer:
         ip = address[0]
         ban = self.hub.bans.find(ip)
         if ban is not None:
-            until = (
-                ""
-                if ban.until is None
-                else time.strftime(" until %H:%M", time.localtime(ban.until))
-            )
-            _refuse(sock, listener, f"You are banned from this server{until}")
+            _refuse(sock, listener, bans.refusal(ban))
             log.event(f"Refused connection from {ip}: banned")
             return
         refusal = self.admission.admit(ip)

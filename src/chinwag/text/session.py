@@ -101,7 +101,10 @@ class TextSession:
         return self._enter()
 
     def _enter(self) -> list[Delivery]:
-        deliveries = self.hub.add(self.member)
+        try:
+            deliveries = self.hub.add(self.member)
+        except errors.Banned as banned:
+            return self._refused(banned)
         nick = self.member.nick
         deliveries.append(
             info(
@@ -214,6 +217,11 @@ class TextSession:
             return [Delivery(Farewell("Wrong password", "wrong password"), to(self.member))]
         self._password_check = None
         return self._enter()
+
+    def _refused(self, banned: errors.Banned) -> list[Delivery]:
+        """A ban set since the connection was accepted keeps it out: it is told why."""
+        self.finished = True
+        return [Delivery(Farewell(str(banned), "banned"), to(self.member))]
 
     def problem(self, text: str) -> Delivery:
         return Delivery(Problem(text), to(self.member))
