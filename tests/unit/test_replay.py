@@ -176,7 +176,8 @@ def test_a_kept_room_is_made_again_as_it_was_and_saved_after_each_change() -> No
     state = RoomState(
         "Den", "cosy", "alice", None, "nt", "sesame", 0, (("*!*@x", "alice", NOON.astimezone()),)
     )
-    hub = Hub(clock=lambda: NOON, kept_rooms=KeptRooms([state], saved.append))
+    forgotten: list[str] = []
+    hub = Hub(clock=lambda: NOON, kept_rooms=KeptRooms([state], saved.append, forgotten.append))
     bob = member("Client-1")
     hub.add(bob)
     assert hub.needs_key("den") and not hub.needs_key("elsewhere")
@@ -189,6 +190,7 @@ def test_a_kept_room_is_made_again_as_it_was_and_saved_after_each_change() -> No
     hub.set_topic(bob, "den", "warm")
     hub.change_modes(bob, "den", [modes.ModeChange(False, "k", "sesame")])
     assert [(s.topic, s.key) for s in saved] == [("warm", "sesame"), ("warm", "")]
+    assert forgotten == []
     hub.part(bob, "den")  # freed, then made again: as last kept, not as at start
     hub.join(bob, "den")
     assert hub.room("den").topic == "warm"
@@ -200,3 +202,29 @@ def test_message_tags_formatting_adds_the_id_to_messages_only() -> None:
     line = formatter.format(said(NOON, msgid=msgid)).decode()
     assert line == f"@msgid={ids.encode(msgid)} :alice!al@host PRIVMSG #kitchen :hi\r\n"
     assert formatter.format(said(NOON)).decode().startswith(":alice!")  # no id: no tag
+
+
+def test_a_room_back_to_how_rooms_are_made_is_forgotten_not_saved() -> None:
+    saved: list[RoomState] = []
+    forgotten: list[str] = []
+    old = [RoomState("Plain"), RoomState("lobby", flags="n"), RoomState("Den", "cosy")]
+    kept = KeptRooms(old, saved.append, forgotten.append)
+    assert forgotten == ["Plain", "lobby"]  # kept by an earlier version, nothing to keep
+    hub = Hub(clock=lambda: NOON, kept_rooms=kept)
+    bob = member("Client-1")
+    hub.add(bob)
+    hub.join(bob, "den")
+    forgotten.clear()
+    hub.set_topic(bob, "den", "")  # as IRC's TOPIC #den : clears it
+    hub.change_modes(bob, "den", [modes.ModeChange(True, "k", "sesame")])
+    hub.change_modes(bob, "den", [modes.ModeChange(False, "k", "sesame")])
+    assert [(s.name, s.key) for s in saved] == [("den", "sesame")]
+    assert forgotten == ["den", "den"]
+    assert kept.key("den") == ""
+    hub.part(bob, "den")
+    hub.join(bob, "den")  # made again as new: the kept topic went with the table's row
+    assert hub.room("den").topic == ""
+    bob.operator = True  # the lobby has no room operators
+    hub.change_modes(bob, "lobby", [modes.ModeChange(True, "t")])
+    hub.change_modes(bob, "lobby", [modes.ModeChange(False, "t")])
+    assert forgotten[-1] == "lobby"  # the lobby is made without +t

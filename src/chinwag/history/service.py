@@ -13,7 +13,8 @@ hole in it).
 
 Kept state: :meth:`bans` makes the server's ban list, filled from the database and
 saving each change through the writer. Rooms' topics and settings are saved with
-:meth:`save_room` and read with :meth:`load_rooms`; the hub must call ``save_room``
+:meth:`save_room` (deleted with :meth:`forget_room` once back to a new room's) and read
+with :meth:`load_rooms`; the hub must call ``save_room``
 where a room's topic, flags, key, limit or ban masks change (``Hub.set_topic``,
 ``Hub.change_modes``) and apply ``load_rooms`` to the rooms it creates, which it does
 through :class:`~chinwag.history.rooms.KeptRooms`.
@@ -179,6 +180,11 @@ class History:
         """Keep a room's topic and settings (queued; never blocks)."""
         if self.state is not None:
             self.writer.put(partial(self.state.save_room, room))
+
+    def forget_room(self, name: str) -> None:
+        """Delete a room's kept state: it has nothing left to keep (queued; never blocks)."""
+        if self.state is not None:
+            self.writer.put(partial(self.state.delete_room, name))
 
     def load_rooms(self) -> list[RoomState]:
         return self.state.load_rooms() if self.state is not None else []

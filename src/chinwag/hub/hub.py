@@ -66,6 +66,7 @@ from chinwag.hub.events import (
     to,
 )
 from chinwag.hub.model import (
+    LOBBY_FLAGS,
     Member,
     MemberView,
     Room,
@@ -146,7 +147,7 @@ class Hub:
         self._kept = kept_rooms
         # What front ends show of history; set by the server. The hub never reads it.
         self.history: Replayer | None = None
-        lobby = Room(names.LOBBY, "n")
+        lobby = Room(names.LOBBY, LOBBY_FLAGS)
         if kept_rooms is not None:
             kept_rooms.restore(lobby)
         self._rooms: dict[str, Room] = {names.fold(names.LOBBY): lobby}

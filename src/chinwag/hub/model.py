@@ -79,6 +79,11 @@ class Member:
         return f"<Member {self.client_id} {self.nick!r}>"
 
 
+# The flags a room is made with (the lobby: anyone may set its topic).
+ROOM_FLAGS = "nt"
+LOBBY_FLAGS = "n"
+
+
 # Membership versions, for every room of every hub in this process: a version is never
 # reused, so a router's cache can never mistake one membership for another. (next() on a
 # count is atomic: rooms of different hubs may take versions at once.)
@@ -107,7 +112,9 @@ class Room:
         "voiced",
     )
 
-    def __init__(self, name: str, flags: str = "nt", created_at: datetime | None = None) -> None:
+    def __init__(
+        self, name: str, flags: str = ROOM_FLAGS, created_at: datetime | None = None
+    ) -> None:
         self.name = name
         self.folded = names.fold(name)
         self._members: dict[Member, None] = {}

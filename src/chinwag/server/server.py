@@ -162,7 +162,9 @@ class ChatServer:
             # Nobody may pass for the server: by its name, or its first label.
             reserved_names=(config.server_name, config.server_name.partition(".")[0]),
             bans=self.history.bans(),
-            kept_rooms=KeptRooms(self.history.load_rooms(), self.history.save_room),
+            kept_rooms=KeptRooms(
+                self.history.load_rooms(), self.history.save_room, self.history.forget_room
+            ),
             recorder=self.history.record,
         )
         self.hub.history = Replayer(
