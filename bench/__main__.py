@@ -14,18 +14,26 @@ import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.cells import Traffic, run_ramp, run_traffic
-from bench.servers import FD_LIMIT, SERVERS, chinwag_baseline, chinwag_throttle_args
+from bench.cells import Replay, Traffic, run_ramp, run_replay, run_traffic
+from bench.servers import (
+    FD_LIMIT,
+    SERVERS,
+    Chinwag,
+    ChinwagReplayOff,
+    chinwag_baseline,
+    chinwag_throttle_args,
+)
 
 # The flat-out cells run long enough (a second or more of server CPU) that the 10 ms
 # ticks in which /proc counts CPU time are at most a percent of the reading.
-FULL = [
+FULL: list[Traffic | Replay] = [
     Traffic("50 all send", 50, 50, 1000),
     Traffic("500 / 10 send", 500, 10, 1000),
     Traffic("2000 / 2 send", 2000, 2, 200, big=True),
@@ -36,8 +44,10 @@ FULL = [
     Traffic("50 all open", 50, 50, 2000, size=64, open_loop=True),
     Traffic("500/10 open", 500, 10, 2000, size=64, open_loop=True),
     Traffic("paced 100/5 open", 100, 5, 300, size=64, rate=20, open_loop=True),
+    # Servers that keep history only, next to chinwag with replay off.
+    Replay("replay 1000 join", 1000),
 ]
-QUICK = [
+QUICK: list[Traffic | Replay] = [
     Traffic("50 all send", 50, 50, 40),
     Traffic("500 / 10 send", 500, 10, 30),
     Traffic("100 / 5 paced", 100, 5, 40, rate=20),
@@ -45,6 +55,7 @@ QUICK = [
     Traffic("50 all open", 50, 50, 100, size=64, open_loop=True),
     Traffic("500/10 open", 500, 10, 100, size=64, open_loop=True),
     Traffic("paced 100/5 open", 100, 5, 40, size=64, rate=20, open_loop=True),
+    Replay("replay 200 join", 200),
 ]
 RAMP = [1000, 5000]
 RAMP_BIG = [1000, 5000, 10000, 20000]
@@ -79,6 +90,19 @@ OPEN_COLUMNS = [
     ("wall_s", "wall s", "{:.1f}"),
 ]
 RATIO_KEYS = [("srv_us_per_msg", "srv µs/msg"), ("deliveries_per_s", "deliv/s"), ("p99_ms", "p99")]
+REPLAY_COLUMNS = [
+    ("greeted", "greeted", "{:,.0f}"),
+    ("full_replays", "full replays", "{:,.0f}"),
+    ("greet_s", "all greeted s", "{:.3f}"),
+    ("p50_ms", "p50 ms", "{:.1f}"),
+    ("p99_ms", "p99 ms", "{:.1f}"),
+    ("srv_cpu_s", "srv CPU s", "{:.3f}"),
+    ("srv_ms_per_join", "srv ms/join", "{:.3f}"),
+    ("rss_mib", "RSS MiB", "{:.1f}"),
+    ("threads", "threads", "{:.0f}"),
+]
+REPLAY_RATIO_KEYS = [("greet_s", "all greeted s"), ("srv_cpu_s", "srv CPU s"), ("p99_ms", "p99")]
+REPLAY_OFF = ChinwagReplayOff.name
 
 
 def median(values: list[Any]) -> Any:
@@ -155,17 +179,20 @@ def main(argv: list[str] | None = None) -> int:
     cells = [] if args.ramp_only else [c for c in cells if args.cells in c.name]
     steps = RAMP_QUICK if args.quick else RAMP_BIG if args.big else RAMP
     os.sched_setaffinity(0, {args.gen_core})
+    raise_fd_limit()
     throttles_off = chinwag_throttle_args()
     SERVERS["chinwag"].extra = (*throttles_off, *args.chinwag_arg)
 
+    if "chinwag" in names and any(isinstance(c, Replay) for c in cells):
+        SERVERS[REPLAY_OFF] = ChinwagReplayOff  # replay cells only: see servers_for()
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {
-        c.name: {n: [] for n in names} for c in cells
+        c.name: {n: [] for n in servers_for(c, names)} for c in cells
     }
     ramps: dict[str, list[list[dict[str, Any]]]] = {n: [] for n in names}
     began = time.monotonic()
     for rep in range(repeat):
         for cell in cells:
-            for name in names:
+            for name in servers_for(cell, names):
                 result = run_cell(name, cell, args.server_core)
                 raw[cell.name][name].append(result)
                 print(f"[rep {rep + 1}] {cell.name:14} {name:9} {_brief(result)}", flush=True)
@@ -193,11 +220,34 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_cell(name: str, cell: Traffic, core: int) -> dict[str, Any]:
+def raise_fd_limit() -> None:
+    """Let the generator hold as many sockets as it may (the soft limit up to the hard)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def servers_for(cell: Traffic | Replay, names: list[str]) -> list[str]:
+    """The servers a cell runs on: all of them, or for a replay cell those that keep
+    history, with chinwag's replay-off twin right after chinwag."""
+    if not isinstance(cell, Replay):
+        return names
+    chosen = []
+    for name in names:
+        if SERVERS[name].keeps_history:
+            chosen.append(name)
+            if name == "chinwag" and REPLAY_OFF in SERVERS:
+                chosen.append(REPLAY_OFF)
+    return chosen
+
+
+def run_cell(name: str, cell: Traffic | Replay, core: int) -> dict[str, Any]:
     server = SERVERS[name](core)
+    if isinstance(cell, Replay) and isinstance(server, Chinwag):
+        server.extra = (*server.extra, *cell.server_args)
     try:
         server.start()
-        result = run_traffic(server, cell)
+        result = run_replay(server, cell) if isinstance(cell, Replay) else run_traffic(server, cell)
         if not server.alive():
             result.setdefault("error", "server died")
         result["startup_ms"] = server.startup_ms
@@ -211,6 +261,12 @@ def run_cell(name: str, cell: Traffic, core: int) -> dict[str, Any]:
 def _brief(result: dict[str, Any]) -> str:
     if "error" in result:
         return "ERROR " + str(result["error"])
+    if "greet_s" in result:
+        return (
+            f"{result['greeted']} greeted ({result['full_replays']} full replays) in "
+            f"{result['greet_s']:.3f} s  p99 {result['p99_ms']:.1f} ms  "
+            f"srv CPU {result['srv_cpu_s']:.3f} s"
+        )
     return (
         f"{result['deliveries_per_s']:,.0f}/s  {result['srv_us_per_msg']:.2f} µs/msg  "
         f"p99 {result['p99_ms']:.1f} ms  lost {result['lost']}  corrupt {result['corrupt']}"
@@ -224,7 +280,7 @@ def render(
     ramps: dict[str, list[list[dict[str, Any]]]],
     *,
     names: list[str],
-    cells: list[Traffic],
+    cells: list[Traffic | Replay],
     repeat: int,
     command: str,
     chinwag_note: str,
@@ -239,14 +295,18 @@ def render(
     ]
     for cell in cells:
         out.append(f"### {cell.name}: {cell.describe()}")
-        columns = (
-            TRAFFIC_COLUMNS
-            + (SLOW_COLUMNS if cell.slow else [])
-            + (OPEN_COLUMNS if cell.open_loop else [])
-        )
+        if isinstance(cell, Replay):
+            columns, ratio_keys = REPLAY_COLUMNS, REPLAY_RATIO_KEYS
+        else:
+            columns = (
+                TRAFFIC_COLUMNS
+                + (SLOW_COLUMNS if cell.slow else [])
+                + (OPEN_COLUMNS if cell.open_loop else [])
+            )
+            ratio_keys = RATIO_KEYS
         rows = []
         medians: dict[str, dict[str, Any]] = {}
-        for name in names:
+        for name in raw[cell.name]:
             runs = raw[cell.name][name]
             good = [r for r in runs if "error" not in r]
             errors = [r["error"] for r in runs if "error" in r]
@@ -258,18 +318,22 @@ def render(
         out.append(table(["server"] + [h for _, h, _ in columns] + ["notes"], rows))
         if "chinwag" in medians:
             ratios = []
-            for name in names:
+            for name in raw[cell.name]:
                 if name == "chinwag":
                     continue
                 cells_ = [name]
-                for key, _ in RATIO_KEYS:
+                for key, _ in ratio_keys:
                     a, b = medians["chinwag"].get(key), medians[name].get(key)
                     cells_.append(f"{a / b:.2f}x" if a is not None and b else "-")
                 ratios.append(cells_)
             if ratios:
                 out.append("")
-                out.append("chinwag / peer (µs per message and p99: lower is better for chinwag):")
-                out.append(table(["peer"] + [h for _, h in RATIO_KEYS], ratios))
+                out.append(
+                    "chinwag / peer (times, CPU and p99: lower is better for chinwag):"
+                    if isinstance(cell, Replay)
+                    else "chinwag / peer (µs per message and p99: lower is better for chinwag):"
+                )
+                out.append(table(["peer"] + [h for _, h in ratio_keys], ratios))
         out.append("")
     if any(ramps.values()):
         out.append("### idle capacity ramp (one run per server)")

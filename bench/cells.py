@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import resource
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -119,6 +120,90 @@ def run_traffic(server: Server, cell: Traffic, deadline_s: float = 120.0) -> dic
             out["rss_growth_mib"] = (max(peak[0], after.rss_kib) - before.rss_kib) / 1024
             out["slow_dropped"] = all(gen.hung_up(c) for c in slow)
         return out
+    finally:
+        gen.close()
+
+
+# --- replay on join --------------------------------------------------------------------------
+
+REPLAY_ROOM = b"replayed"
+FD_MARGIN = 32  # descriptors the generator needs besides its clients' sockets
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A crowd joins a room whose history is full: how long until each has been shown it.
+
+    Only for servers that keep history (chinwag), next to the same server with replay
+    off. The crowd connects and settles first (not measured); one member fills the room's
+    history with ``history`` messages; then every other client sends ``/join`` at once
+    and the cell measures, until each has its replay's end marker (with replay off: the
+    line saying it is in the room), the wall time, each client's wait and the server's
+    CPU. ``server_args`` are given to every server the cell runs (by default arrivals and
+    departures go unannounced, so the cell measures the joins and their replays, not the
+    square of the crowd's announcements).
+    """
+
+    name: str
+    clients: int
+    history: int = 100
+    server_args: tuple[str, ...] = ("--quiet-room-size", "1")
+    big: bool = False
+
+    def describe(self) -> str:
+        return (
+            f"{self.clients} clients join a room with {self.history} messages of history "
+            f"at once ({' '.join(self.server_args)})"
+        )
+
+
+def run_replay(server: Server, cell: Replay, deadline_s: float = 120.0) -> dict[str, Any]:
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if cell.clients + 1 + FD_MARGIN > soft:
+        return {"error": f"{cell.clients + 1} sockets would pass the open-file limit ({soft})"}
+    deadline = time.monotonic() + deadline_s
+    gen = LoadGenerator(server.address, server.protocol)
+    try:
+        ready = gen.connect(cell.clients + 1, deadline, in_flight=min(200, server.backlog() - 1))
+        if ready < cell.clients + 1:
+            return {"error": f"only {ready}/{cell.clients + 1} connected"}
+        gen.drain(SETUP_QUIET_S, deadline)
+        filler_client, *joiners = gen.clients
+        said = b"".join(b"history line %d\n" % n for n in range(cell.history))
+        # /who answers after the lines before it were taken: then the history is full.
+        fill = b"/join " + REPLAY_ROOM + b"\n" + said + b"/who\n"
+        gen.greet([filler_client], fill, b" user in " + REPLAY_ROOM, b"", deadline)
+        gen.drain(SETUP_QUIET_S, deadline)
+        replays = getattr(server, "replays", False)
+        marker = b"* --- end of history ---" if replays else b"* you are now in " + REPLAY_ROOM
+        before = server.stats()
+        if before is None:
+            return {"error": "server died"}
+        started = time.monotonic()
+        waited, full = gen.greet(
+            joiners,
+            b"/join " + REPLAY_ROOM + b"\n",
+            marker,
+            b"--- last 20 messages ---",
+            deadline,
+        )
+        wall = time.monotonic() - started
+        after = server.stats()
+        if after is None:
+            return {"error": "server died during the run"}
+        cpu = after.cpu_s - before.cpu_s
+        waits = sorted(int(w * 1e6) for w in waited)
+        return {
+            "greeted": len(waited),
+            "full_replays": full,
+            "greet_s": wall if len(waited) == len(joiners) else float("nan"),
+            "p50_ms": percentile(waits, 0.50) / 1000,
+            "p99_ms": percentile(waits, 0.99) / 1000,
+            "srv_cpu_s": cpu,
+            "srv_ms_per_join": cpu * 1000 / max(1, len(waited)),
+            "rss_mib": after.rss_kib / 1024,
+            "threads": after.threads,
+        }
     finally:
         gen.close()
 

@@ -380,6 +380,44 @@ class LoadGenerator:
                     last_at = time.monotonic()
         return got, last_at - started
 
+    def greet(
+        self, clients: list[Client], line: bytes, marker: bytes, count: bytes, deadline: float
+    ) -> tuple[list[float], int]:
+        """Send ``line`` from every client at once, then wait until each has received
+        ``marker``: the seconds each waited (in the order they were greeted), and how
+        many of them also received ``count`` before it."""
+        waiting = {c.sock.fileno(): c for c in clients if c.alive}
+        for client in waiting.values():
+            client.buf = b""
+        started = time.monotonic()
+        for client in waiting.values():
+            self._send_now(client, line)
+        waited: list[float] = []
+        counted = 0
+        keep = max(len(marker), len(count))
+        while waiting and time.monotonic() < deadline:
+            for fd, ev in self.epoll.poll(0.2):
+                client = self.by_fd[fd]
+                if not client.alive:
+                    waiting.pop(fd, None)
+                    continue
+                if ev & _EPOLLOUT and client.out:
+                    self._flush_out(client)
+                data = self._recv(client)
+                if not data or fd not in waiting:
+                    continue
+                seen = client.buf + data
+                if marker in seen:
+                    del waiting[fd]
+                    waited.append(time.monotonic() - started)
+                    counted += count in seen[: seen.index(marker)]
+                    client.buf = b""
+                elif count and count in seen:
+                    client.buf = count + seen[-keep:]  # seen: keep it for the check
+                else:
+                    client.buf = seen[-keep:]
+        return waited, counted
+
     # --- the measured traffic ----------------------------------------------------------------
 
     def traffic(

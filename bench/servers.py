@@ -71,6 +71,8 @@ class Server:
     name = "?"
     protocol: Protocol = TEXT
     raises_own_fd_limit = False
+    keeps_history = False  # replay cells run only on servers that keep history
+    replays = False  # shows a room's history to whoever joins it
 
     def __init__(self, core: int | None) -> None:
         self.core = core
@@ -221,6 +223,8 @@ class Chinwag(Server):
     name = "chinwag"
     protocol = TEXT
     raises_own_fd_limit = True
+    keeps_history = True
+    replays = True
     extra: tuple[str, ...] = ()  # set once per run: throttles off, then the user's own
     src = REPO / "src"  # the source tree it runs from
 
@@ -257,6 +261,17 @@ class Chinwag(Server):
         with contextlib.suppress(OSError):
             return b"Server started" in (self.dir / "server.log").read_bytes()
         return False
+
+
+class ChinwagReplayOff(Chinwag):
+    """chinwag keeping history but showing none on joining (``--history-replay 0``): what
+    replay cells compare chinwag with."""
+
+    name = "chinwag-replay-off"
+    replays = False
+
+    def argv(self) -> list[str]:
+        return [*super().argv(), "--history-replay", "0"]
 
 
 def chinwag_baseline(checkout: Path) -> type[Chinwag]:

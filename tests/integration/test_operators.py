@@ -168,3 +168,27 @@ def test_an_operator_is_asked_before_banning_their_own_address(ops: Harness) -> 
     alice.send("/ban twin 1 force")
     alice.expect(r"^\* 127\.0\.0\.6 is banned for 1 minute$")
     assert twin.expect_closed()[-1] == "* You were banned by alice"
+
+
+def test_a_ban_set_while_a_connection_waits_to_enter_keeps_it_out(
+    make_harness: Callable[..., Harness], password_hash: str
+) -> None:
+    """Accepted before the ban (it passed the accept thread's check), not yet a member
+    (it has not given the server password), so the ban does not disconnect it: entering
+    is refused instead."""
+    harness = make_harness(oper_password_hash=password_hash, password="open sesame")
+    alice = harness.open()
+    alice.send("/pass open sesame", "/nick alice")
+    alice.expect(r"^\* you are now known as alice$")
+    make_operator(alice)
+    mallory = harness.open(source="127.0.0.2")
+    mallory.expect(r"^\* This server needs a password")
+    alice.send("/ban 127.0.0.2 5")
+    alice.expect(r"^\* 127\.0\.0\.2 is banned for 5 minutes$")
+    mallory.send("/pass open sesame")
+    rest = mallory.expect_closed()
+    assert rest[-1].startswith("* You are banned from this server until "), rest
+    assert not any("Welcome" in line for line in rest)
+    harness.log.wait_for(r"^\[SERVER\] Refused Client-2 from 127\.0\.0\.2: banned$")
+    alice.send("/who lobby")
+    alice.expect(r"^\* 1 user in lobby")

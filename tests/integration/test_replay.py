@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from chinwag.history.sqlite import StateStore, open_database
 from chinwag.history.store import Pending, Record
 from tests.integration.conftest import DEADLINE, Harness
 from tests.support import LineClient
@@ -174,3 +175,26 @@ def test_chat_goes_on_when_history_cannot_be_written(
     bob.send("and more")
     alice.expect(f"^{STAMP} bob: and more$")
     harness.log.wait_for(r"cannot write history: disk full")
+
+
+def test_a_room_whose_settings_are_undone_leaves_no_kept_state(
+    make_harness: Callable[..., Harness], tmp_path: Path
+) -> None:
+    data = str(tmp_path / "data")
+    first = make_harness(data_dir=data)
+    alice = first.connect("alice")
+    alice.send("/join den", "/mode +k sesame", "/join attic", "/mode +l 5")
+    alice.expect(r"^\* alice set mode \+l 5 on attic$")
+    alice.send("/mode -l", "/who")
+    alice.expect(r"^\* alice set mode -l on attic$")
+    alice.expect(r"^\* \d+ users? in attic")
+    assert first.server.history.writer.flush(DEADLINE)
+    first.close()
+    first.server.shutdown()
+
+    database = open_database(data)
+    try:
+        kept = StateStore(database).load_rooms()
+    finally:
+        database.close()
+    assert [(state.name, state.key) for state in kept] == [("den", "sesame")]

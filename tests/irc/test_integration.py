@@ -11,8 +11,9 @@ from dataclasses import replace
 import irc.client
 import pytest
 
+from chinwag.passwords import hash_password
 from chinwag.server.server import ChatServer
-from tests.irc.conftest import DEADLINE, IRC_CONFIG, IrcHarness, wait_for
+from tests.irc.conftest import DEADLINE, IRC_CONFIG, IrcHarness, LineSocket, wait_for
 
 
 class LibraryClient:
@@ -253,3 +254,24 @@ def test_capabilities_lusers_and_whowas_over_sockets(irc_server: IrcHarness) -> 
     alice.expect(r"^:irc\.test 314 alice bob \S+ \S+ \* :bob$")
     alice.expect(r"^:irc\.test 369 alice bob ")
     alice.expect(r"^:irc\.test 266 alice 2 2 ")
+
+
+def test_a_ban_set_before_an_irc_client_registers_keeps_it_out(
+    make_irc_server: Callable[..., IrcHarness],
+) -> None:
+    server = make_irc_server(oper_password_hash=hash_password("root"))
+    oper = server.text("oper")
+    oper.send("/op root")
+    oper.expect(r"^\* you are now an operator$")
+    late = LineSocket(server.irc_address, "127.0.0.3")
+    server.sockets.append(late)
+    late.send("CAP LS 302")
+    late.expect(r" CAP \* LS ")  # accepted: past the accept thread's look at the bans
+    oper.send("/ban 127.0.0.3")
+    oper.expect(r"^\* 127\.0\.0\.3 is banned for good$")
+    late.send("NICK late", "USER late 0 * :Late", "CAP END")
+    rest = late.expect_closed()
+    assert rest[-1] == "ERROR :Closing link: You are banned from this server", rest
+    assert not any(" 001 " in line for line in rest)
+    oper.send("/who lobby")
+    oper.expect(r"^\* 1 user in lobby")

@@ -165,3 +165,28 @@ def test_private_chathistory_is_only_its_two_sides(make_irc_server) -> None:  # 
     carol.send("CHATHISTORY LATEST alice * 10", "CHATHISTORY LATEST bob * 10")
     assert history_batch(carol) == []
     assert history_batch(carol) == []
+
+
+def test_a_message_just_said_is_in_chathistory_and_the_next_joiners_replay(
+    irc_server: IrcHarness,
+) -> None:
+    """However soon after it is said: whether or not it is written yet."""
+    alice = irc_server.irc("alice")
+    reader = chathistory_client(irc_server, "reader")
+    alice.send("JOIN #den")
+    alice.expect(r" 366 alice #den ")
+    reader.send("JOIN #den")
+    reader.expect(r" 366 reader #den ")
+    joiner = irc_server.irc("joiner")
+    for number in range(40):
+        alice.send(f"PRIVMSG #den :line {number}", f"PING :said {number}")
+        alice.expect(f" PONG .*said {number}$")  # the server has taken the line
+        reader.send("CHATHISTORY LATEST #den * 1")
+        [latest] = history_batch(reader)
+        assert latest.endswith(f" PRIVMSG #den :line {number}")
+        start = len(joiner.received)
+        joiner.send("JOIN #den", "PART #den", f"PING :parted {number}")
+        joiner.expect(f" PONG .*parted {number}$")
+        said = [line for line in joiner.received[start:] if " PRIVMSG #den :" in line]
+        assert said[-1].endswith(f" PRIVMSG #den :line {number}"), said  # once, and last
+        assert len(said) == min(number + 1, 20)

@@ -15,7 +15,7 @@ from chinwag.history.service import History
 from chinwag.history.sqlite import SqliteHistory, open_database
 from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory, Record
 from chinwag.history.writer import HistoryWriter, RateLimitedReport
-from chinwag.hub.events import Delivery, Info, PrivateMessage, RoomMessage
+from chinwag.hub.events import PrivateMessage, RoomMessage
 
 LOBBY = Conversation.room("lobby")
 IDS = MessageIds()
@@ -174,11 +174,11 @@ def test_the_recorder_keeps_room_messages_and_private_ones_only_if_asked() -> No
     now = datetime.now()
     room = RoomMessage(now, "ann", "lobby", "hello", action=True)
     private = PrivateMessage(now, "ann", "bob", "psst")
-    deliveries = [Delivery(room, ()), Delivery(private, ()), Delivery(Info(("x",)), ())]
     for keep_private, expected in ((False, ["hello"]), (True, ["hello", "psst"])):
         store = MemoryHistory()
         history = History(store, HistoryWriter(store), private=keep_private)
-        history.record(deliveries)
+        history.record(room)
+        history.record(private)
         history.writer.flush()
         kept = store.latest(LOBBY, 5) + store.latest(Conversation.private("bob", "ann"), 5)
         assert [r.text for r in kept] == expected

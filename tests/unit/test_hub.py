@@ -706,3 +706,20 @@ def test_the_room_limit_is_said_in_good_english(limit: int, words: str) -> None:
         hub.join(ann, "one")
     with pytest.raises(errors.TooManyRooms, match=words):
         hub.join(ann, "more")
+
+
+def test_a_connection_whose_address_was_banned_since_it_was_accepted_stays_out(
+    hub: Hub,
+) -> None:
+    hub.bans.add(Ban("10.0.0.0/24", "alice", until=time.time() + 60))
+    late = make_member("Client-9", "10.0.0.7")
+    with pytest.raises(errors.Banned) as refused:
+        hub.add(late)
+    assert refused.value.ban.address == "10.0.0.0/24"
+    assert str(refused.value).startswith("You are banned from this server until ")
+    assert hub.find("Client-9") is None
+    assert late not in hub.room_members("lobby")
+    with pytest.raises(errors.Banned):
+        hub.register(make_member("Client-10", "10.0.0.8"), "mallory")
+    assert hub.find("mallory") is None
+    enter(hub, "Client-11", "10.0.1.1")  # outside the ban

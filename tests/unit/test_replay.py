@@ -15,7 +15,7 @@ from chinwag.history.sqlite import RoomState
 from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory
 from chinwag.history.writer import HistoryWriter
 from chinwag.hub import errors, modes
-from chinwag.hub.events import Delivery, HistoryReplay, PrivateMessage, RoomMessage, ToMembers
+from chinwag.hub.events import HistoryReplay, PrivateMessage, RoomMessage
 from chinwag.hub.hub import Hub, Member
 from chinwag.irc.format import IrcFormatter, server_time
 from chinwag.text.format import dated_stamp, render
@@ -102,7 +102,7 @@ def test_the_replayer_gives_the_last_messages_as_they_were_said() -> None:
     made = MessageIds(clock=NOON.timestamp)
     for n in range(5):
         message = said(NOON, f"line {n}", msgid=made.next_value())
-        kept.record([_to_bob(message)])
+        kept.record(message)
     kept.writer.flush()
     replayer = Replayer(kept, on_join=2, maximum=3, clock=lambda: NOON)
     joined = replayer.joined("KITCHEN")
@@ -119,7 +119,7 @@ def test_the_replayer_gives_the_last_messages_as_they_were_said() -> None:
 def test_the_recorder_keeps_the_id_the_hub_gave() -> None:
     kept = history()
     message = said(NOON, msgid=ids.decode(ids.floor(NOON)) + 7)
-    kept.record([_to_bob(message)])
+    kept.record(message)
     kept.writer.flush()
     [record] = kept.store.latest(Conversation.room("kitchen"), 5)
     assert ids.decode(record.msgid) == message.msgid
@@ -127,7 +127,8 @@ def test_the_recorder_keeps_the_id_the_hub_gave() -> None:
 
 def test_a_message_to_operators_or_voiced_users_only_is_not_kept() -> None:
     kept = history()
-    kept.record([_to_bob(said(NOON, "ops only", status="@")), _to_bob(said(NOON, "all"))])
+    kept.record(said(NOON, "ops only", status="@"))
+    kept.record(said(NOON, "all"))
     kept.writer.flush()
     records = kept.store.latest(Conversation.room("kitchen"), 5)
     assert [event_of(record).text for record in records] == ["all"]
@@ -137,7 +138,7 @@ def test_private_history_only_with_the_flag_and_to_its_two_sides() -> None:
     message = PrivateMessage(NOON, "alice", "bob", "psst", msgid=ids.decode(ids.floor(NOON)))
     for private in (False, True):
         kept = history(private)
-        kept.record([_to_bob(message)])
+        kept.record(message)
         kept.writer.flush()
         replayer = Replayer(kept, clock=lambda: NOON)
         seen = replayer.private("BOB", "alice", 10)
@@ -151,10 +152,6 @@ def test_the_replayer_says_when_history_is_unavailable() -> None:
     kept.writer.available = False
     with pytest.raises(HistoryUnavailable):
         Replayer(kept).joined("kitchen")
-
-
-def _to_bob(event: RoomMessage | PrivateMessage) -> Delivery:
-    return Delivery(event, ToMembers(("bob",)))
 
 
 # --- the hub: ids and kept rooms ------------------------------------------------------------
@@ -179,7 +176,8 @@ def test_a_kept_room_is_made_again_as_it_was_and_saved_after_each_change() -> No
     state = RoomState(
         "Den", "cosy", "alice", None, "nt", "sesame", 0, (("*!*@x", "alice", NOON.astimezone()),)
     )
-    hub = Hub(clock=lambda: NOON, kept_rooms=KeptRooms([state], saved.append))
+    forgotten: list[str] = []
+    hub = Hub(clock=lambda: NOON, kept_rooms=KeptRooms([state], saved.append, forgotten.append))
     bob = member("Client-1")
     hub.add(bob)
     assert hub.needs_key("den") and not hub.needs_key("elsewhere")
@@ -192,6 +190,7 @@ def test_a_kept_room_is_made_again_as_it_was_and_saved_after_each_change() -> No
     hub.set_topic(bob, "den", "warm")
     hub.change_modes(bob, "den", [modes.ModeChange(False, "k", "sesame")])
     assert [(s.topic, s.key) for s in saved] == [("warm", "sesame"), ("warm", "")]
+    assert forgotten == []
     hub.part(bob, "den")  # freed, then made again: as last kept, not as at start
     hub.join(bob, "den")
     assert hub.room("den").topic == "warm"
@@ -203,3 +202,29 @@ def test_message_tags_formatting_adds_the_id_to_messages_only() -> None:
     line = formatter.format(said(NOON, msgid=msgid)).decode()
     assert line == f"@msgid={ids.encode(msgid)} :alice!al@host PRIVMSG #kitchen :hi\r\n"
     assert formatter.format(said(NOON)).decode().startswith(":alice!")  # no id: no tag
+
+
+def test_a_room_back_to_how_rooms_are_made_is_forgotten_not_saved() -> None:
+    saved: list[RoomState] = []
+    forgotten: list[str] = []
+    old = [RoomState("Plain"), RoomState("lobby", flags="n"), RoomState("Den", "cosy")]
+    kept = KeptRooms(old, saved.append, forgotten.append)
+    assert forgotten == ["Plain", "lobby"]  # kept by an earlier version, nothing to keep
+    hub = Hub(clock=lambda: NOON, kept_rooms=kept)
+    bob = member("Client-1")
+    hub.add(bob)
+    hub.join(bob, "den")
+    forgotten.clear()
+    hub.set_topic(bob, "den", "")  # as IRC's TOPIC #den : clears it
+    hub.change_modes(bob, "den", [modes.ModeChange(True, "k", "sesame")])
+    hub.change_modes(bob, "den", [modes.ModeChange(False, "k", "sesame")])
+    assert [(s.name, s.key) for s in saved] == [("den", "sesame")]
+    assert forgotten == ["den", "den"]
+    assert kept.key("den") == ""
+    hub.part(bob, "den")
+    hub.join(bob, "den")  # made again as new: the kept topic went with the table's row
+    assert hub.room("den").topic == ""
+    bob.operator = True  # the lobby has no room operators
+    hub.change_modes(bob, "lobby", [modes.ModeChange(True, "t")])
+    hub.change_modes(bob, "lobby", [modes.ModeChange(False, "t")])
+    assert forgotten[-1] == "lobby"  # the lobby is made without +t

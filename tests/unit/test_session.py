@@ -270,6 +270,9 @@ def test_join_and_leave(chat: Chat) -> None:
         ("/join no!bang", "! a room name may contain only letters, digits, '_', '-' and '.'"),
         ("/leave", "! you are in the lobby already"),
         ("/part", "! you are in the lobby already"),
+        ("/part #lobby", "! you are in the lobby already"),
+        ("/part games", "! you are not in games"),
+        ("/part #games", "! you are not in games"),
     ],
 )
 def test_join_and_leave_refused(chat: Chat, line: str, error: str) -> None:
@@ -278,6 +281,22 @@ def test_join_and_leave_refused(chat: Chat, line: str, error: str) -> None:
     assert ann.lines() == [error]
     assert bob.lines() == []
     assert chat.hub.room_members("lobby") == (ann.member, bob.member, chat.users[2].member)
+
+
+def test_part_names_the_room_to_leave(chat: Chat) -> None:
+    ann, bob, cat = three(chat)
+    cat.send("/join games")
+    ann.send("/join games")
+    chat.clear()
+    ann.send("/part #kitchen")  # not ann's room: she stays where she is
+    assert ann.lines() == ["! you are not in kitchen"]
+    ann.send("/part lobby")
+    assert ann.lines() == ["! you are not in lobby"]
+    assert chat.hub.room_members("games") == (cat.member, ann.member)
+    ann.send("/part #GAMES")
+    assert ann.lines() == ["* you are now in lobby (2 here)"]
+    assert cat.lines() == ["* Client-1 left games"]
+    assert bob.lines() == ["* Client-1 joined lobby"]
 
 
 def test_join_the_room_you_are_in_in_another_case(chat: Chat) -> None:

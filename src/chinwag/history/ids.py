@@ -26,7 +26,6 @@ LENGTH = 26
 _RANDOM_BITS = 80
 _RANDOM_MAX = (1 << _RANDOM_BITS) - 1
 _TIME_MAX = (1 << 48) - 1
-_DECODE = {char: value for value, char in enumerate(ALPHABET)}
 
 
 # Two characters at a time: an id is encoded for every message recorded.
@@ -71,17 +70,15 @@ def encode(value: int) -> str:
     )
 
 
+# Crockford's digits as int()'s base-32 digits: every replayed message's id is decoded.
+_AS_BASE32 = str.maketrans(ALPHABET + ALPHABET.lower(), "0123456789abcdefghijklmnopqrstuv" * 2)
+
+
 def decode(text: str) -> int:
     """The number an id stands for; ``ValueError`` if ``text`` is not an id."""
-    if len(text) != LENGTH or text[0] not in "01234567":
+    if _ID.fullmatch(text) is None:
         raise ValueError(f"not a message id: {text!r}")
-    value = 0
-    for char in text.upper():
-        digit = _DECODE.get(char)
-        if digit is None:
-            raise ValueError(f"not a message id: {text!r}")
-        value = value << 5 | digit
-    return value
+    return int(text.translate(_AS_BASE32), 32)
 
 
 def is_id(text: str) -> bool:

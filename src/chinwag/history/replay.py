@@ -61,11 +61,16 @@ class Replayer:
         self.maximum = maximum
         self._clock = clock
 
-    def joined(self, room: str) -> HistoryReplay | None:
-        """The last messages of ``room``, for whoever just entered it."""
+    def joined(self, room: str, entered: int | None = None) -> HistoryReplay | None:
+        """The last messages of ``room`` for whoever just entered it, before the id their
+        entering took (``entered``; later messages reach them live)."""
         if not self.on_join:
             return None
-        return self.room(room, self.on_join)
+        if entered is None:
+            return self.room(room, self.on_join)
+        limit = self._limit(self.on_join)
+        before = ids.encode(entered)
+        return self._replay(room, self.history.before(Conversation.room(room), before, limit))
 
     def room(self, room: str, limit: int) -> HistoryReplay | None:
         """The last ``limit`` (at most :attr:`maximum`) messages of ``room``."""

@@ -12,6 +12,11 @@ it is given), under its lock:
   state :meth:`~chinwag.history.service.History.load_rooms` read at start, looked up by
   the folded name.
 
+A room whose state is back to what a room of its name is made with (no topic, key,
+limit or bans, its first flags: :func:`is_default`) has nothing to keep: it is
+forgotten (:meth:`~chinwag.history.service.History.forget_room`) rather than saved, and
+so are such rooms found at start, so the table holds only rooms that differ.
+
 Times in the hub are naive local times (its clock is ``datetime.now``); kept ones are UTC.
 """
 
@@ -22,7 +27,7 @@ from datetime import datetime
 
 from chinwag.history.sqlite import RoomState
 from chinwag.hub import names
-from chinwag.hub.model import Room
+from chinwag.hub.model import LOBBY_FLAGS, ROOM_FLAGS, Room
 
 
 class KeptRooms:
@@ -31,9 +36,27 @@ class KeptRooms:
     the table here current for a room freed and made again), then :meth:`save` the
     snapshot once the lock is released."""
 
-    def __init__(self, states: Iterable[RoomState], save: Callable[[RoomState], None]) -> None:
-        self._states = {names.fold(state.name): state for state in states}
-        self.save = save
+    def __init__(
+        self,
+        states: Iterable[RoomState],
+        save: Callable[[RoomState], None],
+        forget: Callable[[str], None],
+    ) -> None:
+        self._states: dict[str, RoomState] = {}
+        self._save = save
+        self._forget = forget
+        for state in states:
+            if is_default(state):
+                forget(state.name)  # kept by an earlier version: nothing to keep
+            else:
+                self._states[names.fold(state.name)] = state
+
+    def save(self, state: RoomState) -> None:
+        """Keep a snapshot, or forget the room if it has nothing to keep (queued)."""
+        if is_default(state):
+            self._forget(state.name)
+        else:
+            self._save(state)
 
     def restore(self, room: Room) -> None:
         state = self._states.get(room.folded)
@@ -54,8 +77,19 @@ class KeptRooms:
         self._states = {names.fold(state.name): state for state in states}
 
     def snapshot(self, room: Room) -> RoomState:
-        state = self._states[room.folded] = snapshot(room)
+        state = snapshot(room)
+        if is_default(state):
+            self._states.pop(room.folded, None)
+        else:
+            self._states[room.folded] = state
         return state
+
+
+def is_default(state: RoomState) -> bool:
+    """Whether ``state`` is what the hub makes a room of its name with: nothing to keep."""
+    made = LOBBY_FLAGS if names.fold(state.name) == names.fold(names.LOBBY) else ROOM_FLAGS
+    nothing_set = not (state.topic or state.key or state.limit or state.bans)
+    return nothing_set and state.flags == "".join(sorted(made))
 
 
 def snapshot(room: Room) -> RoomState:

@@ -4,14 +4,17 @@
 in memory and no state), :meth:`History.start` starts the writer thread and
 :meth:`History.close` writes what is queued and closes the database.
 
-:meth:`History.record` is the recorder the server calls with every batch of deliveries
-its readers hand to the sender: one type check per delivery and an O(1) append for a
-message, no I/O. Queries go to the store, but say :class:`HistoryUnavailable` while the
-writer cannot write (what they would show has a hole in it).
+:meth:`History.record` is the recorder the hub calls with every message it accepts,
+under its lock: a type check and an O(1) append, no I/O. Queries go to the store and add
+the messages the writer has yet to write (:mod:`chinwag.history.unwritten`), so a
+message is in history from the moment the hub accepted it; they say
+:class:`HistoryUnavailable` while the writer cannot write (what they would show has a
+hole in it).
 
 Kept state: :meth:`bans` makes the server's ban list, filled from the database and
 saving each change through the writer. Rooms' topics and settings are saved with
-:meth:`save_room` and read with :meth:`load_rooms`; the hub must call ``save_room``
+:meth:`save_room` (deleted with :meth:`forget_room` once back to a new room's) and read
+with :meth:`load_rooms`; the hub must call ``save_room``
 where a room's topic, flags, key, limit or ban masks change (``Hub.set_topic``,
 ``Hub.change_modes``) and apply ``load_rooms`` to the rooms it creates, which it does
 through :class:`~chinwag.history.rooms.KeptRooms`.
@@ -20,11 +23,12 @@ through :class:`~chinwag.history.rooms.KeptRooms`.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import partial
 
 from chinwag.config import Config
+from chinwag.history import unwritten
 from chinwag.history.ids import MessageIds
 from chinwag.history.sqlite import Database, RoomState, SqliteHistory, StateStore, open_database
 from chinwag.history.store import (
@@ -38,7 +42,7 @@ from chinwag.history.store import (
 )
 from chinwag.history.writer import HistoryWriter
 from chinwag.hub.bans import Ban, BanList
-from chinwag.hub.events import Delivery, PrivateMessage, RoomMessage
+from chinwag.hub.events import PrivateMessage, RoomMessage
 
 
 class History:
@@ -92,48 +96,67 @@ class History:
 
     # --- recording ------------------------------------------------------------------------
 
-    def record(self, deliveries: Sequence[Delivery]) -> None:
-        """Queue the messages among ``deliveries`` for writing (never blocks; no I/O)."""
-        for delivery in deliveries:
-            event = delivery.event
-            # A message to a room's operators or voiced users only (``status``) is not
-            # the room's: replaying it to everyone who joins would show it to all.
-            if (isinstance(event, RoomMessage) and not event.status) or (
-                self.private and isinstance(event, PrivateMessage)
-            ):
-                # The hub gave the message its id; one made before ids did gets one here.
-                self.writer.put((event.msgid or self._ids.next_value(), event))
+    def record(self, event: RoomMessage | PrivateMessage) -> None:
+        """Queue a message the hub just accepted for writing (never blocks; no I/O).
+
+        The hub calls this under its lock, so the queue holds messages in the order they
+        were accepted and a member who joins after a message finds it in history.
+        """
+        # A message to a room's operators or voiced users only (``status``) is not the
+        # room's: replaying it to everyone who joins would show it to all.
+        if type(event) is RoomMessage:
+            if event.status:
+                return
+        elif not self.private:
+            return
+        # The hub gave the message its id; one made before ids did gets one here.
+        self.writer.put((event.msgid or self._ids.next_value(), event))
 
     # --- queries ----------------------------------------------------------------------------
+    # Each asks the store and adds what the writer has yet to write (``unwritten``).
 
-    def _store(self) -> HistoryStore:
+    def _ask(
+        self, conversation: Conversation, question: Callable[[HistoryStore], list[Record]]
+    ) -> list[Record]:
         if not self.writer.available:
             raise HistoryUnavailable("history cannot be written at the moment")
-        return self.store
+        pending = unwritten.records_in(self.writer.pending(), conversation)  # before the store
+        kept = question(self.store)
+        return question(unwritten.combined(kept, pending)) if pending else kept
 
     def latest(
         self, conversation: Conversation, limit: int, after: Cursor | None = None
     ) -> list[Record]:
-        return self._store().latest(conversation, limit, after)
+        return self._ask(conversation, lambda store: store.latest(conversation, limit, after))
 
     def before(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
-        return self._store().before(conversation, cursor, limit)
+        return self._ask(conversation, lambda store: store.before(conversation, cursor, limit))
 
     def after(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
-        return self._store().after(conversation, cursor, limit)
+        return self._ask(conversation, lambda store: store.after(conversation, cursor, limit))
 
     def around(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
-        return self._store().around(conversation, cursor, limit)
+        return self._ask(conversation, lambda store: store.around(conversation, cursor, limit))
 
     def between(
         self, conversation: Conversation, start: Cursor, end: Cursor, limit: int
     ) -> list[Record]:
-        return self._store().between(conversation, start, end, limit)
+        return self._ask(conversation, lambda store: store.between(conversation, start, end, limit))
 
     def targets(
         self, viewer: str, rooms: Iterable[str], start: Cursor, end: Cursor, limit: int
     ) -> list[Target]:
-        return self._store().targets(viewer, rooms, start, end, limit)
+        if not self.writer.available:
+            raise HistoryUnavailable("history cannot be written at the moment")
+        rooms = list(rooms)
+        pending = unwritten.records_of(self.writer.pending())  # before the store
+        touched = len({record.conversation.key for record in pending})
+        kept = self.store.targets(viewer, rooms, start, end, limit + touched)
+        if not pending:
+            return kept
+        return unwritten.merged_targets(
+            kept, pending, viewer=viewer, rooms=rooms, start=start, end=end, limit=limit
+        )
 
     # --- kept state ---------------------------------------------------------------------------
 
@@ -157,6 +180,11 @@ class History:
         """Keep a room's topic and settings (queued; never blocks)."""
         if self.state is not None:
             self.writer.put(partial(self.state.save_room, room))
+
+    def forget_room(self, name: str) -> None:
+        """Delete a room's kept state: it has nothing left to keep (queued; never blocks)."""
+        if self.state is not None:
+            self.writer.put(partial(self.state.delete_room, name))
 
     def load_rooms(self) -> list[RoomState]:
         return self.state.load_rooms() if self.state is not None else []

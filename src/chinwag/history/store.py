@@ -255,7 +255,7 @@ class MemoryHistory:
         check_cursor(start)
         check_cursor(end)
         with self._lock:
-            if _position(start) <= _position(end):
+            if position(start) <= position(end):
                 return self._range(conversation, lower_bound(start), upper_bound(end))[:limit]
             found = self._range(conversation, lower_bound(end), upper_bound(start))
             return _last(found, limit)
@@ -263,7 +263,7 @@ class MemoryHistory:
     def targets(
         self, viewer: str, rooms: Iterable[str], start: Cursor, end: Cursor, limit: int
     ) -> list[Target]:
-        low, high = sorted((_position(start), _position(end)))
+        low, high = sorted((position(start), position(end)))
         readable = {Conversation.room(room).key for room in rooms}
         found = []
         with self._lock:
@@ -275,7 +275,7 @@ class MemoryHistory:
                     continue
                 last = records[-1]
                 if low < last.msgid < high:
-                    found.append((last.msgid, _target(last, viewer)))
+                    found.append((last.msgid, target_of(last, viewer)))
         return [target for _, target in sorted(found)[:limit]]
 
     def prune(self, now: datetime, max_count: int, max_age: timedelta | None, batch: int) -> int:
@@ -305,13 +305,13 @@ def _last(records: list[Record], limit: int) -> list[Record]:
     return records[max(len(records) - limit, 0) :] if limit > 0 else []
 
 
-def _position(cursor: Cursor) -> str:
+def position(cursor: Cursor) -> str:
     """Where a cursor sorts among ids (a time: the start of its millisecond)."""
     check_cursor(cursor)
     return cursor if isinstance(cursor, str) else ids.floor(cursor)
 
 
-def _target(record: Record, viewer: str) -> Target:
+def target_of(record: Record, viewer: str) -> Target:
     if not record.private:
         return Target(record.target, False, record.time)
     other = record.target if names.fold(record.sender) == names.fold(viewer) else record.sender

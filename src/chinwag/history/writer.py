@@ -8,6 +8,11 @@ then applies the state changes (each a call on the state store). Every ``prune_s
 and after every ``PRUNE_BATCH`` records written, it deletes a step of at most
 ``PRUNE_BATCH`` expired records, so deleting keeps pace with writing in small steps.
 
+Until a message is written, queries find it with :meth:`pending`: everything queued or
+being written, oldest first. An item leaves the queue only after it joined the batch
+being written, which :meth:`pending` also reads, and that batch is forgotten only once
+written, so whatever :meth:`pending` misses is already in the store.
+
 A write that fails (disk full, database deleted) loses its batch; the failure is logged
 at most once a minute and :attr:`available` turns false until a write succeeds again,
 so queries can say history is unavailable instead of showing a hole. Chat never waits:
@@ -83,6 +88,7 @@ class HistoryWriter:
         self._now = now
         self._clock = clock
         self._queue: deque[Item] = deque()
+        self._writing: list[Item] = []  # the batch being written, for pending()
         self._wake = threading.Event()
         self._idle = threading.Event()  # set while nothing is queued or being written
         self._idle.set()
@@ -115,6 +121,16 @@ class HistoryWriter:
         if not self._wake.is_set():
             self._wake.set()
         return True
+
+    def pending(self) -> list[Item]:
+        """What is queued or being written, oldest first (some items perhaps twice):
+        anything put before this call and not among them is in the store."""
+        while True:
+            try:
+                queued = list(self._queue)  # first: an item leaves it for the batch
+            except RuntimeError:  # appended to while copied: copy again
+                continue
+            return self._writing + queued
 
     @property
     def dropped(self) -> int:
@@ -168,7 +184,13 @@ class HistoryWriter:
 
     def _write_batch(self) -> None:
         if self._queue:
-            items = [self._queue.popleft() for _ in range(min(self.batch, len(self._queue)))]
+            queue = self._queue
+            # Each item joins the batch pending() reads before it leaves the queue.
+            items: list[Item] = []
+            self._writing = items
+            for _ in range(min(self.batch, len(queue))):
+                items.append(queue[0])
+                queue.popleft()
             messages: list[Pending] = []
             records: list[Record] = []
             changes: list[StateChange] = []
@@ -194,6 +216,7 @@ class HistoryWriter:
                 self.written += written
                 self._since_prune += written
                 self.available = True
+            self._writing = []
 
     def _prune(self) -> None:
         try:

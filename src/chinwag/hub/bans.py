@@ -5,7 +5,9 @@ A ban covers a network: one IPv4 address (``10.0.0.2``), a range written as CIDR
 IPv6 host usually has a /64 to pick addresses from. An IPv4 address seen as IPv6
 (``::ffff:10.0.0.2``) is the IPv4 address.
 
-Read by the accept thread for every new connection and changed by operators, so it has
+Read by the accept thread for every new connection, and again by the hub when the
+connection arrives in it (a ban set in between must keep it out), and changed by
+operators, so it has
 its own lock and never calls out while holding it (the ``on_add`` and ``on_remove``
 observers, which keep a copy on disk, are called after it is released). Finding the
 ban on an address costs one dictionary look-up per distinct prefix length in force,
@@ -76,6 +78,12 @@ def describe(network: Network) -> str:
     if network.version == 4 and network.prefixlen == network.max_prefixlen:
         return str(network.network_address)
     return str(network)
+
+
+def refusal(ban: Ban) -> str:
+    """What a connection from a banned address is told before it is closed."""
+    until = "" if ban.until is None else time.strftime(" until %H:%M", time.localtime(ban.until))
+    return f"You are banned from this server{until}"
 
 
 class BanList:

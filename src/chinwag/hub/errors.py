@@ -5,6 +5,13 @@ message meant for that user. Front ends turn them into an error line (text proto
 numeric (IRC) by class, so every distinct situation has its own class.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chinwag.hub.bans import Ban
+
 
 class ChatError(Exception):
     """A command could not be carried out; ``str(error)`` is the message for the user."""
@@ -52,6 +59,14 @@ class TryAgainLater(ChatError):
     def __init__(self, message: str, seconds: int) -> None:
         super().__init__(message)
         self.seconds = seconds
+
+
+class Banned(ChatError):
+    """The connection's address is banned from the server (``ban`` says until when)."""
+
+    def __init__(self, message: str, ban: Ban) -> None:
+        super().__init__(message)
+        self.ban = ban
 
 
 class BadArguments(ChatError):

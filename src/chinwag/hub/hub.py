@@ -12,6 +12,12 @@ after a join or leave, so a broadcast costs no copying. Text from users arrives 
 events and the records others read later refuse anything else
 (:mod:`chinwag.hub.cleaning`).
 
+Every message gets an id under the lock, and so does every entering of a room
+(``Member.entered``): ids order messages and arrivals as the lock did. Each message is
+handed to history's recorder under the lock too (it only queues it), so that whoever
+enters a room finds in its history exactly the messages accepted before their entering,
+and gets the later ones live.
+
 Rooms also have settings (topic, modes, bans, invitations, room operators; see
 :mod:`chinwag.hub.modes`) that every front end can read and change. Whoever makes a new
 room is its first operator; the lobby has none, so there only server operators (who
@@ -32,7 +38,7 @@ from typing import TYPE_CHECKING
 from chinwag import log
 from chinwag.history.ids import PROCESS_IDS, MessageIds
 from chinwag.hub import errors, modes, names, visibility
-from chinwag.hub.bans import Ban, BanList, covers, describe, network_of
+from chinwag.hub.bans import Ban, BanList, covers, describe, network_of, refusal
 from chinwag.hub.cleaning import require_clean
 from chinwag.hub.events import (
     AwayChanged,
@@ -61,6 +67,7 @@ from chinwag.hub.events import (
     to,
 )
 from chinwag.hub.model import (
+    LOBBY_FLAGS,
     Member,
     MemberView,
     Room,
@@ -105,12 +112,19 @@ class Hub:
         passwords: PasswordGuard | None = None,
         message_ids: MessageIds = PROCESS_IDS,
         kept_rooms: KeptRooms | None = None,
+        recorder: Callable[[RoomMessage | PrivateMessage], None] | None = None,
     ) -> None:
         """``kept_rooms``: the rooms' kept topics and settings, given to each room when
-        it is made and saved after each change (none: nothing outlives the hub)."""
+        it is made and saved after each change (none: nothing outlives the hub).
+
+        ``recorder``: history's, given every message to a room or a user under the lock,
+        in the order accepted (so it must only queue it), so that whoever joins after a
+        message finds it in history. Messages to a room's operators or voiced users only
+        are not the room's, and not recorded."""
         self._lock = threading.Lock()
         # Every message gets its id here, where it is made: history and clients share it.
         self._next_id = message_ids.next_value
+        self._record = recorder or _ignore
         # Random unless given (tests), so cloaks are stable for one run and no longer.
         self._cloak_secret = cloak_secret if cloak_secret is not None else visibility.new_secret()
         self.max_rooms_per_member = max_rooms_per_member
@@ -134,7 +148,7 @@ class Hub:
         self._kept = kept_rooms
         # What front ends show of history; set by the server. The hub never reads it.
         self.history: Replayer | None = None
-        lobby = Room(names.LOBBY, "n")
+        lobby = Room(names.LOBBY, LOBBY_FLAGS)
         if kept_rooms is not None:
             kept_rooms.restore(lobby)
         self._rooms: dict[str, Room] = {names.fold(names.LOBBY): lobby}
@@ -150,6 +164,7 @@ class Hub:
         """A new connection joins under its generated name, in the lobby."""
         its_looks = names.looks(member.nick)  # outside the lock: a crowd may be arriving
         with self._lock:
+            self._check_ban(member)
             key = names.fold(member.nick)
             if key in self._members:
                 raise errors.NameInUse(f"{member.nick} is already connected")
@@ -159,7 +174,8 @@ class Hub:
             self.most_members = max(self.most_members, len(self._members))
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
-            member.rooms[names.fold(names.LOBBY)] = lobby.name
+            member.rooms[lobby.folded] = lobby.name
+            member.entered[lobby.folded] = self._next_id()
             joined = Joined(
                 member.nick,
                 lobby.name,
@@ -183,6 +199,7 @@ class Hub:
         with self._lock:
             if self._members.get(names.fold(member.nick)) is member:
                 raise errors.AlreadyInRoom("you are connected already")
+            self._check_ban(member)
             self._check_free(member, nick)
             member.nick = nick
             member.username = username or member.client_id
@@ -251,6 +268,7 @@ class Hub:
             room.invited.discard(member)
             member.invitations.discard(room)
             member.rooms[key] = room.name
+            member.entered[key] = self._next_id()
             joined = Joined(
                 member.nick,
                 room.name,
@@ -298,6 +316,7 @@ class Hub:
                 tags=tags,
                 bot=member.bot,
             )
+            self._record(event)
             return [Delivery(event, room.audience, member.client_id)]
 
     def say_to_status(
@@ -356,6 +375,7 @@ class Hub:
                 tags,
                 member.bot,
             )
+            self._record(event)
             return [Delivery(event, to(target))]
 
     def tag_room(
@@ -775,6 +795,16 @@ class Hub:
         if state is not None and self._kept is not None:
             self._kept.save(state)
 
+    def _check_ban(self, member: Member) -> None:
+        """Keep out an arriving member whose address is banned. The accept thread looked
+        before, but a ban set since would not have disconnected them (``ban`` takes its
+        victims from the members): with the ban added before that and this check under
+        the lock, a connection is either among the victims or refused here."""
+        ban = self.bans.find(member.address)
+        if ban is not None:
+            log.event(f"Refused {member.client_id} from {member.address}: banned")
+            raise errors.Banned(refusal(ban), ban)
+
     def _require_present(self, member: Member, consequence: str) -> None:
         # The console's member, or one already removed, is not in the hub's table.
         if self._members.get(names.fold(member.nick)) is not member:
@@ -926,6 +956,7 @@ class Hub:
         room = self._rooms[key]
         room.discard(member)
         del member.rooms[key]
+        member.entered.pop(key, None)
         if not len(room) and room.name != names.LOBBY:
             del self._rooms[key]
             for invitee in room.invited:
@@ -936,6 +967,10 @@ class Hub:
     def _require_operator(actor: Member) -> None:
         if not actor.operator:
             raise errors.NotOperator("only operators can do that")
+
+
+def _ignore(message: RoomMessage | PrivateMessage) -> None:
+    """The recorder of a hub that keeps no history."""
 
 
 def _paren(text: str) -> str:

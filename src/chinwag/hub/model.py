@@ -31,6 +31,7 @@ class Member:
         "client_id",
         "cloak",
         "connected_at",
+        "entered",
         "invisible",
         "invitations",
         "last_active",
@@ -56,6 +57,9 @@ class Member:
         self.last_active = time.monotonic()
         self.operator = False
         self.rooms: dict[str, str] = {}  # folded room key -> room name
+        # Folded room key -> the message id the member's entering took: messages before
+        # it are the room's history to them, messages after it reach them live.
+        self.entered: dict[str, int] = {}
         self.username = client_id  # what the client calls its user, where it says
         self.realname = ""
         self.away = ""  # the away message; empty: present
@@ -73,6 +77,11 @@ class Member:
 
     def __repr__(self) -> str:
         return f"<Member {self.client_id} {self.nick!r}>"
+
+
+# The flags a room is made with (the lobby: anyone may set its topic).
+ROOM_FLAGS = "nt"
+LOBBY_FLAGS = "n"
 
 
 # Membership versions, for every room of every hub in this process: a version is never
@@ -103,7 +112,9 @@ class Room:
         "voiced",
     )
 
-    def __init__(self, name: str, flags: str = "nt", created_at: datetime | None = None) -> None:
+    def __init__(
+        self, name: str, flags: str = ROOM_FLAGS, created_at: datetime | None = None
+    ) -> None:
         self.name = name
         self.folded = names.fold(name)
         self._members: dict[Member, None] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chinwag.history.store import HistoryUnavailable
+from chinwag.hub import names
 from chinwag.hub.events import Delivery, Problem, to
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def replay_on_join(session: IrcSession, room: str) -> None:
     if replayer is None or CHATHISTORY in session.capabilities:
         return
     try:
-        replay = replayer.joined(room)
+        replay = replayer.joined(room, session.member.entered.get(names.fold(room)))
     except HistoryUnavailable:
         session.add([Delivery(Problem(UNAVAILABLE), to(session.member))])
         return

@@ -359,6 +359,9 @@ class IrcSession:
             self.numeric(code, self.nick, str(error))
             self.nick = ""
             return
+        except errors.Banned as banned:  # since the connection was accepted
+            self.leave(str(banned))
+            return
         self.registered = True
         commands.welcome(self)
 

@@ -23,7 +23,7 @@ reset before it was accepted) passes unlogged.
 
 History (``chinwag.history``) is opened first, so an unusable data directory stops the
 server before it listens: :attr:`ChatServer.history` records every room message (and
-private ones, if configured) handed to the sender, its writer thread writes them, and
+private ones, if configured) the hub accepts, its writer thread writes them, and
 the ban list is filled from it and saves its changes through it, and so do rooms' topics
 and settings (the hub restores them when it makes a room). It is closed last.
 
@@ -41,7 +41,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -52,8 +52,9 @@ from chinwag.config import Config
 from chinwag.history.replay import Replayer
 from chinwag.history.rooms import KeptRooms
 from chinwag.history.service import History
+from chinwag.hub import bans
 from chinwag.hub.contract import ChatHub
-from chinwag.hub.events import Delivery, Farewell
+from chinwag.hub.events import Farewell
 from chinwag.hub.hub import Hub
 from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.server.admission import AdmissionControl, parse_networks
@@ -133,19 +134,6 @@ class Listener:
         self.flood = flood  # flood control's burst and rate; None: the text protocol's
 
 
-class RecordingSender(Sender):
-    """The sender, first showing every batch it is given to history's recorder (a type
-    check per delivery and an append per message; no I/O)."""
-
-    def __init__(self, router: Router, history: History) -> None:
-        super().__init__(router)
-        self._record = history.record
-
-    def submit(self, deliveries: Sequence[Delivery]) -> None:
-        self._record(deliveries)
-        super().submit(deliveries)
-
-
 class ChatServer:
     """A running chat server (see the module docstring for its lifecycle)."""
 
@@ -182,10 +170,15 @@ class ChatServer:
             # Nobody may pass for the server: by its name, or its first label.
             reserved_names=(config.server_name, config.server_name.partition(".")[0]),
             bans=self.history.bans(),
+            recorder=self.history.record,
         )
         self.cluster: ClusterHub | None = None  # set below when the chat is shared
         self.hub: ChatHub = (
-            make_hub(kept_rooms=KeptRooms(self.history.load_rooms(), self.history.save_room))
+            make_hub(
+                kept_rooms=KeptRooms(
+                    self.history.load_rooms(), self.history.save_room, self.history.forget_room
+                )
+            )
             if not config.cluster
             else make_hub()  # replaced once the listeners are bound (the node is named by port)
         )
@@ -193,7 +186,7 @@ class ChatServer:
         self._drainer = Drainer()
         # This server's connections by member id: what deliveries are routed through.
         self.router = Router()
-        self._sender = RecordingSender(self.router, self.history)
+        self._sender = Sender(self.router)
         self._congestion = Congestion(config.pushback_seconds, config.send_stall_seconds)
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
@@ -256,7 +249,7 @@ class ChatServer:
                 clock=ids.now,
                 message_ids=ids,
                 cloak_secret=secret,
-                kept_rooms=KeptRooms([], self.history.save_room),
+                kept_rooms=KeptRooms([], self.history.save_room, self.history.forget_room),
             )
 
         self.cluster = open_cluster(self.config, self.address[1], replica)
@@ -436,12 +429,7 @@ class ChatServer:
         ip = address[0]
         ban = self.hub.bans.find(ip)
         if ban is not None:
-            until = (
-                ""
-                if ban.until is None
-                else time.strftime(" until %H:%M", time.localtime(ban.until))
-            )
-            _refuse(sock, listener, f"You are banned from this server{until}")
+            _refuse(sock, listener, bans.refusal(ban))
             log.event(f"Refused connection from {ip}: banned")
             return
         refusal = self.admission.admit(ip)

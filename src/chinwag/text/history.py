@@ -27,7 +27,7 @@ def replay_on_join(session: TextSession, room: str) -> list[Delivery]:
     if replayer is None:
         return []
     try:
-        replay = replayer.joined(room)
+        replay = replayer.joined(room, session.member.entered.get(names.fold(room)))
     except HistoryUnavailable:
         return [Delivery(Problem(UNAVAILABLE), to(session.member))]
     return [Delivery(replay, to(session.member))] if replay is not None else []

@@ -101,7 +101,10 @@ class TextSession:
         return self._enter()
 
     def _enter(self) -> list[Delivery]:
-        deliveries = self.hub.add(self.member)
+        try:
+            deliveries = self.hub.add(self.member)
+        except errors.Banned as banned:
+            return self._refused(banned)
         nick = self.member.nick
         deliveries.append(
             info(
@@ -214,6 +217,11 @@ class TextSession:
             return [Delivery(Farewell("Wrong password", "wrong password"), to(self.member))]
         self._password_check = None
         return self._enter()
+
+    def _refused(self, banned: errors.Banned) -> list[Delivery]:
+        """A ban set since the connection was accepted keeps it out: it is told why."""
+        self.finished = True
+        return [Delivery(Farewell(str(banned), "banned"), to(self.member))]
 
     def problem(self, text: str) -> Delivery:
         return Delivery(Problem(text), to(self.member))
@@ -404,9 +412,14 @@ def _needs_key(session: TextSession, room: str) -> bool:
     return session.hub.needs_key(room)
 
 
-@command("leave", "part", usage="/leave", summary="go back to the lobby")
+@command("leave", "part", usage="/leave [ROOM]", summary="leave your room for the lobby")
 def _leave(session: TextSession, args: str) -> list[Delivery]:
-    if names.fold(session.current_room()) == names.fold(names.LOBBY):
+    current = session.current_room()
+    room = _room(args.strip()) if args.strip() else current
+    # A text user is in one room, the one they talk in: only that one can be left.
+    if names.fold(room) != names.fold(current):
+        raise errors.NotInRoom(f"you are not in {room}")
+    if names.fold(current) == names.fold(names.LOBBY):
         raise errors.AlreadyInRoom("you are in the lobby already")
     return _join(session, names.LOBBY)
 
