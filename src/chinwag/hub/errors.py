@@ -118,7 +118,11 @@ class AlreadyInvited(ChatError):
 
 
 class UnknownMode(ChatError):
-    """The room has no setting with that letter."""
+    """The room has no setting with that letter; ``letter`` says which (IRC's 472)."""
+
+    def __init__(self, message: str, letter: str) -> None:
+        super().__init__(message)
+        self.letter = letter
 
 
 class InvalidModeArgument(BadArguments):

@@ -199,8 +199,7 @@ def report(
             session.numeric(rpl.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
         return
     if isinstance(error, errors.UnknownMode):
-        letter = str(error).rpartition(" ")[2].strip("'")
-        session.numeric(rpl.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
+        session.numeric(rpl.ERR_UNKNOWNMODE, error.letter, "is unknown mode char to me")
         return
     if isinstance(error, errors.InvalidModeArgument):
         mode = error.letter
