@@ -1,11 +1,12 @@
 """The IRC commands: a registry of small handlers, and the replies they share.
 
 Each handler gets the session and the parsed message (its parameter count already
-checked against ``min_params``), calls the hub, and adds numerics and deliveries to the
-session. A :class:`~chinwag.hub.errors.ChatError` that escapes a handler becomes the
-numeric of its class (:func:`report`), about the channel or nick the message named;
-handlers that act on lists (``JOIN #a,#b``) report each item's failure themselves, so one
-bad item does not stop the rest.
+checked against ``min_params``), calls the protocol-neutral actions
+(:mod:`chinwag.actions`) or the hub, and renders what comes back as numerics and
+deliveries added to the session. A :class:`~chinwag.hub.errors.ChatError` that escapes
+a handler becomes the numeric of its class (:func:`report`), about the channel or nick
+the message named; handlers that act on lists (``JOIN #a,#b``) report each item's
+failure themselves, so one bad item does not stop the rest.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chinwag import __version__
+from chinwag import __version__, actions
 from chinwag.hub import errors, masks, modes
 from chinwag.hub.events import BecameOperator, ClientTags, Delivery, Disconnected, to
 from chinwag.hub.hub import RoomView, idle_for
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
-from chinwag.irc.history import replay_on_join
 from chinwag.irc.limits import AWAYLEN, KICKLEN, MAX_TARGETS, MODES, TOPICLEN
 from chinwag.irc.message import MAX_LINE_BYTES, Message, safe_param, truncate_bytes
 from chinwag.text.sanitize import clean
@@ -41,7 +41,7 @@ CAPABILITIES: dict[str, str] = {
     "away-notify": "",
     "batch": "",
     "cap-notify": "",
-    "draft/chathistory": "",
+    "draft/chathistory": "",  # its clients ask for history: none replayed on JOIN
     "echo-message": "",
     "extended-join": "",
     "invite-notify": "",
@@ -52,6 +52,7 @@ CAPABILITIES: dict[str, str] = {
     "setname": "",
     "userhost-in-names": "",
 }
+CHATHISTORY = "draft/chathistory"
 SASL, SASL_MECHANISMS = "sasl", "PLAIN"  # offered only with a server password
 REALNAME_LENGTH = 100  # characters, as USER keeps them
 CAP_VERSION = 302
@@ -156,6 +157,8 @@ _ERRORS: dict[type[errors.ChatError], tuple[str, str, str]] = {
     errors.NoSuchUser: (rpl.ERR_NOSUCHNICK, "nick", "No such nick/channel"),
     errors.NoSuchRoom: (rpl.ERR_NOSUCHCHANNEL, "channel", "No such channel"),
     errors.NotInRoom: (rpl.ERR_NOTONCHANNEL, "channel", "You're not on that channel"),
+    # As servers answer TOPIC for a secret channel from outside.
+    errors.SecretRoom: (rpl.ERR_NOTONCHANNEL, "channel", "You're not on that channel"),
     errors.CannotSend: (rpl.ERR_CANNOTSENDTOCHAN, "channel", "Cannot send to channel"),
     errors.RoomFull: (rpl.ERR_CHANNELISFULL, "channel", "Cannot join channel (+l)"),
     errors.TooManyRooms: (rpl.ERR_TOOMANYCHANNELS, "channel", "You have joined too many channels"),
@@ -411,19 +414,23 @@ def _join(session: IrcSession, message: Message) -> None:
         if not casemap.valid_channel(channel):
             session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
             continue
+        # Clients that ask for history themselves (draft/chathistory) are not replayed it.
+        replay = CHATHISTORY not in session.capabilities
         try:
-            deliveries = session.hub.join(session.member, casemap.to_room(channel), key)
+            entered = actions.join(
+                session.hub, session.member, casemap.to_room(channel), key, replay=replay
+            )
         except errors.ChatError as error:
             report(session, error, message, channel=channel)
             continue
-        room = session.member.rooms[casemap.fold(casemap.to_room(channel))]
-        session.send(_own_join(session, casemap.to_channel(room)))
-        session.add(deliveries)
-        view = session.hub.room(room)
-        if view.topic:
-            _topic_reply(session, view)
-        _names_reply(session, view)
-        replay_on_join(session, room)
+        session.send(_own_join(session, casemap.to_channel(entered.name)))
+        session.add(entered.deliveries)
+        if entered.view is not None:
+            if entered.view.topic:
+                _topic_reply(session, entered.view)
+            _names_reply(session, entered.view)
+        if entered.replay:
+            session.add(entered.replay)
 
 
 def _own_join(session: IrcSession, channel: str) -> Message:
@@ -442,28 +449,20 @@ def _part(session: IrcSession, message: Message) -> None:
 
 
 def _part_one(session: IrcSession, message: Message, channel: str, reason: str) -> None:
-    room = casemap.to_room(channel)
     try:
-        deliveries = session.hub.part(session.member, room, reason)
+        left = actions.part(session.hub, session.member, casemap.to_room(channel), reason)
+    except errors.NoSuchRoom:
+        session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
+        return
     except errors.NotInRoom as error:
-        known = casemap.is_channel(channel) and _exists(session, room)
-        if known:
+        if casemap.is_channel(channel):
             report(session, error, message, channel=channel)
         else:
             session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
         return
-    room_name = deliveries[0].event.room if deliveries else room  # type: ignore[union-attr]
-    params = (casemap.to_channel(room_name), reason) if reason else (casemap.to_channel(room_name),)
-    session.send(Message("PART", params, session.source))
-    session.add(deliveries)
-
-
-def _exists(session: IrcSession, room: str) -> bool:
-    try:
-        session.hub.room(room)
-    except errors.ChatError:
-        return False
-    return True
+    name = casemap.to_channel(left.name)
+    session.send(Message("PART", (name, reason) if reason else (name,), session.source))
+    session.add(left.deliveries)
 
 
 @command("TOPIC", min_params=1)
@@ -474,9 +473,7 @@ def _topic(session: IrcSession, message: Message) -> None:
         topic = truncate_bytes(clean_text(message.params[1]), TOPICLEN)
         session.add(session.hub.set_topic(session.member, room, topic))
         return
-    view = session.hub.room(room)
-    if view.secret and not _inside(session, view):
-        raise errors.NotInRoom(f"you are not in {view.name}")
+    view = actions.visible_room(session.hub, session.member, room)
     if view.topic:
         _topic_reply(session, view)
     else:
@@ -489,10 +486,6 @@ def _topic_reply(session: IrcSession, view: RoomView) -> None:
     if view.topic_at is not None:
         stamp = str(int(view.topic_at.timestamp()))
         session.numeric(rpl.RPL_TOPICWHOTIME, channel, view.topic_by, stamp)
-
-
-def _inside(session: IrcSession, view: RoomView) -> bool:
-    return any(member is session.member for member, _ in view.members)
 
 
 def _names_reply(session: IrcSession, view: RoomView) -> None:
@@ -605,15 +598,15 @@ def _invite(session: IrcSession, message: Message) -> None:
         session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
         return
     try:
-        deliveries = session.hub.invite(session.member, nick, casemap.to_room(channel))
+        invitation = actions.invite(session.hub, session.member, nick, casemap.to_room(channel))
     except errors.ChatError as error:
         report(session, error, message, nick=nick, channel=channel)
         return
-    target = session.hub.find(nick)
-    session.numeric(rpl.RPL_INVITING, target.nick if target else nick, channel)
-    if target is not None and target.away:
-        session.numeric(rpl.RPL_AWAY, target.nick, target.away)
-    session.add(deliveries)
+    session.numeric(rpl.RPL_INVITING, invitation.nick, channel)
+    away = actions.away(session.hub, invitation.nick)
+    if away is not None:
+        session.numeric(rpl.RPL_AWAY, away.nick, away.message)
+    session.add(invitation.deliveries)
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -683,26 +676,26 @@ def _message_one(
         text, action = f"* {session.member.nick} {text}", False
     text = _fit_for_relay(session, target, text, action=action, notice=notice)
     if casemap.is_channel(channel):
-        room = casemap.to_room(channel)
-        if not _exists(session, room):
-            raise errors.NoSuchRoom(f"there is no room called {room}")
-        if status:
-            deliveries = hub.say_to_status(
-                session.member, room, text, status, action=action, notice=notice, tags=tags
-            )
-        else:
-            deliveries = hub.say(
-                session.member, room, text, action=action, notice=notice, tags=tags
-            )
+        deliveries = actions.say(
+            hub,
+            session.member,
+            casemap.to_room(channel),
+            text,
+            status=status,
+            action=action,
+            notice=notice,
+            tags=tags,
+        )
         session.add(deliveries)
         _echo(session, deliveries)
         return
     deliveries = hub.tell(session.member, target, text, notice=notice, tags=tags)
     session.add(deliveries, response=False)  # to oneself: a message, not the reply
     _echo(session, deliveries)
-    recipient = hub.find(target)
-    if recipient is not None and recipient.away and not notice:
-        session.numeric(rpl.RPL_AWAY, recipient.nick, recipient.away)
+    if not notice:
+        away = actions.away(hub, target)
+        if away is not None:
+            session.numeric(rpl.RPL_AWAY, away.nick, away.message)
 
 
 @command("TAGMSG")
@@ -727,9 +720,7 @@ def _tag_one(session: IrcSession, target: str, tags: ClientTags) -> None:
     status, channel = _status_target(target)
     if casemap.is_channel(channel):
         room = casemap.to_room(channel)
-        if not _exists(session, room):
-            raise errors.NoSuchRoom(f"there is no room called {room}")
-        deliveries = session.hub.tag_room(session.member, room, tags, status)
+        deliveries = actions.tag_room(session.hub, session.member, room, tags, status)
         session.add(deliveries)
     else:
         deliveries = session.hub.tag_member(session.member, target, tags)
@@ -982,33 +973,23 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
     view = session.hub.room(casemap.to_room(channel))
     channel = casemap.to_channel(view.name)
     if len(message.params) < 2:
-        shown = view.mode_params(with_key=_inside(session, view))
+        shown = view.mode_params(with_key=actions.inside(view, session.member))
         session.numeric(rpl.RPL_CHANNELMODEIS, channel, *shown)
         stamp = str(int(view.created_at.timestamp()))
         session.numeric(rpl.RPL_CREATIONTIME, channel, stamp)
         return
+    # Keys and masks reach every member of the room, text users' terminals too.
+    arguments = [clean_text(argument) for argument in message.params[2:]]
     changes: list[modes.ModeChange] = []
-    for word in modes.split(message.params[1], message.params[2:]):
-        if not modes.known(word.letter):
-            session.numeric(rpl.ERR_UNKNOWNMODE, word.letter, "is unknown mode char to me")
-            continue
-        if word.letter == "b" and word.argument is None:
+    # Each letter is answered on its own (an unknown one 472, one with no argument left
+    # 461, an empty or bad argument 696) and the rest applied, as IRC servers do.
+    for item in actions.read_modes(message.params[1], arguments):
+        if isinstance(item, modes.ModeChange):
+            changes.append(item)
+        elif isinstance(item, actions.ListAsked):
             _ban_list(session, view)
-            continue
-        # Keys and masks reach every member of the room, text users' terminals too.
-        argument = clean_text(word.argument) if word.argument else ""
-        if not argument and modes.takes_argument(word.letter, word.on):
-            if word.argument is None:  # none left for it: the line is short
-                session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
-            else:  # given, but empty (or only escapes): a bad value, as Modern IRC says
-                session.numeric(
-                    rpl.ERR_INVALIDMODEPARAM, channel, word.letter, "*", "The argument is empty"
-                )
-            continue
-        try:
-            changes.append(modes.ModeChange(word.on, word.letter, argument))
-        except errors.ChatError as error:
-            report(session, error, message, channel=channel)
+        else:
+            report(session, item, message, channel=channel)
     if changes:
         try:
             session.add(session.hub.change_modes(session.member, view.name, changes))
