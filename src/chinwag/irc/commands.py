@@ -53,9 +53,7 @@ CAPABILITIES: dict[str, str] = {
     "userhost-in-names": "",
 }
 CHATHISTORY = "draft/chathistory"
-SASL, SASL_MECHANISMS = "sasl", "PLAIN"  # offered only with a server password
 REALNAME_LENGTH = 100  # characters, as USER keeps them
-CAP_VERSION = 302
 STATUSMSG = "@+"  # PRIVMSG @#room: to its operators; +#room: to its voiced users too
 VERSION = f"chinwag-{__version__}"
 USER_MODES = "Bio"  # B: a bot (BOT=B)
@@ -111,7 +109,6 @@ def chathistory_isupport(history_max: int) -> tuple[str, str]:
 
 # IRC formatting (colour, bold, ...) would reach text users as control characters.
 _IRC_COLOUR = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04[0-9a-fA-F]{0,6}")
-_USERNAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def clean_text(text: str) -> str:
@@ -238,145 +235,6 @@ def _word_list(session: IrcSession, code: str, params: tuple[str, ...], words: l
 
 def _targets(text: str) -> list[str]:
     return [item for item in text.split(",") if item]
-
-
-# --- registration ------------------------------------------------------------------------
-
-
-@command("CAP", min_params=1, registered=False)
-def _cap(session: IrcSession, message: Message) -> None:
-    sub = message.params[0].upper()
-    if sub == "LS":
-        if not session.registered:
-            session.negotiating = True
-        version = message.params[1] if len(message.params) > 1 else ""
-        if version.isascii() and version.isdigit() and int(version) >= CAP_VERSION:
-            session.cap_version = CAP_VERSION
-            session.capabilities.add("cap-notify")  # implied by 302, as IRCv3 says
-        values = session.cap_version >= CAP_VERSION
-        offered = [
-            f"{name}={value}" if values and value else name
-            for name, value in sorted(_offered(session).items())
-        ]
-        _cap_lines(session, "LS", offered)
-    elif sub == "LIST":
-        _cap_lines(session, "LIST", sorted(session.capabilities))
-    elif sub == "REQ":
-        if not session.registered:
-            session.negotiating = True
-        text = message.params[1] if len(message.params) > 1 else ""
-        _cap_request(session, text)
-    elif sub == "END":
-        session.negotiating = False
-        session.try_register()
-    else:
-        session.numeric(rpl.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
-
-
-def _offered(session: IrcSession) -> dict[str, str]:
-    """The capabilities offered to this client: ``sasl`` too where there is a server
-    password to authenticate against (:mod:`chinwag.irc.sasl`)."""
-    if session.server.password_check is None:
-        return CAPABILITIES
-    return {**CAPABILITIES, SASL: SASL_MECHANISMS}
-
-
-def _cap_request(session: IrcSession, text: str) -> None:
-    """Enable and disable the capabilities of ``text`` all at once, or none (IRCv3)."""
-    wanted = text.split()
-    acceptable = bool(wanted)
-    for item in wanted:
-        name = item.removeprefix("-")
-        if name not in _offered(session):
-            acceptable = False
-        # A 302 client has cap-notify whether it asks or not; it cannot be turned off.
-        if item == "-cap-notify" and session.cap_version >= CAP_VERSION:
-            acceptable = False
-    if acceptable:
-        for item in wanted:
-            if item.startswith("-"):
-                session.capabilities.discard(item[1:])
-            else:
-                session.capabilities.add(item)
-        session.capabilities_changed()
-    verdict = "ACK" if acceptable else "NAK"
-    session.send(Message("CAP", (session.me, verdict, text), session.server.name, trailing=True))
-
-
-def _cap_lines(session: IrcSession, sub: str, words: list[str]) -> None:
-    """``CAP * LS :...`` as one line, or for 302 clients as many as the list needs, every
-    one but the last marked ``*`` (IRCv3 multiline replies)."""
-    server = session.server.name
-    head = len(f":{server} CAP {safe_param(session.me)} {sub} * :".encode()) + 2
-    lines: list[list[str]] = [[]]
-    size = head
-    for word in words:
-        length = len(word.encode()) + 1
-        if lines[-1] and size + length > MAX_LINE_BYTES and session.cap_version >= CAP_VERSION:
-            lines.append([])
-            size = head
-        lines[-1].append(word)
-        size += length
-    for index, line in enumerate(lines):
-        more = ("*",) if index < len(lines) - 1 else ()
-        params = (safe_param(session.me), sub, *more, " ".join(line))
-        session.send(Message("CAP", params, server, trailing=True))
-
-
-@command("PASS", min_params=1, registered=False)
-def _pass(session: IrcSession, message: Message) -> None:
-    if session.registered:
-        session.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
-    session.password = message.params[0]
-
-
-@command("NICK", registered=False)
-def _nick(session: IrcSession, message: Message) -> None:
-    if not message.params or not message.params[0]:
-        session.numeric(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
-        return
-    nick = message.params[0]
-    if session.registered:
-        if nick == session.member.nick:
-            return
-        session.add(session.hub.rename(session.member, nick))
-        return
-    # Before the server password, whether a nick is taken (or looks like a taken one) is
-    # not the client's to know: registration tells (433) once the password is accepted.
-    session.hub.check_name(session.member, nick, taken=session.password_accepted)
-    session.nick = nick
-    session.try_register()
-
-
-@command("USER", min_params=4, registered=False)
-def _user(session: IrcSession, message: Message) -> None:
-    if session.registered:
-        session.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
-    username = _USERNAME.sub("", message.params[0])[:16]
-    session.username = username or session.member.client_id
-    # An empty real name is allowed (``USER u * * :``): WHOIS shows the nick instead.
-    session.realname = clean_text(message.params[3])[:REALNAME_LENGTH]
-    session.try_register()
-
-
-def welcome(session: IrcSession) -> None:
-    """The burst after registration: 001-005, LUSERS and the MOTD."""
-    server = session.server.name
-    session.numeric(rpl.RPL_WELCOME, f"Welcome to the chinwag IRC network, {session.source}")
-    session.numeric(rpl.RPL_YOURHOST, f"Your host is {server}, running version {VERSION}")
-    created = session.server.created.strftime("%a %b %d %Y at %H:%M:%S")
-    session.numeric(rpl.RPL_CREATED, f"This server was created {created}")
-    session.numeric(
-        rpl.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_ARGUMENT
-    )
-    supported = isupport(session.config.max_rooms_per_member, session.config.history_max)
-    for start in range(0, len(supported), ISUPPORT_PER_LINE):
-        tokens = supported[start : start + ISUPPORT_PER_LINE]
-        session.numeric(rpl.RPL_ISUPPORT, *tokens, "are supported by this server")
-    _lusers(session)
-    _motd(session)
 
 
 # --- connection ----------------------------------------------------------------------------
@@ -1027,7 +885,7 @@ def _kill(session: IrcSession, message: Message) -> None:
 # --- server information --------------------------------------------------------------------
 
 
-def _lusers(session: IrcSession) -> None:
+def lusers(session: IrcSession) -> None:
     members = session.hub.members()
     invisible = sum(1 for m in members if m.invisible)
     operators = sum(1 for m in members if m.operator)
@@ -1050,7 +908,7 @@ def _lusers(session: IrcSession) -> None:
 
 @command("LUSERS")
 def _lusers_command(session: IrcSession, message: Message) -> None:
-    _lusers(session)
+    lusers(session)
 
 
 DEFAULT_MOTD = (
@@ -1059,7 +917,7 @@ DEFAULT_MOTD = (
 )
 
 
-def _motd(session: IrcSession) -> None:
+def motd(session: IrcSession) -> None:
     # Without one configured, a short one that says where to start (clients show 422's
     # "MOTD File is missing" as an error, which it is not).
     lines = session.config.motd.replace("\\n", "\n").splitlines() or list(DEFAULT_MOTD)
@@ -1071,7 +929,7 @@ def _motd(session: IrcSession) -> None:
 
 @command("MOTD")
 def _motd_command(session: IrcSession, message: Message) -> None:
-    _motd(session)
+    motd(session)
 
 
 @command("VERSION")
