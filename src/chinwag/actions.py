@@ -35,7 +35,7 @@ from chinwag.hub import errors, modes, names
 from chinwag.hub.bans import covers, network_of
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import ClientTags, Delivery, Invited, Problem, to
-from chinwag.hub.model import Member, RoomView
+from chinwag.hub.model import Member, MemberView, RoomView
 
 HISTORY_UNAVAILABLE = "history is unavailable right now"
 
@@ -193,6 +193,15 @@ def away(hub: ChatHub, nick: str) -> Away | None:
     if member is None or not member.away:
         return None
     return Away(member.nick, member.away)
+
+
+def look_up(hub: ChatHub, viewer: Member, nick: str) -> MemberView | None:
+    """What ``viewer`` may know about the user called ``nick`` (a snapshot), or ``None``
+    if nobody is called that."""
+    try:
+        return hub.whois(viewer, nick)
+    except errors.NoSuchUser:
+        return None
 
 
 # --- room settings ---------------------------------------------------------------------------

@@ -246,3 +246,31 @@ def test_a_ban_on_ones_own_address_is_refused_unless_forced(hub: Hub) -> None:
     actions.ban(hub, ann, "Client-3")  # another address: no question asked
     actions.ban(hub, ann, "Client-2", 5, force=True)
     assert {ban.address for ban in hub.bans.active()} == {"10.0.0.3", "10.0.0.1"}
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def test_looking_a_user_up_gives_a_snapshot_as_the_viewer_may_see_them(hub: Hub) -> None:
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2", "10.0.0.2")
+    hub.set_away(bob, "lunch")
+    view = actions.look_up(hub, ann, "CLIENT-2")
+    assert view is not None
+    assert (view.nick, view.away, view.address) == ("Client-2", "lunch", bob.cloak)
+    hub.rename(bob, "Bob")
+    assert view.nick == "Client-2"  # a snapshot: what it was when looked up
+    assert actions.look_up(hub, ann, "Client-2") is None
+    ann.operator = True
+    found = actions.look_up(hub, ann, "bob")
+    assert found is not None and found.address == "10.0.0.2"
+
+
+def test_listings_are_snapshots_not_the_members_records(hub: Hub) -> None:
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2", "10.0.0.2")
+    [first, second] = hub.who(ann, "lobby")
+    assert (first.nick, first.host, first.shows_address) == ("Client-1", "10.0.0.1", True)
+    assert (second.nick, second.host, second.shows_address) == ("Client-2", bob.cloak, False)
+    hub.set_away(bob, "lunch")
+    assert second.away == ""  # taken before
+    assert [entry.away for entry in hub.who_all(ann)] == ["", "lunch"]
+    assert second.idle(second.last_active + 90).total_seconds() == 90

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from chinwag import __version__, actions
 from chinwag.hub import errors, masks, modes
 from chinwag.hub.events import BecameOperator, ClientTags, Delivery, Disconnected, to
-from chinwag.hub.hub import RoomView, idle_for
+from chinwag.hub.hub import RoomView
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
@@ -363,10 +363,9 @@ def _marks(session: IrcSession, marks: str) -> str:
 
 
 def _names_entry(session: IrcSession, entry: Seen) -> str:
-    member = entry.member
     if "userhost-in-names" in session.capabilities:
-        return f"{member.nick}!{member.username}@{entry.host}"
-    return member.nick
+        return f"{entry.nick}!{entry.username}@{entry.host}"
+    return entry.nick
 
 
 @command("NAMES")
@@ -682,14 +681,13 @@ def _who(session: IrcSession, message: Message) -> None:
             entries = [(channel, entry) for entry in session.hub.who(session.member, view.name)]
     else:
         for entry in session.hub.who_all(session.member):
-            member = entry.member
             # Matched against the host this user may see, so a mask cannot probe addresses.
-            if masks.matches(mask, member.nick, "*", "*") or masks.matches(
-                mask, member.nick, member.username, entry.host
+            if masks.matches(mask, entry.nick, "*", "*") or masks.matches(
+                mask, entry.nick, entry.username, entry.host
             ):
                 entries.append(("*", entry))
     for channel, entry in entries:
-        if "o" in options and not entry.member.operator:
+        if "o" in options and not entry.operator:
             continue
         if wanted is None:
             _who_line(session, channel, entry)
@@ -707,47 +705,44 @@ class WhoFields:
 
 
 def _who_flags(session: IrcSession, entry: Seen) -> str:
-    member = entry.member
     return (
-        ("G" if member.away else "H")
-        + ("*" if member.operator else "")
+        ("G" if entry.away else "H")
+        + ("*" if entry.operator else "")
         + _marks(session, entry.marks)
-        + ("B" if member.bot else "")  # after the marks, which clients read from the start
+        + ("B" if entry.bot else "")  # after the marks, which clients read from the start
     )
 
 
 def _who_line(session: IrcSession, channel: str, entry: Seen) -> None:
-    member = entry.member
     session.numeric(
         rpl.RPL_WHOREPLY,
         channel,
-        member.username,
+        entry.username,
         entry.host,
         session.server.name,
-        member.nick,
+        entry.nick,
         _who_flags(session, entry),
-        f"0 {member.realname or member.nick}",
+        f"0 {entry.realname or entry.nick}",
     )
 
 
 def _whox_line(session: IrcSession, channel: str, entry: Seen, wanted: WhoFields) -> None:
-    member = entry.member
     # The address only to whom it is shown anyway (themself, server operators).
-    address = entry.host if entry.host == member.address else "255.255.255.255"
+    address = entry.host if entry.shows_address else "255.255.255.255"
     values = {
         "t": wanted.token,
         "c": channel,
-        "u": member.username,
+        "u": entry.username,
         "i": address,
         "h": entry.host,
         "s": session.server.name,
-        "n": member.nick,
+        "n": entry.nick,
         "f": _who_flags(session, entry),
         "d": "0",
-        "l": str(int(idle_for(member).total_seconds())),
+        "l": str(int(entry.idle().total_seconds())),
         "a": "0",  # no accounts: nobody is logged in
         "o": "n/a",
-        "r": member.realname or member.nick,
+        "r": entry.realname or entry.nick,
     }
     params = [values[letter] for letter in WHOX_FIELDS if letter in wanted.letters]
     if params:
@@ -758,9 +753,9 @@ def _whox_line(session: IrcSession, channel: str, entry: Seen, wanted: WhoFields
 def _ison(session: IrcSession, message: Message) -> None:
     present = []
     for nick in " ".join(message.params).split():
-        member = session.hub.find(nick)
-        if member is not None:
-            present.append(member.nick)
+        view = actions.look_up(session.hub, session.member, nick)
+        if view is not None:
+            present.append(view.nick)
     session.numeric(rpl.RPL_ISON, " ".join(present))
 
 
@@ -768,12 +763,11 @@ def _ison(session: IrcSession, message: Message) -> None:
 def _userhost(session: IrcSession, message: Message) -> None:
     replies = []
     for nick in message.params[:5]:
-        member = session.hub.find(nick)
-        if member is not None:
-            oper = "*" if member.operator else ""
-            away = "-" if member.away else "+"
-            host = session.hub.shown_host(session.member, member)
-            replies.append(f"{member.nick}{oper}={away}{member.username}@{host}")
+        view = actions.look_up(session.hub, session.member, nick)
+        if view is not None:
+            oper = "*" if view.operator else ""
+            away = "-" if view.away else "+"
+            replies.append(f"{view.nick}{oper}={away}{view.username}@{view.address}")
     session.numeric(rpl.RPL_USERHOST, " ".join(replies))
 
 
@@ -791,7 +785,7 @@ def _mode(session: IrcSession, message: Message) -> None:
 
 def _user_mode(session: IrcSession, message: Message, target: str) -> None:
     member = session.member
-    if session.hub.find(target) is None:
+    if actions.look_up(session.hub, member, target) is None:
         session.numeric(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
         return
     if not casemap.same(target, member.nick):

@@ -25,7 +25,7 @@ from chinwag import actions
 from chinwag.hub import errors, modes, names
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info, to
-from chinwag.hub.hub import Member, RoomView, idle_for
+from chinwag.hub.hub import Member, RoomView
 from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
@@ -329,14 +329,13 @@ def _who(session: TextSession, args: str) -> list[Delivery]:
         seen, where = session.hub.who_all(session.member), "the chat"
     else:
         seen, where = session.hub.who(session.member, session.room), session.room
-    room_members = [entry.member for entry in seen]
     now = time.monotonic()
-    lines = [f"{_plural(len(room_members), 'user')} in {where}:"]
-    for m in sorted(room_members, key=lambda m: names.fold(m.nick)):
+    lines = [f"{_plural(len(seen), 'user')} in {where}:"]
+    for m in sorted(seen, key=lambda m: names.fold(m.nick)):
         role = " (operator)" if m.operator else ""
         since = m.connected_at.strftime("%H:%M:%S")
         away = f", away: {m.away}" if m.away else ""
-        idle = _duration(idle_for(m, now))
+        idle = _duration(m.idle(now))
         lines.append(f"  {m.nick}{role} - connected {since}, idle {idle}{away}")
     return [info(session.member, *lines)]
 
@@ -345,10 +344,10 @@ def _who(session: TextSession, args: str) -> list[Delivery]:
 def _names(session: TextSession, args: str) -> list[Delivery]:
     room = _room(args) if args else session.current_room()
     names.check_room(room)
-    seen = sorted(session.hub.who(session.member, room), key=lambda s: names.fold(s.member.nick))
+    seen = sorted(session.hub.who(session.member, room), key=lambda s: names.fold(s.nick))
     if not seen:  # no such room, a secret one, or nobody the user may see there
         return [info(session.member, f"nobody to list in {room}")]
-    listing = [entry.marks[:1] + entry.member.nick for entry in seen]
+    listing = [entry.marks[:1] + entry.nick for entry in seen]
     return [info(session.member, *_wrap(f"{room} ({len(seen)}): ", listing))]
 
 
