@@ -36,7 +36,7 @@ def make_secret(hub: Hub, actor: Member, room: str) -> None:
 
 
 def nicks(seen: tuple[visibility.Seen, ...]) -> set[str]:
-    return {entry.member.nick for entry in seen}
+    return {entry.nick for entry in seen}
 
 
 # --- the cloak -------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_invisible_members_are_listed_only_to_those_who_share_a_room(hub: Hub) -
 def test_who_carries_each_members_marks_in_the_room(hub: Hub) -> None:
     ann = enter(hub, "Client-1", "10.0.0.1", "den")
     enter(hub, "Client-2", "10.0.0.2", "den")
-    assert {e.member.nick: e.marks for e in hub.who(ann, "den")} == {
+    assert {e.nick: e.marks for e in hub.who(ann, "den")} == {
         "Client-1": "@",
         "Client-2": "",
     }

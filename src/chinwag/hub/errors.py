@@ -77,6 +77,15 @@ class NoSuchRoom(ChatError):
     """No room has that name."""
 
 
+class SecretRoom(NoSuchRoom):
+    """The room is secret and the user is outside it: to them it is not there, though
+    protocols whose clients expect it may say they are not in it. ``room`` names it."""
+
+    def __init__(self, message: str, room: str) -> None:
+        super().__init__(message)
+        self.room = room
+
+
 class RoomFull(ChatError):
     """The room has as many members as its limit allows."""
 
@@ -118,7 +127,30 @@ class AlreadyInvited(ChatError):
 
 
 class UnknownMode(ChatError):
-    """The room has no setting with that letter."""
+    """The room has no setting with that letter; ``letter`` says which (IRC's 472)."""
+
+    def __init__(self, message: str, letter: str) -> None:
+        super().__init__(message)
+        self.letter = letter
+
+
+class MissingModeArgument(BadArguments):
+    """A mode that takes an argument was given none (``letter`` says which)."""
+
+    def __init__(self, message: str, letter: str) -> None:
+        super().__init__(message)
+        self.letter = letter
+
+
+class WouldBanYourself(BadArguments):
+    """A ban on ``target`` would cover the operator's own ``address`` (because ``nick``,
+    if not empty, connects from it too); it is set only when they insist."""
+
+    def __init__(self, message: str, target: str, nick: str, address: str) -> None:
+        super().__init__(message)
+        self.target = target
+        self.nick = nick
+        self.address = address
 
 
 class InvalidModeArgument(BadArguments):

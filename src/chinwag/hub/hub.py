@@ -647,7 +647,7 @@ class Hub:
             if room is None:
                 return ()
             return tuple(
-                visibility.Seen(m, room.prefix(m), visibility.shown_host(viewer, m))
+                visibility.seen(viewer, m, room.prefix(m))
                 for m in visibility.visible_members(viewer, room)
             )
 
@@ -655,7 +655,7 @@ class Hub:
         """Every member ``viewer`` may see listed, as they may see them."""
         with self._lock:
             return tuple(
-                visibility.Seen(m, "", visibility.shown_host(viewer, m))
+                visibility.seen(viewer, m)
                 for m in self._members.values()
                 if visibility.can_see_member(viewer, m)
             )

@@ -55,7 +55,7 @@ class ModeChange:
         if len(self.letter) != 1 or self.letter not in LISTS + KEYED + SET_WITH_ARGUMENT + (
             FLAGS + PRIVILEGES
         ):
-            raise UnknownMode(f"there is no room mode {self.letter!r}")
+            raise UnknownMode(f"there is no room mode {self.letter!r}", self.letter)
         if self.takes_argument and not self.argument:
             raise BadArguments(f"mode {self.letter} needs an argument")
         if any(char in self.argument for char in " \r\n\0"):

@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+import time
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from chinwag.hub.model import Member, Room
 
@@ -74,10 +76,41 @@ def shown_host(viewer: Member, member: Member) -> str:
     return member.address if viewer is member or viewer.operator else member.cloak
 
 
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """One member as a listing shows them to one viewer."""
+class Seen(NamedTuple):
+    """One member as a listing shows them to one viewer: a snapshot taken under the hub's
+    lock, never the member's live record. A named tuple: a listing makes one per member
+    listed (every ``JOIN`` lists the channel), and a tuple is made fastest."""
 
-    member: Member
-    marks: str  # privilege marks in the room listed ("@", "+"); "" in no room
+    nick: str
+    username: str
+    realname: str
     host: str  # as :func:`shown_host` decides
+    marks: str  # privilege marks in the room listed ("@", "+"); "" in no room
+    operator: bool
+    away: str
+    bot: bool
+    connected_at: datetime
+    last_active: float  # time.monotonic() of their last line
+    shows_address: bool  # ``host`` is the real address (the viewer is them, or an operator)
+
+    def idle(self, now: float | None = None) -> timedelta:
+        """How long they had been silent at ``now`` (by default, now)."""
+        return timedelta(seconds=(now if now is not None else time.monotonic()) - self.last_active)
+
+
+def seen(viewer: Member, member: Member, marks: str = "") -> Seen:
+    """``member`` as a listing shows them to ``viewer`` (call it under the hub's lock)."""
+    shows_address = viewer is member or viewer.operator
+    return Seen(
+        member.nick,
+        member.username,
+        member.realname,
+        member.address if shows_address else member.cloak,
+        marks,
+        member.operator,
+        member.away,
+        member.bot,
+        member.connected_at,
+        member.last_active,
+        shows_address,
+    )

@@ -1,11 +1,12 @@
 """The IRC commands: a registry of small handlers, and the replies they share.
 
 Each handler gets the session and the parsed message (its parameter count already
-checked against ``min_params``), calls the hub, and adds numerics and deliveries to the
-session. A :class:`~chinwag.hub.errors.ChatError` that escapes a handler becomes the
-numeric of its class (:func:`report`), about the channel or nick the message named;
-handlers that act on lists (``JOIN #a,#b``) report each item's failure themselves, so one
-bad item does not stop the rest.
+checked against ``min_params``), calls the protocol-neutral actions
+(:mod:`chinwag.actions`) or the hub, and renders what comes back as numerics and
+deliveries added to the session. A :class:`~chinwag.hub.errors.ChatError` that escapes
+a handler becomes the numeric of its class (:func:`report`), about the channel or nick
+the message named; handlers that act on lists (``JOIN #a,#b``) report each item's
+failure themselves, so one bad item does not stop the rest.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chinwag import __version__
+from chinwag import __version__, actions
 from chinwag.hub import errors, masks, modes
 from chinwag.hub.events import BecameOperator, ClientTags, Delivery, Disconnected, to
-from chinwag.hub.hub import RoomView, idle_for
+from chinwag.hub.hub import RoomView
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
-from chinwag.irc.history import replay_on_join
 from chinwag.irc.limits import AWAYLEN, KICKLEN, MAX_TARGETS, MODES, TOPICLEN
 from chinwag.irc.message import MAX_LINE_BYTES, Message, safe_param, truncate_bytes
 from chinwag.text.sanitize import clean
@@ -41,7 +41,7 @@ CAPABILITIES: dict[str, str] = {
     "away-notify": "",
     "batch": "",
     "cap-notify": "",
-    "draft/chathistory": "",
+    "draft/chathistory": "",  # its clients ask for history: none replayed on JOIN
     "echo-message": "",
     "extended-join": "",
     "invite-notify": "",
@@ -52,9 +52,8 @@ CAPABILITIES: dict[str, str] = {
     "setname": "",
     "userhost-in-names": "",
 }
-SASL, SASL_MECHANISMS = "sasl", "PLAIN"  # offered only with a server password
+CHATHISTORY = "draft/chathistory"
 REALNAME_LENGTH = 100  # characters, as USER keeps them
-CAP_VERSION = 302
 STATUSMSG = "@+"  # PRIVMSG @#room: to its operators; +#room: to its voiced users too
 VERSION = f"chinwag-{__version__}"
 USER_MODES = "Bio"  # B: a bot (BOT=B)
@@ -110,7 +109,6 @@ def chathistory_isupport(history_max: int) -> tuple[str, str]:
 
 # IRC formatting (colour, bold, ...) would reach text users as control characters.
 _IRC_COLOUR = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04[0-9a-fA-F]{0,6}")
-_USERNAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def clean_text(text: str) -> str:
@@ -156,6 +154,8 @@ _ERRORS: dict[type[errors.ChatError], tuple[str, str, str]] = {
     errors.NoSuchUser: (rpl.ERR_NOSUCHNICK, "nick", "No such nick/channel"),
     errors.NoSuchRoom: (rpl.ERR_NOSUCHCHANNEL, "channel", "No such channel"),
     errors.NotInRoom: (rpl.ERR_NOTONCHANNEL, "channel", "You're not on that channel"),
+    # As servers answer TOPIC for a secret channel from outside.
+    errors.SecretRoom: (rpl.ERR_NOTONCHANNEL, "channel", "You're not on that channel"),
     errors.CannotSend: (rpl.ERR_CANNOTSENDTOCHAN, "channel", "Cannot send to channel"),
     errors.RoomFull: (rpl.ERR_CHANNELISFULL, "channel", "Cannot join channel (+l)"),
     errors.TooManyRooms: (rpl.ERR_TOOMANYCHANNELS, "channel", "You have joined too many channels"),
@@ -199,8 +199,7 @@ def report(
             session.numeric(rpl.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
         return
     if isinstance(error, errors.UnknownMode):
-        letter = str(error).rpartition(" ")[2].strip("'")
-        session.numeric(rpl.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
+        session.numeric(rpl.ERR_UNKNOWNMODE, error.letter, "is unknown mode char to me")
         return
     if isinstance(error, errors.InvalidModeArgument):
         mode = error.letter
@@ -238,145 +237,6 @@ def _targets(text: str) -> list[str]:
     return [item for item in text.split(",") if item]
 
 
-# --- registration ------------------------------------------------------------------------
-
-
-@command("CAP", min_params=1, registered=False)
-def _cap(session: IrcSession, message: Message) -> None:
-    sub = message.params[0].upper()
-    if sub == "LS":
-        if not session.registered:
-            session.negotiating = True
-        version = message.params[1] if len(message.params) > 1 else ""
-        if version.isascii() and version.isdigit() and int(version) >= CAP_VERSION:
-            session.cap_version = CAP_VERSION
-            session.capabilities.add("cap-notify")  # implied by 302, as IRCv3 says
-        values = session.cap_version >= CAP_VERSION
-        offered = [
-            f"{name}={value}" if values and value else name
-            for name, value in sorted(_offered(session).items())
-        ]
-        _cap_lines(session, "LS", offered)
-    elif sub == "LIST":
-        _cap_lines(session, "LIST", sorted(session.capabilities))
-    elif sub == "REQ":
-        if not session.registered:
-            session.negotiating = True
-        text = message.params[1] if len(message.params) > 1 else ""
-        _cap_request(session, text)
-    elif sub == "END":
-        session.negotiating = False
-        session.try_register()
-    else:
-        session.numeric(rpl.ERR_INVALIDCAPCMD, message.params[0], "Invalid CAP command")
-
-
-def _offered(session: IrcSession) -> dict[str, str]:
-    """The capabilities offered to this client: ``sasl`` too where there is a server
-    password to authenticate against (:mod:`chinwag.irc.sasl`)."""
-    if session.server.password_check is None:
-        return CAPABILITIES
-    return {**CAPABILITIES, SASL: SASL_MECHANISMS}
-
-
-def _cap_request(session: IrcSession, text: str) -> None:
-    """Enable and disable the capabilities of ``text`` all at once, or none (IRCv3)."""
-    wanted = text.split()
-    acceptable = bool(wanted)
-    for item in wanted:
-        name = item.removeprefix("-")
-        if name not in _offered(session):
-            acceptable = False
-        # A 302 client has cap-notify whether it asks or not; it cannot be turned off.
-        if item == "-cap-notify" and session.cap_version >= CAP_VERSION:
-            acceptable = False
-    if acceptable:
-        for item in wanted:
-            if item.startswith("-"):
-                session.capabilities.discard(item[1:])
-            else:
-                session.capabilities.add(item)
-        session.capabilities_changed()
-    verdict = "ACK" if acceptable else "NAK"
-    session.send(Message("CAP", (session.me, verdict, text), session.server.name, trailing=True))
-
-
-def _cap_lines(session: IrcSession, sub: str, words: list[str]) -> None:
-    """``CAP * LS :...`` as one line, or for 302 clients as many as the list needs, every
-    one but the last marked ``*`` (IRCv3 multiline replies)."""
-    server = session.server.name
-    head = len(f":{server} CAP {safe_param(session.me)} {sub} * :".encode()) + 2
-    lines: list[list[str]] = [[]]
-    size = head
-    for word in words:
-        length = len(word.encode()) + 1
-        if lines[-1] and size + length > MAX_LINE_BYTES and session.cap_version >= CAP_VERSION:
-            lines.append([])
-            size = head
-        lines[-1].append(word)
-        size += length
-    for index, line in enumerate(lines):
-        more = ("*",) if index < len(lines) - 1 else ()
-        params = (safe_param(session.me), sub, *more, " ".join(line))
-        session.send(Message("CAP", params, server, trailing=True))
-
-
-@command("PASS", min_params=1, registered=False)
-def _pass(session: IrcSession, message: Message) -> None:
-    if session.registered:
-        session.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
-    session.password = message.params[0]
-
-
-@command("NICK", registered=False)
-def _nick(session: IrcSession, message: Message) -> None:
-    if not message.params or not message.params[0]:
-        session.numeric(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
-        return
-    nick = message.params[0]
-    if session.registered:
-        if nick == session.member.nick:
-            return
-        session.add(session.hub.rename(session.member, nick))
-        return
-    # Before the server password, whether a nick is taken (or looks like a taken one) is
-    # not the client's to know: registration tells (433) once the password is accepted.
-    session.hub.check_name(session.member, nick, taken=session.password_accepted)
-    session.nick = nick
-    session.try_register()
-
-
-@command("USER", min_params=4, registered=False)
-def _user(session: IrcSession, message: Message) -> None:
-    if session.registered:
-        session.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
-    username = _USERNAME.sub("", message.params[0])[:16]
-    session.username = username or session.member.client_id
-    # An empty real name is allowed (``USER u * * :``): WHOIS shows the nick instead.
-    session.realname = clean_text(message.params[3])[:REALNAME_LENGTH]
-    session.try_register()
-
-
-def welcome(session: IrcSession) -> None:
-    """The burst after registration: 001-005, LUSERS and the MOTD."""
-    server = session.server.name
-    session.numeric(rpl.RPL_WELCOME, f"Welcome to the chinwag IRC network, {session.source}")
-    session.numeric(rpl.RPL_YOURHOST, f"Your host is {server}, running version {VERSION}")
-    created = session.server.created.strftime("%a %b %d %Y at %H:%M:%S")
-    session.numeric(rpl.RPL_CREATED, f"This server was created {created}")
-    session.numeric(
-        rpl.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_ARGUMENT
-    )
-    supported = isupport(session.config.max_rooms_per_member, session.config.history_max)
-    for start in range(0, len(supported), ISUPPORT_PER_LINE):
-        tokens = supported[start : start + ISUPPORT_PER_LINE]
-        session.numeric(rpl.RPL_ISUPPORT, *tokens, "are supported by this server")
-    _lusers(session)
-    _motd(session)
-
-
 # --- connection ----------------------------------------------------------------------------
 
 
@@ -412,19 +272,23 @@ def _join(session: IrcSession, message: Message) -> None:
         if not casemap.valid_channel(channel):
             session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
             continue
+        # Clients that ask for history themselves (draft/chathistory) are not replayed it.
+        replay = CHATHISTORY not in session.capabilities
         try:
-            deliveries = session.hub.join(session.member, casemap.to_room(channel), key)
+            entered = actions.join(
+                session.hub, session.member, casemap.to_room(channel), key, replay=replay
+            )
         except errors.ChatError as error:
             report(session, error, message, channel=channel)
             continue
-        room = session.member.rooms[casemap.fold(casemap.to_room(channel))]
-        session.send(_own_join(session, casemap.to_channel(room)))
-        session.add(deliveries)
-        view = session.hub.room(room)
-        if view.topic:
-            _topic_reply(session, view)
-        _names_reply(session, view)
-        replay_on_join(session, room)
+        session.send(_own_join(session, casemap.to_channel(entered.name)))
+        session.add(entered.deliveries)
+        if entered.view is not None:
+            if entered.view.topic:
+                _topic_reply(session, entered.view)
+            _names_reply(session, entered.view)
+        if entered.replay:
+            session.add(entered.replay)
 
 
 def _own_join(session: IrcSession, channel: str) -> Message:
@@ -443,28 +307,20 @@ def _part(session: IrcSession, message: Message) -> None:
 
 
 def _part_one(session: IrcSession, message: Message, channel: str, reason: str) -> None:
-    room = casemap.to_room(channel)
     try:
-        deliveries = session.hub.part(session.member, room, reason)
+        left = actions.part(session.hub, session.member, casemap.to_room(channel), reason)
+    except errors.NoSuchRoom:
+        session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
+        return
     except errors.NotInRoom as error:
-        known = casemap.is_channel(channel) and _exists(session, room)
-        if known:
+        if casemap.is_channel(channel):
             report(session, error, message, channel=channel)
         else:
             session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
         return
-    room_name = deliveries[0].event.room if deliveries else room  # type: ignore[union-attr]
-    params = (casemap.to_channel(room_name), reason) if reason else (casemap.to_channel(room_name),)
-    session.send(Message("PART", params, session.source))
-    session.add(deliveries)
-
-
-def _exists(session: IrcSession, room: str) -> bool:
-    try:
-        session.hub.room(room)
-    except errors.ChatError:
-        return False
-    return True
+    name = casemap.to_channel(left.name)
+    session.send(Message("PART", (name, reason) if reason else (name,), session.source))
+    session.add(left.deliveries)
 
 
 @command("TOPIC", min_params=1)
@@ -475,9 +331,7 @@ def _topic(session: IrcSession, message: Message) -> None:
         topic = truncate_bytes(clean_text(message.params[1]), TOPICLEN)
         session.add(session.hub.set_topic(session.member, room, topic))
         return
-    view = session.hub.room(room)
-    if view.secret and not _inside(session, view):
-        raise errors.NotInRoom(f"you are not in {view.name}")
+    view = actions.visible_room(session.hub, session.member, room)
     if view.topic:
         _topic_reply(session, view)
     else:
@@ -490,10 +344,6 @@ def _topic_reply(session: IrcSession, view: RoomView) -> None:
     if view.topic_at is not None:
         stamp = str(int(view.topic_at.timestamp()))
         session.numeric(rpl.RPL_TOPICWHOTIME, channel, view.topic_by, stamp)
-
-
-def _inside(session: IrcSession, view: RoomView) -> bool:
-    return any(member is session.member for member, _ in view.members)
 
 
 def _names_reply(session: IrcSession, view: RoomView) -> None:
@@ -513,10 +363,9 @@ def _marks(session: IrcSession, marks: str) -> str:
 
 
 def _names_entry(session: IrcSession, entry: Seen) -> str:
-    member = entry.member
     if "userhost-in-names" in session.capabilities:
-        return f"{member.nick}!{member.username}@{entry.host}"
-    return member.nick
+        return f"{entry.nick}!{entry.username}@{entry.host}"
+    return entry.nick
 
 
 @command("NAMES")
@@ -606,15 +455,15 @@ def _invite(session: IrcSession, message: Message) -> None:
         session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
         return
     try:
-        deliveries = session.hub.invite(session.member, nick, casemap.to_room(channel))
+        invitation = actions.invite(session.hub, session.member, nick, casemap.to_room(channel))
     except errors.ChatError as error:
         report(session, error, message, nick=nick, channel=channel)
         return
-    target = session.hub.find(nick)
-    session.numeric(rpl.RPL_INVITING, target.nick if target else nick, channel)
-    if target is not None and target.away:
-        session.numeric(rpl.RPL_AWAY, target.nick, target.away)
-    session.add(deliveries)
+    session.numeric(rpl.RPL_INVITING, invitation.nick, channel)
+    away = actions.away(session.hub, invitation.nick)
+    if away is not None:
+        session.numeric(rpl.RPL_AWAY, away.nick, away.message)
+    session.add(invitation.deliveries)
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -684,26 +533,26 @@ def _message_one(
         text, action = f"* {session.member.nick} {text}", False
     text = _fit_for_relay(session, target, text, action=action, notice=notice)
     if casemap.is_channel(channel):
-        room = casemap.to_room(channel)
-        if not _exists(session, room):
-            raise errors.NoSuchRoom(f"there is no room called {room}")
-        if status:
-            deliveries = hub.say_to_status(
-                session.member, room, text, status, action=action, notice=notice, tags=tags
-            )
-        else:
-            deliveries = hub.say(
-                session.member, room, text, action=action, notice=notice, tags=tags
-            )
+        deliveries = actions.say(
+            hub,
+            session.member,
+            casemap.to_room(channel),
+            text,
+            status=status,
+            action=action,
+            notice=notice,
+            tags=tags,
+        )
         session.add(deliveries)
         _echo(session, deliveries)
         return
     deliveries = hub.tell(session.member, target, text, notice=notice, tags=tags)
     session.add(deliveries, response=False)  # to oneself: a message, not the reply
     _echo(session, deliveries)
-    recipient = hub.find(target)
-    if recipient is not None and recipient.away and not notice:
-        session.numeric(rpl.RPL_AWAY, recipient.nick, recipient.away)
+    if not notice:
+        away = actions.away(hub, target)
+        if away is not None:
+            session.numeric(rpl.RPL_AWAY, away.nick, away.message)
 
 
 @command("TAGMSG")
@@ -728,9 +577,7 @@ def _tag_one(session: IrcSession, target: str, tags: ClientTags) -> None:
     status, channel = _status_target(target)
     if casemap.is_channel(channel):
         room = casemap.to_room(channel)
-        if not _exists(session, room):
-            raise errors.NoSuchRoom(f"there is no room called {room}")
-        deliveries = session.hub.tag_room(session.member, room, tags, status)
+        deliveries = actions.tag_room(session.hub, session.member, room, tags, status)
         session.add(deliveries)
     else:
         deliveries = session.hub.tag_member(session.member, target, tags)
@@ -834,14 +681,13 @@ def _who(session: IrcSession, message: Message) -> None:
             entries = [(channel, entry) for entry in session.hub.who(session.member, view.name)]
     else:
         for entry in session.hub.who_all(session.member):
-            member = entry.member
             # Matched against the host this user may see, so a mask cannot probe addresses.
-            if masks.matches(mask, member.nick, "*", "*") or masks.matches(
-                mask, member.nick, member.username, entry.host
+            if masks.matches(mask, entry.nick, "*", "*") or masks.matches(
+                mask, entry.nick, entry.username, entry.host
             ):
                 entries.append(("*", entry))
     for channel, entry in entries:
-        if "o" in options and not entry.member.operator:
+        if "o" in options and not entry.operator:
             continue
         if wanted is None:
             _who_line(session, channel, entry)
@@ -859,47 +705,44 @@ class WhoFields:
 
 
 def _who_flags(session: IrcSession, entry: Seen) -> str:
-    member = entry.member
     return (
-        ("G" if member.away else "H")
-        + ("*" if member.operator else "")
+        ("G" if entry.away else "H")
+        + ("*" if entry.operator else "")
         + _marks(session, entry.marks)
-        + ("B" if member.bot else "")  # after the marks, which clients read from the start
+        + ("B" if entry.bot else "")  # after the marks, which clients read from the start
     )
 
 
 def _who_line(session: IrcSession, channel: str, entry: Seen) -> None:
-    member = entry.member
     session.numeric(
         rpl.RPL_WHOREPLY,
         channel,
-        member.username,
+        entry.username,
         entry.host,
         session.server.name,
-        member.nick,
+        entry.nick,
         _who_flags(session, entry),
-        f"0 {member.realname or member.nick}",
+        f"0 {entry.realname or entry.nick}",
     )
 
 
 def _whox_line(session: IrcSession, channel: str, entry: Seen, wanted: WhoFields) -> None:
-    member = entry.member
     # The address only to whom it is shown anyway (themself, server operators).
-    address = entry.host if entry.host == member.address else "255.255.255.255"
+    address = entry.host if entry.shows_address else "255.255.255.255"
     values = {
         "t": wanted.token,
         "c": channel,
-        "u": member.username,
+        "u": entry.username,
         "i": address,
         "h": entry.host,
         "s": session.server.name,
-        "n": member.nick,
+        "n": entry.nick,
         "f": _who_flags(session, entry),
         "d": "0",
-        "l": str(int(idle_for(member).total_seconds())),
+        "l": str(int(entry.idle().total_seconds())),
         "a": "0",  # no accounts: nobody is logged in
         "o": "n/a",
-        "r": member.realname or member.nick,
+        "r": entry.realname or entry.nick,
     }
     params = [values[letter] for letter in WHOX_FIELDS if letter in wanted.letters]
     if params:
@@ -910,9 +753,9 @@ def _whox_line(session: IrcSession, channel: str, entry: Seen, wanted: WhoFields
 def _ison(session: IrcSession, message: Message) -> None:
     present = []
     for nick in " ".join(message.params).split():
-        member = session.hub.find(nick)
-        if member is not None:
-            present.append(member.nick)
+        view = actions.look_up(session.hub, session.member, nick)
+        if view is not None:
+            present.append(view.nick)
     session.numeric(rpl.RPL_ISON, " ".join(present))
 
 
@@ -920,12 +763,11 @@ def _ison(session: IrcSession, message: Message) -> None:
 def _userhost(session: IrcSession, message: Message) -> None:
     replies = []
     for nick in message.params[:5]:
-        member = session.hub.find(nick)
-        if member is not None:
-            oper = "*" if member.operator else ""
-            away = "-" if member.away else "+"
-            host = session.hub.shown_host(session.member, member)
-            replies.append(f"{member.nick}{oper}={away}{member.username}@{host}")
+        view = actions.look_up(session.hub, session.member, nick)
+        if view is not None:
+            oper = "*" if view.operator else ""
+            away = "-" if view.away else "+"
+            replies.append(f"{view.nick}{oper}={away}{view.username}@{view.address}")
     session.numeric(rpl.RPL_USERHOST, " ".join(replies))
 
 
@@ -943,7 +785,7 @@ def _mode(session: IrcSession, message: Message) -> None:
 
 def _user_mode(session: IrcSession, message: Message, target: str) -> None:
     member = session.member
-    if session.hub.find(target) is None:
+    if actions.look_up(session.hub, member, target) is None:
         session.numeric(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
         return
     if not casemap.same(target, member.nick):
@@ -983,33 +825,23 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
     view = session.hub.room(casemap.to_room(channel))
     channel = casemap.to_channel(view.name)
     if len(message.params) < 2:
-        shown = view.mode_params(with_key=_inside(session, view))
+        shown = view.mode_params(with_key=actions.inside(view, session.member))
         session.numeric(rpl.RPL_CHANNELMODEIS, channel, *shown)
         stamp = str(int(view.created_at.timestamp()))
         session.numeric(rpl.RPL_CREATIONTIME, channel, stamp)
         return
+    # Keys and masks reach every member of the room, text users' terminals too.
+    arguments = [clean_text(argument) for argument in message.params[2:]]
     changes: list[modes.ModeChange] = []
-    for word in modes.split(message.params[1], message.params[2:]):
-        if not modes.known(word.letter):
-            session.numeric(rpl.ERR_UNKNOWNMODE, word.letter, "is unknown mode char to me")
-            continue
-        if word.letter == "b" and word.argument is None:
+    # Each letter is answered on its own (an unknown one 472, one with no argument left
+    # 461, an empty or bad argument 696) and the rest applied, as IRC servers do.
+    for item in actions.read_modes(message.params[1], arguments):
+        if isinstance(item, modes.ModeChange):
+            changes.append(item)
+        elif isinstance(item, actions.ListAsked):
             _ban_list(session, view)
-            continue
-        # Keys and masks reach every member of the room, text users' terminals too.
-        argument = clean_text(word.argument) if word.argument else ""
-        if not argument and modes.takes_argument(word.letter, word.on):
-            if word.argument is None:  # none left for it: the line is short
-                session.numeric(rpl.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
-            else:  # given, but empty (or only escapes): a bad value, as Modern IRC says
-                session.numeric(
-                    rpl.ERR_INVALIDMODEPARAM, channel, word.letter, "*", "The argument is empty"
-                )
-            continue
-        try:
-            changes.append(modes.ModeChange(word.on, word.letter, argument))
-        except errors.ChatError as error:
-            report(session, error, message, channel=channel)
+        else:
+            report(session, item, message, channel=channel)
     if changes:
         try:
             session.add(session.hub.change_modes(session.member, view.name, changes))
@@ -1047,7 +879,7 @@ def _kill(session: IrcSession, message: Message) -> None:
 # --- server information --------------------------------------------------------------------
 
 
-def _lusers(session: IrcSession) -> None:
+def lusers(session: IrcSession) -> None:
     members = session.hub.members()
     invisible = sum(1 for m in members if m.invisible)
     operators = sum(1 for m in members if m.operator)
@@ -1070,7 +902,7 @@ def _lusers(session: IrcSession) -> None:
 
 @command("LUSERS")
 def _lusers_command(session: IrcSession, message: Message) -> None:
-    _lusers(session)
+    lusers(session)
 
 
 DEFAULT_MOTD = (
@@ -1079,7 +911,7 @@ DEFAULT_MOTD = (
 )
 
 
-def _motd(session: IrcSession) -> None:
+def motd(session: IrcSession) -> None:
     # Without one configured, a short one that says where to start (clients show 422's
     # "MOTD File is missing" as an error, which it is not).
     lines = session.config.motd.replace("\\n", "\n").splitlines() or list(DEFAULT_MOTD)
@@ -1091,7 +923,7 @@ def _motd(session: IrcSession) -> None:
 
 @command("MOTD")
 def _motd_command(session: IrcSession, message: Message) -> None:
-    _motd(session)
+    motd(session)
 
 
 @command("VERSION")

@@ -20,8 +20,9 @@ from base64 import b64decode
 from typing import TYPE_CHECKING
 
 from chinwag.irc import numerics as rpl
-from chinwag.irc.commands import SASL, SASL_MECHANISMS, command
+from chinwag.irc.commands import command
 from chinwag.irc.message import Message
+from chinwag.irc.registration import SASL, SASL_MECHANISMS, password_matches
 from chinwag.password_guard import TryLater
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def _check(session: IrcSession, payload: str) -> None:
         return
     password = parts[2].decode("utf-8", "replace")
     try:
-        matched = session.password_matches(password)
+        matched = password_matches(session, password)
     except TryLater:
         session.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed: try again later")
         return

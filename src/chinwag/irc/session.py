@@ -3,20 +3,14 @@
 Theory of operation: received bytes are cut into lines (:mod:`chinwag.irc.framing`) and
 parsed (:mod:`chinwag.irc.message`); each message's command is looked up in the
 registry of small handlers (:mod:`chinwag.irc.commands`) and the handler is called with
-the session. Handlers call the hub and add replies; a
+the session. Handlers call the protocol-neutral actions (:mod:`chinwag.actions`) or the
+hub, and add replies; a
 :class:`~chinwag.hub.errors.ChatError` becomes the numeric its class maps to.
 
-Registration is a small state machine::
-
-    connected --NICK+USER (PASS first if required)--> registered
-        CAP LS/REQ suspends it until CAP END, as IRCv3 says.
-
-Until registered the client is not in the hub: nobody sees it and only the
-registration commands (and PING, PONG, QUIT) work; the rest get 451. Until the server
-password is accepted the client learns nothing about the hub: a NICK is only checked
-for its form, and whether someone else has it is told (433) once the password is. On registration
-the hub learns the chosen nick and the client gets the welcome burst (001-005, LUSERS,
-MOTD). It joins no room by itself.
+Registration (CAP, PASS, NICK, USER, and the welcome burst) is a small state machine
+with its rules in one module, :mod:`chinwag.irc.registration`; its state is kept in the
+session's fields, which the dispatcher reads on every line. Until registered the client
+is not in the hub, and only the registration commands (and PING, PONG, QUIT) work.
 
 Time: :meth:`tick` is called every few seconds by the server's housekeeping thread. It
 drops clients that do not register in time, pings clients that have been silent, and
@@ -49,7 +43,7 @@ from chinwag.hub import errors
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Reply, to
 from chinwag.hub.hub import Member
-from chinwag.irc import casemap, chathistory, commands, framing, labels, sasl
+from chinwag.irc import casemap, chathistory, commands, framing, labels, registration, sasl
 from chinwag.irc import numerics as rpl
 from chinwag.irc.format import RENDERING_CAPABILITIES, IrcFormatter
 from chinwag.irc.message import (
@@ -60,7 +54,6 @@ from chinwag.irc.message import (
     parse,
     safe_param,
 )
-from chinwag.password_guard import TryLater
 from chinwag.passwords import password_checker
 
 # Numerics whose last parameter is a value, not text.
@@ -78,7 +71,7 @@ _NO_TRAILING_TEXT = frozenset(
 )
 ERR_UNKNOWNERROR = "400"
 assert chathistory.CAPABILITY in commands.CAPABILITIES  # and its command is registered
-assert sasl.CAPABILITY == commands.SASL  # and AUTHENTICATE is registered
+assert sasl.CAPABILITY == registration.SASL  # and AUTHENTICATE is registered
 # (command, exception type) pairs whose traceback has been logged: bounded by the table.
 _LOGGED_FAILURES: set[tuple[str, str]] = set()
 
@@ -337,60 +330,6 @@ class IrcSession:
             _LOGGED_FAILURES.add(key)
             log.problem(f"{self.member.client_id}: {verb} failed")
         self.numeric(ERR_UNKNOWNERROR, verb, "Could not process the command")
-
-    # --- registration --------------------------------------------------------------------
-
-    def try_register(self) -> None:
-        """Complete registration once NICK and USER are in and CAP is not in progress."""
-        if self.registered or self.negotiating or not self.nick or not self.username:
-            return
-        if not self.password_accepted:
-            if not self._check_password():
-                return
-            self.password_accepted = True
-        try:
-            self.add(self.hub.register(self.member, self.nick, self.username, self.realname))
-        except (errors.NameInUse, errors.InvalidName, errors.ReservedName) as error:
-            code = (
-                rpl.ERR_NICKNAMEINUSE
-                if isinstance(error, errors.NameInUse)
-                else rpl.ERR_ERRONEUSNICKNAME
-            )
-            self.numeric(code, self.nick, str(error))
-            self.nick = ""
-            return
-        except errors.Banned as banned:  # since the connection was accepted
-            self.leave(str(banned))
-            return
-        self.registered = True
-        commands.welcome(self)
-
-    def _check_password(self) -> bool:
-        """Whether the server password is none or the one given; if not, the client is
-        told and leaves."""
-        try:
-            matched = self.password_matches(self.password)
-        except TryLater as refusal:
-            self.numeric(rpl.RPL_TRYAGAIN, "PASS", "Please wait a while and try again")
-            self.leave(f"Password not checked: {refusal}")
-            return False
-        if not matched:
-            self.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
-            self.leave("Bad password")
-        return matched
-
-    def password_matches(self, given: str) -> bool:
-        """Whether ``given`` is the server password (or there is none), checked through
-        the hub's guard against guessing, which may refuse to check (:class:`TryLater`)."""
-        check = self.server.password_check
-        if check is None:
-            return True
-        return self.hub.passwords.check(
-            self.member.password_attempts,
-            lambda: check(given),
-            who=self.member.client_id,
-            what="server",
-        )
 
     def is_channel(self, target: str) -> bool:
         return casemap.is_channel(target)

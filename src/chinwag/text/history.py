@@ -1,16 +1,17 @@
-"""History for text users: what they see on entering a room, and ``/history``.
+"""History for text users: ``/history``.
 
-:func:`replay_on_join` is what a text user sees after entering a room (on connecting,
-the lobby), after its topic: its last messages from history, to them alone.
-:func:`history_command` shows the last N messages of the user's room, or of their
-private conversation with someone (``/history NAME [N]``); the hub's replayer keeps
-them within the server's limits and to what the user may see.
+What a user sees of a room's history on entering it is the same for every front end
+(:func:`chinwag.actions.joined_replay`). :func:`history_command` shows the last N
+messages of the user's room, or of their private conversation with someone
+(``/history NAME [N]``); the hub's replayer keeps them within the server's limits and
+to what the user may see.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chinwag.actions import HISTORY_UNAVAILABLE
 from chinwag.history.store import HistoryUnavailable
 from chinwag.hub import errors, names
 from chinwag.hub.events import Delivery, Problem, info, to
@@ -18,19 +19,8 @@ from chinwag.hub.events import Delivery, Problem, info, to
 if TYPE_CHECKING:
     from chinwag.text.session import TextSession
 
-UNAVAILABLE = "history is unavailable right now"
+UNAVAILABLE = HISTORY_UNAVAILABLE
 USAGE = "/history [NAME] [N]"
-
-
-def replay_on_join(session: TextSession, room: str) -> list[Delivery]:
-    replayer = session.hub.history
-    if replayer is None:
-        return []
-    try:
-        replay = replayer.joined(room, session.member.entered.get(names.fold(room)))
-    except HistoryUnavailable:
-        return [Delivery(Problem(UNAVAILABLE), to(session.member))]
-    return [Delivery(replay, to(session.member))] if replay is not None else []
 
 
 def history_command(session: TextSession, args: str) -> list[Delivery]:

@@ -3,7 +3,9 @@
 Theory of operation: each received line is cleaned (no control characters or escapes),
 then it is either ``exit``, a ``/command`` looked up in :data:`COMMANDS`, or a chat message
 for the user's current room (``//text`` sends a message that starts with ``/``). Handlers
-are small functions that call the hub and return the deliveries to make; a
+are small functions that read their arguments, call the protocol-neutral actions
+(:mod:`chinwag.actions`) or the hub, and render what comes back as the deliveries to
+make; a
 :class:`~chinwag.hub.errors.ChatError` becomes an error line for the user. The session
 holds no socket: the connection that owns it hands the deliveries on.
 
@@ -19,16 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chinwag import actions
 from chinwag.hub import errors, modes, names
-from chinwag.hub.bans import covers, network_of
 from chinwag.hub.contract import ChatHub
 from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info, to
-from chinwag.hub.hub import Member, RoomView, idle_for
+from chinwag.hub.hub import Member, RoomView
 from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
 from chinwag.text.framing import DEFAULT_MAX_LINE_BYTES, LineBuffer, LineTooLong
 from chinwag.text.history import USAGE as HISTORY_USAGE
-from chinwag.text.history import history_command, replay_on_join
+from chinwag.text.history import history_command
 from chinwag.text.sanitize import clean
 from chinwag.text.telnet import IAC, TelnetFilter
 
@@ -115,7 +117,8 @@ class TextSession:
         )
         if self._motd:
             deliveries.append(info(self.member, *self._motd))
-        return deliveries + _room_topic(self, names.LOBBY) + replay_on_join(self, names.LOBBY)
+        replay = actions.joined_replay(self.hub, self.member, names.LOBBY)
+        return deliveries + _room_topic(self, names.LOBBY) + replay
 
     def receive(self, data: bytes) -> list[Delivery]:
         """The deliveries caused by bytes received from the client.
@@ -270,11 +273,13 @@ def _topic_of(view: RoomView) -> str:
 
 def _room_topic(session: TextSession, room: str) -> list[Delivery]:
     """The topic of ``room`` for a user who just came in, as IRC clients are shown it."""
-    try:
-        view = session.hub.room(room)
-    except errors.ChatError:
+    return _topic_shown(session, actions.view_or_none(session.hub, room))
+
+
+def _topic_shown(session: TextSession, view: RoomView | None) -> list[Delivery]:
+    if view is None or not view.topic:
         return []
-    return [info(session.member, f"topic: {_topic_of(view)}")] if view.topic else []
+    return [info(session.member, f"topic: {_topic_of(view)}")]
 
 
 def _duration(delta: timedelta) -> str:
@@ -324,14 +329,13 @@ def _who(session: TextSession, args: str) -> list[Delivery]:
         seen, where = session.hub.who_all(session.member), "the chat"
     else:
         seen, where = session.hub.who(session.member, session.room), session.room
-    room_members = [entry.member for entry in seen]
     now = time.monotonic()
-    lines = [f"{_plural(len(room_members), 'user')} in {where}:"]
-    for m in sorted(room_members, key=lambda m: names.fold(m.nick)):
+    lines = [f"{_plural(len(seen), 'user')} in {where}:"]
+    for m in sorted(seen, key=lambda m: names.fold(m.nick)):
         role = " (operator)" if m.operator else ""
         since = m.connected_at.strftime("%H:%M:%S")
         away = f", away: {m.away}" if m.away else ""
-        idle = _duration(idle_for(m, now))
+        idle = _duration(m.idle(now))
         lines.append(f"  {m.nick}{role} - connected {since}, idle {idle}{away}")
     return [info(session.member, *lines)]
 
@@ -340,10 +344,10 @@ def _who(session: TextSession, args: str) -> list[Delivery]:
 def _names(session: TextSession, args: str) -> list[Delivery]:
     room = _room(args) if args else session.current_room()
     names.check_room(room)
-    seen = sorted(session.hub.who(session.member, room), key=lambda s: names.fold(s.member.nick))
+    seen = sorted(session.hub.who(session.member, room), key=lambda s: names.fold(s.nick))
     if not seen:  # no such room, a secret one, or nobody the user may see there
         return [info(session.member, f"nobody to list in {room}")]
-    listing = [entry.marks[:1] + entry.member.nick for entry in seen]
+    listing = [entry.marks[:1] + entry.nick for entry in seen]
     return [info(session.member, *_wrap(f"{room} ({len(seen)}): ", listing))]
 
 
@@ -396,12 +400,12 @@ def _join(session: TextSession, args: str) -> list[Delivery]:
     names.check_room(target)
     if names.fold(target) == names.fold(current):
         raise errors.AlreadyInRoom(f"you are already in {current}")
-    deliveries = session.hub.join(session.member, target, key)
-    deliveries += session.hub.part(session.member, current)
-    session.room = session.member.rooms[names.fold(target)]
-    count = len(session.hub.room_members(session.room))
+    entered = actions.join(session.hub, session.member, target, key)
+    deliveries = entered.deliveries + session.hub.part(session.member, current)
+    session.room = entered.name
+    count = len(entered.view.members) if entered.view is not None else 0
     deliveries.append(info(session.member, f"you are now in {session.room} ({count} here)"))
-    return deliveries + _room_topic(session, session.room) + replay_on_join(session, session.room)
+    return deliveries + _topic_shown(session, entered.view) + entered.replay
 
 
 def _needs_key(session: TextSession, room: str) -> bool:
@@ -431,9 +435,9 @@ def _msg(session: TextSession, args: str) -> list[Delivery]:
         raise errors.BadArguments("usage: /msg NAME TEXT")
     deliveries = session.hub.tell(session.member, nick, text)
     # As IRC's 301: the sender learns the message waits, and why.
-    target = session.hub.find(nick)
-    if target is not None and target.away:
-        deliveries.append(info(session.member, f"{target.nick} is away: {target.away}"))
+    away = actions.away(session.hub, nick)
+    if away is not None:
+        deliveries.append(info(session.member, f"{away.nick} is away: {away.message}"))
     return deliveries
 
 
@@ -489,26 +493,17 @@ def _ban(session: TextSession, args: str) -> list[Delivery]:
             raise errors.BadArguments(f"usage: {usage}") from None
         if not 0 < minutes < 10**7:
             raise errors.BadArguments("the minutes must be a positive number")
-    if not force:
-        _refuse_banning_yourself(session, target, args)
-    return session.hub.ban(session.member, target, minutes)
-
-
-def _refuse_banning_yourself(session: TextSession, target: str, args: str) -> None:
-    """Raise if the ban would cover the operator's own address: it spares their
-    connection but not their next one, so it is done only when they insist."""
-    named = session.hub.find(target)
-    network = network_of(named.address if named is not None else target)
-    if network is None or not covers(network, session.member.address):
-        return
-    if named is not None and named is not session.member:
-        who = f"{named.nick} connects from your address"
-    else:
-        who = f"{target} covers your own address"
-    raise errors.BadArguments(
-        f"{who} ({session.member.address}): the ban would shut you out too;"
-        f" /ban {args} force bans it anyway"
-    )
+    try:
+        return actions.ban(session.hub, session.member, target, minutes, force=force)
+    except errors.WouldBanYourself as refusal:
+        if refusal.nick:
+            who = f"{refusal.nick} connects from your address"
+        else:
+            who = f"{target} covers your own address"
+        raise errors.BadArguments(
+            f"{who} ({refusal.address}): the ban would shut you out too;"
+            f" /ban {args} force bans it anyway"
+        ) from None
 
 
 @command("unban", usage="/unban IP|NAME", summary="lift a ban", operator=True)
@@ -552,20 +547,12 @@ def _named_room(session: TextSession, args: str) -> tuple[str, str]:
     return session.current_room(), args
 
 
-def _visible_room(session: TextSession, room: str) -> RoomView:
-    view = session.hub.room(room)
-    inside = any(member is session.member for member, _ in view.members)
-    if view.secret and not inside and not session.member.operator:
-        raise errors.NoSuchRoom(f"there is no room called {room}")
-    return view
-
-
 @command("topic", usage="/topic [#ROOM] [TEXT]", summary="show or set your room's topic")
 def _topic(session: TextSession, args: str) -> list[Delivery]:
     room, text = _named_room(session, args)
     if text:
         return session.hub.set_topic(session.member, room, text)
-    view = _visible_room(session, room)
+    view = actions.visible_room(session.hub, session.member, room)
     if not view.topic:
         return [info(session.member, f"{view.name} has no topic")]
     return [info(session.member, f"topic of {view.name}: {_topic_of(view)}")]
@@ -584,8 +571,8 @@ def _invite(session: TextSession, args: str) -> list[Delivery]:
     if " " in rest:
         raise errors.BadArguments("usage: /invite NAME [#ROOM]")
     room = _room(rest) if rest else session.current_room()
-    deliveries = session.hub.invite(session.member, nick, room)
-    return [*deliveries, info(session.member, f"{nick} is invited to {room}")]
+    invitation = actions.invite(session.hub, session.member, nick, room)
+    return [*invitation.deliveries, info(session.member, f"{nick} is invited to {room}")]
 
 
 @command(
@@ -596,16 +583,17 @@ def _invite(session: TextSession, args: str) -> list[Delivery]:
 def _mode(session: TextSession, args: str) -> list[Delivery]:
     room, args = _named_room(session, args)
     if not args:
-        view = _visible_room(session, room)
-        flags = (
-            "".join(sorted(view.flags)) + ("k" if view.key else "") + ("l" if view.limit else "")
-        )
-        return [info(session.member, f"modes of {view.name}: +{flags}")]
+        view = actions.visible_room(session.hub, session.member, room)
+        return [info(session.member, f"modes of {view.name}: {actions.modes_shown(view)}")]
     letters, *arguments = args.split()
-    changes = [
-        modes.ModeChange(word.on, word.letter, word.argument or "")  # refuses what is wrong
-        for word in modes.split(letters, arguments)
-    ]
+    changes: list[modes.ModeChange] = []
+    for item in actions.read_modes(letters, arguments):
+        # The whole line is refused at its first mistake: nothing of it is applied.
+        if isinstance(item, errors.ChatError):
+            raise item
+        if isinstance(item, actions.ListAsked):
+            raise errors.MissingModeArgument(f"mode {item.letter} needs an argument", item.letter)
+        changes.append(item)
     deliveries = session.hub.change_modes(session.member, room, changes)
     # The hub leaves out changes that change nothing; the user still gets an answer.
     return deliveries or [info(session.member, f"the modes of {room} are unchanged")]
