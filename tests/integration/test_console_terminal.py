@@ -82,7 +82,12 @@ def test_a_log_line_leaves_the_typed_command_intact(terminal: Terminal) -> None:
     terminal.wait(lambda t: t.last_line() == "chinwag> kick Clie", "the typed text")
     client = connect(terminal.port)
     try:
-        terminal.wait(lambda t: "Client Client-1 connected" in t.text(), "the log line")
+        # The log line is written, then the prompt and the typed text redrawn below it.
+        terminal.wait(
+            lambda t: "Client Client-1 connected" in t.text()
+            and t.last_line() == "chinwag> kick Clie",
+            "the log line above the redrawn prompt",
+        )
         lines = [line for line in terminal.lines() if line]
         assert lines[-1] == "chinwag> kick Clie"
         assert "[SERVER] Client Client-1 connected" in lines[-2]
