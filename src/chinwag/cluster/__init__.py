@@ -97,6 +97,20 @@ senders their messages were not delivered, then closes its connections as above.
 connection that waits on an action when Redis goes silent is told after ``WAIT_SECONDS``
 that it will be done when the servers are back in touch, and it is.
 
+Entries gone before a node read them are announced, never silent (the reader checks
+after any trouble, :mod:`chinwag.cluster.link`). A node that fell so far behind that
+the log was trimmed past its place (``MAXLEN``) tells its users and logs it, then takes
+the chat's state again from a live node, as a joining node does, keeping its own
+members' connections (one the others counted gone meanwhile is closed: it reconnects);
+what was said in the part it missed is not shown to its users. A Redis that lost its
+data (restarted empty, or from an older save) lost the entries no node had read yet;
+every node tells its users so, and goes on from its own replica: none knows better than
+another which entries were lost, and a snapshot would only swap one node's view for
+another's. What the cluster's state needs from Redis is put back by each node: its key
+and mark, the member-number counter (never below the highest number in use) and the
+cloak secret; names, rooms and their settings live in the replicas, not in Redis, so
+they survive it, and names stay unique.
+
 Nothing here is imported unless ``--cluster`` is given: the server's core needs the
 standard library only, and a single server's hot path is the in-process hub's.
 """

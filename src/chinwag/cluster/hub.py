@@ -34,13 +34,20 @@ import redis
 
 from chinwag import log
 from chinwag.cluster import ClusterError, ops, snapshot
-from chinwag.cluster.link import Entries, Link, safe_url, text
+from chinwag.cluster.link import DATA_LOST, Entries, Link, safe_url, text
 from chinwag.cluster.ops import Operation
-from chinwag.cluster.replica import MESSAGE_KINDS, EntryClock, Replica, parse_id
+from chinwag.cluster.replica import (
+    LOST_OURSELVES,
+    MESSAGE_KINDS,
+    NODE_LOST,
+    EntryClock,
+    Replica,
+    parse_id,
+)
 from chinwag.history.replay import Replayer
 from chinwag.hub import errors, modes, visibility
 from chinwag.hub.bans import Ban, BanList
-from chinwag.hub.events import ClientTags, Delivery, Info, Problem, ToMembers
+from chinwag.hub.events import ClientTags, Delivery, Farewell, Info, Problem, ToMembers
 from chinwag.hub.hub import Hub
 from chinwag.hub.model import Member, MemberView, RoomView
 from chinwag.hub.whowas import Departed
@@ -68,6 +75,15 @@ RECOVERED_NOTICE = "this server is back in touch with the rest of the chat"
 TOO_MANY = "too many messages wait for the other servers already"
 TOO_OLD = "it waited for the other servers too long"
 CUT_OFF_TOO_LONG = "this server was cut off too long and counted as gone"
+GAP_TRIMMED = (
+    "this server fell too far behind the rest of the chat and missed part of it: what was"
+    " said meanwhile elsewhere is not shown here; catching up"
+)
+GAP_RESYNCED = "this server has caught up with the rest of the chat"
+GAP_DATA_LOST = (
+    "the chat's shared store lost its data: what was said elsewhere just before may not"
+    " be shown here, and what you said just before may not have reached the others"
+)
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -120,6 +136,7 @@ class ClusterHub:
         link.on_lost = self._node_lost
         link.on_degraded = self._on_degraded
         link.on_expired = self._on_expired
+        link.on_gap = self._on_gap
         link.known_nodes = lambda: self.replica.nodes().keys()
         link.numbers_floor = self.replica.highest_number
 
@@ -191,8 +208,9 @@ class ClusterHub:
             )
         )
 
-    def _take_snapshot(self) -> None:
-        """Ask the live nodes for the state as of a ``hello`` entry; load it."""
+    def _take_snapshot(self, keep: dict[str, Member] | None = None) -> set[str]:
+        """Ask the live nodes for the state as of a ``hello`` entry; load it (``keep``:
+        this node's members, whose objects stay; the ids of those the state lacks)."""
         for _attempt in range(3):
             hello = ops.encode({"k": "hello", "node": self.node})
             fields: Any = {ops.NODE: self.node.encode(), ops.SEQUENCE: b"0", ops.OPERATION: hello}
@@ -201,10 +219,11 @@ class ClusterHub:
             while time.monotonic() < deadline:
                 data = self.link.commands.get(self.link.keys.snapshot(entry_id))
                 if isinstance(data, bytes):
-                    snapshot.load(self.replica, data)
-                    self.replica.last_applied = parse_id(entry_id)
-                    self.link.read_from = entry_id
-                    return
+                    with self._applying:
+                        missing = snapshot.load(self.replica, data, keep)
+                        self.replica.last_applied = parse_id(entry_id)
+                        self.link.read_from = entry_id
+                    return missing
                 time.sleep(0.02)
         raise ClusterError("no live node sent this node the chat's state")
 
@@ -343,6 +362,33 @@ class ClusterHub:
                 commands.set(self.link.keys.snapshot(entry_id), data, px=SNAPSHOT_KEEP_MS)
         except redis.RedisError as exc:  # the newcomer asks again; the batch goes on
             log.event(f"cluster: could not send node state as of {entry_id}: {exc}")
+
+    # --- entries gone before this node read them ----------------------------------------------
+
+    def _on_gap(self, why: str) -> None:
+        """Entries this node had not read are gone (the reader's thread): tell its users;
+        if the log was trimmed, take the chat's state again from a live node."""
+        here = self.replica.members_of(self.node)
+        notice = GAP_DATA_LOST if why == DATA_LOST else GAP_TRIMMED
+        if here:
+            self._deliver([Delivery(Info((notice,)), ToMembers(here))])
+        if why == DATA_LOST:
+            # Every node lost the same entries, and none knows better than another: each
+            # goes on from what it has. See the package docstring.
+            return
+        keep = {i: m for i in here if (m := self.replica.member(i)) is not None}
+        try:
+            missing = self._take_snapshot(keep)
+        except (ClusterError, redis.RedisError) as exc:
+            log.problem(f"cluster: node {self.node} could not take the chat's state again: {exc}")
+            return
+        log.event(f"cluster: node {self.node} took the chat's state again from a live node")
+        told: list[Delivery] = [Delivery(Info((GAP_RESYNCED,)), ToMembers(here))] if here else []
+        if missing:  # counted gone meanwhile: they come back by reconnecting
+            farewell = Farewell(LOST_OURSELVES, NODE_LOST)
+            told.append(Delivery(farewell, ToMembers(tuple(sorted(missing)))))
+        if told:
+            self._deliver(told)
 
     # --- cut off from Redis ------------------------------------------------------------------
 

@@ -94,6 +94,14 @@ class Replica:
         self._by_id[member.client_id] = member
         self._node_of[member.client_id] = node
 
+    def forget_all(self) -> None:
+        """Know no member (the state is about to be loaded again)."""
+        self._by_id.clear()
+        self._node_of.clear()
+
+    def member(self, member_id: str) -> Member | None:
+        return self._by_id.get(member_id)
+
     def highest_number(self) -> int:
         """The highest ``N`` of the ``Client-N`` ids in use (0: none)."""
         return max(
