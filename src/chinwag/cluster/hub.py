@@ -14,8 +14,8 @@ An entry a node wrote twice (a batch written again after Redis failed mid-way) i
 dropped by its writer's sequence number; one the reader has seen is dropped by its id.
 
 Cut off from Redis (the link says so, ``on_degraded``), the node goes on alone for its
-own users, as the package docstring explains: a message (:data:`~chinwag.cluster.replica.
-MESSAGE_KINDS`) is applied here at once and queued as a *message* of the backlog; when
+own users, as the package docstring explains: a message (``MESSAGE_KINDS``) is
+applied here at once and queued as a *message* of the backlog; when
 its entry comes back through the log this node skips it (it is marked ``early``), so
 its users see it once. Anything else is refused while cut off, except a departure,
 which is queued without waiting. Each of this node's users is told once when the node
