@@ -44,14 +44,14 @@ class Cluster:
 
     def add_node(self, **overrides: object) -> Node:
         name = f"node{len(self.nodes) + 1}"
-        config = replace(
-            TEST_CONFIG,
-            cluster=self.redis.url,
-            node_name=name,
-            server_name="irc.test",
-            data_dir=str(self._data.mktemp("data")),
-            **overrides,  # type: ignore[arg-type]
-        )
+        settings: dict[str, object] = {
+            "cluster": self.redis.url,  # or, overridden, a proxy's in front of it
+            "node_name": name,
+            "server_name": "irc.test",
+            "data_dir": str(self._data.mktemp("data")),
+            **overrides,
+        }
+        config = replace(TEST_CONFIG, **settings)  # type: ignore[arg-type]
         server = ChatServer(config, housekeeping_seconds=0.05)
         server.add_listener("irc", 0, irc_sessions(config), refusal=irc_refusal)
         node = Node(server, self.log)
@@ -80,6 +80,22 @@ def cluster(
     try:
         for _ in range(3):
             made.add_node()
+        yield made
+    finally:
+        made.stop()
+
+
+@pytest.fixture
+def two_nodes(
+    redis_server: Callable[[], RedisServer],
+    log_capture: LogCapture,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Cluster]:
+    """A cluster of two nodes on a fresh redis-server."""
+    made = Cluster(redis_server(), log_capture, tmp_path_factory)
+    try:
+        made.add_node()
+        made.add_node()
         yield made
     finally:
         made.stop()

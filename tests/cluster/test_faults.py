@@ -6,13 +6,9 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-
-import pytest
 
 from tests.cluster.conftest import Cluster
-from tests.integration.conftest import SUBPROCESS_ENV, LogCapture
-from tests.redis_support import RedisServer
+from tests.integration.conftest import SUBPROCESS_ENV
 from tests.support import DEADLINE, LineClient, wait_for
 
 STAMP = r"\[\d\d:\d\d:\d\d\]"
@@ -57,21 +53,6 @@ class NodeProcess:
                 self.kill()
         if self.process.stdout is not None:
             self.process.stdout.close()
-
-
-@pytest.fixture
-def two_nodes(
-    redis_server: Callable[[], RedisServer],
-    log_capture: LogCapture,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Cluster]:
-    made = Cluster(redis_server(), log_capture, tmp_path_factory)
-    try:
-        made.add_node()
-        made.add_node()
-        yield made
-    finally:
-        made.stop()
 
 
 def connect(address: tuple[str, int], nick: str) -> LineClient:

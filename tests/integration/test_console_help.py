@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from chinwag.server.console import CONSOLE_HELP, CONSOLE_REFUSALS, Console
+from chinwag.server.console import CONSOLE_HELP, CONSOLE_ONLY, CONSOLE_REFUSALS, Console
 from chinwag.server.dispatch import deliver
 from chinwag.text.session import COMMANDS
 from tests.integration.conftest import Harness
@@ -29,7 +29,8 @@ def test_help_lists_what_the_console_can_do(harness: Harness) -> None:
 
 
 def test_every_listed_command_is_a_real_one_and_every_real_one_is_placed() -> None:
-    assert set(CONSOLE_HELP) <= {entry.name for entry in COMMANDS.values()}
+    assert set(CONSOLE_HELP) - CONSOLE_ONLY <= {entry.name for entry in COMMANDS.values()}
+    assert not CONSOLE_ONLY & set(COMMANDS)  # a user command of that name would be hidden
     # A command added for users must be either offered or refused on the console.
     for name, entry in COMMANDS.items():
         assert name in CONSOLE_REFUSALS or entry.name in CONSOLE_HELP, name

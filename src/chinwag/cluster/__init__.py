@@ -61,15 +61,55 @@ are first. Room settings (topic, modes, key, bans) are replicated like the rest 
 outlive their rooms for as long as the cluster lives; each node also writes them, and
 the history of what was said, to its own database as a single server does.
 
-Redis unavailable: operations wait in the appender's queue, in order, while it retries
-with capped backoff; a user whose action is not applied within ``WAIT_SECONDS`` is told
-the chat is unavailable, and the action is still applied (and delivered, by the reader)
-once Redis is back. A connection's thread waits for each of its actions, so the queue
-grows by at most one operation per connection every ``WAIT_SECONDS`` (plus the rare
-``node-lost``); a bound by size and age is not there yet. The log says when the node
-joined, lost Redis, and recovered. Not done yet: while Redis is away, a node's own users
-do not yet hear each other at once (their messages wait with the rest), and a gap in the
-log (trimmed past what a node read) is not announced.
+Cut off from Redis (stopped, restarting, unreachable, or stalled: a command not answered
+within ``REDIS_TIMEOUT_SECONDS``), a node is *degraded* and goes on alone for its own
+users (:mod:`chinwag.cluster.hub`); each of them is told once when it happens and once
+when it is back, and the log says so. What a replicated log allows a node to do alone
+decides what works meanwhile:
+
+- *Messages* (to a room, to a user, notices, ``/me``, tags, ``/wall``) change no state:
+  applying one here ahead of the log leaves this replica equal to the others'. So a
+  message is applied here at once (this node's users hear it, with an id of its own
+  and the time now) and queued for the log; when its entry comes back, this node skips
+  it (its users must not see it twice), and the other nodes apply it in the log's order,
+  checked again there: if the sender was put out of the room meanwhile on another node,
+  the others do not see it. The appender retries with capped backoff, trying the oldest
+  operation alone until Redis answers.
+- *Everything that changes the state* is refused at once, with a message that says why,
+  and not done later: a name claim can only be decided by the log's order (another node
+  may claim the same name meanwhile); so can a join (a ban, ``+i``, a key or a limit set
+  on another node meanwhile; and the first to enter a new room becomes its operator) and
+  even a part (the last one out ends a room, which another node's join may have kept).
+  Applying any of them here first would let this replica disagree with the others' for
+  good. New connections are refused likewise (an arrival is a state change), and come
+  back through the client's reconnection.
+- A *departure* (a user quitting, a connection dropped) cannot be refused: it waits for
+  Redis and is announced when it is applied, here as elsewhere.
+
+The messages said meanwhile are bounded (:mod:`chinwag.cluster.backlog`): at most
+``MAX_MESSAGES`` (10,000) wait, each at most ``MAX_AGE_SECONDS`` (5 minutes); past
+either bound the sender is told, message by message, what did not reach the other
+nodes (a message already sent to a Redis that then failed is never counted undelivered:
+Redis may have it). A node cut off for longer than its key lives and the grace after it
+(about 7 s) is counted gone by the others (``node-lost``), so what its users said
+meanwhile names members the others no longer know: when it is back it tells those
+senders their messages were not delivered, then closes its connections as above. A
+connection that waits on an action when Redis goes silent is told after ``WAIT_SECONDS``
+that it will be done when the servers are back in touch, and it is.
+
+Entries gone before a node read them are announced, never silent (the reader checks
+after any trouble, :mod:`chinwag.cluster.link`). A node that fell so far behind that
+the log was trimmed past its place (``MAXLEN``) tells its users and logs it, then takes
+the chat's state again from a live node, as a joining node does, keeping its own
+members' connections (one the others counted gone meanwhile is closed: it reconnects);
+what was said in the part it missed is not shown to its users. A Redis that lost its
+data (restarted empty, or from an older save) lost the entries no node had read yet;
+every node tells its users so, and goes on from its own replica: none knows better than
+another which entries were lost, and a snapshot would only swap one node's view for
+another's. What the cluster's state needs from Redis is put back by each node: its key
+and mark, the member-number counter (never below the highest number in use) and the
+cloak secret; names, rooms and their settings live in the replicas, not in Redis, so
+they survive it, and names stay unique.
 
 Nothing here is imported unless ``--cluster`` is given: the server's core needs the
 standard library only, and a single server's hot path is the in-process hub's.

@@ -12,6 +12,14 @@ server's sender.
 
 An entry a node wrote twice (a batch written again after Redis failed mid-way) is
 dropped by its writer's sequence number; one the reader has seen is dropped by its id.
+
+Cut off from Redis (the link says so, ``on_degraded``), the node goes on alone for its
+own users, as the package docstring explains: a message (``MESSAGE_KINDS``) is
+applied here at once and queued as a *message* of the backlog; when
+its entry comes back through the log this node skips it (it is marked ``early``), so
+its users see it once. Anything else is refused while cut off, except a departure,
+which is queued without waiting. Each of this node's users is told once when the node
+is cut off and once when it is back.
 """
 
 from __future__ import annotations
@@ -26,13 +34,20 @@ import redis
 
 from chinwag import log
 from chinwag.cluster import ClusterError, ops, snapshot
-from chinwag.cluster.link import Entries, Link, safe_url, text
+from chinwag.cluster.link import DATA_LOST, Entries, Link, safe_url, text
 from chinwag.cluster.ops import Operation
-from chinwag.cluster.replica import EntryClock, Replica, parse_id
+from chinwag.cluster.replica import (
+    LOST_OURSELVES,
+    MESSAGE_KINDS,
+    NODE_LOST,
+    EntryClock,
+    Replica,
+    parse_id,
+)
 from chinwag.history.replay import Replayer
 from chinwag.hub import errors, modes, visibility
 from chinwag.hub.bans import Ban, BanList
-from chinwag.hub.events import ClientTags, Delivery
+from chinwag.hub.events import ClientTags, Delivery, Farewell, Info, Problem, ToMembers
 from chinwag.hub.hub import Hub
 from chinwag.hub.model import Member, MemberView, RoomView
 from chinwag.hub.whowas import Departed
@@ -42,7 +57,33 @@ WAIT_SECONDS = 10.0  # a user waits this long for their action to be applied
 JOIN_LOCK_SECONDS = 30.0
 SNAPSHOT_WAIT_SECONDS = 10.0
 SNAPSHOT_KEEP_MS = 60_000
-UNAVAILABLE = "the chat is unavailable just now (its servers lost touch); try again shortly"
+UNAVAILABLE = (
+    "not done yet: this server lost touch with the rest of the chat; it will be done when"
+    " they are back in touch"
+)
+CUT_OFF = (
+    "not now: this server has lost touch with the rest of the chat; until it is back, only"
+    " messages work (the people on this server hear them at once, the others later)"
+)
+RETRY_SECONDS = 5
+DEGRADED_NOTICE = (
+    "this server has lost touch with the rest of the chat: you still hear the people on"
+    " this server, and what you say reaches the others when it is back; names, rooms and"
+    " settings cannot change until then"
+)
+RECOVERED_NOTICE = "this server is back in touch with the rest of the chat"
+TOO_MANY = "too many messages wait for the other servers already"
+TOO_OLD = "it waited for the other servers too long"
+CUT_OFF_TOO_LONG = "this server was cut off too long and counted as gone"
+GAP_TRIMMED = (
+    "this server fell too far behind the rest of the chat and missed part of it: what was"
+    " said meanwhile elsewhere is not shown here; catching up"
+)
+GAP_RESYNCED = "this server has caught up with the rest of the chat"
+GAP_DATA_LOST = (
+    "the chat's shared store lost its data: what was said elsewhere just before may not"
+    " be shown here, and what you said just before may not have reached the others"
+)
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -50,15 +91,24 @@ return 0
 """
 
 
-class _Waiter:
-    __slots__ = ("abandoned", "deliveries", "done", "error", "mine")
+class CutOff(errors.TryAgainLater):
+    """Refused: this node is cut off from Redis, and only messages work until it is back."""
 
-    def __init__(self, mine: dict[str, Member]) -> None:
+    def __init__(self) -> None:
+        super().__init__(CUT_OFF, RETRY_SECONDS)
+
+
+class _Waiter:
+    __slots__ = ("abandoned", "deliveries", "done", "early", "error", "mine", "operation")
+
+    def __init__(self, mine: dict[str, Member], operation: Operation) -> None:
         self.mine = mine
+        self.operation = operation
         self.done = threading.Event()
         self.deliveries: list[Delivery] = []
         self.error: errors.ChatError | None = None
         self.abandoned = False
+        self.early = False  # applied here already (said while cut off): skipped on return
 
 
 class ClusterHub:
@@ -73,13 +123,20 @@ class ClusterHub:
         self._hub = self.replica.hub
         self.history: Replayer | None = None
         self._deliver: Callable[[Sequence[Delivery]], None] = lambda deliveries: None
-        self._lock = threading.Lock()  # guards _waiting
+        # The replica is changed by one thread at a time: the reader, or (cut off) a
+        # user's thread applying a message here. Taken before _lock, never after.
+        self._applying = threading.Lock()
+        self._lock = threading.Lock()  # guards _waiting and _degraded
         self._waiting: dict[int, _Waiter] = {}
+        self._degraded = False  # cut off from Redis: see the module docstring
         self._last_sequence: dict[str, int] = {}  # writer node -> last sequence applied
         self._arrived: set[str] = set()  # ids of this node's members sent to the log
         self._started = False
         link.on_entries = self.apply_entries
         link.on_lost = self._node_lost
+        link.on_degraded = self._on_degraded
+        link.on_expired = self._on_expired
+        link.on_gap = self._on_gap
         link.known_nodes = lambda: self.replica.nodes().keys()
         link.numbers_floor = self.replica.highest_number
 
@@ -151,8 +208,9 @@ class ClusterHub:
             )
         )
 
-    def _take_snapshot(self) -> None:
-        """Ask the live nodes for the state as of a ``hello`` entry; load it."""
+    def _take_snapshot(self, keep: dict[str, Member] | None = None) -> set[str]:
+        """Ask the live nodes for the state as of a ``hello`` entry; load it (``keep``:
+        this node's members, whose objects stay; the ids of those the state lacks)."""
         for _attempt in range(3):
             hello = ops.encode({"k": "hello", "node": self.node})
             fields: Any = {ops.NODE: self.node.encode(), ops.SEQUENCE: b"0", ops.OPERATION: hello}
@@ -161,10 +219,11 @@ class ClusterHub:
             while time.monotonic() < deadline:
                 data = self.link.commands.get(self.link.keys.snapshot(entry_id))
                 if isinstance(data, bytes):
-                    snapshot.load(self.replica, data)
-                    self.replica.last_applied = parse_id(entry_id)
-                    self.link.read_from = entry_id
-                    return
+                    with self._applying:
+                        missing = snapshot.load(self.replica, data, keep)
+                        self.replica.last_applied = parse_id(entry_id)
+                        self.link.read_from = entry_id
+                    return missing
                 time.sleep(0.02)
         raise ClusterError("no live node sent this node the chat's state")
 
@@ -179,17 +238,36 @@ class ClusterHub:
         self, operation: Operation, mine: dict[str, Member] | None = None, *, detached: bool = False
     ) -> _Waiter:
         """Queue ``operation``; ``detached``: nobody waits, its deliveries are dispatched."""
-        waiter = _Waiter(mine or {})
+        waiter = _Waiter(mine or {}, operation)
         waiter.abandoned = detached
         with self._lock:
             # Registered under the lock before the entry can exist, so the reader finds it.
             sequence = self.link.append(operation)
+            assert sequence is not None  # only messages are ever refused
             self._waiting[sequence] = waiter
         return waiter
 
     def _act(self, operation: Operation, *members: Member) -> list[Delivery]:
-        """Write ``operation`` and wait until it is applied here; its result."""
-        waiter = self._queue(operation, {member.client_id: member for member in members})
+        """Write ``operation`` and wait until it is applied here; its result (cut off:
+        a message is applied here at once, anything else refused)."""
+        mine = {member.client_id: member for member in members}
+        waiter = _Waiter(mine, operation)
+        with self._lock:
+            degraded = self._degraded
+            if not degraded:
+                # Registered under the lock before the entry can exist, so the reader
+                # finds it; and before _degraded can change, so that a change finds it.
+                sequence = self.link.append(operation)
+                assert sequence is not None
+                self._waiting[sequence] = waiter
+        if degraded:
+            if operation["k"] in MESSAGE_KINDS:
+                return self._say_alone(operation, mine)
+            if operation["k"] == "remove":
+                # A departure is not refused: it waits for Redis, and is told then.
+                self._queue(operation, mine, detached=True)
+                return []
+            raise CutOff
         if not waiter.done.wait(WAIT_SECONDS):
             with self._lock:
                 if not waiter.done.is_set():
@@ -202,6 +280,12 @@ class ClusterHub:
 
     def apply_entries(self, entries: Entries) -> None:
         """Apply a batch of the log's entries in order (the reader's thread)."""
+        with self._applying:
+            others = self._apply_entries(entries)
+        if others:
+            self._deliver(others)
+
+    def _apply_entries(self, entries: Entries) -> list[Delivery]:
         others: list[Delivery] = []
         for entry_id, fields in entries:
             position = parse_id(entry_id)
@@ -215,27 +299,38 @@ class ClusterHub:
             if writer == self.node and sequence:
                 with self._lock:
                     waiter = self._waiting.pop(sequence, None)
+            if waiter is not None and waiter.early:
+                self.replica.last_applied = position  # applied here when it was said
+                continue
             operation = ops.decode(fields[ops.OPERATION])
             if operation["k"] == "hello":
                 self.replica.last_applied = position
                 if writer != self.node:
                     self._send_snapshot(entry_id)
                 continue
-            try:
-                deliveries = self.replica.apply(position, operation, waiter.mine if waiter else {})
-            except errors.ChatError as error:
-                if waiter is not None:
-                    self._finish(waiter, [], error)
-                continue
-            except Exception:  # noqa: BLE001 - one bad entry must not stop the node
-                log.problem(f"cluster: cannot apply entry {entry_id} ({operation['k']})")
-                if waiter is not None:
-                    self._finish(waiter, [], errors.ChatError("that could not be done"))
-                continue
-            if waiter is None or not self._finish(waiter, deliveries, None):
-                others.extend(deliveries)
-        if others:
-            self._deliver(others)
+            if operation["k"] == "node-lost" and operation["node"] == self.node:
+                others.extend(self._undelivered(self._early_waiters(), CUT_OFF_TOO_LONG))
+            others.extend(self._apply_one(entry_id, position, operation, waiter))
+        return others
+
+    def _apply_one(
+        self, entry_id: str, position: tuple[int, int], operation: Operation, waiter: _Waiter | None
+    ) -> list[Delivery]:
+        """Apply one new entry; its result goes to its waiter, or is returned."""
+        try:
+            deliveries = self.replica.apply(position, operation, waiter.mine if waiter else {})
+        except errors.ChatError as error:
+            if waiter is not None:
+                self._finish(waiter, [], error)
+            return []
+        except Exception:  # noqa: BLE001 - one bad entry must not stop the node
+            log.problem(f"cluster: cannot apply entry {entry_id} ({operation['k']})")
+            if waiter is not None:
+                self._finish(waiter, [], errors.ChatError("that could not be done"))
+            return []
+        if waiter is None or not self._finish(waiter, deliveries, None):
+            return deliveries
+        return []
 
     def _first_time(self, writer: str, sequence: int) -> bool:
         """Whether this is the first copy of a node's entry (0: entries never repeated)."""
@@ -259,11 +354,128 @@ class ClusterHub:
     def _send_snapshot(self, entry_id: str) -> None:
         """A node joins: the first to win the lock sends it the state as of now."""
         commands = self.link.commands
-        if commands.set(
-            self.link.keys.snapshot_lock(entry_id), self.node, nx=True, px=SNAPSHOT_KEEP_MS
-        ):
-            data = snapshot.dump(self.replica)
-            commands.set(self.link.keys.snapshot(entry_id), data, px=SNAPSHOT_KEEP_MS)
+        try:
+            if commands.set(
+                self.link.keys.snapshot_lock(entry_id), self.node, nx=True, px=SNAPSHOT_KEEP_MS
+            ):
+                data = snapshot.dump(self.replica)
+                commands.set(self.link.keys.snapshot(entry_id), data, px=SNAPSHOT_KEEP_MS)
+        except redis.RedisError as exc:  # the newcomer asks again; the batch goes on
+            log.event(f"cluster: could not send node state as of {entry_id}: {exc}")
+
+    # --- entries gone before this node read them ----------------------------------------------
+
+    def _on_gap(self, why: str) -> None:
+        """Entries this node had not read are gone (the reader's thread): tell its users;
+        if the log was trimmed, take the chat's state again from a live node."""
+        here = self.replica.members_of(self.node)
+        notice = GAP_DATA_LOST if why == DATA_LOST else GAP_TRIMMED
+        if here:
+            self._deliver([Delivery(Info((notice,)), ToMembers(here))])
+        if why == DATA_LOST:
+            # Every node lost the same entries, and none knows better than another: each
+            # goes on from what it has. See the package docstring.
+            return
+        keep = {i: m for i in here if (m := self.replica.member(i)) is not None}
+        try:
+            missing = self._take_snapshot(keep)
+        except (ClusterError, redis.RedisError) as exc:
+            log.problem(f"cluster: node {self.node} could not take the chat's state again: {exc}")
+            return
+        log.event(f"cluster: node {self.node} took the chat's state again from a live node")
+        told: list[Delivery] = [Delivery(Info((GAP_RESYNCED,)), ToMembers(here))] if here else []
+        if missing:  # counted gone meanwhile: they come back by reconnecting
+            farewell = Farewell(LOST_OURSELVES, NODE_LOST)
+            told.append(Delivery(farewell, ToMembers(tuple(sorted(missing)))))
+        if told:
+            self._deliver(told)
+
+    # --- cut off from Redis ------------------------------------------------------------------
+
+    def _say_alone(self, operation: Operation, mine: dict[str, Member]) -> list[Delivery]:
+        """A message said while cut off: heard here at once, queued for the others."""
+        with self._applying:
+            deliveries = self.replica.apply_local(operation, mine)  # or the user's error
+            waiter = _Waiter(mine, operation)
+            waiter.early = True
+            with self._lock:
+                # In the backlog in the order applied here, so every node sees this
+                # node's messages in the order its own users did.
+                sequence = self.link.append(operation, message=True)
+                if sequence is not None:
+                    self._waiting[sequence] = waiter
+        if sequence is None:
+            deliveries.extend(self._undelivered([waiter], TOO_MANY))
+        return deliveries
+
+    def _on_degraded(self, degraded: bool) -> None:
+        """The link lost Redis, or has it back (each told once, in order)."""
+        with self._applying:
+            with self._lock:
+                self._degraded = degraded
+                stuck = (
+                    []
+                    if not degraded
+                    else [
+                        w
+                        for w in self._waiting.values()
+                        if w.operation["k"] in MESSAGE_KINDS
+                        and not w.early
+                        and not w.done.is_set()
+                        and not w.abandoned
+                    ]
+                )
+                for waiter in stuck:
+                    waiter.early = True
+            # Messages waiting for Redis when it was found gone are heard here now.
+            for waiter in stuck:
+                try:
+                    deliveries = self.replica.apply_local(waiter.operation, waiter.mine)
+                except errors.ChatError as error:
+                    self._finish(waiter, [], error)
+                else:
+                    self._finish(waiter, deliveries, None)
+            here = self.replica.members_of(self.node)
+        notice = DEGRADED_NOTICE if degraded else RECOVERED_NOTICE
+        if here:
+            self._deliver([Delivery(Info((notice,)), ToMembers(here))])
+        if degraded:
+            log.event(
+                f"cluster: node {self.node} goes on alone: its {len(here)} users hear each"
+                " other, and their messages wait for Redis"
+            )
+        else:
+            waiting = self.link.backlog.messages()
+            log.event(
+                f"cluster: node {self.node} is back in the chat; {waiting} messages said"
+                " meanwhile go to the other nodes"
+            )
+
+    def _on_expired(self, sequences: list[int]) -> None:
+        """Messages said while cut off that waited too long: their senders are told."""
+        with self._lock:
+            expired = [w for w in (self._waiting.pop(s, None) for s in sequences) if w]
+        told = self._undelivered(expired, TOO_OLD)
+        if told:
+            self._deliver(told)
+
+    def _early_waiters(self) -> list[_Waiter]:
+        with self._lock:
+            return [waiter for waiter in self._waiting.values() if waiter.early]
+
+    def _undelivered(self, waiters: list[_Waiter], why: str) -> list[Delivery]:
+        """Tell the senders of these messages that the other servers did not get them."""
+        told: list[Delivery] = []
+        for waiter in waiters:
+            operation = waiter.operation
+            text = operation.get("text")
+            if not isinstance(text, str):
+                continue  # tags only (typing notifications): nothing worth telling
+            sender = operation["m"] if isinstance(operation["m"], str) else operation["m"]["id"]
+            where = operation.get("room") or operation.get("nick") or "everyone"
+            line = f"not delivered to the other servers ({why}): to {where}: {text}"
+            told.append(Delivery(Problem(line), ToMembers((sender,))))
+        return told
 
     def _ref(self, member: Member) -> str | dict[str, Any]:
         """How an entry names ``member``: by id if every node knows it, else in full."""
@@ -274,14 +486,20 @@ class ClusterHub:
     # --- arriving and leaving --------------------------------------------------------------
 
     def add(self, member: Member) -> list[Delivery]:
+        return self._arrive({"k": "add", "m": ops.describe(member, self.node)}, member)
+
+    def _arrive(self, operation: Operation, member: Member) -> list[Delivery]:
         self._arrived.add(member.client_id)
-        return self._act({"k": "add", "m": ops.describe(member, self.node)}, member)
+        try:
+            return self._act(operation, member)
+        except CutOff:
+            self._arrived.discard(member.client_id)  # never sent: nothing to undo
+            raise
 
     def register(
         self, member: Member, nick: str, username: str = "", realname: str = ""
     ) -> list[Delivery]:
         self._hub.check_name(member, nick)  # the usual refusals without a round trip
-        self._arrived.add(member.client_id)
         operation = {
             "k": "register",
             "m": ops.describe(member, self.node),
@@ -289,7 +507,7 @@ class ClusterHub:
             "user": username,
             "real": realname,
         }
-        return self._act(operation, member)
+        return self._arrive(operation, member)
 
     def remove(self, member: Member, reason: str = "") -> list[Delivery]:
         if member.client_id not in self._arrived:

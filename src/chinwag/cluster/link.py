@@ -2,19 +2,32 @@
 
 Theory of operation (the design is in :mod:`chinwag.cluster`):
 
-- the *appender* writes the operations callers queue (:meth:`Link.append`) to the log,
-  everything queued in one pipelined round trip, in the order queued; when Redis fails
-  it keeps the batch and retries with capped backoff, so nothing queued is lost or
-  reordered (a batch that was half written is written again whole: the reader drops what
-  a node wrote twice by its sequence number);
+- the *appender* writes the operations callers queue (:meth:`Link.append`, kept in a
+  :class:`~chinwag.cluster.backlog.Backlog`) to the log, everything queued in one
+  pipelined round trip, in the order queued; when Redis fails it keeps the batch and
+  retries with capped backoff, so nothing queued is lost or reordered (a batch that was
+  half written is written again whole: the reader drops what a node wrote twice by its
+  sequence number), and while Redis is lost it tries with the oldest operation alone;
+  messages said while cut off that pass the backlog's bounds are handed back
+  (``on_expired``) instead;
 - the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
-  entries to the node (``on_entries``), in the log's order;
+  entries to the node (``on_entries``), in the log's order. After any trouble (Redis
+  lost), or a full batch (it is behind), it first checks that nothing it has not read
+  is gone (:meth:`Link.check_log`): entries trimmed away (``MAXLEN``) past its place
+  (the log's first entry is after the last one it read), or Redis's data lost
+  (restarted empty, flushed), which it knows by its *mark*, a key only it sets, at
+  join, and keeps (``SET XX`` in every heartbeat). Either is told to the node
+  (``on_gap``); the node's values other nodes read (the cloak secret) are put back;
 - the *heartbeat* renews this node's key every :data:`HEARTBEAT_SECONDS` (it expires
   after :data:`NODE_TTL_SECONDS`) and looks for nodes whose key has been missing for
   :data:`MISSING_GRACE_SECONDS`; for each, the first node to win ``SET NX`` on its lost
   key asks for a ``node-lost`` entry (``on_lost``).
 
-Failures are logged once when Redis is lost and once when it is back. Every key is under
+Redis is *lost* when a command fails or does not answer within
+:data:`REDIS_TIMEOUT_SECONDS` (a stalled Redis: ``CLIENT PAUSE``, a stopped process, a
+cut network), and *back* when a write succeeds again (a read alone does not say so: a
+Redis paused for writes still answers reads). Each change is logged once and told to the
+node once (``on_degraded``). Every key is under
 one prefix (``chinwag:`` unless given), so several clusters can share one Redis.
 redis-py is imported here and only here, when a server is started with ``--cluster``.
 """
@@ -32,6 +45,7 @@ import redis
 
 from chinwag import log
 from chinwag.cluster import ClusterError, ops
+from chinwag.cluster.backlog import Backlog
 from chinwag.worker import Worker
 
 HEARTBEAT_SECONDS = 1.0
@@ -42,7 +56,12 @@ NODE_TTL_SECONDS = 4.0  # a node's key lives this long unless renewed
 MISSING_GRACE_SECONDS = 2.5
 LOST_LOCK_SECONDS = 60.0
 LOG_MAXLEN = 100_000  # entries kept in the log (approximately: MAXLEN ~)
+MARK_LIFE_MS = 86_400_000  # a node's mark outlives a day without heartbeats, then goes
+TRIMMED, DATA_LOST = "trimmed", "data lost"  # why entries a node did not read are gone
 READ_BLOCK_MS = 1000
+# A command not answered within this is a Redis lost (stalled or cut off): it bounds how
+# long a node takes to notice, and so how long its users wait before it goes on alone.
+REDIS_TIMEOUT_SECONDS = 3.0
 READ_COUNT = 1024
 APPEND_BATCH = 512
 BACKOFF_SECONDS = (0.05, 2.0)
@@ -62,11 +81,16 @@ return last
 """
 
 
+def _entry(entry_id: object) -> tuple[int, int]:
+    milliseconds, _, sequence = text(entry_id).partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
 class RedisUnavailable(ClusterError):
     """Redis could not be reached, or did not answer in time."""
 
 
-def connect(url: str, password: str = "", *, timeout: float = 5.0) -> redis.Redis:
+def connect(url: str, password: str = "", *, timeout: float = REDIS_TIMEOUT_SECONDS) -> redis.Redis:
     """A client for ``url`` (``redis://`` or ``rediss://``), with ``password`` unless the
     URL has one. Raises :class:`RedisUnavailable` if Redis does not answer PING."""
     options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
@@ -113,6 +137,9 @@ class Keys:
     def lost(self, node: str) -> str:
         return f"{self._prefix}lost:{node}"
 
+    def mark(self, node: str) -> str:
+        return f"{self._prefix}mark:{node}"
+
     def snapshot(self, entry_id: str) -> str:
         return f"{self._prefix}snapshot:{entry_id}"
 
@@ -139,19 +166,22 @@ class Link:
         self.keys = Keys(prefix)
         self.commands = connect(url, password)
         # Its own connection: XREAD blocks it for up to a second at a time.
-        self._reads = connect(url, password, timeout=READ_BLOCK_MS / 1000 + 5)
-        self._log_maxlen = log_maxlen
+        self._reads = connect(url, password, timeout=READ_BLOCK_MS / 1000 + REDIS_TIMEOUT_SECONDS)
+        self.log_maxlen = log_maxlen
         self._heartbeat_seconds = heartbeat_seconds
         self._node_ttl_ms = int(node_ttl_seconds * 1000)
-        self._queue: deque[tuple[int, bytes]] = deque()
-        self._queued = threading.Condition()
-        self._sequence = 0
+        self.backlog = Backlog()
         self._numbers: deque[int] = deque()
         self.numbers_floor: Callable[[], int] = lambda: 0  # the highest number in use
         self._numbers_lock = threading.Lock()
         self.read_from = "0-0"  # the id after which the reader reads
         self.on_entries: Callable[[Entries], None] = lambda entries: None
         self.on_lost: Callable[[str], None] = lambda node: None
+        self.on_degraded: Callable[[bool], None] = lambda degraded: None
+        self.on_expired: Callable[[list[int]], None] = lambda sequences: None
+        self.on_gap: Callable[[str], None] = lambda why: None  # TRIMMED or DATA_LOST
+        self._suspect = False  # check the log before reading on (see check_log)
+        self._shared: dict[str, bytes] = {}  # the cluster's values this node knows
         self.known_nodes: Callable[[], Iterable[str]] = lambda: ()
         self._down_since: float | None = None  # when Redis was lost, if it is
         self._missing: dict[str, float] = {}  # node -> when its key was first seen missing
@@ -163,6 +193,7 @@ class Link:
     # --- life ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.commands.set(self.keys.mark(self.node), b"1", px=MARK_LIFE_MS)
         self.beat()
         self._appender.start()
         self._reader.start()
@@ -172,11 +203,11 @@ class Link:
         """Stop the threads (what is queued is written first, if Redis answers) and say
         this node is gone."""
         self._heartbeat.stop()
-        self._appender.stop(self._wake_appender, timeout=5)
+        self._appender.stop(self.backlog.wake, timeout=5)
         # Shutting the reader's socket down wakes it from XREAD's wait.
         self._reader.stop(self._reads.connection_pool.disconnect, timeout=READ_BLOCK_MS / 1000 + 5)
         try:
-            self.commands.delete(self.keys.node(self.node))
+            self.commands.delete(self.keys.node(self.node), self.keys.mark(self.node))
             self.commands.srem(self.keys.nodes, self.node)
         except redis.RedisError:
             pass  # its key expires by itself
@@ -187,6 +218,7 @@ class Link:
         """Say this node is alive, for :data:`NODE_TTL_SECONDS`."""
         pipe = self.commands.pipeline(transaction=False)
         pipe.set(self.keys.node(self.node), str(os.getpid()), px=self._node_ttl_ms)
+        pipe.set(self.keys.mark(self.node), b"1", xx=True, px=MARK_LIFE_MS)
         pipe.sadd(self.keys.nodes, self.node)
         pipe.execute()
 
@@ -215,36 +247,34 @@ class Link:
         self.commands.set(key, make(), nx=True)
         value = self.commands.get(key)
         assert isinstance(value, bytes)
+        self._shared[key] = value  # put back if Redis loses its data
         return value
 
     # --- the appender --------------------------------------------------------------------------
 
-    def append(self, operation: ops.Operation) -> int:
-        """Queue ``operation`` for the log; its sequence number (see the reader)."""
-        data = ops.encode(operation)
-        with self._queued:
-            self._sequence += 1
-            self._queue.append((self._sequence, data))
-            self._queued.notify()
-            return self._sequence
+    def append(self, operation: ops.Operation, *, message: bool = False) -> int | None:
+        """Queue ``operation`` for the log; its sequence number (see the reader), or
+        ``None`` for a ``message`` said while cut off past the backlog's bound."""
+        return self.backlog.put(ops.encode(operation), droppable=message)
 
     def pending(self) -> int:
         """How many operations wait to be written to the log."""
-        return len(self._queue)
-
-    def _wake_appender(self) -> None:
-        with self._queued:
-            self._queued.notify()
+        return len(self.backlog)
 
     def _append_round(self) -> bool:
-        with self._queued:
-            while not self._queue:
-                if self._appender.stopping.is_set():
-                    return False
-                self._queued.wait(1.0)
-            batch = [self._queue[i] for i in range(min(len(self._queue), APPEND_BATCH))]
+        while not self.backlog.wait(1.0):
+            if self._appender.stopping.is_set():
+                return False
         pause = BACKOFF_SECONDS[0]
         while True:
+            expired = self.backlog.expire()
+            if expired:
+                self.on_expired(expired)
+            # While Redis is lost, try with the oldest alone: the rest stays untried, so
+            # the backlog can tell for sure what never reached Redis (see its bounds).
+            batch = self.backlog.batch(1 if self.degraded else APPEND_BATCH)
+            if not batch:
+                return True
             try:
                 self._write(batch)
                 break
@@ -254,9 +284,7 @@ class Link:
                     return False
                 pause = min(pause * 2, BACKOFF_SECONDS[1])
         self._recovered()
-        with self._queued:
-            for _ in batch:
-                self._queue.popleft()
+        self.backlog.written(len(batch))
         return True
 
     def _write(self, batch: list[tuple[int, bytes]]) -> None:
@@ -264,7 +292,7 @@ class Link:
         node = self.node.encode()
         for sequence, data in batch:
             fields = {ops.NODE: node, ops.SEQUENCE: str(sequence).encode(), ops.OPERATION: data}
-            pipe.xadd(self.keys.log, fields, maxlen=self._log_maxlen, approximate=True)  # type: ignore[arg-type]
+            pipe.xadd(self.keys.log, fields, maxlen=self.log_maxlen, approximate=True)  # type: ignore[arg-type]
         pipe.execute()
 
     # --- the reader ----------------------------------------------------------------------------
@@ -273,6 +301,8 @@ class Link:
         if self._reader.stopping.is_set():
             return False
         try:
+            if self._suspect:
+                self.check_log()
             reply: Any = self._reads.xread(
                 {self.keys.log: self.read_from}, count=READ_COUNT, block=READ_BLOCK_MS
             )
@@ -284,12 +314,48 @@ class Link:
             self._lost(exc)
             self._reader.stopping.wait(BACKOFF_SECONDS[1])
             return True
-        self._recovered()
         if reply:
             entries: Entries = [(entry_id.decode(), fields) for entry_id, fields in reply[0][1]]
             self.read_from = entries[-1][0]
+            self._suspect = self._suspect or len(entries) >= READ_COUNT  # behind: trimmed?
             self.on_entries(entries)
         return True
+
+    def check_log(self) -> None:
+        """Whether entries this node has not read are gone; if so, tell the node."""
+        pipe = self._reads.pipeline(transaction=False)
+        pipe.exists(self.keys.mark(self.node))
+        pipe.xinfo_stream(self.keys.log)
+        marked, info = pipe.execute(raise_on_error=False)
+        if isinstance(marked, Exception):
+            raise marked
+        self._suspect = False
+        last = info.get("last-generated-id") if isinstance(info, dict) else None
+        # A Redis restarted empty has lost the mark; one restarted from an older save has
+        # it, but a log that ends before what this node read.
+        if not marked or (last is not None and _entry(last) < _entry(self.read_from)):
+            log.event(
+                f"cluster: the Redis at {safe_url(self.url)} lost its data; entries node"
+                f" {self.node} had not read yet are gone"
+            )
+            pipe = self.commands.pipeline(transaction=False)
+            pipe.set(self.keys.mark(self.node), b"1", px=MARK_LIFE_MS)
+            for key, value in self._shared.items():
+                pipe.set(key, value, nx=True)
+            pipe.execute()
+            self.on_gap(DATA_LOST)
+            return
+        first = info.get("first-entry") if isinstance(info, dict) else None
+        # Entries leave the log only by trimming, oldest first: if its first one now is
+        # past this node's place, what came after that place is gone (unless the first
+        # is exactly the next, which a reader a whole log behind cannot tell: it takes
+        # the state again all the same).
+        if first and _entry(first[0]) > _entry(self.read_from):
+            log.event(
+                f"cluster: the log was trimmed past what node {self.node} had read"
+                f" (up to {self.read_from}; the log now starts at {text(first[0])})"
+            )
+            self.on_gap(TRIMMED)
 
     # --- the heartbeat -------------------------------------------------------------------------
 
@@ -298,6 +364,11 @@ class Link:
             return False
         try:
             self.beat()
+        except redis.RedisError as exc:
+            self._lost(exc)
+            return True
+        self._recovered()
+        try:
             self._find_lost()
         except redis.RedisError as exc:
             self._lost(exc)
@@ -335,7 +406,10 @@ class Link:
             if self._down_since is not None:
                 return
             self._down_since = time.monotonic()
-        log.event(f"cluster: lost the Redis at {safe_url(self.url)} ({exc}); retrying")
+            self._suspect = True
+            log.event(f"cluster: lost the Redis at {safe_url(self.url)} ({exc}); retrying")
+            # Under the lock, so that the node hears of each change once and in order.
+            self.on_degraded(True)
 
     def _recovered(self) -> None:
         with self._down_lock:
@@ -343,7 +417,8 @@ class Link:
                 return
             down_for = time.monotonic() - self._down_since
             self._down_since = None
-        log.event(f"cluster: Redis at {safe_url(self.url)} is back after {down_for:.1f}s")
+            log.event(f"cluster: Redis at {safe_url(self.url)} is back after {down_for:.1f}s")
+            self.on_degraded(False)
 
     @property
     def degraded(self) -> bool:

@@ -29,6 +29,13 @@ from chinwag.hub.events import Delivery, Farewell, ToMembers
 from chinwag.hub.hub import Hub
 from chinwag.hub.model import Member
 
+# Operations that change nothing in the chat, only tell someone something: a node cut off
+# from Redis applies them at once for its own users (:meth:`Replica.apply_local`).
+MESSAGE_KINDS = frozenset({"say", "say-status", "tell", "tag-room", "tag-member", "wall"})
+# A message applied that way has an id of its own: its entry's is not known yet. This bit
+# of the id's low part, never set in an entry's sequence number, keeps the two apart.
+_LOCAL_BIT = 1 << 79
+
 NODE_LOST = "node lost"
 LOST_OURSELVES = "this server lost touch with the chat; reconnect"
 
@@ -48,9 +55,15 @@ class EntryClock(MessageIds):
         super().__init__()
         self._milliseconds = 0
         self._sequence = 0
+        self._local = 0  # messages applied here ahead of the log (see MESSAGE_KINDS)
 
     def at(self, entry_id: tuple[int, int]) -> None:
         self._milliseconds, self._sequence = entry_id
+
+    def at_local(self, milliseconds: int) -> None:
+        """The time now, and an id no entry has (a message applied ahead of the log)."""
+        self._local += 1
+        self._milliseconds, self._sequence = milliseconds, _LOCAL_BIT | self._local
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._milliseconds / 1000)
@@ -81,6 +94,14 @@ class Replica:
         self._by_id[member.client_id] = member
         self._node_of[member.client_id] = node
 
+    def forget_all(self) -> None:
+        """Know no member (the state is about to be loaded again)."""
+        self._by_id.clear()
+        self._node_of.clear()
+
+    def member(self, member_id: str) -> Member | None:
+        return self._by_id.get(member_id)
+
     def highest_number(self) -> int:
         """The highest ``N`` of the ``Client-N`` ids in use (0: none)."""
         return max(
@@ -94,6 +115,10 @@ class Replica:
         for node in self._node_of.values():
             counts[node] = counts.get(node, 0) + 1
         return counts
+
+    def members_of(self, node: str) -> tuple[str, ...]:
+        """The ids of the members connected to ``node``."""
+        return tuple(i for i, where in list(self._node_of.items()) if where == node)
 
     def after(self, entry_id: tuple[int, int]) -> bool:
         """Whether an entry with this id is new here (the duplicate filter)."""
@@ -121,6 +146,16 @@ class Replica:
         if member.client_id not in mine:
             member.last_active = time.monotonic()  # idle times of others, roughly
         return self._act(kind, member, operation)
+
+    def apply_local(self, operation: Operation, mine: Mapping[str, Member]) -> list[Delivery]:
+        """Apply a message (of :data:`MESSAGE_KINDS`) ahead of the log, at the time now
+        and with an id of its own, for this node's users; it changes nothing, so this
+        node's state stays the log's (the entry is skipped here when it comes back)."""
+        kind = operation["k"]
+        if kind not in MESSAGE_KINDS:
+            raise ValueError(f"only messages are applied ahead of the log, not {kind!r}")
+        self._clock.at_local(int(time.time() * 1000))
+        return self._act(kind, self._member(operation["m"], mine), operation)
 
     def _act(self, kind: str, member: Member, op: Operation) -> list[Delivery]:  # noqa: PLR0911, PLR0912 - one case per operation
         hub = self.hub

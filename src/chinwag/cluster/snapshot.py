@@ -8,6 +8,11 @@ change: members (their node, names, flags, rooms), rooms (members in order, sett
 privileges, invitations), which member holds each look of a name, and rooms' kept
 settings. The hub's own past (WHOWAS) is not: a newcomer's starts empty.
 
+A node that missed part of the log (trimmed before it could read it) takes the state
+again the same way, into the replica it has: :func:`load` then keeps the objects of its
+own members (their sessions hold them), updated from the snapshot, and says which of
+them the snapshot does not have (the others counted them gone meanwhile).
+
 It reads and fills the hub's tables directly, under the hub's lock: this module and
 the hub are the only code that knows them.
 """
@@ -15,6 +20,7 @@ the hub are the only code that knows them.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -78,16 +84,21 @@ def dump(replica: Replica) -> bytes:
     return json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def load(replica: Replica, data: bytes) -> None:
-    """Fill ``replica`` (empty: made, nothing applied) with the state in ``data``."""
+def load(replica: Replica, data: bytes, keep: Mapping[str, Member] | None = None) -> set[str]:
+    """Fill ``replica`` with the state in ``data``, in place of what it had; ``keep``:
+    this node's members, by id, whose objects are kept. Returns the ids of those of
+    ``keep`` that the state does not have."""
     state = json.loads(data)
     if state.get("version") != VERSION:
         raise ValueError(f"a snapshot of another version: {state.get('version')!r}")
     hub = replica.hub
+    keep = keep or {}
     by_id: dict[str, Member] = {}
     with hub._lock:  # the hub's tables: see the module docstring
+        hub._members.clear()
+        replica.forget_all()
         for description in state["members"]:
-            member = ops.member_from(description)
+            member = _member(description, keep)
             member.away = description["away"]
             member.invisible = description["invisible"]
             member.bot = description["bot"]
@@ -118,6 +129,20 @@ def load(replica: Replica, data: bytes) -> None:
         if kept is not None:
             kept.replace(_room_state(item) for item in state["kept"])
         hub.most_members = state["most"]
+    return set(keep) - set(by_id)
+
+
+def _member(description: dict[str, Any], keep: Mapping[str, Member]) -> Member:
+    """The member described: made, or (one of ``keep``) the object kept, updated."""
+    kept = keep.get(description["id"])
+    if kept is None:
+        return ops.member_from(description)
+    made = ops.member_from(description)
+    kept.nick, kept.username, kept.realname = made.nick, made.username, made.realname
+    kept.operator = made.operator
+    kept.rooms.clear()  # filled from the rooms' lists below
+    kept.invitations.clear()
+    return kept
 
 
 def _state(state: RoomState) -> dict[str, Any]:

@@ -50,8 +50,11 @@ CONSOLE_HELP: dict[str, tuple[str, str]] = {
     "ban": ("ban NAME|IP[/BITS] [MINUTES]", "ban an address or network and disconnect it"),
     "unban": ("unban IP|NAME", "lift a ban"),
     "bans": ("bans", "the bans in force"),
+    "nodes": ("nodes", "the servers of the cluster (--cluster) and how many users each has"),
     "help": ("help [COMMAND]", "this list, or one command explained"),
 }
+# The console's own commands, which users do not have.
+CONSOLE_ONLY = frozenset({"nodes"})
 _NOT_IN_A_ROOM = "the console is not in a room; use wall to speak to everyone"
 # The user commands that make no sense on the console, and what to do instead.
 CONSOLE_REFUSALS: dict[str, str] = {
@@ -111,6 +114,7 @@ class Console:
         self.router.add(CONSOLE_NAME, ConsoleEndpoint(out))
         self.member.operator = True
         self.session = TextSession(server.hub, self.member, console=True)
+        self._server = server
 
     def handle(self, line: str) -> list[Delivery]:
         text = line.strip()
@@ -122,9 +126,27 @@ class Console:
             return [self.session.problem(CONSOLE_REFUSALS[word])]
         if word == "help":
             return [self._help(args.strip())]
+        if word == "nodes" and not args.strip():  # "nodes are ..." stays a notice
+            return [self._nodes()]
         if not text.startswith("/") and word in COMMANDS:
             text = "/" + text
         return self.session.handle(text)
+
+    def _nodes(self) -> Delivery:
+        """The cluster's nodes with members, this one first, and their users."""
+        cluster = self._server.cluster
+        if cluster is None:
+            return self.session.problem("this server is not in a cluster (see --cluster)")
+        counts = cluster.nodes()
+        here = cluster.node
+        state = "cut off from Redis, going on alone" if cluster.link.degraded else "in touch"
+        ordered = [here, *sorted(node for node in counts if node != here)]
+        lines = [f"{len(ordered)} node" + "s" * (len(ordered) != 1) + " with users:"]
+        for node in ordered:
+            users = counts.get(node, 0)
+            mark = f" (this one: {state})" if node == here else ""
+            lines.append(f"  {node}: {users} user" + "s" * (users != 1) + mark)
+        return info(self.member, *lines)
 
     def _help(self, topic: str) -> Delivery:
         if topic:
@@ -132,9 +154,10 @@ class Console:
             if word in CONSOLE_REFUSALS:
                 return self.session.problem(CONSOLE_REFUSALS[word])
             entry = COMMANDS.get(word)
-            if entry is None or entry.name not in CONSOLE_HELP:
+            name = entry.name if entry is not None else word  # or the console's own
+            if name not in CONSOLE_HELP:
                 return self.session.problem(f"there is no console command {word}")
-            usage, summary = CONSOLE_HELP[entry.name]
+            usage, summary = CONSOLE_HELP[name]
             return info(self.member, f"{usage}: {summary}")
         lines = ["console commands (the leading / is optional):"]
         lines += [f"  {usage:<30} {summary}" for usage, summary in CONSOLE_HELP.values()]

@@ -106,7 +106,9 @@ class TextSession:
         try:
             deliveries = self.hub.add(self.member)
         except errors.Banned as banned:
-            return self._refused(banned)
+            return self._refused(banned, "banned")
+        except errors.TryAgainLater as busy:  # a cluster's server cut off from the rest
+            return self._refused(busy, "unavailable")
         nick = self.member.nick
         deliveries.append(
             info(
@@ -221,10 +223,10 @@ class TextSession:
         self._password_check = None
         return self._enter()
 
-    def _refused(self, banned: errors.Banned) -> list[Delivery]:
-        """A ban set since the connection was accepted keeps it out: it is told why."""
+    def _refused(self, refusal: errors.ChatError, reason: str) -> list[Delivery]:
+        """A connection kept out (a ban set since it was accepted) is told why."""
         self.finished = True
-        return [Delivery(Farewell(str(banned), "banned"), to(self.member))]
+        return [Delivery(Farewell(str(refusal), reason), to(self.member))]
 
     def problem(self, text: str) -> Delivery:
         return Delivery(Problem(text), to(self.member))
