@@ -84,8 +84,9 @@ def test_a_log_line_leaves_the_typed_command_intact(terminal: Terminal) -> None:
     try:
         # The log line is written, then the prompt and the typed text redrawn below it.
         terminal.wait(
-            lambda t: "Client Client-1 connected" in t.text()
-            and t.last_line() == "chinwag> kick Clie",
+            lambda t: (
+                "Client Client-1 connected" in t.text() and t.last_line() == "chinwag> kick Clie"
+            ),
             "the log line above the redrawn prompt",
         )
         lines = [line for line in terminal.lines() if line]
