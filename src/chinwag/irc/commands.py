@@ -122,8 +122,20 @@ def client_tags(session: IrcSession, message: Message) -> ClientTags:
     control characters as text is, since clients show some (``+draft/react``)."""
     if not message.tags or "message-tags" not in session.capabilities:
         return ()
-    found = {name: clean(value) for name, value in message.tags if name[:1] == "+" and name[1:]}
+    found = {name: clean(value) for name, value in message.tags if client_tag_name(name)}
     return tuple(found.items())
+
+
+def client_tag_name(name: str) -> bool:
+    """Whether ``name`` is a client-only tag's name as IRCv3 writes it: ``+``, perhaps a
+    vendor (a host name) and ``/``, then letters, digits and ``-``. Others are dropped,
+    not relayed: a name is shown by some clients, and cannot be cleaned as text is."""
+    if name[:1] != "+" or not name.isascii():
+        return False
+    vendor, slash, key = name[1:].rpartition("/")
+    if not key or not key.replace("-", "").isalnum():
+        return False
+    return not slash or (bool(vendor) and vendor.replace("-", "").replace(".", "").isalnum())
 
 
 @dataclass(frozen=True, slots=True)
