@@ -9,6 +9,7 @@ from chinwag.history import ids
 from chinwag.hub.events import RoomMessage
 from chinwag.irc.commands import isupport
 from chinwag.irc.format import IrcFormatter
+from chinwag.irc.limits import MAX_LIST_MASKS
 from chinwag.server.dispatch import deliver
 from tests.irc.conftest import HOST, World
 
@@ -377,3 +378,20 @@ def test_list_by_mask_and_by_mask_not_matched(world: World) -> None:
     assert [line for line in bar.lines() if " 322 " in line] == [
         ":irc.test 322 bar #chan2 2 :[+nt]"
     ]
+
+
+def test_list_takes_at_most_the_masks_targmax_says(world: World) -> None:
+    # Every mask is matched against every room: a LIST line of a hundred masks would
+    # cost a hundred matches a room. Items past the advertised count are ignored.
+    foo = world.irc("foo")
+    foo.send("JOIN #chan1,#chan2")
+    bar = world.irc("bar")
+    assert f"LIST:{MAX_LIST_MASKS}" in " ".join(isupport(50))
+    unmatched = ",".join(["*zz*"] * MAX_LIST_MASKS)
+    bar.send(f"LIST {unmatched},*an1")
+    assert [line for line in bar.lines() if " 322 " in line] == []
+    bar.send(f"LIST {','.join(['*an1'] * (MAX_LIST_MASKS - 1))},*an2")  # each mask once
+    assert {line.split(" ")[3] for line in bar.lines() if " 322 " in line} == {
+        "#chan1",
+        "#chan2",
+    }

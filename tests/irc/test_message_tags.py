@@ -211,3 +211,19 @@ def test_messages_from_a_bot_carry_the_bot_tag(world: World) -> None:
     carol.send("PRIVMSG #c :human")
     (line,) = alice.lines()
     assert "bot" not in _tags(line)
+
+
+def test_a_message_with_a_malformed_tag_name_is_relayed_without_that_tag(world: World) -> None:
+    # A tag name holding an escape sequence made the message itself fail (400, and a
+    # traceback in the log): the message must go through, only the bad tag left out.
+    alice, bob = _in_channel(world, ("alice", "message-tags"), ("bob", "message-tags"))
+    alice.send("@+a\x1b[2J=1;+é=2;+a/b/c=3;+=4;+ok=5;+example.com/ok-2=6 PRIVMSG #c :hi")
+    assert alice.lines() == []
+    (relayed,) = bob.lines()
+    assert relayed.endswith(" PRIVMSG #c :hi")
+    assert {name for name in _tags(relayed) if name.startswith("+")} == {
+        "+ok",
+        "+example.com/ok-2",
+    }
+    alice.send("@+\x07beep=1 TAGMSG #c")  # nothing valid left to relay: goes nowhere
+    _quiet(alice, bob)

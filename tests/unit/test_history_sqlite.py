@@ -12,16 +12,19 @@ from pathlib import Path
 import pytest
 
 from chinwag.history import sqlite as storage
+from chinwag.history.ids import MessageIds
 from chinwag.history.service import History
 from chinwag.history.sqlite import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     RoomState,
+    SqliteHistory,
     StateStore,
     StorageError,
     open_database,
 )
 from chinwag.hub.bans import Ban
+from chinwag.hub.events import RoomMessage
 
 
 def test_a_missing_data_directory_is_made_private(tmp_path: Path) -> None:
@@ -187,3 +190,38 @@ def test_no_data_directory_keeps_history_in_memory_and_no_state() -> None:
         assert history.load_rooms() == []
     finally:
         history.close()
+
+
+def _steps_of_targets(tmp_path: Path, others: int) -> int:
+    """SQLite's steps for one user's TARGETS, with ``others`` messages in a room not theirs."""
+    database = open_database(tmp_path / str(others))
+    history = SqliteHistory(database)
+    ids = MessageIds()
+    said = datetime(2026, 1, 2, 3, 4, 5)
+    history.append_messages(
+        [(ids.next_value(), RoomMessage(said, "bob", "elsewhere", f"m{n}")) for n in range(others)]
+        + [(ids.next_value(), RoomMessage(said, "ann", "den", "mine"))]
+    )
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    database.reader.set_progress_handler(count, 10)
+    try:
+        early, late = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+        found = history.targets("ann", ["den"], early, late, 50)
+    finally:
+        database.reader.set_progress_handler(None, 0)
+        history.close()
+        database.close()
+    assert [target.name for target in found] == ["den"]
+    return steps
+
+
+def test_targets_costs_the_viewers_conversations_not_the_whole_history(tmp_path: Path) -> None:
+    # Every history read shares one reader and its lock: a TARGETS that scanned every
+    # row held up every join's replay for as long as the whole history takes to read.
+    assert _steps_of_targets(tmp_path, 2000) == _steps_of_targets(tmp_path, 20)

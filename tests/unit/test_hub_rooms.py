@@ -6,6 +6,7 @@ import pytest
 
 from chinwag.hub import errors, modes
 from chinwag.hub.hub import Hub, Member
+from chinwag.hub.model import Room
 from tests.unit.fakes import fixed_clock, make_member
 
 
@@ -148,3 +149,49 @@ def test_a_departure_costs_the_same_however_many_rooms_exist() -> None:
     hub._rooms = Untouchable(rooms)  # type: ignore[assignment]
     hub.remove(leaver)
     assert not rooms["r7"].invited
+
+
+# --- ban verdicts ------------------------------------------------------------------------------
+
+
+def test_a_refused_join_tried_again_does_not_match_the_masks_again(hub: Hub) -> None:
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2", "10.0.0.2")
+    hub.join(ann, "den")
+    bans = [(True, "b", f"*!*@10.9.{n}.*") for n in range(modes.MAX_BANS - 1)]
+    set_modes(hub, ann, "den", *bans, (True, "b", "Client-2"))
+    for _ in range(3):
+        with pytest.raises(errors.BannedFromRoom):
+            hub.join(bob, "den")
+    verdict = bob.ban_verdicts["den"]
+    assert verdict.banned
+    # The verdict is the one worked out the first time, kept for this ban list.
+    for _ in range(3):
+        with pytest.raises(errors.BannedFromRoom):
+            hub.join(bob, "den")
+        assert bob.ban_verdicts["den"] is verdict
+
+
+def test_a_ban_verdict_follows_the_ban_list_and_the_name(hub: Hub) -> None:
+    ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2", "10.0.0.2")
+    hub.join(ann, "den")
+    set_modes(hub, ann, "den", (True, "b", "mallory"))
+    hub.join(bob, "den")
+    hub.say(bob, "den", "hello")  # not covered: worked out, and kept
+    assert not bob.ban_verdicts["den"].banned
+    set_modes(hub, ann, "den", (True, "b", "Client-2"))  # the list changed: asked again
+    with pytest.raises(errors.CannotSend):
+        hub.say(bob, "den", "hello")
+    set_modes(hub, ann, "den", (False, "b", "Client-2"))
+    hub.say(bob, "den", "hello")
+    hub.rename(bob, "mallory")  # the name changed: asked again
+    with pytest.raises(errors.CannotSend):
+        hub.say(bob, "den", "hello")
+
+
+def test_a_ban_list_replaced_whole_is_asked_again() -> None:
+    room, bob = Room("den"), make_member("Client-2", "10.0.0.2")
+    room.bans = {"mallory!*@*": ("Client-1", room.created_at)}
+    assert not room.banned(bob)
+    # As a kept room is restored, or a node is given the chat's state: a new dict.
+    room.bans = {"*!*@10.0.0.2": ("Client-1", room.created_at)}
+    assert room.banned(bob)

@@ -111,3 +111,47 @@ def test_a_ban_mask_longer_than_the_limit_cannot_be_set() -> None:
     modes.ModeChange(True, "b", longest)
     with pytest.raises(errors.BadArguments, match="at most"):
         modes.ModeChange(True, "b", longest + "a")
+
+
+class _CountingText(str):
+    """A text that counts how often the matcher looks into it, one place or one search."""
+
+    looks = 0
+
+    def __getitem__(self, key: object) -> str:  # type: ignore[override]
+        _CountingText.looks += 1
+        return super().__getitem__(key)  # type: ignore[index]
+
+    def find(self, *args: object) -> int:  # type: ignore[override]
+        _CountingText.looks += 1
+        return super().find(*args)  # type: ignore[arg-type]
+
+    def startswith(self, *args: object) -> bool:  # type: ignore[override]
+        _CountingText.looks += 1
+        return super().startswith(*args)  # type: ignore[arg-type]
+
+
+def _looks(pattern: str, text: str) -> int:
+    _CountingText.looks = 0
+    assert not masks.glob_match(pattern, _CountingText(text))
+    return _CountingText.looks
+
+
+@pytest.mark.parametrize("pattern", ["*xx?b*", "*x?x?x?x?b*!*@*", "*xx?????????????b*"])
+def test_a_piece_that_nearly_fits_everywhere_is_not_tried_place_by_place(pattern: str) -> None:
+    # A name full of "x": the piece's plain characters are found at every place but
+    # never all together. The work must not grow with the places it nearly fits at.
+    short = _looks(pattern, "x" * 40 + "!u@10.0.0.1")
+    long = _looks(pattern, "x" * 400 + "!u@10.0.0.1")
+    assert short == long
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.text("ab?*", max_size=8), min_size=1, max_size=4),
+    st.text("ab", max_size=12),
+)
+def test_one_subject_serves_many_masks(patterns: list[str], text: str) -> None:
+    subject = masks.Subject(text)
+    for pattern in patterns:
+        assert masks.glob_match(pattern, subject) is _reference(pattern, text)

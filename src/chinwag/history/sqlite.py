@@ -389,30 +389,36 @@ class SqliteHistory:
         low, high = sorted((_position(start), _position(end)))
         readable = sorted({Conversation.room(room).key for room in rooms})
         me = names.fold(viewer)
-        marks = ", ".join("?" * len(readable))
-        sql = (
+        # Each readable room's last message through the index, a step each; then the
+        # private conversations, found among private rows only (keys start with "@",
+        # and "A" is the character after it). A scan of every row, grouped, would make
+        # the cost the whole history's size, under the lock every history read takes.
+        last_of_room = (
+            f"SELECT {_COLUMNS} FROM messages WHERE msgid = "
+            "(SELECT max(msgid) FROM messages WHERE conversation = ?)"
+        )
+        private_sql = (
             f"SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM messages m JOIN "
             "(SELECT conversation, max(msgid) AS last FROM messages "
-            f"WHERE conversation IN ({marks}) OR substr(conversation, 1, ?) = ? "
-            "OR (substr(conversation, 1, 1) = '@' AND substr(conversation, -?) = ?) "
+            "WHERE conversation >= '@' AND conversation < 'A' "
+            "AND (substr(conversation, 1, ?) = ? OR substr(conversation, -?) = ?) "
             "GROUP BY conversation) t ON m.msgid = t.last "
             "WHERE m.msgid > ? AND m.msgid < ? ORDER BY m.msgid LIMIT ?"
         )
-        parameters = (
-            *readable,
-            len(me) + 2,
-            f"@{me} ",
-            len(me) + 1,
-            f" {me}",
-            low,
-            high,
-            max(limit, 0),
-        )
+        private_parameters = (len(me) + 2, f"@{me} ", len(me) + 1, f" {me}", low, high)
         try:
             with self._db.read_lock:
-                rows = self._db.reader.execute(sql, parameters).fetchall()
+                reader = self._db.reader
+                rows = [
+                    row
+                    for key in readable
+                    for row in reader.execute(last_of_room, (key,)).fetchall()
+                    if low < str(row[0]) < high
+                ]
+                rows += reader.execute(private_sql, (*private_parameters, max(limit, 0))).fetchall()
         except sqlite3.Error as exc:
             raise HistoryUnavailable(str(exc)) from exc
+        rows = sorted(rows, key=lambda row: str(row[0]))[: max(limit, 0)]
         found = []
         for row in rows:
             record = _record(row)

@@ -10,6 +10,7 @@ import itertools
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from chinwag.hub import masks, modes, names
 from chinwag.hub.events import ToRoom
@@ -27,6 +28,7 @@ class Member:
     __slots__ = (
         "address",
         "away",
+        "ban_verdicts",
         "bot",
         "client_id",
         "cloak",
@@ -74,6 +76,9 @@ class Member:
         self.invitations: set[Room] = set()
         # Its own lock (the guard's), so not the hub's business beyond holding it.
         self.password_attempts = Attempts(address)
+        # Folded room key -> whether the room's bans cover this member, as worked out
+        # for one ban list of the room and one way of looking (see ``Room.banned``).
+        self.ban_verdicts: dict[str, BanVerdict] = {}
 
     def __repr__(self) -> str:
         return f"<Member {self.client_id} {self.nick!r}>"
@@ -82,6 +87,30 @@ class Member:
 # The flags a room is made with (the lobby: anyone may set its topic).
 ROOM_FLAGS = "nt"
 LOBBY_FLAGS = "n"
+
+
+MAX_BAN_VERDICTS = 64  # rooms a member's ban verdicts are kept for; then they start afresh
+_ban_lists = itertools.count(1)  # versions of rooms' ban lists, never reused
+
+
+class BanVerdict(NamedTuple):
+    """Whether a room's bans cover a member: for which version of its ban list, and for
+    the member looking how (nick, user name, address, cloak)."""
+
+    version: int
+    looks: tuple[str, str, str, str]
+    banned: bool
+
+
+def _covered(ban_masks: tuple[str, ...], member: Member) -> bool:
+    """Whether one of ``ban_masks`` covers ``member`` (see :meth:`Room.banned`)."""
+    by_address = masks.subject(member.nick, member.username, member.address)
+    if any(masks.matches_subject(mask, by_address) for mask in ban_masks):
+        return True
+    if not member.cloak:
+        return False
+    by_cloak = masks.subject(member.nick, member.username, member.cloak)
+    return any(masks.matches_subject(mask, by_cloak) for mask in ban_masks)
 
 
 # Membership versions, for every room of every hub in this process: a version is never
@@ -95,6 +124,7 @@ class Room:
 
     __slots__ = (
         "_audience",
+        "_ban_list",
         "_members",
         "_snapshot",
         "bans",
@@ -128,6 +158,8 @@ class Room:
         self.key = ""
         self.limit = 0  # 0: no limit
         self.bans: dict[str, tuple[str, datetime]] = {}  # mask -> (set by, set at)
+        # The ban list as last seen, and its version: members' verdicts name the version.
+        self._ban_list: tuple[tuple[str, ...], int] = ((), 0)
         self.operators: set[Member] = set()
         self.voiced: set[Member] = set()
         self.invited: set[Member] = set()  # each has this room in ``invitations``
@@ -169,14 +201,31 @@ class Room:
         return ("@" if member in self.operators else "") + ("+" if member in self.voiced else "")
 
     def banned(self, member: Member) -> bool:
+        """Whether a ban mask covers ``member``, by their real address or by their cloak
+        (so a room operator can ban what they see).
+
+        Worked out once for each ban list and each way the member looks (nick, user
+        name, address), and kept on the member for a while (``ban_verdicts``, at most
+        :data:`MAX_BAN_VERDICTS` rooms): a line said in the room, or a join refused and
+        tried again, costs a lookup, not a match of every mask.
+        """
         if not self.bans:  # the usual case, on the path of every message
             return False
-        # By the real address or by the cloak, so a room operator can ban what they see.
-        return any(
-            masks.matches(mask, member.nick, member.username, member.address)
-            or (member.cloak and masks.matches(mask, member.nick, member.username, member.cloak))
-            for mask in self.bans
-        )
+        listed = tuple(self.bans)
+        known, version = self._ban_list
+        if listed != known:  # changed since last asked (a mode, a restored room)
+            version = next(_ban_lists)
+            self._ban_list = (listed, version)
+        looks = (member.nick, member.username, member.address, member.cloak)
+        verdicts = member.ban_verdicts
+        verdict = verdicts.get(self.folded)
+        if verdict is not None and verdict.version == version and verdict.looks == looks:
+            return verdict.banned
+        banned = _covered(listed, member)
+        if len(verdicts) >= MAX_BAN_VERDICTS and self.folded not in verdicts:
+            verdicts.clear()
+        verdicts[self.folded] = BanVerdict(version, looks, banned)
+        return banned
 
     def __len__(self) -> int:
         return len(self._members)

@@ -24,7 +24,7 @@ from chinwag.hub.hub import RoomView
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
-from chinwag.irc.limits import AWAYLEN, KICKLEN, MAX_TARGETS, MODES, TOPICLEN
+from chinwag.irc.limits import AWAYLEN, KICKLEN, MAX_LIST_MASKS, MAX_TARGETS, MODES, TOPICLEN
 from chinwag.irc.message import MAX_LINE_BYTES, Message, safe_param, truncate_bytes
 from chinwag.text.sanitize import clean
 
@@ -77,7 +77,7 @@ ISUPPORT = (
     # NAMES:1 as Ergo: a list still gets each channel's NAMES, ended one by one, where
     # an unlimited NAMES would promise one 366 for the whole list.
     f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS},JOIN:,PART:,"
-    "KICK:1,WHOIS:1,WHOWAS:1,NAMES:1,LIST:",
+    f"KICK:1,WHOIS:1,WHOWAS:1,NAMES:1,LIST:{MAX_LIST_MASKS}",
     f"TOPICLEN={TOPICLEN}",
     # Received bytes that are not UTF-8 are replaced where they enter (U+FFFD), so
     # nothing else is ever relayed.
@@ -122,8 +122,20 @@ def client_tags(session: IrcSession, message: Message) -> ClientTags:
     control characters as text is, since clients show some (``+draft/react``)."""
     if not message.tags or "message-tags" not in session.capabilities:
         return ()
-    found = {name: clean(value) for name, value in message.tags if name[:1] == "+" and name[1:]}
+    found = {name: clean(value) for name, value in message.tags if client_tag_name(name)}
     return tuple(found.items())
+
+
+def client_tag_name(name: str) -> bool:
+    """Whether ``name`` is a client-only tag's name as IRCv3 writes it: ``+``, perhaps a
+    vendor (a host name) and ``/``, then letters, digits and ``-``. Others are dropped,
+    not relayed: a name is shown by some clients, and cannot be cleaned as text is."""
+    if name[:1] != "+" or not name.isascii():
+        return False
+    vendor, slash, key = name[1:].rpartition("/")
+    if not key or not key.replace("-", "").isalnum():
+        return False
+    return not slash or (bool(vendor) and vendor.replace("-", "").replace(".", "").isalnum())
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,17 +400,20 @@ def _list(session: IrcSession, message: Message) -> None:
     keeps those with more or fewer users than n, ``LIST #c*`` those whose name matches
     the mask (ELIST=M) and ``LIST !#c*`` those whose name does not (ELIST=N)."""
     names_wanted: set[str] = set()
-    wanted_masks: list[str] = []
-    unwanted_masks: list[str] = []
+    # Each mask is matched against every room, so a list holds each mask once, and at
+    # most MAX_LIST_MASKS of them (as TARGMAX says; more are ignored).
+    wanted_masks: dict[str, None] = {}
+    unwanted_masks: dict[str, None] = {}
     conditions: list[Callable[[int], bool]] = []
-    for item in _targets(message.params[0]) if message.params else []:
+    items = _targets(message.params[0]) if message.params else []
+    for item in items[:MAX_LIST_MASKS]:
         condition = _user_count_condition(item)
         if condition is not None:
             conditions.append(condition)
         elif item.startswith("!"):
-            unwanted_masks.append(casemap.fold(item[1:]))
+            unwanted_masks[casemap.fold(item[1:])] = None
         elif "*" in item or "?" in item:
-            wanted_masks.append(casemap.fold(item))
+            wanted_masks[casemap.fold(item)] = None
         else:
             names_wanted.add(casemap.fold(item))
     session.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
@@ -408,11 +423,12 @@ def _list(session: IrcSession, message: Message) -> None:
         if not users:
             continue  # the lobby waiting for someone is no channel yet to IRC clients
         folded = casemap.fold(channel)
+        name = masks.Subject(folded)  # one for all the masks
         if (names_wanted or wanted_masks) and not (
-            folded in names_wanted or any(masks.glob_match(m, folded) for m in wanted_masks)
+            folded in names_wanted or any(masks.glob_match(m, name) for m in wanted_masks)
         ):
             continue
-        if any(masks.glob_match(mask, folded) for mask in unwanted_masks):
+        if any(masks.glob_match(mask, name) for mask in unwanted_masks):
             continue
         if not all(condition(users) for condition in conditions):
             continue

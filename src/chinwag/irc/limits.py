@@ -12,3 +12,5 @@ KICKLEN = 390
 AWAYLEN = 200
 MODES = 20
 MAX_TARGETS = 4
+# Channels and masks one LIST may name (TARGMAX): each mask is matched against every room.
+MAX_LIST_MASKS = 10
