@@ -36,6 +36,7 @@ from chinwag.text.session import COMMANDS, TextSession
 
 CONSOLE_NAME = "server"
 PROMPT = "chinwag> "
+PROMPT_DRAWING_SECONDS = 0.5  # the longest a writer waits for readline to draw the prompt
 
 # What the console can do, in the order its help lists them: (usage, summary). The leading
 # "/" is optional on the console, so the usages are written without it.
@@ -226,12 +227,34 @@ class Prompt:
         self._editor = editor
         self._out = out
         self._lock = threading.Lock()
-        self.reading = False
+        self.reading = False  # in read(): a stop signal must raise out of input()
+        self._editing = False  # the prompt is drawn: writes go above it
         self._on_new_line = _readline_function(editor, "rl_on_new_line")
+        # While readline draws the prompt, writers wait (a moment at most): a line written
+        # then would be cleared by the redraw, or the redraw doubled by readline's own.
+        self._prompting = False
+        self._drawn_prompt = threading.Condition(self._lock)
+        self._hooks = hasattr(editor, "set_pre_input_hook")
+        if self._hooks:
+            editor.set_startup_hook(self._drawing)
+            editor.set_pre_input_hook(self._drawn)
+
+    def _drawing(self) -> None:
+        """readline is about to draw the prompt (its startup hook)."""
+        with self._lock:
+            self._prompting = True
+
+    def _drawn(self) -> None:
+        """readline has drawn the prompt and reads keys now (its pre-input hook)."""
+        with self._lock:
+            self._prompting = False
+            self._editing = True
+            self._drawn_prompt.notify_all()
 
     def write(self, text: str) -> int:
         with self._lock:
-            if not self.reading:
+            self._drawn_prompt.wait_for(lambda: not self._prompting, PROMPT_DRAWING_SECONDS)
+            if not self._editing:
                 self._out.write(text)
             else:
                 self._out.write("\r\x1b[K" + text)
@@ -251,13 +274,15 @@ class Prompt:
     def read(self, woken: Callable[[], bool]) -> str:
         """The next line typed; raises :class:`_Woken` on a stop signal, EOFError at Ctrl-D."""
         self.reading = True
+        self._editing = not self._hooks  # without the hooks: as soon as input() is called
         try:
             if woken():  # a signal that came before reading was set raised nothing
                 raise _Woken
             return input(PROMPT)
         finally:
             with self._lock:
-                self.reading = False
+                self.reading = self._editing = self._prompting = False
+                self._drawn_prompt.notify_all()
 
     def close(self) -> None:
         """Take the prompt off the screen, so that what follows starts on a clean line."""
