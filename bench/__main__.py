@@ -29,6 +29,7 @@ from bench.servers import (
     ChinwagCluster,
     ChinwagReplayOff,
     chinwag_baseline,
+    chinwag_cluster_baseline,
     chinwag_throttle_args,
 )
 
@@ -184,13 +185,17 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline",
         type=Path,
         help="also run chinwag from this checkout (e.g. a `git worktree` of an earlier "
-        "commit) as the peer chinwag-base",
+        "commit) as the peer chinwag-base (and chinwag-cluster-base, with chinwag-cluster)",
     )
     args = parser.parse_args(argv)
     if args.baseline:
         SERVERS["chinwag-base"] = chinwag_baseline(args.baseline)
         if "chinwag-base" not in args.servers:
             args.servers += ",chinwag-base"
+        if CLUSTER in args.servers.split(","):
+            SERVERS[CLUSTER + "-base"] = chinwag_cluster_baseline(args.baseline)
+            if CLUSTER + "-base" not in args.servers:
+                args.servers += f",{CLUSTER}-base"
     repeat = args.repeat or (1 if args.quick else 3)
     names = [n for n in args.servers.split(",") if n]
     cells = QUICK if args.quick else [c for c in FULL if args.big or not c.big]

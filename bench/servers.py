@@ -313,6 +313,23 @@ class ChinwagNode(Chinwag):
         return [*super().argv(), "--cluster", self.cluster_url, "--node-name", self.node_name]
 
 
+def chinwag_cluster_baseline(checkout: Path) -> type[ChinwagCluster]:
+    """The cluster as another checkout has it, as a peer named ``chinwag-cluster-base``."""
+    src = checkout.resolve() / "src"
+
+    class BaselineNode(ChinwagNode):
+        pass
+
+    BaselineNode.src = src
+    BaselineNode.extra = tuple(chinwag_throttle_args(src))
+
+    class Baseline(ChinwagCluster):
+        name = "chinwag-cluster-base"
+        node_class = BaselineNode
+
+    return Baseline
+
+
 class RedisServer(Server):
     """The cluster's own ``redis-server``: a free port, persistence off, never the system's."""
 
@@ -347,13 +364,14 @@ class ChinwagCluster(Server):
     raises_own_fd_limit = True
     thread_per_connection = True
     NODES = 3
+    node_class = ChinwagNode
 
     def __init__(self, core: int | None) -> None:
         self.core = core
         self.startup_ms = float("nan")
         self.redis = RedisServer(core)
         url = f"redis://127.0.0.1:{self.redis.port}/0"
-        self.nodes = [ChinwagNode(core, url, f"node{i + 1}") for i in range(self.NODES)]
+        self.nodes = [self.node_class(core, url, f"node{i + 1}") for i in range(self.NODES)]
         self.port = self.nodes[0].port
 
     @property
