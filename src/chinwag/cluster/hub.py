@@ -50,12 +50,35 @@ return 0
 """
 
 
+class _Done:
+    """A one-shot event for one waiter and one setter: a bare lock, held until set. (An
+    Event is a Condition, a lock and a list of waiters' locks, made for every message.)"""
+
+    __slots__ = ("_held", "_set")
+
+    def __init__(self) -> None:
+        self._held = threading.Lock()
+        self._held.acquire()
+        self._set = False
+
+    def set(self) -> None:
+        """Wake the waiter; call at most once."""
+        self._set = True
+        self._held.release()
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        return self._set or self._held.acquire(timeout=timeout)
+
+
 class _Waiter:
     __slots__ = ("abandoned", "deliveries", "done", "error", "mine")
 
     def __init__(self, mine: dict[str, Member]) -> None:
         self.mine = mine
-        self.done = threading.Event()
+        self.done = _Done()
         self.deliveries: list[Delivery] = []
         self.error: errors.ChatError | None = None
         self.abandoned = False

@@ -3,12 +3,14 @@
 Theory of operation (the design is in :mod:`chinwag.cluster`):
 
 - the *appender* writes the operations callers queue (:meth:`Link.append`) to the log,
-  everything queued in one pipelined round trip, in the order queued; when Redis fails
+  everything queued in one pipelined round trip, in the order queued, on a connection
+  of its own (the commands packed by :mod:`chinwag.cluster.wire`); when Redis fails
   it keeps the batch and retries with capped backoff, so nothing queued is lost or
   reordered (a batch that was half written is written again whole: the reader drops what
   a node wrote twice by its sequence number);
 - the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
-  entries to the node (``on_entries``), in the log's order;
+  entries to the node (``on_entries``), in the log's order (``XREAD`` also packed and
+  its reply read by :mod:`chinwag.cluster.wire`: these two are every message's cost);
 - the *heartbeat* renews this node's key every :data:`HEARTBEAT_SECONDS` (it expires
   after :data:`NODE_TTL_SECONDS`) and looks for nodes whose key has been missing for
   :data:`MISSING_GRACE_SECONDS`; for each, the first node to win ``SET NX`` on its lost
@@ -31,7 +33,7 @@ from typing import Any
 import redis
 
 from chinwag import log
-from chinwag.cluster import ClusterError, ops
+from chinwag.cluster import ClusterError, ops, wire
 from chinwag.worker import Worker
 
 HEARTBEAT_SECONDS = 1.0
@@ -48,7 +50,7 @@ APPEND_BATCH = 512
 BACKOFF_SECONDS = (0.05, 2.0)
 NUMBER_BLOCK = 64  # member numbers taken from Redis at a time
 
-Entries = list[tuple[str, dict[bytes, bytes]]]
+Entries = wire.Entries
 
 # A block of member numbers, never below ``floor`` (the highest number a node knows in
 # use: a Redis restarted empty has forgotten the counter, not the members).
@@ -138,9 +140,16 @@ class Link:
         self.node = node
         self.keys = Keys(prefix)
         self.commands = connect(url, password)
-        # Its own connection: XREAD blocks it for up to a second at a time.
+        # The appender's and the reader's connections, each its own (XREAD blocks for up
+        # to a second at a time), used directly: no pool, no reply callbacks.
+        # (redis-py's connection classes are untyped.)
+        self._appends: Any = self.commands.connection_pool.make_connection()
         self._reads = connect(url, password, timeout=READ_BLOCK_MS / 1000 + 5)
-        self._log_maxlen = log_maxlen
+        self._read_connection: Any = self._reads.connection_pool.make_connection()
+        self._log_key = self.keys.log.encode()
+        self._xadd = wire.Appends(
+            self._log_key, log_maxlen, node.encode(), (ops.NODE, ops.SEQUENCE, ops.OPERATION)
+        )
         self._heartbeat_seconds = heartbeat_seconds
         self._node_ttl_ms = int(node_ttl_seconds * 1000)
         self._queue: deque[tuple[int, bytes]] = deque()
@@ -174,7 +183,8 @@ class Link:
         self._heartbeat.stop()
         self._appender.stop(self._wake_appender, timeout=5)
         # Shutting the reader's socket down wakes it from XREAD's wait.
-        self._reader.stop(self._reads.connection_pool.disconnect, timeout=READ_BLOCK_MS / 1000 + 5)
+        self._reader.stop(self._read_connection.disconnect, timeout=READ_BLOCK_MS / 1000 + 5)
+        self._appends.disconnect()
         try:
             self.commands.delete(self.keys.node(self.node))
             self.commands.srem(self.keys.nodes, self.node)
@@ -260,22 +270,30 @@ class Link:
         return True
 
     def _write(self, batch: list[tuple[int, bytes]]) -> None:
-        pipe = self.commands.pipeline(transaction=False)
-        node = self.node.encode()
-        for sequence, data in batch:
-            fields = {ops.NODE: node, ops.SEQUENCE: str(sequence).encode(), ops.OPERATION: data}
-            pipe.xadd(self.keys.log, fields, maxlen=self._log_maxlen, approximate=True)  # type: ignore[arg-type]
-        pipe.execute()
+        """One ``XADD`` per operation, sent in one write; every reply is read (so the
+        connection stays in step) before the first error, if any, is raised."""
+        connection = self._appends
+        command = self._xadd.command
+        connection.send_packed_command([b"".join(command(seq, data) for seq, data in batch)])
+        failed: redis.ResponseError | None = None
+        for _ in batch:
+            try:
+                connection.read_response()
+            except redis.ResponseError as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     # --- the reader ----------------------------------------------------------------------------
 
     def _read_round(self) -> bool:
         if self._reader.stopping.is_set():
             return False
+        connection = self._read_connection
         try:
-            reply: Any = self._reads.xread(
-                {self.keys.log: self.read_from}, count=READ_COUNT, block=READ_BLOCK_MS
-            )
+            command = wire.xread(self._log_key, self.read_from, READ_COUNT, READ_BLOCK_MS)
+            connection.send_packed_command([command])
+            entries = wire.entries(connection.read_response())
         except Exception as exc:
             if self._reader.stopping.is_set():
                 return False  # woken by stop(), which shut its socket down mid-read
@@ -285,8 +303,7 @@ class Link:
             self._reader.stopping.wait(BACKOFF_SECONDS[1])
             return True
         self._recovered()
-        if reply:
-            entries: Entries = [(entry_id.decode(), fields) for entry_id, fields in reply[0][1]]
+        if entries:
             self.read_from = entries[-1][0]
             self.on_entries(entries)
         return True
