@@ -435,8 +435,8 @@ class ClusterHub:
     def members(self) -> tuple[Member, ...]:
         return self._hub.members()
 
-    def room(self, room_name: str) -> RoomView:
-        return self._hub.room(room_name)
+    def room(self, room_name: str, *, members: bool = True) -> RoomView:
+        return self._hub.room(room_name, members=members)
 
     def needs_key(self, room_name: str) -> bool:
         return self._hub.needs_key(room_name)

@@ -271,7 +271,7 @@ def _topic_of(view: RoomView) -> str:
 def _room_topic(session: TextSession, room: str) -> list[Delivery]:
     """The topic of ``room`` for a user who just came in, as IRC clients are shown it."""
     try:
-        view = session.hub.room(room)
+        view = session.hub.room(room, members=False)
     except errors.ChatError:
         return []
     return [info(session.member, f"topic: {_topic_of(view)}")] if view.topic else []
