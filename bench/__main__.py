@@ -26,8 +26,10 @@ from bench.servers import (
     FD_LIMIT,
     SERVERS,
     Chinwag,
+    ChinwagCluster,
     ChinwagReplayOff,
     chinwag_baseline,
+    chinwag_cluster_baseline,
     chinwag_throttle_args,
 )
 
@@ -103,6 +105,8 @@ REPLAY_COLUMNS = [
 ]
 REPLAY_RATIO_KEYS = [("greet_s", "all greeted s"), ("srv_cpu_s", "srv CPU s"), ("p99_ms", "p99")]
 REPLAY_OFF = ChinwagReplayOff.name
+CLUSTER = ChinwagCluster.name
+OPT_IN = {CLUSTER}  # servers run only when named: they need a redis-server
 
 
 def median(values: list[Any]) -> Any:
@@ -152,9 +156,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short smoke run (1 repeat)")
     parser.add_argument("--big", action="store_true", help="add 2,000 clients and 10k/20k idle")
     parser.add_argument("--repeat", type=int, default=None, help="repetitions (default 3)")
-    parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated")
-    parser.add_argument("--cells", default="", help="only cells whose name contains this")
+    parser.add_argument(
+        "--servers",
+        default=",".join(n for n in SERVERS if n not in OPT_IN),
+        help="comma-separated; chinwag-cluster (3 nodes on a redis-server of their own) "
+        "only when named",
+    )
+    parser.add_argument(
+        "--cells",
+        default="",
+        help="only cells whose name contains this (or one of these, comma-separated)",
+    )
     parser.add_argument("--no-ramp", action="store_true", help="skip the idle capacity ramp")
+    parser.add_argument(
+        "--ramp-steps",
+        default="",
+        help="the idle ramp's steps, comma-separated (e.g. 1000,50000); "
+        "with --cells, the ramp runs only when this is given",
+    )
     parser.add_argument("--ramp-only", action="store_true", help="only the idle capacity ramp")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--gen-core", type=int, default=1)
@@ -166,18 +185,25 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline",
         type=Path,
         help="also run chinwag from this checkout (e.g. a `git worktree` of an earlier "
-        "commit) as the peer chinwag-base",
+        "commit) as the peer chinwag-base (and chinwag-cluster-base, with chinwag-cluster)",
     )
     args = parser.parse_args(argv)
     if args.baseline:
         SERVERS["chinwag-base"] = chinwag_baseline(args.baseline)
         if "chinwag-base" not in args.servers:
             args.servers += ",chinwag-base"
+        if CLUSTER in args.servers.split(","):
+            SERVERS[CLUSTER + "-base"] = chinwag_cluster_baseline(args.baseline)
+            if CLUSTER + "-base" not in args.servers:
+                args.servers += f",{CLUSTER}-base"
     repeat = args.repeat or (1 if args.quick else 3)
     names = [n for n in args.servers.split(",") if n]
     cells = QUICK if args.quick else [c for c in FULL if args.big or not c.big]
-    cells = [] if args.ramp_only else [c for c in cells if args.cells in c.name]
+    wanted = args.cells.split(",")
+    cells = [] if args.ramp_only else [c for c in cells if any(w in c.name for w in wanted)]
     steps = RAMP_QUICK if args.quick else RAMP_BIG if args.big else RAMP
+    if args.ramp_steps:
+        steps = [int(step) for step in args.ramp_steps.split(",")]
     os.sched_setaffinity(0, {args.gen_core})
     raise_fd_limit()
     throttles_off = chinwag_throttle_args()
@@ -196,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_cell(name, cell, args.server_core)
                 raw[cell.name][name].append(result)
                 print(f"[rep {rep + 1}] {cell.name:14} {name:9} {_brief(result)}", flush=True)
-    if not args.no_ramp and not args.cells:
+    if not args.no_ramp and (not args.cells or args.ramp_steps):
         for name in names:
             with SERVERS[name](args.server_core) as server:
                 rows = run_ramp(server, steps, step_deadline_s=120 if args.quick else 600)
@@ -334,6 +360,8 @@ def render(
                     else "chinwag / peer (µs per message and p99: lower is better for chinwag):"
                 )
                 out.append(table(["peer"] + [h for _, h in ratio_keys], ratios))
+        if not isinstance(cell, Replay):
+            out.extend(_cluster_lines(raw[cell.name], medians))
         out.append("")
     if any(ramps.values()):
         out.append("### idle capacity ramp (one run per server)")
@@ -356,6 +384,14 @@ def render(
                             fmt(r.get("reach_s"), "{:.2f}"),
                             fmt(r.get("startup_ms"), "{:.0f}")
                             + (f" settled after {r['settle_s']:.0f} s" if "settle_s" in r else "")
+                            + (
+                                " RSS MiB "
+                                + ", ".join(
+                                    f"{part} {mib:.0f}" for part, mib in r["rss_parts"].items()
+                                )
+                                if "rss_parts" in r
+                                else ""
+                            )
                             + (f" {r['error']}" if "error" in r else ""),
                         ]
                     )
@@ -382,6 +418,34 @@ def render(
             " connections less a few is the most any server can hold."
         )
     return "\n".join(out)
+
+
+def _cluster_lines(
+    runs: dict[str, list[dict[str, Any]]], medians: dict[str, dict[str, Any]]
+) -> list[str]:
+    """The cluster next to the single server (its cost per delivery, all processes
+    counted, is what the cluster adds), and where the cluster's CPU time went."""
+    if CLUSTER not in medians:
+        return []
+    out = [""]
+    one, many = medians.get("chinwag", {}), medians[CLUSTER]
+    ratios = []
+    for key, header in RATIO_KEYS:
+        a, b = many.get(key), one.get(key)
+        if a is not None and b:
+            ratios.append(f"{header} {a / b:.2f}x")
+    if ratios:
+        out.append(f"{CLUSTER} / chinwag (one node): " + ", ".join(ratios))
+    shares: dict[str, list[float]] = {}
+    for run in runs[CLUSTER]:
+        for part, cpu in run.get("cpu_parts", {}).items():
+            shares.setdefault(part, []).append(cpu)
+    if shares:
+        out.append(
+            f"{CLUSTER} CPU s by process (median): "
+            + ", ".join(f"{part} {statistics.median(v):.2f}" for part, v in shares.items())
+        )
+    return out
 
 
 if __name__ == "__main__":

@@ -16,10 +16,11 @@ import resource
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from bench.loadgen import LoadGenerator, Protocol, percentile
-from bench.servers import Server, read_stats
+from bench.servers import Server
 
 SETUP_QUIET_S = 0.3
 ON_TIME_US = 100_000  # the slow-consumer cell's "on time": within 100 ms of sending
@@ -50,7 +51,7 @@ class Traffic:
 
 def run_traffic(server: Server, cell: Traffic, deadline_s: float = 120.0) -> dict[str, Any]:
     deadline = time.monotonic() + deadline_s
-    gen = LoadGenerator(server.address, server.protocol)
+    gen = LoadGenerator(server.addresses, server.protocol)
     try:
         ready = gen.connect(cell.clients, deadline, in_flight=min(200, server.backlog() - 1))
         if ready < cell.clients:
@@ -66,13 +67,14 @@ def run_traffic(server: Server, cell: Traffic, deadline_s: float = 120.0) -> dic
         peak = [0]
 
         def sample() -> None:
-            stats = read_stats(server.pid)
+            stats = server.stats()
             if stats is not None:
                 peak[0] = max(peak[0], stats.rss_kib)
 
         before = server.stats()
         if before is None:
             return {"error": "server died"}
+        parts_before = server.parts()
         result = gen.traffic(
             senders,
             receivers,
@@ -114,6 +116,12 @@ def run_traffic(server: Server, cell: Traffic, deadline_s: float = 120.0) -> dic
             "wall_s": result.wall_s,
             "send_late_ms": result.send_lateness_max_us / 1000,
         }
+        if len(parts_before) > 1:  # each process's share of the CPU time
+            out["cpu_parts"] = {
+                name: round(a.cpu_s - b.cpu_s, 3)
+                for (name, b), (_, a) in zip(parts_before, server.parts(), strict=True)
+                if a is not None and b is not None
+            }
         if cell.slow:
             on_time = sum(1 for v in lat if v <= ON_TIME_US)
             out["on_time_pct"] = 100 * on_time / max(1, result.expected)
@@ -162,7 +170,7 @@ def run_replay(server: Server, cell: Replay, deadline_s: float = 120.0) -> dict[
     if cell.clients + 1 + FD_MARGIN > soft:
         return {"error": f"{cell.clients + 1} sockets would pass the open-file limit ({soft})"}
     deadline = time.monotonic() + deadline_s
-    gen = LoadGenerator(server.address, server.protocol)
+    gen = LoadGenerator(server.addresses, server.protocol)
     try:
         ready = gen.connect(cell.clients + 1, deadline, in_flight=min(200, server.backlog() - 1))
         if ready < cell.clients + 1:
@@ -215,7 +223,11 @@ RAMP_TOKEN = b"~#REACH~broadcast~"
 
 
 def _worker(
-    conn: Connection, address: tuple[str, int], protocol: Protocol, base: int, in_flight: int
+    conn: Connection,
+    address: list[tuple[str, int]],
+    protocol: Protocol,
+    base: int,
+    in_flight: int,
 ) -> None:
     gen = LoadGenerator(address, protocol, index_base=base)
     try:
@@ -274,12 +286,37 @@ def _idle_cpu_pct(server: Server, seconds: float) -> float:
     return 100 * (after.cpu_s - before.cpu_s) / seconds
 
 
+THREAD_MARGIN = 2000  # threads and processes of the machine besides the crowd's
+
+
+def _threads_refused(server: Server, steps: list[int]) -> str:
+    """Why the ramp cannot reach its last step here, or ``""``: a server with a thread
+    per connection needs a thread id per connection, and the kernel hands out no more
+    than ``kernel.pid_max`` at once (32,768 by default), whatever the descriptor limits."""
+    if not getattr(server, "thread_per_connection", False):
+        return ""
+    try:
+        pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    except (OSError, ValueError):
+        return ""
+    if max(steps) + THREAD_MARGIN <= pid_max:
+        return ""
+    wanted = max(steps) + THREAD_MARGIN
+    return (
+        f"{max(steps):,} connections need {max(steps):,} threads, but kernel.pid_max is "
+        f"{pid_max:,}: as root, sysctl -w kernel.pid_max={1 << (wanted - 1).bit_length()}"
+    )
+
+
 def run_ramp(server: Server, steps: list[int], step_deadline_s: float) -> list[dict[str, Any]]:
     """Grow an idle crowd through ``steps``; stop at the first step the server cannot hold."""
     ctx = mp.get_context("fork")
     workers: list[tuple[Any, Connection]] = []
     rows: list[dict[str, Any]] = []
     row0: dict[str, Any] = {"step": 0, "startup_ms": server.startup_ms}
+    too_many = _threads_refused(server, steps)
+    if too_many:
+        return [{**row0, "error": too_many}]
     row0["idle_cpu_pct"] = _idle_cpu_pct(server, 1.0)
     rows.append(row0)
     # Workers connect at the same time: share the server's listen backlog between them.
@@ -293,7 +330,7 @@ def run_ramp(server: Server, steps: list[int], step_deadline_s: float) -> list[d
                 base = len(workers) * PER_WORKER
                 proc = ctx.Process(
                     target=_worker,
-                    args=(child, server.address, server.protocol, base, in_flight),
+                    args=(child, server.addresses, server.protocol, base, in_flight),
                     daemon=True,
                 )
                 proc.start()
@@ -317,6 +354,9 @@ def run_ramp(server: Server, steps: list[int], step_deadline_s: float) -> list[d
                 break
             row["rss_mib"] = stats.rss_kib / 1024
             row["threads"] = stats.threads
+            parts = server.parts()
+            if len(parts) > 1:
+                row["rss_parts"] = {n: p.rss_kib / 1024 for n, p in parts if p is not None}
             row["idle_cpu_pct"] = _idle_cpu_pct(server, 2.0)
             reach_started = time.monotonic()
             reach_deadline = reach_started + 30

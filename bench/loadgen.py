@@ -4,7 +4,8 @@ Theory of operation. Every client is a non-blocking socket registered with one
 ``select.epoll``; there are no threads, so the generator costs one core at most and its
 own CPU time is read from ``getrusage``. Clients connect from several loopback source
 addresses (127.0.0.2, 127.0.0.3, ...) so that tens of thousands of connections never run
-out of ephemeral ports.
+out of ephemeral ports. A server with several addresses (the nodes of a cluster) gets its
+clients spread evenly: client ``i`` connects to address ``i mod n``.
 
 A message is one line of exactly ``B`` bytes of text::
 
@@ -161,9 +162,15 @@ def _cpu_seconds() -> float:
 class LoadGenerator:
     """A crowd of clients of one server; used for one cell, then :meth:`close`-d."""
 
-    def __init__(self, address: tuple[str, int], protocol: Protocol, index_base: int = 0) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int] | list[tuple[str, int]],
+        protocol: Protocol,
+        index_base: int = 0,
+    ) -> None:
         self.index_base = index_base  # worker processes number their clients apart
-        self.address = address
+        # Several addresses (the nodes of a cluster): client i connects to the (i mod n)th.
+        self.addresses = address if isinstance(address, list) else [address]
         self.protocol = protocol
         self.epoll = select.epoll()
         self.clients: list[Client] = []
@@ -225,7 +232,7 @@ class LoadGenerator:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
         sock.bind((f"127.0.0.{2 + index // CLIENTS_PER_SOURCE_ADDRESS}", 0))
-        err = sock.connect_ex(self.address)
+        err = sock.connect_ex(self.addresses[index % len(self.addresses)])
         if err not in (0, errno.EINPROGRESS):
             raise OSError(err, f"connect: {errno.errorcode.get(err, err)}")
         client = Client(index, sock)

@@ -73,6 +73,7 @@ class Server:
     raises_own_fd_limit = False
     keeps_history = False  # replay cells run only on servers that keep history
     replays = False  # shows a room's history to whoever joins it
+    thread_per_connection = False  # needs a thread id per connection (see kernel.pid_max)
 
     def __init__(self, core: int | None) -> None:
         self.core = core
@@ -93,12 +94,22 @@ class Server:
         return ("127.0.0.1", self.port)
 
     @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """Where clients connect (several for a cluster: they are spread evenly)."""
+        return [self.address]
+
+    @property
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
 
     def stats(self) -> ProcStats | None:
+        """The server's figures; for a server of several processes, their sums."""
         return read_stats(self.pid)
+
+    def parts(self) -> list[tuple[str, ProcStats | None]]:
+        """Each process of the server and its figures (one, unless it is a cluster)."""
+        return [(self.name, self.stats())]
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -172,7 +183,9 @@ class Server:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(5)
+                # A process of tens of thousands of threads takes a while to die.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(60)
         if self._log is not None:
             self._log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -223,6 +236,7 @@ class Chinwag(Server):
     name = "chinwag"
     protocol = TEXT
     raises_own_fd_limit = True
+    thread_per_connection = True
     keeps_history = True
     replays = True
     extra: tuple[str, ...] = ()  # set once per run: throttles off, then the user's own
@@ -285,6 +299,138 @@ def chinwag_baseline(checkout: Path) -> type[Chinwag]:
     Baseline.src = src
     Baseline.extra = tuple(chinwag_throttle_args(src))
     return Baseline
+
+
+class ChinwagNode(Chinwag):
+    """One node of :class:`ChinwagCluster`."""
+
+    name = "chinwag-node"
+
+    def __init__(self, core: int | None, cluster_url: str, node_name: str) -> None:
+        super().__init__(core)
+        self.cluster_url = cluster_url
+        self.node_name = node_name
+
+    def argv(self) -> list[str]:
+        return [*super().argv(), "--cluster", self.cluster_url, "--node-name", self.node_name]
+
+
+def chinwag_cluster_baseline(checkout: Path) -> type[ChinwagCluster]:
+    """The cluster as another checkout has it, as a peer named ``chinwag-cluster-base``."""
+    src = checkout.resolve() / "src"
+
+    class BaselineNode(ChinwagNode):
+        pass
+
+    BaselineNode.src = src
+    BaselineNode.extra = tuple(chinwag_throttle_args(src))
+
+    class Baseline(ChinwagCluster):
+        name = "chinwag-cluster-base"
+        node_class = BaselineNode
+
+    return Baseline
+
+
+class RedisServer(Server):
+    """The cluster's own ``redis-server``: a free port, persistence off, never the system's."""
+
+    name = "redis"
+
+    def argv(self) -> list[str]:
+        return [
+            shutil.which("redis-server") or "redis-server",
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(self.dir),
+            "--daemonize", "no",
+        ]  # fmt: skip
+
+    def is_ready(self) -> bool:
+        with contextlib.suppress(OSError), socket.create_connection(self.address, 0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+        return False
+
+
+class ChinwagCluster(Server):
+    """chinwag as ``NODES`` nodes sharing one chat through a ``redis-server`` of its own,
+    every process pinned to the server's core; clients are spread evenly over the nodes.
+    Its CPU time, memory and threads are the sums over the nodes and Redis (``parts``
+    has each)."""
+
+    name = "chinwag-cluster"
+    protocol = TEXT
+    raises_own_fd_limit = True
+    thread_per_connection = True
+    NODES = 3
+    node_class = ChinwagNode
+
+    def __init__(self, core: int | None) -> None:
+        self.core = core
+        self.startup_ms = float("nan")
+        self.redis = RedisServer(core)
+        url = f"redis://127.0.0.1:{self.redis.port}/0"
+        self.nodes = [self.node_class(core, url, f"node{i + 1}") for i in range(self.NODES)]
+        self.port = self.nodes[0].port
+
+    @property
+    def members(self) -> list[Server]:
+        return [*self.nodes, self.redis]
+
+    def start(self, timeout: float = 30.0) -> None:
+        started = time.monotonic()
+        self.redis.start(timeout)
+        for node in self.nodes:  # one after another: each joins the cluster as it starts
+            node.start(timeout)
+        self.startup_ms = (time.monotonic() - started) * 1000
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.nodes[0].address
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return [node.address for node in self.nodes]
+
+    @property
+    def pid(self) -> int:
+        return self.nodes[0].pid
+
+    def stats(self) -> ProcStats | None:
+        parts = [stats for _, stats in self.parts()]
+        if any(stats is None for stats in parts):
+            return None
+        return ProcStats(
+            cpu_s=sum(stats.cpu_s for stats in parts if stats),
+            rss_kib=sum(stats.rss_kib for stats in parts if stats),
+            threads=sum(stats.threads for stats in parts if stats),
+        )
+
+    def parts(self) -> list[tuple[str, ProcStats | None]]:
+        return [(node.node_name, node.stats()) for node in self.nodes] + [
+            ("redis", self.redis.stats())
+        ]
+
+    def alive(self) -> bool:
+        return all(member.alive() for member in self.members)
+
+    def backlog(self) -> int:
+        return self.nodes[0].backlog()
+
+    def log_tail(self, size: int = 400) -> str:
+        return " | ".join(f"{m.name}: {m.log_tail(size)}" for m in self.members)
+
+    def stop(self) -> None:
+        # All at once (a node holding thousands of connections takes seconds to close
+        # them), then Redis, which the nodes use to leave the cluster cleanly.
+        for node in self.nodes:
+            if node.proc is not None and node.proc.poll() is None:
+                node.proc.send_signal(signal.SIGTERM)
+        for member in self.members:
+            member.stop()
 
 
 class Ncat(Server):
@@ -352,6 +498,7 @@ Password = {OPER[1]}
 
 SERVERS: dict[str, type[Server]] = {
     "chinwag": Chinwag,
+    "chinwag-cluster": ChinwagCluster,
     "ngircd": Ngircd,
     "ncat": Ncat,
     "miniircd": Miniircd,

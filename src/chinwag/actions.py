@@ -97,10 +97,11 @@ def part(hub: ChatHub, member: Member, room: str, reason: str = "") -> Left:
     return Left(deliveries, name)
 
 
-def view_or_none(hub: ChatHub, room: str) -> RoomView | None:
-    """A snapshot of ``room``, or ``None`` if there is no such room."""
+def view_or_none(hub: ChatHub, room: str, *, members: bool = True) -> RoomView | None:
+    """A snapshot of ``room`` (without its member list unless ``members``), or ``None`` if
+    there is no such room."""
     try:
-        return hub.room(room)
+        return hub.room(room, members=members)
     except errors.ChatError:
         return None
 
@@ -121,7 +122,7 @@ def visible_room(hub: ChatHub, viewer: Member, room: str) -> RoomView:
 
 
 def _require_room(hub: ChatHub, room: str) -> None:
-    if view_or_none(hub, room) is None:
+    if view_or_none(hub, room, members=False) is None:
         raise errors.NoSuchRoom(f"there is no room called {room}") from None
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pytest
@@ -171,6 +171,8 @@ class HubContract(RuleBasedStateMachine):
             view = self.hub.room(room)
         except errors.NoSuchRoom:
             return None
+        # The room without its member list: the same settings, and no members.
+        assert self.hub.room(room, members=False) == replace(view, members=())
         return next((marks for m, marks in view.members if m is member), None)
 
     # --- actions -------------------------------------------------------------------------

@@ -98,13 +98,37 @@ class CutOff(errors.TryAgainLater):
         super().__init__(CUT_OFF, RETRY_SECONDS)
 
 
+class _Done:
+    """A one-shot event for one waiter and one setter: a bare lock, held until set. (An
+    Event is a Condition, a lock and a list of waiters' locks, made for every message.)"""
+
+    __slots__ = ("_held", "_set")
+
+    def __init__(self) -> None:
+        self._held = threading.Lock()
+        self._held.acquire()
+        self._set = False
+
+    def set(self) -> None:
+        """Wake the waiter (once: a second call does nothing)."""
+        if not self._set:
+            self._set = True
+            self._held.release()
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        return self._set or self._held.acquire(timeout=timeout)
+
+
 class _Waiter:
     __slots__ = ("abandoned", "deliveries", "done", "early", "error", "mine", "operation")
 
     def __init__(self, mine: dict[str, Member], operation: Operation) -> None:
         self.mine = mine
         self.operation = operation
-        self.done = threading.Event()
+        self.done = _Done()
         self.deliveries: list[Delivery] = []
         self.error: errors.ChatError | None = None
         self.abandoned = False
@@ -630,8 +654,8 @@ class ClusterHub:
     def members(self) -> tuple[Member, ...]:
         return self._hub.members()
 
-    def room(self, room_name: str) -> RoomView:
-        return self._hub.room(room_name)
+    def room(self, room_name: str, *, members: bool = True) -> RoomView:
+        return self._hub.room(room_name, members=members)
 
     def needs_key(self, room_name: str) -> bool:
         return self._hub.needs_key(room_name)

@@ -4,20 +4,22 @@ Theory of operation (the design is in :mod:`chinwag.cluster`):
 
 - the *appender* writes the operations callers queue (:meth:`Link.append`, kept in a
   :class:`~chinwag.cluster.backlog.Backlog`) to the log, everything queued in one
-  pipelined round trip, in the order queued; when Redis fails it keeps the batch and
+  pipelined round trip, in the order queued, on a connection of its own (the commands
+  packed by :mod:`chinwag.cluster.wire`); when Redis fails it keeps the batch and
   retries with capped backoff, so nothing queued is lost or reordered (a batch that was
   half written is written again whole: the reader drops what a node wrote twice by its
   sequence number), and while Redis is lost it tries with the oldest operation alone;
   messages said while cut off that pass the backlog's bounds are handed back
   (``on_expired``) instead;
 - the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
-  entries to the node (``on_entries``), in the log's order. After any trouble (Redis
-  lost), or a full batch (it is behind), it first checks that nothing it has not read
-  is gone (:meth:`Link.check_log`): entries trimmed away (``MAXLEN``) past its place
-  (the log's first entry is after the last one it read), or Redis's data lost
-  (restarted empty, flushed), which it knows by its *mark*, a key only it sets, at
-  join, and keeps (``SET XX`` in every heartbeat). Either is told to the node
-  (``on_gap``); the node's values other nodes read (the cloak secret) are put back;
+  entries to the node (``on_entries``), in the log's order (``XREAD`` also packed and
+  its reply read by :mod:`chinwag.cluster.wire`: these two are every message's cost).
+  After any trouble (Redis lost), or a full batch (it is behind), it first checks that
+  nothing it has not read is gone (:meth:`Link.check_log`): entries trimmed away
+  (``MAXLEN``) past its place (the log's first entry is after the last one it read), or
+  Redis's data lost (restarted empty, flushed), which it knows by its *mark*, a key only
+  it sets, at join, and keeps (``SET XX`` in every heartbeat). Either is told to the
+  node (``on_gap``); the node's values other nodes read (the cloak secret) are put back;
 - the *heartbeat* renews this node's key every :data:`HEARTBEAT_SECONDS` (it expires
   after :data:`NODE_TTL_SECONDS`) and looks for nodes whose key has been missing for
   :data:`MISSING_GRACE_SECONDS`; for each, the first node to win ``SET NX`` on its lost
@@ -44,7 +46,7 @@ from typing import Any
 import redis
 
 from chinwag import log
-from chinwag.cluster import ClusterError, ops
+from chinwag.cluster import ClusterError, ops, wire
 from chinwag.cluster.backlog import Backlog
 from chinwag.worker import Worker
 
@@ -67,7 +69,7 @@ APPEND_BATCH = 512
 BACKOFF_SECONDS = (0.05, 2.0)
 NUMBER_BLOCK = 64  # member numbers taken from Redis at a time
 
-Entries = list[tuple[str, dict[bytes, bytes]]]
+Entries = wire.Entries
 
 # A block of member numbers, never below ``floor`` (the highest number a node knows in
 # use: a Redis restarted empty has forgotten the counter, not the members).
@@ -165,9 +167,14 @@ class Link:
         self.node = node
         self.keys = Keys(prefix)
         self.commands = connect(url, password)
-        # Its own connection: XREAD blocks it for up to a second at a time.
+        # The appender's and the reader's connections, each its own (XREAD blocks for up
+        # to a second at a time), used directly: no pool, no reply callbacks.
+        # (redis-py's connection classes are untyped.)
+        self._appends: Any = self.commands.connection_pool.make_connection()
         self._reads = connect(url, password, timeout=READ_BLOCK_MS / 1000 + REDIS_TIMEOUT_SECONDS)
-        self.log_maxlen = log_maxlen
+        self._read_connection: Any = self._reads.connection_pool.make_connection()
+        self._log_key = self.keys.log.encode()
+        self.log_maxlen = log_maxlen  # packs the appender's XADD head (see the setter)
         self._heartbeat_seconds = heartbeat_seconds
         self._node_ttl_ms = int(node_ttl_seconds * 1000)
         self.backlog = Backlog()
@@ -192,6 +199,17 @@ class Link:
 
     # --- life ------------------------------------------------------------------------------
 
+    @property
+    def log_maxlen(self) -> int:
+        """How many entries the log keeps (``XADD ... MAXLEN ~``)."""
+        return self._log_maxlen
+
+    @log_maxlen.setter
+    def log_maxlen(self, entries: int) -> None:
+        self._log_maxlen = entries
+        fields = (ops.NODE, ops.SEQUENCE, ops.OPERATION)
+        self._xadd = wire.Appends(self._log_key, entries, self.node.encode(), fields)
+
     def start(self) -> None:
         self.commands.set(self.keys.mark(self.node), b"1", px=MARK_LIFE_MS)
         self.beat()
@@ -205,7 +223,8 @@ class Link:
         self._heartbeat.stop()
         self._appender.stop(self.backlog.wake, timeout=5)
         # Shutting the reader's socket down wakes it from XREAD's wait.
-        self._reader.stop(self._reads.connection_pool.disconnect, timeout=READ_BLOCK_MS / 1000 + 5)
+        self._reader.stop(self._read_connection.disconnect, timeout=READ_BLOCK_MS / 1000 + 5)
+        self._appends.disconnect()
         try:
             self.commands.delete(self.keys.node(self.node), self.keys.mark(self.node))
             self.commands.srem(self.keys.nodes, self.node)
@@ -288,24 +307,32 @@ class Link:
         return True
 
     def _write(self, batch: list[tuple[int, bytes]]) -> None:
-        pipe = self.commands.pipeline(transaction=False)
-        node = self.node.encode()
-        for sequence, data in batch:
-            fields = {ops.NODE: node, ops.SEQUENCE: str(sequence).encode(), ops.OPERATION: data}
-            pipe.xadd(self.keys.log, fields, maxlen=self.log_maxlen, approximate=True)  # type: ignore[arg-type]
-        pipe.execute()
+        """One ``XADD`` per operation, sent in one write; every reply is read (so the
+        connection stays in step) before the first error, if any, is raised."""
+        connection = self._appends
+        command = self._xadd.command
+        connection.send_packed_command([b"".join(command(seq, data) for seq, data in batch)])
+        failed: redis.ResponseError | None = None
+        for _ in batch:
+            try:
+                connection.read_response()
+            except redis.ResponseError as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     # --- the reader ----------------------------------------------------------------------------
 
     def _read_round(self) -> bool:
         if self._reader.stopping.is_set():
             return False
+        connection = self._read_connection
         try:
             if self._suspect:
                 self.check_log()
-            reply: Any = self._reads.xread(
-                {self.keys.log: self.read_from}, count=READ_COUNT, block=READ_BLOCK_MS
-            )
+            command = wire.xread(self._log_key, self.read_from, READ_COUNT, READ_BLOCK_MS)
+            connection.send_packed_command([command])
+            entries = wire.entries(connection.read_response())
         except Exception as exc:
             if self._reader.stopping.is_set():
                 return False  # woken by stop(), which shut its socket down mid-read
@@ -314,8 +341,7 @@ class Link:
             self._lost(exc)
             self._reader.stopping.wait(BACKOFF_SECONDS[1])
             return True
-        if reply:
-            entries: Entries = [(entry_id.decode(), fields) for entry_id, fields in reply[0][1]]
+        if entries:
             self.read_from = entries[-1][0]
             self._suspect = self._suspect or len(entries) >= READ_COUNT  # behind: trimmed?
             self.on_entries(entries)

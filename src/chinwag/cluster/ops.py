@@ -25,12 +25,17 @@ Operation = dict[str, Any]
 NODE, SEQUENCE, OPERATION = b"n", b"s", b"o"
 
 
+# Made once: ``json.dumps`` with options makes an encoder for every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DECODER = json.JSONDecoder()
+
+
 def encode(operation: Operation) -> bytes:
-    return json.dumps(operation, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(operation).encode()
 
 
 def decode(data: bytes) -> Operation:
-    operation = json.loads(data)
+    operation = _DECODER.decode(data.decode())
     if not isinstance(operation, dict) or not isinstance(operation.get("k"), str):
         raise TypeError(f"not an operation: {data[:80]!r}")
     return operation

@@ -590,13 +590,16 @@ class Hub:
         with self._lock:
             return tuple(self._members.values())
 
-    def room(self, room_name: str) -> RoomView:
-        """A snapshot of one room; :class:`~errors.NoSuchRoom` if there is none."""
+    def room(self, room_name: str, *, members: bool = True) -> RoomView:
+        """A snapshot of one room; :class:`~errors.NoSuchRoom` if there is none. Without
+        ``members``, its member list is left empty: for a look at its settings (the topic
+        shown to each arrival), which a crowd arriving in a big room would otherwise pay
+        for with the whole list, once per arrival."""
         with self._lock:
             room = self._rooms.get(names.fold(room_name))
             if room is None:
                 raise errors.NoSuchRoom(f"there is no room called {room_name}")
-            return self._view(room)
+            return self._view(room, members=members)
 
     def needs_key(self, room_name: str) -> bool:
         """Whether entering ``room_name`` takes a key: it has one, or, if it is not
@@ -878,7 +881,7 @@ class Hub:
             raise errors.TargetNotInRoom(f"{target.nick} is not in {room.name}")
         return target
 
-    def _view(self, room: Room) -> RoomView:
+    def _view(self, room: Room, *, members: bool = True) -> RoomView:
         return RoomView(
             room.name,
             room.topic,
@@ -889,7 +892,7 @@ class Hub:
             room.key,
             room.limit,
             tuple((mask, by, at) for mask, (by, at) in room.bans.items()),
-            tuple((m, room.prefix(m)) for m in room.snapshot),
+            tuple((m, room.prefix(m)) for m in room.snapshot) if members else (),
         )
 
     @staticmethod

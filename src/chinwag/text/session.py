@@ -275,7 +275,7 @@ def _topic_of(view: RoomView) -> str:
 
 def _room_topic(session: TextSession, room: str) -> list[Delivery]:
     """The topic of ``room`` for a user who just came in, as IRC clients are shown it."""
-    return _topic_shown(session, actions.view_or_none(session.hub, room))
+    return _topic_shown(session, actions.view_or_none(session.hub, room, members=False))
 
 
 def _topic_shown(session: TextSession, view: RoomView | None) -> list[Delivery]:
