@@ -15,7 +15,7 @@ import pytest
 from tests.cluster.conftest import Cluster
 from tests.integration.conftest import LogCapture
 from tests.redis_support import RedisServer
-from tests.support import LineClient
+from tests.support import LineClient, wait_for
 from tests.tcp_proxy import TcpProxy
 
 STAMP = r"\[\d\d:\d\d:\d\d\]"
@@ -87,6 +87,43 @@ def test_a_newcomer_to_a_node_cut_off_is_told_to_come_back_later(two_nodes: Clus
     newcomer = two_nodes.nodes[0].open()
     farewell = r"^\* not now: this server has lost touch with the rest of the chat"
     assert any(re.match(farewell, line) for line in newcomer.expect_closed())
+
+
+UNAVAILABLE = r"^! The chat is unavailable; try again shortly$"
+
+
+def test_newcomers_a_node_cannot_name_are_refused_at_once_and_give_their_slot_back(
+    redis_server: Callable[[], RedisServer],
+    log_capture: LogCapture,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    redis = redis_server()
+    proxy = TcpProxy(("127.0.0.1", redis.port))
+    cluster = Cluster(redis, log_capture, tmp_path_factory)
+    try:
+        # Two connections per address, loopback included, on the node behind the proxy.
+        limits = {"max_per_address": 2, "exempt_addresses": ""}
+        node = cluster.add_node(cluster=proxy.url(), **limits)
+        cluster.add_node()
+        ann = node.connect("ann")
+        proxy.stall()  # Redis silent: a command would wait for its timeout
+        numbers = node.server.cluster.link.numbers  # type: ignore[union-attr]
+        while numbers.take() is not None:
+            pass  # the numbers at hand used up by arrivals; no more can be fetched now
+        # More newcomers than the address has slots left: each is refused at once, the
+        # accept thread never waiting for Redis, and each gives its slot back.
+        for _ in range(4):
+            refused = node.open()
+            assert any(re.match(UNAVAILABLE, line) for line in refused.expect_closed())
+        cluster.log.wait_for(r"Refused connection from 127\.0\.0\.1: no member number", count=4)
+        proxy.restore()
+        wait_for(numbers.at_hand, RECOVERY_SECONDS, "numbers fetched again")
+        bob = node.connect("bob")  # the second slot of the address was never lost
+        bob.send("hello")
+        ann.expect(f"^{STAMP} bob: hello$", timeout=RECOVERY_SECONDS)
+    finally:
+        cluster.stop()
+        proxy.close()
 
 
 def test_past_the_bound_by_number_the_sender_is_told_what_the_others_did_not_get(

@@ -50,7 +50,10 @@ Applying it twice changes nothing. A node that finds itself declared lost (it st
 past its key's lifetime) closes its own connections: its users reconnect and are
 members again. Member ids (``Client-N``) are numbered cluster-wide (``INCRBY`` in
 blocks, never below the highest number in use, which a Redis restarted empty forgot),
-so that ids, and the names generated from them, are unique across nodes.
+so that ids, and the names generated from them, are unique across nodes. The blocks are
+fetched ahead of need by a thread of their own (:mod:`chinwag.cluster.numbers`): the
+accept thread never waits for Redis, and refuses a newcomer it has no number for ("the
+chat is unavailable"), giving its per-address slot back.
 
 What a node starts from: a node joining a cluster whose other nodes are alive takes a
 *snapshot*: it writes a ``hello`` entry, the first live node to win the snapshot lock
