@@ -275,6 +275,8 @@ def test_a_node_that_missed_trimmed_entries_says_so_and_takes_the_state_again(
     cluster.nodes[1].server.cluster.link.log_maxlen = 10  # type: ignore[union-attr]
     proxy.cut()
     ann.saw(DEGRADED)
+    ann.send("said while cut off")  # its entry may well be trimmed before node 1 reads it
+    cat.expect(f"^{STAMP} ann: said while cut off$")
     bob.send("/join dev")
     bob.expect(r"^\* you are now in dev \(1 here\)$")
     bob.send(*(f"flood {i}" for i in range(300)), "/names dev")
@@ -287,6 +289,9 @@ def test_a_node_that_missed_trimmed_entries_says_so_and_takes_the_state_again(
         client.saw(GAP_RESYNCED, timeout=RECOVERY_SECONDS)
     cluster.log.wait_for(r"cluster: the log was trimmed past what node node1#\w+ had read")
     cluster.log.wait_for(r"cluster: node node1#\w+ took the chat's state again")
+    hub = cluster.nodes[0].server.cluster
+    assert hub is not None
+    wait_for(lambda: hub.waiting() == 0, RECOVERY_SECONDS, "nothing left waiting for the log")
     cat.send("/names dev")  # known here only from the state taken again
     cat.expect(r"^\* dev \(1\): @bob$")
     ann.send("/msg bob still here")  # both ways, as before

@@ -12,6 +12,10 @@ server's sender.
 
 An entry a node wrote twice (a batch written again after Redis failed mid-way) is
 dropped by its writer's sequence number; one the reader has seen is dropped by its id.
+A node writes its own entries in order, so once it reads one, what it still waits for
+among its earlier ones will never come (trimmed, lost with Redis's data, or before the
+place it took the state again at): those callers are told so at once, and messages said
+while cut off are forgotten (:meth:`ClusterHub.waiting` counts what is waited for).
 
 Cut off from Redis (the link says so, ``on_degraded``), the node goes on alone for its
 own users, as the package docstring explains: a message (``MESSAGE_KINDS``) is
@@ -80,6 +84,10 @@ GAP_TRIMMED = (
     " said meanwhile elsewhere is not shown here; catching up"
 )
 GAP_RESYNCED = "this server has caught up with the rest of the chat"
+LOST_TRACK = (
+    "this server missed part of the chat and cannot tell whether that was done; look, and"
+    " try again if it was not"
+)
 GAP_DATA_LOST = (
     "the chat's shared store lost its data: what was said elsewhere just before may not"
     " be shown here, and what you said just before may not have reached the others"
@@ -211,6 +219,7 @@ class ClusterHub:
     def _take_snapshot(self, keep: dict[str, Member] | None = None) -> set[str]:
         """Ask the live nodes for the state as of a ``hello`` entry; load it (``keep``:
         this node's members, whose objects stay; the ids of those the state lacks)."""
+        written = self.link.backlog.written_up_to()  # all in the log before the hello
         for _attempt in range(3):
             hello = ops.encode({"k": "hello", "node": self.node})
             fields: Any = {ops.NODE: self.node.encode(), ops.SEQUENCE: b"0", ops.OPERATION: hello}
@@ -223,6 +232,9 @@ class ClusterHub:
                         missing = snapshot.load(self.replica, data, keep)
                         self.replica.last_applied = parse_id(entry_id)
                         self.link.read_from = entry_id
+                        with self._lock:  # never read here now: the state has them
+                            gone = self._waiting_before(written + 1)
+                    self._lost_track(gone)
                     return missing
                 time.sleep(0.02)
         raise ClusterError("no live node sent this node the chat's state")
@@ -299,6 +311,9 @@ class ClusterHub:
             if writer == self.node and sequence:
                 with self._lock:
                     waiter = self._waiting.pop(sequence, None)
+                    gone = self._waiting_before(sequence)
+                if gone:
+                    self._lost_track(gone)
             if waiter is not None and waiter.early:
                 self.replica.last_applied = position  # applied here when it was said
                 continue
@@ -331,6 +346,33 @@ class ClusterHub:
         if waiter is None or not self._finish(waiter, deliveries, None):
             return deliveries
         return []
+
+    def _waiting_before(self, sequence: int) -> list[_Waiter]:
+        """Take out the waiters of this node's entries numbered before ``sequence``
+        (under ``_lock``). This node writes its entries in order, so once one is read
+        the earlier ones were read before it, or will never be: gone from the log (trimmed
+        or lost with Redis's data) or before the place this node took the state at."""
+        gone: list[_Waiter] = []
+        waiting = self._waiting
+        while waiting:
+            oldest = next(iter(waiting))  # in the order numbered: see _queue and _act
+            if oldest >= sequence:
+                break
+            gone.append(waiting.pop(oldest))
+        return gone
+
+    def _lost_track(self, gone: list[_Waiter]) -> None:
+        """Entries of this node that will never be read here: a caller still waiting is
+        told now; a message said while cut off (heard here already) is forgotten."""
+        for waiter in gone:
+            if not waiter.early:
+                self._finish(waiter, [], errors.ChatError(LOST_TRACK))
+
+    def waiting(self) -> int:
+        """How many of this node's entries are waited for (by a caller, or to be
+        skipped when read: messages said while cut off)."""
+        with self._lock:
+            return len(self._waiting)
 
     def _first_time(self, writer: str, sequence: int) -> bool:
         """Whether this is the first copy of a node's entry (0: entries never repeated)."""
