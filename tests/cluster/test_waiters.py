@@ -10,58 +10,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime
 
 import pytest
 
-from chinwag.cluster import ops
 from chinwag.cluster.hub import LOST_TRACK, ClusterHub
-from chinwag.cluster.link import Entries, Link
-from chinwag.cluster.replica import EntryClock
 from chinwag.hub import errors
-from chinwag.hub.hub import Hub
-from chinwag.hub.model import Member
+from tests.cluster.by_hand import Log, arrive, hub_by_hand
 from tests.redis_support import RedisServer
 from tests.support import wait_for
-
-NODE = "here#1"
 
 
 @pytest.fixture
 def hub(redis_server: Callable[[], RedisServer]) -> Iterator[ClusterHub]:
-    link = Link(redis_server().url, NODE)
-
-    def replica(ids: EntryClock, secret: bytes) -> Hub:
-        return Hub(clock=ids.now, message_ids=ids, cloak_secret=secret)
-
-    made = ClusterHub(link, replica)
+    made = hub_by_hand(redis_server().url)
     yield made
-    link.commands.close()
-
-
-class Log:
-    """Entries as the reader hands them over, with ids in order."""
-
-    def __init__(self) -> None:
-        self.milliseconds = 1_000
-
-    def entry(self, sequence: int, operation: ops.Operation, writer: str = NODE) -> Entries:
-        self.milliseconds += 1
-        fields = {
-            ops.NODE: writer.encode(),
-            ops.SEQUENCE: str(sequence).encode(),
-            ops.OPERATION: ops.encode(operation),
-        }
-        return [(f"{self.milliseconds}-0", fields)]
-
-
-def arrive(hub: ClusterHub, log: Log, client_id: str) -> Member:
-    """A member of this node, arrived through the log (entries with no waiter)."""
-    member = Member(client_id, "127.0.0.1", datetime.now())
-    hub.apply_entries(log.entry(0, {"k": "add", "m": ops.describe(member, NODE)}))
-    found = hub.replica.member(client_id)
-    assert found is not None
-    return found
+    made.link.commands.close()
 
 
 def test_a_caller_whose_entry_is_gone_is_told_once_a_later_one_is_read(hub: ClusterHub) -> None:

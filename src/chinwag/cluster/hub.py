@@ -137,7 +137,7 @@ class ClusterHub:
         self._lock = threading.Lock()  # guards _waiting and _degraded
         self._waiting: dict[int, _Waiter] = {}
         self._degraded = False  # cut off from Redis: see the module docstring
-        self._last_sequence: dict[str, int] = {}  # writer node -> last sequence applied
+        self._last_sequence = self.replica.last_sequence  # writer -> last sequence applied
         self._arrived: set[str] = set()  # ids of this node's members sent to the log
         self._started = False
         link.on_entries = self.apply_entries

@@ -82,6 +82,11 @@ class Replica:
         self._by_id: dict[str, Member] = {}
         self._node_of: dict[str, str] = {}  # member id -> the node it is connected to
         self.last_applied = (0, 0)  # the id of the last entry applied
+        # Each writer node's last sequence number applied: the filter of entries a node
+        # wrote twice (a batch written again after Redis failed mid-way), part of the
+        # state a joining node takes, so that it drops a second copy written after the
+        # place it took the state at.
+        self.last_sequence: dict[str, int] = {}
 
     def knows(self, member: Member) -> bool:
         return self._by_id.get(member.client_id) is member

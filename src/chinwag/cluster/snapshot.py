@@ -5,8 +5,10 @@ thread right after applying the newcomer's ``hello`` entry, so the snapshot is t
 at that place in the log; the newcomer loads it into its empty replica (:func:`load`)
 and applies the log from that entry on. What is written is what the log's entries
 change: members (their node, names, flags, rooms), rooms (members in order, settings,
-privileges, invitations), which member holds each look of a name, and rooms' kept
-settings. The hub's own past (WHOWAS) is not: a newcomer's starts empty.
+privileges, invitations), which member holds each look of a name, rooms' kept
+settings, and each writer node's last sequence number applied (so that the newcomer
+drops a batch half written before that place and written again after it, as the others
+do). The hub's own past (WHOWAS) is not: a newcomer's starts empty.
 
 A node that missed part of the log (trimmed before it could read it) takes the state
 again the same way, into the replica it has: :func:`load` then keeps the objects of its
@@ -80,6 +82,7 @@ def dump(replica: Replica) -> bytes:
         "rooms": rooms,
         "kept": states,
         "most": most,
+        "sequences": dict(replica.last_sequence),
     }
     return json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -129,6 +132,12 @@ def load(replica: Replica, data: bytes, keep: Mapping[str, Member] | None = None
         if kept is not None:
             kept.replace(_room_state(item) for item in state["kept"])
         hub.most_members = state["most"]
+    # In place: the node's duplicate filter holds this dict (a snapshot from a node that
+    # did not send them: what was applied here stands).
+    sequences = state.get("sequences")
+    if sequences is not None:
+        replica.last_sequence.clear()
+        replica.last_sequence.update({str(node): int(n) for node, n in sequences.items()})
     return set(keep) - set(by_id)
 
 
