@@ -144,6 +144,9 @@ class Keys:
     def snapshot(self, entry_id: str) -> str:
         return f"{self._prefix}snapshot:{entry_id}"
 
+    def history(self, entry_id: str) -> str:
+        return f"{self._prefix}history:{entry_id}"
+
     def snapshot_lock(self, entry_id: str) -> str:
         return f"{self._prefix}snapshot-lock:{entry_id}"
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from chinwag.cluster import ops
 from chinwag.cluster.ops import Operation
+from chinwag.history import ids
 from chinwag.history.ids import MessageIds
 from chinwag.hub.events import Delivery, Farewell, ToMembers
 from chinwag.hub.hub import Hub
@@ -44,6 +45,12 @@ def parse_id(entry_id: str) -> tuple[int, int]:
     """A stream entry id ``"ms-seq"`` as numbers (they compare as the ids do)."""
     milliseconds, _, sequence = entry_id.partition("-")
     return int(milliseconds), int(sequence or 0)
+
+
+def entry_msgid(entry_id: tuple[int, int]) -> str:
+    """The id of a message made by applying the entry with this id (see EntryClock)."""
+    milliseconds, sequence = entry_id
+    return ids.encode(milliseconds << 80 | sequence)
 
 
 class EntryClock(MessageIds):

@@ -15,6 +15,10 @@ again the same way, into the replica it has: :func:`load` then keeps the objects
 own members (their sessions hold them), updated from the snapshot, and says which of
 them the snapshot does not have (the others counted them gone meanwhile).
 
+What was said before that place travels beside the state, for the newcomer's history
+(:func:`dump_records`, :func:`load_records`): each node keeps its own history of what it
+applied, so a node that was down, or starts later, lacks what was said meanwhile.
+
 It reads and fills the hub's tables directly, under the hub's lock: this module and
 the hub are the only code that knows them.
 """
@@ -22,13 +26,14 @@ the hub are the only code that knows them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from chinwag.cluster import ops
 from chinwag.cluster.replica import Replica
 from chinwag.history.sqlite import RoomState
+from chinwag.history.store import Record
 from chinwag.hub import names
 from chinwag.hub.model import Member, Room
 
@@ -178,3 +183,30 @@ def _room_state(item: dict[str, Any]) -> RoomState:
         item["limit"],
         tuple((mask, by, datetime.fromtimestamp(t).astimezone()) for mask, by, t in item["bans"]),
     )
+
+
+def dump_records(records: Sequence[Record]) -> bytes:
+    """History's records as bytes (see the module docstring)."""
+    rows = [
+        [
+            r.msgid,
+            r.time.timestamp(),
+            r.sender,
+            r.target,
+            r.text,
+            r.private,
+            r.action,
+            r.notice,
+            r.userhost,
+        ]
+        for r in records
+    ]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def load_records(data: bytes) -> list[Record]:
+    records = []
+    for msgid, stamp, sender, target, text, private, action, notice, userhost in json.loads(data):
+        when = datetime.fromtimestamp(stamp, UTC)
+        records.append(Record(msgid, when, sender, target, text, private, action, notice, userhost))
+    return records
