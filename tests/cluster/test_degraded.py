@@ -310,6 +310,12 @@ def test_a_redis_that_lost_its_data_is_told_to_every_user_once(two_nodes: Cluste
     barrier(bob, "bob", ann)
     for client in (ann, bob):
         assert told(client, GAP_DATA_LOST) == 1
+    # The member counter was put back above every number a node has at hand, so no
+    # other node can be handed one of them again.
+    counter = int(two_nodes.redis.command("GET", "chinwag:clients").split(b"\r\n")[1])
+    for node in two_nodes.nodes:
+        assert node.server.cluster is not None
+        assert counter >= node.server.cluster.link.numbers.highest > 0
 
 
 def test_after_redis_lost_its_data_a_new_node_shows_the_same_cloaks(two_nodes: Cluster) -> None:

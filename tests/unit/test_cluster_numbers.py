@@ -71,3 +71,12 @@ def test_a_failed_fetch_is_asked_for_again_and_takes_nothing_meanwhile() -> None
     counter.failing = False
     assert numbers.refill()
     assert numbers.take() == 1
+
+
+def test_it_knows_the_highest_number_it_fetched() -> None:
+    counter = Counter()
+    numbers = MemberNumbers(counter, block=4)
+    assert numbers.highest == 0
+    numbers.refill()
+    numbers.take()
+    assert numbers.highest == 4  # at hand or handed out: this node's either way

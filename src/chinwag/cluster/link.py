@@ -247,7 +247,7 @@ class Link:
 
     def next_block(self, count: int) -> int:
         """Take ``count`` numbers from the cluster's counter; the last of them."""
-        key, floor = self.keys.numbers, self.numbers_floor()
+        key, floor = self.keys.numbers, max(self.numbers_floor(), self.numbers.highest)
         return int(self.commands.eval(_NEXT_BLOCK, 1, key, count, floor))
 
     def _numbers_round(self) -> bool:
@@ -362,6 +362,9 @@ class Link:
             pipe.set(self.keys.mark(self.node), b"1", px=MARK_LIFE_MS)
             for key, value in self._shared.items():
                 pipe.set(key, value, nx=True)
+            # The counter never below a number this node has at hand (not in use yet).
+            floor = max(self.numbers_floor(), self.numbers.highest)
+            pipe.eval(_NEXT_BLOCK, 1, self.keys.numbers, 0, floor)
             pipe.execute()
             self.on_gap(DATA_LOST)
             return

@@ -13,6 +13,9 @@ A refill thread (its owner's, :meth:`MemberNumbers.refill` each round) keeps num
 hand: it fetches a block whenever fewer than half a block remain. When a newcomer found
 none (a burst of arrivals outran the refill), the next blocks are twice as large, up to
 :data:`MOST`, so a reconnect storm against a healthy Redis is refused at most briefly.
+Numbers at hand are not in use yet, so a Redis that lost its data (and its counter)
+cannot know them from the members: the node puts its :attr:`MemberNumbers.highest`
+back as the counter's floor when it finds the loss (:mod:`chinwag.cluster.link`).
 Pure: the fetch is injected, no Redis here.
 """
 
@@ -40,6 +43,7 @@ class MemberNumbers:
         self.block = block
         self.most = most
         self._at_hand: deque[int] = deque()
+        self.highest = 0  # the last number fetched: none above it is this node's
         self._lock = threading.Lock()
         self.wanted = threading.Event()  # set: the refill thread should fetch
         self.wanted.set()
@@ -72,6 +76,7 @@ class MemberNumbers:
             raise
         with self._lock:
             self._at_hand.extend(range(last - count + 1, last + 1))
+            self.highest = max(self.highest, last)
             if len(self._at_hand) < self.block // 2:
                 self.wanted.set()  # the block grew meanwhile: fetch again
         return True
