@@ -15,7 +15,7 @@ import pytest
 from tests.cluster.conftest import Cluster
 from tests.integration.conftest import LogCapture
 from tests.redis_support import RedisServer
-from tests.support import LineClient
+from tests.support import LineClient, wait_for
 from tests.tcp_proxy import TcpProxy
 
 STAMP = r"\[\d\d:\d\d:\d\d\]"
@@ -87,6 +87,43 @@ def test_a_newcomer_to_a_node_cut_off_is_told_to_come_back_later(two_nodes: Clus
     newcomer = two_nodes.nodes[0].open()
     farewell = r"^\* not now: this server has lost touch with the rest of the chat"
     assert any(re.match(farewell, line) for line in newcomer.expect_closed())
+
+
+UNAVAILABLE = r"^! The chat is unavailable; try again shortly$"
+
+
+def test_newcomers_a_node_cannot_name_are_refused_at_once_and_give_their_slot_back(
+    redis_server: Callable[[], RedisServer],
+    log_capture: LogCapture,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    redis = redis_server()
+    proxy = TcpProxy(("127.0.0.1", redis.port))
+    cluster = Cluster(redis, log_capture, tmp_path_factory)
+    try:
+        # Two connections per address, loopback included, on the node behind the proxy.
+        limits = {"max_per_address": 2, "exempt_addresses": ""}
+        node = cluster.add_node(cluster=proxy.url(), **limits)
+        cluster.add_node()
+        ann = node.connect("ann")
+        proxy.stall()  # Redis silent: a command would wait for its timeout
+        numbers = node.server.cluster.link.numbers  # type: ignore[union-attr]
+        while numbers.take() is not None:
+            pass  # the numbers at hand used up by arrivals; no more can be fetched now
+        # More newcomers than the address has slots left: each is refused at once, the
+        # accept thread never waiting for Redis, and each gives its slot back.
+        for _ in range(4):
+            refused = node.open()
+            assert any(re.match(UNAVAILABLE, line) for line in refused.expect_closed())
+        cluster.log.wait_for(r"Refused connection from 127\.0\.0\.1: no member number", count=4)
+        proxy.restore()
+        wait_for(numbers.at_hand, RECOVERY_SECONDS, "numbers fetched again")
+        bob = node.connect("bob")  # the second slot of the address was never lost
+        bob.send("hello")
+        ann.expect(f"^{STAMP} bob: hello$", timeout=RECOVERY_SECONDS)
+    finally:
+        cluster.stop()
+        proxy.close()
 
 
 def test_past_the_bound_by_number_the_sender_is_told_what_the_others_did_not_get(
@@ -238,6 +275,8 @@ def test_a_node_that_missed_trimmed_entries_says_so_and_takes_the_state_again(
     cluster.nodes[1].server.cluster.link.log_maxlen = 10  # type: ignore[union-attr]
     proxy.cut()
     ann.saw(DEGRADED)
+    ann.send("said while cut off")  # its entry may well be trimmed before node 1 reads it
+    cat.expect(f"^{STAMP} ann: said while cut off$")
     bob.send("/join dev")
     bob.expect(r"^\* you are now in dev \(1 here\)$")
     bob.send(*(f"flood {i}" for i in range(300)), "/names dev")
@@ -250,6 +289,9 @@ def test_a_node_that_missed_trimmed_entries_says_so_and_takes_the_state_again(
         client.saw(GAP_RESYNCED, timeout=RECOVERY_SECONDS)
     cluster.log.wait_for(r"cluster: the log was trimmed past what node node1#\w+ had read")
     cluster.log.wait_for(r"cluster: node node1#\w+ took the chat's state again")
+    hub = cluster.nodes[0].server.cluster
+    assert hub is not None
+    wait_for(lambda: hub.waiting() == 0, RECOVERY_SECONDS, "nothing left waiting for the log")
     cat.send("/names dev")  # known here only from the state taken again
     cat.expect(r"^\* dev \(1\): @bob$")
     ann.send("/msg bob still here")  # both ways, as before
@@ -268,6 +310,12 @@ def test_a_redis_that_lost_its_data_is_told_to_every_user_once(two_nodes: Cluste
     barrier(bob, "bob", ann)
     for client in (ann, bob):
         assert told(client, GAP_DATA_LOST) == 1
+    # The member counter was put back above every number a node has at hand, so no
+    # other node can be handed one of them again.
+    counter = int(two_nodes.redis.command("GET", "chinwag:clients").split(b"\r\n")[1])
+    for node in two_nodes.nodes:
+        assert node.server.cluster is not None
+        assert counter >= node.server.cluster.link.numbers.highest > 0
 
 
 def test_after_redis_lost_its_data_a_new_node_shows_the_same_cloaks(two_nodes: Cluster) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests.cluster.conftest import Cluster
 from tests.integration.conftest import SUBPROCESS_ENV
+from tests.irc.conftest import LineSocket
 from tests.support import DEADLINE, LineClient, wait_for
 
 STAMP = r"\[\d\d:\d\d:\d\d\]"
@@ -18,9 +21,10 @@ LOST_WITHIN_SECONDS = 10.0
 class NodeProcess:
     """``chinwag serve --cluster URL`` run as a user runs it, in a process of its own."""
 
-    def __init__(self, url: str, name: str) -> None:
+    def __init__(self, url: str, name: str, data_dir: str = "", irc_port: int = 0) -> None:
         command = [sys.executable, "-m", "chinwag", "serve", "--host", "127.0.0.1"]
-        options = ["--port", "0", "--no-console", "--flood-burst", "0", "--data-dir", ""]
+        options = ["--port", "0", "--no-console", "--flood-burst", "0", "--data-dir", data_dir]
+        options += ["--irc-port", str(irc_port)]  # 0: none
         self.process = subprocess.Popen(
             [*command, *options, "--cluster", url, "--node-name", name],
             stdin=subprocess.DEVNULL,
@@ -38,6 +42,7 @@ class NodeProcess:
             match = re.search(r"Server started on 127\.0\.0\.1:(\d+)", line)
             if match:
                 self.address = ("127.0.0.1", int(match.group(1)))
+                self.irc_address = ("127.0.0.1", irc_port)
                 return
 
     def kill(self) -> None:
@@ -53,6 +58,12 @@ class NodeProcess:
                 self.kill()
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def connect(address: tuple[str, int], nick: str) -> LineClient:
@@ -146,3 +157,50 @@ def test_a_stalled_redis_delays_the_chat_and_loses_nothing(two_nodes: Cluster) -
     ann.send("and after")
     bob.expect(f"^{STAMP} ann: and after$")
     assert sum("stood still" in line for line in bob.received) == 1
+
+
+def test_a_node_restarted_on_its_data_shows_what_was_said_while_it_was_down(
+    two_nodes: Cluster, tmp_path: Path
+) -> None:
+    data, irc_port = str(tmp_path / "node3"), free_port()
+    third = NodeProcess(two_nodes.redis.url, "node3", data, irc_port)
+    try:
+        ann, bob = two_nodes.users("ann", "bob")
+        cat = connect(third.address, "cat")
+        cat.send("said before the crash")
+        ann.expect(f"^{STAMP} cat: said before the crash$")
+        third.kill()
+        ann.expect(r"^\* cat left the chat \(node lost\)$", timeout=LOST_WITHIN_SECONDS)
+        ann.send("missed one")
+        bob.expect(f"^{STAMP} ann: missed one$")  # in this order in the log
+        bob.send("missed two")
+        ann.expect(f"^{STAMP} bob: missed two$")
+        third.stop()
+        # The same data, restarted (and the same IRC port, free again).
+        third = NodeProcess(two_nodes.redis.url, "node3", data, irc_port)
+        said = ["cat: said before the crash", "ann: missed one", "bob: missed two"]
+        dan = LineClient(third.address)  # replayed on arrival in the lobby
+        dan.expect(r"^\* --- last \d+ messages ---$")
+        replayed = [dan.expect(f"^{STAMP} ").split(" ", 1)[1] for _ in said]
+        assert replayed == said
+        dan.expect(r"^\* --- end of history ---$")
+        dan.send("/history")
+        dan.expect(r"^\* --- last \d+ messages ---$")
+        assert [dan.expect(f"^{STAMP} ").split(" ", 1)[1] for _ in said] == said
+        eve = LineSocket(third.irc_address)
+        caps = "draft/chathistory batch server-time message-tags"
+        eve.send(f"CAP REQ :{caps}", "NICK eve", "USER eve 0 * :eve", "CAP END")
+        eve.expect(r" (376|422) ")
+        eve.send("JOIN #lobby")
+        eve.expect(r" 366 eve #lobby ")
+        eve.send("CHATHISTORY LATEST #lobby * 10")
+        eve.expect(r" BATCH \+\S+ chathistory ")
+        for line in said:
+            nick, text = line.split(": ", 1)
+            eve.expect(f":{nick}!\\S+ PRIVMSG #lobby :{re.escape(text)}$")
+        # Two, or three if the first was not on disk yet when the node was killed.
+        assert any(re.search(r"caught up with [23] messages said while", x) for x in third.lines)
+        for client in (cat, dan, eve):
+            client.close()
+    finally:
+        third.stop()

@@ -65,3 +65,14 @@ def test_a_message_already_tried_is_never_taken_out() -> None:
 def test_the_defaults_are_the_documented_ones() -> None:
     backlog = Backlog()
     assert (backlog.max_messages, backlog.max_age) == (MAX_MESSAGES, MAX_AGE_SECONDS)
+
+
+def test_it_knows_up_to_where_it_wrote() -> None:
+    backlog = Backlog()
+    assert backlog.written_up_to() == 0
+    for data in (b"a", b"b", b"c"):
+        backlog.put(data)
+    backlog.batch(2)
+    assert backlog.written_up_to() == 0  # tried is not written
+    backlog.written(2)
+    assert backlog.written_up_to() == 2

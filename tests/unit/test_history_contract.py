@@ -81,6 +81,27 @@ def test_latest_after_a_cursor(store: HistoryStore) -> None:
     assert texts(store.latest(LOBBY, 20, records[5].msgid)) == ["m6", "m7", "m8", "m9"]
 
 
+def test_recent_is_the_last_n_of_every_conversation_together_between_two_ids(
+    store: HistoryStore,
+) -> None:
+    recorder = Recorder()
+    records = [
+        recorder.room("in lobby"),
+        recorder.room("in den", room="den"),
+        recorder.private("ann", "bob", "between us"),
+        recorder.room("lobby again"),
+        recorder.room("den again", room="den"),
+    ]
+    store.append(records)
+    assert store.recent(None, None, 10) == records
+    assert texts(store.recent(None, None, 2)) == ["lobby again", "den again"]
+    between = store.recent(records[0].msgid, records[4].msgid, 10)
+    assert texts(between) == ["in den", "between us", "lobby again"]
+    assert texts(store.recent(records[0].msgid, None, 1)) == ["den again"]
+    assert store.recent(records[4].msgid, None, 10) == []
+    assert store.recent(None, None, 0) == []
+
+
 def test_records_come_back_whole(store: HistoryStore) -> None:
     recorder = Recorder()
     record = recorder.room("héllo ☕ wörld", action=True, notice=True, userhost="ann@host")

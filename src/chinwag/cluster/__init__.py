@@ -50,7 +50,10 @@ Applying it twice changes nothing. A node that finds itself declared lost (it st
 past its key's lifetime) closes its own connections: its users reconnect and are
 members again. Member ids (``Client-N``) are numbered cluster-wide (``INCRBY`` in
 blocks, never below the highest number in use, which a Redis restarted empty forgot),
-so that ids, and the names generated from them, are unique across nodes.
+so that ids, and the names generated from them, are unique across nodes. The blocks are
+fetched ahead of need by a thread of their own (:mod:`chinwag.cluster.numbers`): the
+accept thread never waits for Redis, and refuses a newcomer it has no number for ("the
+chat is unavailable"), giving its per-address slot back.
 
 What a node starts from: a node joining a cluster whose other nodes are alive takes a
 *snapshot*: it writes a ``hello`` entry, the first live node to win the snapshot lock
@@ -59,7 +62,18 @@ applies the log from there. The first node of a cluster starts empty at the log'
 Joins are serialised by a lock, so two nodes starting at once cannot both think they
 are first. Room settings (topic, modes, key, bans) are replicated like the rest and so
 outlive their rooms for as long as the cluster lives; each node also writes them, and
-the history of what was said, to its own database as a single server does.
+the history of what was said, to its own database as a single server does. So a node
+that was down (restarted on its data) or starts later lacks what was said meanwhile:
+its ``hello`` names the newest message its history has, and the node that sends the
+state also sends what its own history has after that, up to the ``hello`` (the latest
+``CATCH_UP_MESSAGES``, 10,000), which the newcomer writes to its history before it
+reads on (from the ``hello`` on it records what it applies, as every node does). Why
+not read the missed part back from the log (``XRANGE``): a message entry names its
+sender by id and was checked against the state of its moment (in the room, not muted,
+not banned); rebuilding what each node recorded would need the state at the start of
+that range, which no node keeps. A history is what a live node recorded, already
+checked and named; and the log is trimmed by count, history by its own retention.
+The first node of a cluster (none alive to ask) starts with what its own history has.
 
 Cut off from Redis (stopped, restarting, unreachable, or stalled: a command not answered
 within ``REDIS_TIMEOUT_SECONDS``), a node is *degraded* and goes on alone for its own
@@ -102,7 +116,8 @@ after any trouble, :mod:`chinwag.cluster.link`). A node that fell so far behind 
 the log was trimmed past its place (``MAXLEN``) tells its users and logs it, then takes
 the chat's state again from a live node, as a joining node does, keeping its own
 members' connections (one the others counted gone meanwhile is closed: it reconnects);
-what was said in the part it missed is not shown to its users. A Redis that lost its
+what was said in the part it missed is not shown to its users live, but put in its
+history, as for a joining node. A Redis that lost its
 data (restarted empty, or from an older save) lost the entries no node had read yet;
 every node tells its users so, and goes on from its own replica: none knows better than
 another which entries were lost, and a snapshot would only swap one node's view for

@@ -57,6 +57,7 @@ class Backlog:
         self._queue: deque[_Queued] = deque()
         self._messages = 0  # droppable entries in the queue
         self._sequence = 0
+        self._written = 0  # the sequence of the last operation written
         self._ready = threading.Condition()
 
     def put(self, data: bytes, *, droppable: bool = False) -> int | None:
@@ -96,6 +97,13 @@ class Backlog:
             for _ in range(count):
                 item = self._queue.popleft()
                 self._messages -= item.droppable
+                self._written = item.sequence
+
+    def written_up_to(self) -> int:
+        """The sequence of the last operation written (0: none yet); every one before
+        it was written, or expired."""
+        with self._ready:
+            return self._written
 
     def expire(self) -> list[int]:
         """Take out the messages that waited too long untried; their sequences."""

@@ -12,6 +12,10 @@ server's sender.
 
 An entry a node wrote twice (a batch written again after Redis failed mid-way) is
 dropped by its writer's sequence number; one the reader has seen is dropped by its id.
+A node writes its own entries in order, so once it reads one, what it still waits for
+among its earlier ones will never come (trimmed, lost with Redis's data, or before the
+place it took the state again at): those callers are told so at once, and messages said
+while cut off are forgotten (:meth:`ClusterHub.waiting` counts what is waited for).
 
 Cut off from Redis (the link says so, ``on_degraded``), the node goes on alone for its
 own users, as the package docstring explains: a message (``MESSAGE_KINDS``) is
@@ -25,6 +29,7 @@ is cut off and once when it is back.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -42,9 +47,11 @@ from chinwag.cluster.replica import (
     NODE_LOST,
     EntryClock,
     Replica,
+    entry_msgid,
     parse_id,
 )
 from chinwag.history.replay import Replayer
+from chinwag.history.store import HistoryUnavailable, Record
 from chinwag.hub import errors, modes, visibility
 from chinwag.hub.bans import Ban, BanList
 from chinwag.hub.events import ClientTags, Delivery, Farewell, Info, Problem, ToMembers
@@ -57,6 +64,7 @@ WAIT_SECONDS = 10.0  # a user waits this long for their action to be applied
 JOIN_LOCK_SECONDS = 30.0
 SNAPSHOT_WAIT_SECONDS = 10.0
 SNAPSHOT_KEEP_MS = 60_000
+CATCH_UP_MESSAGES = 10_000  # at most this much history, the latest, is sent to a joining node
 UNAVAILABLE = (
     "not done yet: this server lost touch with the rest of the chat; it will be done when"
     " they are back in touch"
@@ -80,6 +88,10 @@ GAP_TRIMMED = (
     " said meanwhile elsewhere is not shown here; catching up"
 )
 GAP_RESYNCED = "this server has caught up with the rest of the chat"
+LOST_TRACK = (
+    "this server missed part of the chat and cannot tell whether that was done; look, and"
+    " try again if it was not"
+)
 GAP_DATA_LOST = (
     "the chat's shared store lost its data: what was said elsewhere just before may not"
     " be shown here, and what you said just before may not have reached the others"
@@ -153,7 +165,7 @@ class ClusterHub:
         self._lock = threading.Lock()  # guards _waiting and _degraded
         self._waiting: dict[int, _Waiter] = {}
         self._degraded = False  # cut off from Redis: see the module docstring
-        self._last_sequence: dict[str, int] = {}  # writer node -> last sequence applied
+        self._last_sequence = self.replica.last_sequence  # writer -> last sequence applied
         self._arrived: set[str] = set()  # ids of this node's members sent to the log
         self._started = False
         link.on_entries = self.apply_entries
@@ -235,8 +247,12 @@ class ClusterHub:
     def _take_snapshot(self, keep: dict[str, Member] | None = None) -> set[str]:
         """Ask the live nodes for the state as of a ``hello`` entry; load it (``keep``:
         this node's members, whose objects stay; the ids of those the state lacks)."""
+        written = self.link.backlog.written_up_to()  # all in the log before the hello
+        # What this node's history lacks: after what it applied (taking the state again),
+        # or after the newest it kept (joining: a node restarted on its data, or new).
+        since = entry_msgid(self.replica.last_applied) if keep is not None else self._newest()
         for _attempt in range(3):
-            hello = ops.encode({"k": "hello", "node": self.node})
+            hello = ops.encode({"k": "hello", "node": self.node, "since": since})
             fields: Any = {ops.NODE: self.node.encode(), ops.SEQUENCE: b"0", ops.OPERATION: hello}
             entry_id = text(self.link.commands.xadd(self.link.keys.log, fields))
             deadline = time.monotonic() + SNAPSHOT_WAIT_SECONDS
@@ -247,6 +263,10 @@ class ClusterHub:
                         missing = snapshot.load(self.replica, data, keep)
                         self.replica.last_applied = parse_id(entry_id)
                         self.link.read_from = entry_id
+                        with self._lock:  # never read here now: the state has them
+                            gone = self._waiting_before(written + 1)
+                    self._lost_track(gone)
+                    self._catch_up(entry_id)
                     return missing
                 time.sleep(0.02)
         raise ClusterError("no live node sent this node the chat's state")
@@ -323,6 +343,9 @@ class ClusterHub:
             if writer == self.node and sequence:
                 with self._lock:
                     waiter = self._waiting.pop(sequence, None)
+                    gone = self._waiting_before(sequence)
+                if gone:
+                    self._lost_track(gone)
             if waiter is not None and waiter.early:
                 self.replica.last_applied = position  # applied here when it was said
                 continue
@@ -330,7 +353,7 @@ class ClusterHub:
             if operation["k"] == "hello":
                 self.replica.last_applied = position
                 if writer != self.node:
-                    self._send_snapshot(entry_id)
+                    self._send_snapshot(entry_id, operation.get("since"))
                 continue
             if operation["k"] == "node-lost" and operation["node"] == self.node:
                 others.extend(self._undelivered(self._early_waiters(), CUT_OFF_TOO_LONG))
@@ -356,6 +379,33 @@ class ClusterHub:
             return deliveries
         return []
 
+    def _waiting_before(self, sequence: int) -> list[_Waiter]:
+        """Take out the waiters of this node's entries numbered before ``sequence``
+        (under ``_lock``). This node writes its entries in order, so once one is read
+        the earlier ones were read before it, or will never be: gone from the log (trimmed
+        or lost with Redis's data) or before the place this node took the state at."""
+        gone: list[_Waiter] = []
+        waiting = self._waiting
+        while waiting:
+            oldest = next(iter(waiting))  # in the order numbered: see _queue and _act
+            if oldest >= sequence:
+                break
+            gone.append(waiting.pop(oldest))
+        return gone
+
+    def _lost_track(self, gone: list[_Waiter]) -> None:
+        """Entries of this node that will never be read here: a caller still waiting is
+        told now; a message said while cut off (heard here already) is forgotten."""
+        for waiter in gone:
+            if not waiter.early:
+                self._finish(waiter, [], errors.ChatError(LOST_TRACK))
+
+    def waiting(self) -> int:
+        """How many of this node's entries are waited for (by a caller, or to be
+        skipped when read: messages said while cut off)."""
+        with self._lock:
+            return len(self._waiting)
+
     def _first_time(self, writer: str, sequence: int) -> bool:
         """Whether this is the first copy of a node's entry (0: entries never repeated)."""
         if sequence:
@@ -375,17 +425,65 @@ class ClusterHub:
             waiter.done.set()
             return True
 
-    def _send_snapshot(self, entry_id: str) -> None:
-        """A node joins: the first to win the lock sends it the state as of now."""
+    def _send_snapshot(self, entry_id: str, since: str | None) -> None:
+        """A node joins: the first to win the lock sends it the state as of now, and
+        what was said after ``since`` (a message id; ``""``: the latest) until now."""
         commands = self.link.commands
+        keys = self.link.keys
         try:
-            if commands.set(
-                self.link.keys.snapshot_lock(entry_id), self.node, nx=True, px=SNAPSHOT_KEEP_MS
-            ):
+            if commands.set(keys.snapshot_lock(entry_id), self.node, nx=True, px=SNAPSHOT_KEEP_MS):
                 data = snapshot.dump(self.replica)
-                commands.set(self.link.keys.snapshot(entry_id), data, px=SNAPSHOT_KEEP_MS)
+                pipe = commands.pipeline(transaction=False)
+                if since is not None and self.history is not None:
+                    records = self._said_since(since, entry_msgid(parse_id(entry_id)))
+                    history = snapshot.dump_records(records)
+                    pipe.set(keys.history(entry_id), history, px=SNAPSHOT_KEEP_MS)
+                pipe.set(keys.snapshot(entry_id), data, px=SNAPSHOT_KEEP_MS)  # the last
+                pipe.execute()
         except redis.RedisError as exc:  # the newcomer asks again; the batch goes on
             log.event(f"cluster: could not send node state as of {entry_id}: {exc}")
+
+    # --- history a node missed ----------------------------------------------------------------
+
+    def _newest(self) -> str:
+        """The id of the newest message in this node's history (``""``: none)."""
+        if self.history is None:
+            return ""
+        try:
+            newest = self.history.history.recent(None, None, 1)
+        except HistoryUnavailable:
+            return ""
+        return newest[0].msgid if newest else ""
+
+    def _said_since(self, since: str, before: str) -> list[Record]:
+        """What this node's history has between two message ids (the latest
+        :data:`CATCH_UP_MESSAGES`), for a node that missed it."""
+        assert self.history is not None
+        try:
+            return self.history.history.recent(since or None, before, CATCH_UP_MESSAGES)
+        except HistoryUnavailable as exc:
+            log.event(f"cluster: cannot send a joining node what was said: {exc}")
+            return []
+
+    def _catch_up(self, entry_id: str) -> None:
+        """Keep what was said before the state taken as of ``entry_id``, as the node
+        that sent the state told it, in this node's history."""
+        if self.history is None:
+            return
+        try:
+            data = self.link.commands.get(self.link.keys.history(entry_id))
+            if not isinstance(data, bytes):
+                return  # nothing told (a node that did not keep it)
+            records = snapshot.load_records(data)
+            self.history.history.add(records)
+        except (redis.RedisError, HistoryUnavailable, sqlite3.Error, ValueError) as exc:
+            log.problem(f"cluster: node {self.node} could not catch up with history: {exc}")
+            return
+        if records:
+            log.event(
+                f"cluster: node {self.node} caught up with {len(records)} messages said while"
+                " it was away"
+            )
 
     # --- entries gone before this node read them ----------------------------------------------
 

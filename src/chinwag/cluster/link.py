@@ -1,4 +1,4 @@
-"""A node's connections to the cluster's Redis, and the three threads that use them.
+"""A node's connections to the cluster's Redis, and the threads that use them.
 
 Theory of operation (the design is in :mod:`chinwag.cluster`):
 
@@ -20,6 +20,8 @@ Theory of operation (the design is in :mod:`chinwag.cluster`):
   Redis's data lost (restarted empty, flushed), which it knows by its *mark*, a key only
   it sets, at join, and keeps (``SET XX`` in every heartbeat). Either is told to the
   node (``on_gap``); the node's values other nodes read (the cloak secret) are put back;
+- the *numberer* keeps member numbers at hand for newcomers
+  (:mod:`chinwag.cluster.numbers`), so that accepting a connection never waits for Redis;
 - the *heartbeat* renews this node's key every :data:`HEARTBEAT_SECONDS` (it expires
   after :data:`NODE_TTL_SECONDS`) and looks for nodes whose key has been missing for
   :data:`MISSING_GRACE_SECONDS`; for each, the first node to win ``SET NX`` on its lost
@@ -39,7 +41,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -48,6 +49,7 @@ import redis
 from chinwag import log
 from chinwag.cluster import ClusterError, ops, wire
 from chinwag.cluster.backlog import Backlog
+from chinwag.cluster.numbers import MemberNumbers
 from chinwag.worker import Worker
 
 HEARTBEAT_SECONDS = 1.0
@@ -67,7 +69,6 @@ REDIS_TIMEOUT_SECONDS = 3.0
 READ_COUNT = 1024
 APPEND_BATCH = 512
 BACKOFF_SECONDS = (0.05, 2.0)
-NUMBER_BLOCK = 64  # member numbers taken from Redis at a time
 
 Entries = wire.Entries
 
@@ -145,6 +146,9 @@ class Keys:
     def snapshot(self, entry_id: str) -> str:
         return f"{self._prefix}snapshot:{entry_id}"
 
+    def history(self, entry_id: str) -> str:
+        return f"{self._prefix}history:{entry_id}"
+
     def snapshot_lock(self, entry_id: str) -> str:
         return f"{self._prefix}snapshot-lock:{entry_id}"
 
@@ -178,9 +182,8 @@ class Link:
         self._heartbeat_seconds = heartbeat_seconds
         self._node_ttl_ms = int(node_ttl_seconds * 1000)
         self.backlog = Backlog()
-        self._numbers: deque[int] = deque()
+        self.numbers = MemberNumbers(self.next_block)
         self.numbers_floor: Callable[[], int] = lambda: 0  # the highest number in use
-        self._numbers_lock = threading.Lock()
         self.read_from = "0-0"  # the id after which the reader reads
         self.on_entries: Callable[[Entries], None] = lambda entries: None
         self.on_lost: Callable[[str], None] = lambda node: None
@@ -196,6 +199,7 @@ class Link:
         self._appender = Worker("chinwag-cluster-append", self._append_round, log.problem)
         self._reader = Worker("chinwag-cluster-read", self._read_round, log.problem)
         self._heartbeat = Worker("chinwag-cluster-heartbeat", self._heartbeat_round, log.problem)
+        self._numberer = Worker("chinwag-cluster-numbers", self._numbers_round, log.problem)
 
     # --- life ------------------------------------------------------------------------------
 
@@ -213,14 +217,17 @@ class Link:
     def start(self) -> None:
         self.commands.set(self.keys.mark(self.node), b"1", px=MARK_LIFE_MS)
         self.beat()
+        self.numbers.refill()  # the first newcomers need not wait for the numberer
         self._appender.start()
         self._reader.start()
         self._heartbeat.start()
+        self._numberer.start()
 
     def stop(self) -> None:
         """Stop the threads (what is queued is written first, if Redis answers) and say
         this node is gone."""
         self._heartbeat.stop()
+        self._numberer.stop(self.numbers.wanted.set)
         self._appender.stop(self.backlog.wake, timeout=5)
         # Shutting the reader's socket down wakes it from XREAD's wait.
         self._reader.stop(self._read_connection.disconnect, timeout=READ_BLOCK_MS / 1000 + 5)
@@ -252,14 +259,27 @@ class Link:
 
     # --- numbers -------------------------------------------------------------------------------
 
-    def next_number(self) -> int:
-        """A member number no other node hands out (taken from Redis a block at a time)."""
-        with self._numbers_lock:
-            if not self._numbers:
-                key, floor = self.keys.numbers, self.numbers_floor()
-                last = int(self.commands.eval(_NEXT_BLOCK, 1, key, NUMBER_BLOCK, floor))
-                self._numbers.extend(range(last - NUMBER_BLOCK + 1, last + 1))
-            return self._numbers.popleft()
+    def next_number(self) -> int | None:
+        """A member number no other node hands out, or ``None`` if none is at hand now
+        (never waits for Redis: see :mod:`chinwag.cluster.numbers`)."""
+        return self.numbers.take()
+
+    def next_block(self, count: int) -> int:
+        """Take ``count`` numbers from the cluster's counter; the last of them."""
+        key, floor = self.keys.numbers, max(self.numbers_floor(), self.numbers.highest)
+        return int(self.commands.eval(_NEXT_BLOCK, 1, key, count, floor))
+
+    def _numbers_round(self) -> bool:
+        while not self.numbers.wanted.wait(1.0):
+            if self._numberer.stopping.is_set():
+                return False
+        if self._numberer.stopping.is_set():
+            return False
+        try:
+            self.numbers.refill()
+        except redis.RedisError:  # the other threads tell the node; try again shortly
+            self._numberer.stopping.wait(BACKOFF_SECONDS[1])
+        return True
 
     def shared_secret(self, key: str, make: Callable[[], bytes]) -> bytes:
         """The cluster's value of ``key``: the first node's ``make()``, kept."""
@@ -368,6 +388,9 @@ class Link:
             pipe.set(self.keys.mark(self.node), b"1", px=MARK_LIFE_MS)
             for key, value in self._shared.items():
                 pipe.set(key, value, nx=True)
+            # The counter never below a number this node has at hand (not in use yet).
+            floor = max(self.numbers_floor(), self.numbers.highest)
+            pipe.eval(_NEXT_BLOCK, 1, self.keys.numbers, 0, floor)
             pipe.execute()
             self.on_gap(DATA_LOST)
             return

@@ -24,6 +24,7 @@ from typing import Any
 
 from chinwag.cluster import ops
 from chinwag.cluster.ops import Operation
+from chinwag.history import ids
 from chinwag.history.ids import MessageIds
 from chinwag.hub.events import Delivery, Farewell, ToMembers
 from chinwag.hub.hub import Hub
@@ -44,6 +45,12 @@ def parse_id(entry_id: str) -> tuple[int, int]:
     """A stream entry id ``"ms-seq"`` as numbers (they compare as the ids do)."""
     milliseconds, _, sequence = entry_id.partition("-")
     return int(milliseconds), int(sequence or 0)
+
+
+def entry_msgid(entry_id: tuple[int, int]) -> str:
+    """The id of a message made by applying the entry with this id (see EntryClock)."""
+    milliseconds, sequence = entry_id
+    return ids.encode(milliseconds << 80 | sequence)
 
 
 class EntryClock(MessageIds):
@@ -82,6 +89,11 @@ class Replica:
         self._by_id: dict[str, Member] = {}
         self._node_of: dict[str, str] = {}  # member id -> the node it is connected to
         self.last_applied = (0, 0)  # the id of the last entry applied
+        # Each writer node's last sequence number applied: the filter of entries a node
+        # wrote twice (a batch written again after Redis failed mid-way), part of the
+        # state a joining node takes, so that it drops a second copy written after the
+        # place it took the state at.
+        self.last_sequence: dict[str, int] = {}
 
     def knows(self, member: Member) -> bool:
         return self._by_id.get(member.client_id) is member

@@ -5,13 +5,19 @@ thread right after applying the newcomer's ``hello`` entry, so the snapshot is t
 at that place in the log; the newcomer loads it into its empty replica (:func:`load`)
 and applies the log from that entry on. What is written is what the log's entries
 change: members (their node, names, flags, rooms), rooms (members in order, settings,
-privileges, invitations), which member holds each look of a name, and rooms' kept
-settings. The hub's own past (WHOWAS) is not: a newcomer's starts empty.
+privileges, invitations), which member holds each look of a name, rooms' kept
+settings, and each writer node's last sequence number applied (so that the newcomer
+drops a batch half written before that place and written again after it, as the others
+do). The hub's own past (WHOWAS) is not: a newcomer's starts empty.
 
 A node that missed part of the log (trimmed before it could read it) takes the state
 again the same way, into the replica it has: :func:`load` then keeps the objects of its
 own members (their sessions hold them), updated from the snapshot, and says which of
 them the snapshot does not have (the others counted them gone meanwhile).
+
+What was said before that place travels beside the state, for the newcomer's history
+(:func:`dump_records`, :func:`load_records`): each node keeps its own history of what it
+applied, so a node that was down, or starts later, lacks what was said meanwhile.
 
 It reads and fills the hub's tables directly, under the hub's lock: this module and
 the hub are the only code that knows them.
@@ -20,13 +26,14 @@ the hub are the only code that knows them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from chinwag.cluster import ops
 from chinwag.cluster.replica import Replica
 from chinwag.history.sqlite import RoomState
+from chinwag.history.store import Record
 from chinwag.hub import names
 from chinwag.hub.model import Member, Room
 
@@ -80,6 +87,7 @@ def dump(replica: Replica) -> bytes:
         "rooms": rooms,
         "kept": states,
         "most": most,
+        "sequences": dict(replica.last_sequence),
     }
     return json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -129,6 +137,12 @@ def load(replica: Replica, data: bytes, keep: Mapping[str, Member] | None = None
         if kept is not None:
             kept.replace(_room_state(item) for item in state["kept"])
         hub.most_members = state["most"]
+    # In place: the node's duplicate filter holds this dict (a snapshot from a node that
+    # did not send them: what was applied here stands).
+    sequences = state.get("sequences")
+    if sequences is not None:
+        replica.last_sequence.clear()
+        replica.last_sequence.update({str(node): int(n) for node, n in sequences.items()})
     return set(keep) - set(by_id)
 
 
@@ -169,3 +183,30 @@ def _room_state(item: dict[str, Any]) -> RoomState:
         item["limit"],
         tuple((mask, by, datetime.fromtimestamp(t).astimezone()) for mask, by, t in item["bans"]),
     )
+
+
+def dump_records(records: Sequence[Record]) -> bytes:
+    """History's records as bytes (see the module docstring)."""
+    rows = [
+        [
+            r.msgid,
+            r.time.timestamp(),
+            r.sender,
+            r.target,
+            r.text,
+            r.private,
+            r.action,
+            r.notice,
+            r.userhost,
+        ]
+        for r in records
+    ]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def load_records(data: bytes) -> list[Record]:
+    records = []
+    for msgid, stamp, sender, target, text, private, action, notice, userhost in json.loads(data):
+        when = datetime.fromtimestamp(stamp, UTC)
+        records.append(Record(msgid, when, sender, target, text, private, action, notice, userhost))
+    return records

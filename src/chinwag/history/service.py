@@ -11,6 +11,9 @@ message is in history from the moment the hub accepted it; they say
 :class:`HistoryUnavailable` while the writer cannot write (what they would show has a
 hole in it).
 
+:meth:`recent` and :meth:`add` are a cluster node's: what it sends a node that missed
+part of the chat, and what it keeps of what it was sent.
+
 Kept state: :meth:`bans` makes the server's ban list, filled from the database and
 saving each change through the writer. Rooms' topics and settings are saved with
 :meth:`save_room` (deleted with :meth:`forget_room` once back to a new room's) and read
@@ -23,7 +26,7 @@ through :class:`~chinwag.history.rooms.KeptRooms`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -157,6 +160,23 @@ class History:
         return unwritten.merged_targets(
             kept, pending, viewer=viewer, rooms=rooms, start=start, end=end, limit=limit
         )
+
+    def recent(self, after: str | None, before: str | None, limit: int) -> list[Record]:
+        """The last ``limit`` messages of every conversation together between two ids
+        (``None``: that end open), oldest first: what a server that missed them needs."""
+        if not self.writer.available:
+            raise HistoryUnavailable("history cannot be written at the moment")
+        pending = unwritten.records_of(self.writer.pending())  # before the store
+        kept = self.store.recent(after, before, limit)
+        if not pending:
+            return kept
+        return unwritten.combined(kept, pending).recent(after, before, limit)
+
+    def add(self, records: Sequence[Record]) -> None:
+        """Keep messages this server did not see, told by another (written now, in this
+        thread: they are in history when this returns; those kept already stay once;
+        private ones only if this server keeps private messages)."""
+        self.store.append([r for r in records if self.private or not r.private])
 
     # --- kept state ---------------------------------------------------------------------------
 

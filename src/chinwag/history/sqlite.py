@@ -383,6 +383,14 @@ class SqliteHistory:
         bounds = (lower_bound(end), upper_bound(start))
         return self._select(where, (conversation.key, *bounds, max(limit, 0)), "DESC")
 
+    def recent(self, after: str | None, before: str | None, limit: int) -> list[Record]:
+        where, parameters = "1", []
+        if after is not None:
+            where, parameters = where + " AND msgid > ?", [after]
+        if before is not None:
+            where, parameters = where + " AND msgid < ?", [*parameters, before]
+        return self._select(where, [*parameters, limit], "DESC")
+
     def targets(
         self, viewer: str, rooms: Iterable[str], start: Cursor, end: Cursor, limit: int
     ) -> list[Target]:

@@ -7,11 +7,12 @@ named from one of its two sides (:meth:`Conversation.private` takes the viewer),
 front end that names conversations for its own user cannot show anyone else's.
 
 A :class:`HistoryStore` answers what IRCv3 ``draft/chathistory`` asks (LATEST, BEFORE,
-AFTER, AROUND, BETWEEN, TARGETS). A cursor is a message id or a time; ids sort in time
-order, so a time is turned into the lowest or highest id of its millisecond and every
-question is a range of ids. Results are always oldest first. Retention (:meth:`prune`)
-deletes at most ``batch`` records a call, so the writer thread can keep it up in steps
-that never hold the database for long.
+AFTER, AROUND, BETWEEN, TARGETS), and what was said in every conversation together
+(:meth:`~HistoryStore.recent`: for a node of a cluster that missed it). A cursor is a
+message id or a time; ids sort in time order, so a time is turned into the lowest or
+highest id of its millisecond and every question is a range of ids. Results are always
+oldest first. Retention (:meth:`prune`) deletes at most ``batch`` records a call, so the
+writer thread can keep it up in steps that never hold the database for long.
 
 :class:`MemoryHistory` keeps records in lists (the ``--data-dir ''`` store, and the model
 the SQLite store is tested against: both pass ``tests/unit/test_history_contract.py``).
@@ -169,6 +170,10 @@ class HistoryStore(Protocol):
         """The conversations ``viewer`` may read (``rooms``, and its private ones) last
         spoken in between ``start`` and ``end``, earliest first, at most ``limit``."""
 
+    def recent(self, after: str | None, before: str | None, limit: int) -> list[Record]:
+        """The last ``limit`` records of every conversation together with ids strictly
+        between ``after`` and ``before`` (message ids; ``None``: that end open)."""
+
     def prune(self, now: datetime, max_count: int, max_age: timedelta | None, batch: int) -> int:
         """Delete at most ``batch`` records: older than ``max_age``, or past the newest
         ``max_count`` of their conversation; return how many went."""
@@ -259,6 +264,14 @@ class MemoryHistory:
                 return self._range(conversation, lower_bound(start), upper_bound(end))[:limit]
             found = self._range(conversation, lower_bound(end), upper_bound(start))
             return _last(found, limit)
+
+    def recent(self, after: str | None, before: str | None, limit: int) -> list[Record]:
+        found: list[Record] = []
+        with self._lock:
+            for key in self._records:
+                found.extend(_last(self._range(Conversation(key), after, before), limit))
+        found.sort(key=lambda record: record.msgid)
+        return _last(found, limit)
 
     def targets(
         self, viewer: str, rooms: Iterable[str], start: Cursor, end: Cursor, limit: int

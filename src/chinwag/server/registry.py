@@ -2,8 +2,8 @@
 
 Names are ``Client-1``, ``Client-2``, ... counted for the life of the server and never
 reused (a server in a cluster is given numbers no other server of the cluster hands
-out). One lock guards the table; readers get snapshots, so nobody iterates a dict that
-another thread is changing.
+out, and may have none at hand: :class:`NamesUnavailable`). One lock guards the table;
+readers get snapshots, so nobody iterates a dict that another thread is changing.
 """
 
 import itertools
@@ -22,21 +22,32 @@ class ConnectionInfo:
     sock: socket.socket = field(repr=False, compare=False)
 
 
+class NamesUnavailable(Exception):
+    """No name can be given now: the numbers come from elsewhere (the cluster's Redis),
+    and none is at hand; taking one never waits."""
+
+
 class ActiveConnections:
     """Thread-safe table of the connections the server is serving now."""
 
-    def __init__(self, max_clients: int = 0, numbers: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self, max_clients: int = 0, numbers: Callable[[], int | None] | None = None
+    ) -> None:
         self.max_clients = max_clients  # 0: unlimited
         self._lock = threading.Lock()
-        self.numbers = numbers or itertools.count(1).__next__
+        self.numbers: Callable[[], int | None] = numbers or itertools.count(1).__next__
         self._by_name: dict[str, ConnectionInfo] = {}
 
     def try_add(self, sock: socket.socket, address: tuple[str, int]) -> ConnectionInfo | None:
-        """Register a new connection under a fresh name, or ``None`` when the server is full."""
+        """Register a new connection under a fresh name, or ``None`` when the server is
+        full; raises :class:`NamesUnavailable` when no name can be given now."""
         with self._lock:
             if self.max_clients and len(self._by_name) >= self.max_clients:
                 return None
-            info = ConnectionInfo(f"Client-{self.numbers()}", datetime.now(), address, sock)
+            number = self.numbers()
+            if number is None:
+                raise NamesUnavailable
+            info = ConnectionInfo(f"Client-{number}", datetime.now(), address, sock)
             self._by_name[info.name] = info
             return info
 

@@ -17,7 +17,10 @@ the first check and are joined at shutdown (``password_guard.py``).
 Each listener (the text port; others such as IRC) has its own accept thread and a factory
 for the protocol sessions of its connections; all of them share one hub.
 An accept thread refuses banned addresses and connections past ``max_clients`` before
-any thread is started for them. A failing ``accept`` (out of file descriptors, say) is
+any thread is started for them, and, in a cluster, newcomers it has no name for (the
+numbers come from Redis, and the accept thread never waits for it). A connection
+admitted per address holds its slot until its thread ends, or is given it back at
+once however it is refused. A failing ``accept`` (out of file descriptors, say) is
 logged and retried after a pause, never fatal; only a peer's own trouble (a connection
 reset before it was accepted) passes unlogged.
 
@@ -61,7 +64,7 @@ from chinwag.server.admission import AdmissionControl, parse_networks
 from chinwag.server.congestion import Congestion
 from chinwag.server.connection import Connection, SessionFactory, text_session
 from chinwag.server.drainer import Drainer
-from chinwag.server.registry import ActiveConnections
+from chinwag.server.registry import ActiveConnections, NamesUnavailable
 from chinwag.server.router import Router
 from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
@@ -93,6 +96,8 @@ _PEER_ERRORS = {
     errno.EPERM,  # a firewall rule refused it
 }
 _ACCEPT_BACKOFF_SECONDS = (0.05, 1.0)
+# Said to a newcomer no name can be given now (a cluster's node without numbers at hand).
+UNAVAILABLE = "The chat is unavailable; try again shortly"
 _BACKLOG = 1024
 _LISTENER_TITLES = {"tls": "TLS", "irc": "IRC", "irc-tls": "IRC over TLS"}
 
@@ -437,15 +442,30 @@ class ChatServer:
             _refuse(sock, listener, f"{refusal[0].upper()}{refusal[1:]}; try again later")
             log.event(f"Refused connection from {ip}: {refusal}")
             return
-        info = self.registry.try_add(sock, address)
+        handed_over = False
+        try:
+            handed_over = self._open(sock, address, listener)
+        finally:
+            if not handed_over:  # refused, or failed: its slot is free again
+                self.admission.release(ip)
+
+    def _open(self, sock: socket.socket, address: tuple[str, int], listener: Listener) -> bool:
+        """Name the connection and start its thread (which then owns its admission);
+        ``False`` if it was refused instead."""
+        ip = address[0]
+        try:
+            info = self.registry.try_add(sock, address)
+        except NamesUnavailable:
+            _refuse(sock, listener, UNAVAILABLE)
+            log.event(f"Refused connection from {ip}: no member number at hand (cluster)")
+            return False
         if info is None:
-            self.admission.release(ip)
             most = self.config.max_clients
             clients = "1 client" if most == 1 else f"{most} clients"
             full = f"Server is full ({clients}); try again later"
             _refuse(sock, listener, full)
             log.event(f"Refused connection from {ip}: server is full")
-            return
+            return False
         self._tune(sock)
         log.event(f"Client {info.name} connected to server at {info.connected_at.isoformat()}")
         connection = Connection(
@@ -470,9 +490,10 @@ class ChatServer:
             with self._lock:
                 del self._connections[info.name]
             self.registry.remove(info.name)
-            self.admission.release(ip)
             sock.close()
             log.event(f"Removed connection for {info.name}")
+            return False
+        return True
 
     def _forget(self, connection: Connection) -> None:
         with self._lock:
