@@ -128,7 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short smoke run (1 repeat)")
     parser.add_argument("--big", action="store_true", help="add 2,000 clients and 10k/20k idle")
     parser.add_argument("--repeat", type=int, default=None, help="repetitions (default 3)")
-    parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated")
+    parser.add_argument(
+        "--servers",
+        default="chinwag,ngircd,ncat,miniircd",
+        help=f"comma-separated, of: {', '.join(SERVERS)} (chinwag-nohistory: chinwag with "
+        "history recording switched off)",
+    )
     parser.add_argument("--cells", default="", help="only cells whose name contains this")
     parser.add_argument("--no-ramp", action="store_true", help="skip the idle capacity ramp")
     parser.add_argument("--ramp-only", action="store_true", help="only the idle capacity ramp")
@@ -156,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = RAMP_QUICK if args.quick else RAMP_BIG if args.big else RAMP
     os.sched_setaffinity(0, {args.gen_core})
     throttles_off = chinwag_throttle_args()
-    SERVERS["chinwag"].extra = (*throttles_off, *args.chinwag_arg)
+    SERVERS["chinwag"].extra = (*throttles_off, *args.chinwag_arg)  # and chinwag-nohistory
 
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {
         c.name: {n: [] for n in names} for c in cells

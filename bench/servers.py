@@ -224,11 +224,12 @@ class Chinwag(Server):
     extra: tuple[str, ...] = ()  # set once per run: throttles off, then the user's own
     src = REPO / "src"  # the source tree it runs from
 
+    launcher: tuple[str, ...] = ("-m", "chinwag")  # how the interpreter starts chinwag
+
     def argv(self) -> list[str]:
         return [
             sys.executable,
-            "-m",
-            "chinwag",
+            *self.launcher,
             "serve",
             "--host",
             "127.0.0.1",
@@ -270,6 +271,14 @@ def chinwag_baseline(checkout: Path) -> type[Chinwag]:
     Baseline.src = src
     Baseline.extra = tuple(chinwag_throttle_args(src))
     return Baseline
+
+
+class ChinwagNoHistory(Chinwag):
+    """chinwag with history recording switched off (``bench/nohistory.py``): next to
+    ``chinwag`` in one run, the ratio of the two is what recording messages costs."""
+
+    name = "chinwag-nohistory"
+    launcher = (str(REPO / "bench" / "nohistory.py"),)
 
 
 class Ncat(Server):
@@ -337,6 +346,7 @@ Password = {OPER[1]}
 
 SERVERS: dict[str, type[Server]] = {
     "chinwag": Chinwag,
+    "chinwag-nohistory": ChinwagNoHistory,
     "ngircd": Ngircd,
     "ncat": Ncat,
     "miniircd": Miniircd,
