@@ -290,17 +290,12 @@ class Hub:
                 raise errors.CannotSend(f"{room.name} is moderated: only voiced users speak")
             if not privileged and room.banned(member):
                 raise errors.CannotSend(f"you are banned from {room.name}")
-            event = RoomMessage(
-                self._clock(),
-                member.nick,
-                room.name,
-                text,
-                action,
-                notice,
-                member.userhost,
-                self._next_id(),
-            )
-            return [Delivery(event, room.audience, member.client_id)]
+            # What the message needs of the hub, and its id (in the hub's order); the
+            # event itself is made after the lock, which every reader thread wants.
+            when, nick, name, userhost = self._clock(), member.nick, room.name, member.userhost
+            audience, msgid = room.audience, self._next_id()
+        event = RoomMessage(when, nick, name, text, action, notice, userhost, msgid)
+        return [Delivery(event, audience, member.client_id)]
 
     def say_to_status(
         self,
@@ -333,16 +328,10 @@ class Hub:
         member.last_active = time.monotonic()
         with self._lock:
             target = self._find(nick)
-            event = PrivateMessage(
-                self._clock(),
-                member.nick,
-                target.nick,
-                text,
-                notice,
-                member.userhost,
-                self._next_id(),
-            )
-            return [Delivery(event, to(target))]
+            when, recipient, msgid = self._clock(), target.nick, self._next_id()
+            sender, userhost = member.nick, member.userhost
+        event = PrivateMessage(when, sender, recipient, text, notice, userhost, msgid)
+        return [Delivery(event, to(target))]
 
     # --- room settings -------------------------------------------------------------------
 
