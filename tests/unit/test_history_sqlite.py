@@ -6,12 +6,13 @@ import os
 import sqlite3
 import stat
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from chinwag.history import sqlite as storage
+from chinwag.history.ids import MessageIds
 from chinwag.history.service import History
 from chinwag.history.sqlite import (
     APPLICATION_ID,
@@ -21,7 +22,10 @@ from chinwag.history.sqlite import (
     StorageError,
     open_database,
 )
+from chinwag.history.store import Conversation, Record
 from chinwag.hub.bans import Ban
+
+START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def test_a_missing_data_directory_is_made_private(tmp_path: Path) -> None:
@@ -187,3 +191,60 @@ def test_no_data_directory_keeps_history_in_memory_and_no_state() -> None:
         assert history.load_rooms() == []
     finally:
         history.close()
+
+
+def test_pruning_by_age_reaches_every_conversation_a_few_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "AGE_VISITS", 2)
+    made = MessageIds(clock=START.timestamp)
+    rooms = [f"room{n}" for n in range(5)]
+    old = [Record(made.next(), START, "ann", room, f"old {room}") for room in rooms]
+    later = START + timedelta(days=2)
+    kept = [Record(MessageIds(clock=later.timestamp).next(), later, "ann", "room4", "new")]
+    database = open_database(tmp_path)
+    history = storage.SqliteHistory(database)
+    try:
+        history.append([*old, *kept])
+        now, age = START + timedelta(days=2, seconds=1), timedelta(days=1)
+        steps = [history.prune(now, 100, age, 1000) for _ in range(3)]
+        assert steps == [2, 2, 1]  # two conversations looked at per step, then the rest
+        for room in rooms:
+            left = [r.text for r in history.latest(Conversation.room(room), 10)]
+            assert left == (["new"] if room == "room4" else [])
+        assert history.prune(now, 100, age, 1000) == 0
+    finally:
+        database.close()
+
+
+def test_pruning_by_age_goes_in_steps_of_at_most_a_batch(tmp_path: Path) -> None:
+    made = MessageIds(clock=START.timestamp)
+    records = [Record(made.next(), START, "ann", "lobby", f"m{n}") for n in range(7)]
+    database = open_database(tmp_path)
+    history = storage.SqliteHistory(database)
+    try:
+        history.append(records)
+        now, age = START + timedelta(days=2), timedelta(days=1)
+        assert [history.prune(now, 100, age, 3) for _ in range(4)] == [3, 3, 1, 0]
+    finally:
+        database.close()
+
+
+def test_retention_by_count_counts_again_after_records_it_had_already(tmp_path: Path) -> None:
+    made = MessageIds(clock=START.timestamp)
+    records = [Record(made.next(), START, "ann", "lobby", f"m{n}") for n in range(8)]
+    database = open_database(tmp_path)
+    history = storage.SqliteHistory(database)
+    try:
+        history.append(records[:5])
+        assert history.prune(START, 10, None, 1000) == 0  # five counted, none too many
+        history.append(records)  # five of these are kept already: three more
+        assert history.prune(START, 4, None, 1000) == 4
+        assert [r.text for r in history.latest(Conversation.room("lobby"), 10)] == [
+            "m4",
+            "m5",
+            "m6",
+            "m7",
+        ]
+    finally:
+        database.close()

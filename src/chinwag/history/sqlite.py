@@ -13,7 +13,12 @@ writing (the writer thread, and loading state at start) and one for reading (que
 from reader threads, which WAL lets run while a write is in progress); each is used
 under its own lock.
 
-:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it;
+:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it: one
+table whose key is (conversation, id), without rowid, so a record is one entry in one
+b-tree, every question is a range of one conversation's ids and so is every deletion.
+Records go in many rows per ``INSERT``. Retention deletes by range: past the newest
+``max_count`` of each conversation that got records since it was last checked, and
+older than ``max_age``, looking at a bounded number of conversations a step.
 :class:`StateStore` keeps bans, topics and room settings.
 """
 
@@ -21,13 +26,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 
 from chinwag.history import ids
@@ -56,18 +64,16 @@ BUSY_TIMEOUT_SECONDS = 5.0
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE messages (
-        msgid TEXT PRIMARY KEY,
         conversation TEXT NOT NULL,
+        msgid TEXT NOT NULL,
         at_us INTEGER NOT NULL,
         sender TEXT NOT NULL,
         target TEXT NOT NULL,
         text TEXT NOT NULL,
-        private INTEGER NOT NULL,
-        action INTEGER NOT NULL,
-        notice INTEGER NOT NULL,
-        userhost TEXT NOT NULL
+        flags INTEGER NOT NULL,
+        userhost TEXT NOT NULL,
+        PRIMARY KEY (conversation, msgid)
     ) WITHOUT ROWID;
-    CREATE INDEX messages_by_conversation ON messages (conversation, msgid);
     CREATE TABLE bans (
         network TEXT PRIMARY KEY,
         address TEXT NOT NULL,
@@ -215,7 +221,11 @@ def _prepare(connection: sqlite3.Connection, path: Path) -> None:
 
 # --- history ----------------------------------------------------------------------------------
 
-_COLUMNS = "msgid, at_us, sender, target, text, private, action, notice, userhost"
+# A record's columns as they are read (and, with the conversation moved to the front of
+# the key, written). Private or not is the conversation's kind ("@..." is private), and
+# action and notice are bits of ``flags``: each column costs every insert.
+_COLUMNS = "msgid, at_us, sender, target, text, conversation, flags, userhost"
+ACTION, NOTICE = 1, 2
 
 
 def _row(record: Record) -> tuple[object, ...]:
@@ -226,9 +236,7 @@ def _row(record: Record) -> tuple[object, ...]:
         record.sender,
         record.target,
         record.text,
-        record.private,
-        record.action,
-        record.notice,
+        record.action * ACTION | record.notice * NOTICE,
         record.userhost,
     )
 
@@ -236,6 +244,18 @@ def _row(record: Record) -> tuple[object, ...]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _ROOM_KEYS_KEPT = 10_000  # room names whose conversation keys are remembered
+# Rows in one INSERT: 900 parameters, within the 999 of SQLite's before 3.32.
+ROWS_PER_INSERT = 90
+# Conversations one pruning step looks at for messages past their age, at most: each is
+# one seek, and there may be thousands; the next step goes on from where this one ended.
+AGE_VISITS = 100
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    columns = "msgid, conversation, at_us, sender, target, text, flags, userhost"
+    return f"INSERT OR IGNORE INTO messages ({columns}) VALUES {values}"
 
 
 def _microseconds(when: datetime) -> int:
@@ -243,17 +263,17 @@ def _microseconds(when: datetime) -> int:
 
 
 def _record(row: Sequence[object]) -> Record:
-    msgid, at_us, sender, target, text, private, action, notice, userhost = row
-    assert isinstance(at_us, int)
+    msgid, at_us, sender, target, text, conversation, flags, userhost = row
+    assert isinstance(at_us, int) and isinstance(flags, int)
     return Record(
         str(msgid),
         datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=at_us),
         str(sender),
         str(target),
         str(text),
-        bool(private),
-        bool(action),
-        bool(notice),
+        str(conversation).startswith("@"),
+        bool(flags & ACTION),
+        bool(flags & NOTICE),
         str(userhost),
     )
 
@@ -265,7 +285,13 @@ class SqliteHistory:
         self._db = database
         # Conversations that got records since their count was last checked; None: all.
         self._unchecked: set[str] | None = None
+        # How many records conversations hold, where known (counted once, then kept up
+        # to date): retention by count deletes the excess, and never has to scan past a
+        # conversation's newest ``max_count`` to find it.
+        self._counts: dict[str, int] = {}
         self._room_keys: dict[str, str] = {}  # room name -> its conversation's key
+        # Where the next look for records past their age starts: after this conversation.
+        self._aged_from = ""
 
     def append(self, records: Sequence[Record]) -> None:
         self._insert([_row(record) for record in records])
@@ -293,9 +319,7 @@ class SqliteHistory:
                         event.sender,
                         event.room,
                         event.text,
-                        False,
-                        event.action,
-                        event.notice,
+                        event.action * ACTION | event.notice * NOTICE,
                         event.userhost,
                     )
                 )
@@ -308,9 +332,7 @@ class SqliteHistory:
                         event.sender,
                         event.recipient,
                         event.text,
-                        True,
-                        False,
-                        event.notice,
+                        event.notice * NOTICE,
                         event.userhost,
                     )
                 )
@@ -319,14 +341,24 @@ class SqliteHistory:
     def _insert(self, rows: list[tuple[object, ...]]) -> None:
         if not rows:
             return
+        inserted = 0
         with self._db.transaction() as connection:
-            connection.executemany(
-                f"INSERT OR IGNORE INTO messages (msgid, conversation, {_COLUMNS[7:]}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            # Many rows per statement: a statement's every step lets go of the interpreter
+            # lock, for threads that want it back at once, and costs a row's worth of
+            # work besides.
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                chunk = rows[start : start + ROWS_PER_INSERT]
+                values = list(chain.from_iterable(chunk))
+                inserted += connection.execute(_insert_sql(len(chunk)), values).rowcount
+        added = Counter(str(row[1]) for row in rows)
+        counts = self._counts
+        for key, count in added.items():
+            if inserted < len(rows):
+                counts.pop(key, None)  # some were kept already: count these again
+            elif key in counts:
+                counts[key] += count
         if self._unchecked is not None:
-            self._unchecked.update(str(row[1]) for row in rows)
+            self._unchecked.update(added)
 
     def _select(self, where: str, parameters: Sequence[object], order: str) -> list[Record]:
         # Only this module's own fixed fragments are formatted in; values are parameters.
@@ -395,7 +427,7 @@ class SqliteHistory:
             "(SELECT conversation, max(msgid) AS last FROM messages "
             f"WHERE conversation IN ({marks}) OR substr(conversation, 1, ?) = ? "
             "OR (substr(conversation, 1, 1) = '@' AND substr(conversation, -?) = ?) "
-            "GROUP BY conversation) t ON m.msgid = t.last "
+            "GROUP BY conversation) t ON m.conversation = t.conversation AND m.msgid = t.last "
             "WHERE m.msgid > ? AND m.msgid < ? ORDER BY m.msgid LIMIT ?"
         )
         parameters = (
@@ -424,38 +456,93 @@ class SqliteHistory:
         return found
 
     def prune(self, now: datetime, max_count: int, max_age: timedelta | None, batch: int) -> int:
+        try:
+            with self._db.transaction() as connection:
+                removed = 0
+                if max_age is not None:
+                    removed += self._prune_aged(connection, ids.floor(now - max_age), batch)
+                return removed + self._prune_counted(connection, max_count, batch - removed)
+        except BaseException:
+            self._counts.clear()  # rolled back: what was deleted is there again
+            raise
+
+    def _prune_counted(self, connection: sqlite3.Connection, max_count: int, batch: int) -> int:
+        """Delete at most ``batch`` records past the newest ``max_count`` of conversations
+        that got records since they were last checked."""
+        if self._unchecked is None:
+            found = connection.execute("SELECT DISTINCT conversation FROM messages")
+            self._unchecked = {str(row[0]) for row in found}
         removed = 0
-        with self._db.transaction() as connection:
-            if max_age is not None:
-                removed += connection.execute(
-                    "DELETE FROM messages WHERE msgid IN "
-                    "(SELECT msgid FROM messages WHERE msgid < ? ORDER BY msgid LIMIT ?)",
-                    (ids.floor(now - max_age), batch),
-                ).rowcount
-            if self._unchecked is None:
-                found = connection.execute("SELECT DISTINCT conversation FROM messages")
-                self._unchecked = {str(row[0]) for row in found}
-            for key in sorted(self._unchecked):
+        for key in sorted(self._unchecked):
+            if removed >= batch:
+                break
+            count = self._counts.get(key)
+            if count is None:
+                sql = "SELECT count(*) FROM messages WHERE conversation = ?"
+                count = self._counts[key] = connection.execute(sql, (key,)).fetchone()[0]
+            excess = count - max_count
+            if excess > 0:
+                gone = _delete_oldest(connection, key, min(excess, batch - removed))
+                self._counted(key, -gone)
+                removed += gone
+                if gone < excess:
+                    break  # more to go: checked again next time
+            self._unchecked.discard(key)
+        return removed
+
+    def _counted(self, key: str, change: int) -> None:
+        count = self._counts.get(key)
+        if count is not None:
+            if count + change > 0:
+                self._counts[key] = count + change
+            else:
+                del self._counts[key]  # gone: nothing to keep for it
+
+    def _prune_aged(self, connection: sqlite3.Connection, floor: str, batch: int) -> int:
+        """Delete at most ``batch`` records with ids below ``floor``, looking at up to
+        :data:`AGE_VISITS` conversations from where the last step stopped (a seek each:
+        the table is ordered by conversation, not by id alone)."""
+        removed = 0
+        key = self._aged_from
+        for _ in range(AGE_VISITS):
+            oldest = connection.execute(
+                "SELECT conversation, msgid FROM messages WHERE conversation > ? "
+                "ORDER BY conversation, msgid LIMIT 1",
+                (key,),
+            ).fetchone()
+            if oldest is None:
+                key = ""  # round all of them: from the first again next time
+                break
+            if oldest[1] < floor:
+                gone = _delete_oldest(connection, oldest[0], batch - removed, below=floor)
+                self._counted(oldest[0], -gone)
+                removed += gone
                 if removed >= batch:
-                    break
-                newest_gone = connection.execute(
-                    "SELECT msgid FROM messages WHERE conversation = ? "
-                    "ORDER BY msgid DESC LIMIT 1 OFFSET ?",
-                    (key, max_count),
-                ).fetchone()
-                if newest_gone is not None:
-                    removed += connection.execute(
-                        "DELETE FROM messages WHERE msgid IN (SELECT msgid FROM messages "
-                        "WHERE conversation = ? AND msgid <= ? ORDER BY msgid LIMIT ?)",
-                        (key, newest_gone[0], batch - removed),
-                    ).rowcount
-                    if removed >= batch:
-                        break  # maybe more to go: checked again next time
-                self._unchecked.discard(key)
+                    break  # this one again next time: maybe more to go
+            key = oldest[0]
+        self._aged_from = key
         return removed
 
     def close(self) -> None:
         pass  # the database is closed by its owner
+
+
+def _delete_oldest(
+    connection: sqlite3.Connection, key: str, limit: int, below: str | None = None
+) -> int:
+    """Delete the oldest records of conversation ``key``, at most ``limit`` of them, and
+    only those with ids below ``below`` if given: a range of the table's key."""
+    bound = connection.execute(
+        "SELECT msgid FROM messages WHERE conversation = ? ORDER BY msgid LIMIT 1 OFFSET ?",
+        (key, limit - 1),
+    ).fetchone()
+    if bound is not None and (below is None or bound[0] < below):
+        sql = "DELETE FROM messages WHERE conversation = ? AND msgid <= ?"
+        return connection.execute(sql, (key, bound[0])).rowcount  # the limit-th oldest
+    if below is None:
+        below = "~"  # fewer than ``limit``: all of them (ids are letters and digits)
+    sql = "DELETE FROM messages WHERE conversation = ? AND msgid < ?"
+    return connection.execute(sql, (key, below)).rowcount
 
 
 def _position(cursor: Cursor) -> str:
