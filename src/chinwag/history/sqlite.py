@@ -16,6 +16,8 @@ under its own lock.
 :class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it: one
 table whose key is (conversation, id), without rowid, so a record is one entry in one
 b-tree, every question is a range of one conversation's ids and so is every deletion.
+An id is kept as its 16 bytes (big-endian, so they sort as the ids do), made from the
+number the hub gave the message without writing it out in base32.
 Records go in many rows per ``INSERT``. Retention deletes by range: past the newest
 ``max_count`` of each conversation that got records since it was last checked, and
 older than ``max_age``, looking at a bounded number of conversations a step.
@@ -65,7 +67,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE messages (
         conversation TEXT NOT NULL,
-        msgid TEXT NOT NULL,
+        msgid BLOB NOT NULL,
         at_us INTEGER NOT NULL,
         sender TEXT NOT NULL,
         target TEXT NOT NULL,
@@ -221,6 +223,17 @@ def _prepare(connection: sqlite3.Connection, path: Path) -> None:
 
 # --- history ----------------------------------------------------------------------------------
 
+
+def _key(msgid: str) -> bytes:
+    """How an id is kept: its 128 bits, big-endian, which sort as the ids do; ``""``
+    (below every id) is kept as the empty blob, which sorts first."""
+    return ids.decode(msgid).to_bytes(16, "big") if msgid else b""
+
+
+# Above every kept id.
+_PAST_EVERY_KEY = b"\xff" * 17
+
+
 # A record's columns as they are read (and, with the conversation moved to the front of
 # the key, written). Private or not is the conversation's kind ("@..." is private), and
 # action and notice are bits of ``flags``: each column costs every insert.
@@ -230,7 +243,7 @@ ACTION, NOTICE = 1, 2
 
 def _row(record: Record) -> tuple[object, ...]:
     return (
-        record.msgid,
+        _key(record.msgid),
         record.conversation.key,
         _microseconds(record.time),
         record.sender,
@@ -264,9 +277,9 @@ def _microseconds(when: datetime) -> int:
 
 def _record(row: Sequence[object]) -> Record:
     msgid, at_us, sender, target, text, conversation, flags, userhost = row
-    assert isinstance(at_us, int) and isinstance(flags, int)
+    assert isinstance(msgid, bytes) and isinstance(at_us, int) and isinstance(flags, int)
     return Record(
-        str(msgid),
+        ids.encode(int.from_bytes(msgid, "big")),
         datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=at_us),
         str(sender),
         str(target),
@@ -303,7 +316,6 @@ class SqliteHistory:
         # of exact until 2255, so rounding it gives _microseconds() of it in UTC.
         rows: list[tuple[object, ...]] = []
         keys = self._room_keys
-        encode = ids.encode
         for msgid, event in messages:
             if isinstance(event, RoomMessage):
                 key = keys.get(event.room)
@@ -313,7 +325,7 @@ class SqliteHistory:
                     key = keys[event.room] = Conversation.room(event.room).key
                 rows.append(
                     (
-                        encode(msgid),
+                        msgid.to_bytes(16, "big"),
                         key,
                         round(event.time.timestamp() * 1_000_000),
                         event.sender,
@@ -326,7 +338,7 @@ class SqliteHistory:
             else:
                 rows.append(
                     (
-                        encode(msgid),
+                        msgid.to_bytes(16, "big"),
                         Conversation.private(event.sender, event.recipient).key,
                         round(event.time.timestamp() * 1_000_000),
                         event.sender,
@@ -376,7 +388,7 @@ class SqliteHistory:
     def latest(
         self, conversation: Conversation, limit: int, after: Cursor | None = None
     ) -> list[Record]:
-        low = lower_bound(after) if after is not None else ""
+        low = _key(lower_bound(after)) if after is not None else b""
         return self._select(
             "conversation = ? AND msgid > ?", (conversation.key, low, max(limit, 0)), "DESC"
         )
@@ -384,16 +396,18 @@ class SqliteHistory:
     def before(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
         where = "conversation = ? AND msgid < ?"
-        return self._select(where, (conversation.key, upper_bound(cursor), max(limit, 0)), "DESC")
+        bound = _key(upper_bound(cursor))
+        return self._select(where, (conversation.key, bound, max(limit, 0)), "DESC")
 
     def after(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
         where = "conversation = ? AND msgid > ?"
-        return self._select(where, (conversation.key, lower_bound(cursor), max(limit, 0)), "ASC")
+        bound = _key(lower_bound(cursor))
+        return self._select(where, (conversation.key, bound, max(limit, 0)), "ASC")
 
     def around(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
-        bound = upper_bound(cursor)
+        bound = _key(upper_bound(cursor))
         earlier = self._select(
             "conversation = ? AND msgid < ?", (conversation.key, bound, max(limit // 2, 0)), "DESC"
         )
@@ -410,9 +424,9 @@ class SqliteHistory:
         check_cursor(end)
         where = "conversation = ? AND msgid > ? AND msgid < ?"
         if _position(start) <= _position(end):
-            bounds = (lower_bound(start), upper_bound(end))
+            bounds = (_key(lower_bound(start)), _key(upper_bound(end)))
             return self._select(where, (conversation.key, *bounds, max(limit, 0)), "ASC")
-        bounds = (lower_bound(end), upper_bound(start))
+        bounds = (_key(lower_bound(end)), _key(upper_bound(start)))
         return self._select(where, (conversation.key, *bounds, max(limit, 0)), "DESC")
 
     def targets(
@@ -436,8 +450,8 @@ class SqliteHistory:
             f"@{me} ",
             len(me) + 1,
             f" {me}",
-            low,
-            high,
+            _key(low),
+            _key(high),
             max(limit, 0),
         )
         try:
@@ -460,7 +474,8 @@ class SqliteHistory:
             with self._db.transaction() as connection:
                 removed = 0
                 if max_age is not None:
-                    removed += self._prune_aged(connection, ids.floor(now - max_age), batch)
+                    floor = _key(ids.floor(now - max_age))
+                    removed += self._prune_aged(connection, floor, batch)
                 return removed + self._prune_counted(connection, max_count, batch - removed)
         except BaseException:
             self._counts.clear()  # rolled back: what was deleted is there again
@@ -498,7 +513,7 @@ class SqliteHistory:
             else:
                 del self._counts[key]  # gone: nothing to keep for it
 
-    def _prune_aged(self, connection: sqlite3.Connection, floor: str, batch: int) -> int:
+    def _prune_aged(self, connection: sqlite3.Connection, floor: bytes, batch: int) -> int:
         """Delete at most ``batch`` records with ids below ``floor``, looking at up to
         :data:`AGE_VISITS` conversations from where the last step stopped (a seek each:
         the table is ordered by conversation, not by id alone)."""
@@ -528,7 +543,7 @@ class SqliteHistory:
 
 
 def _delete_oldest(
-    connection: sqlite3.Connection, key: str, limit: int, below: str | None = None
+    connection: sqlite3.Connection, key: str, limit: int, below: bytes | None = None
 ) -> int:
     """Delete the oldest records of conversation ``key``, at most ``limit`` of them, and
     only those with ids below ``below`` if given: a range of the table's key."""
@@ -540,7 +555,7 @@ def _delete_oldest(
         sql = "DELETE FROM messages WHERE conversation = ? AND msgid <= ?"
         return connection.execute(sql, (key, bound[0])).rowcount  # the limit-th oldest
     if below is None:
-        below = "~"  # fewer than ``limit``: all of them (ids are letters and digits)
+        below = _PAST_EVERY_KEY  # fewer than ``limit``: all of them
     sql = "DELETE FROM messages WHERE conversation = ? AND msgid < ?"
     return connection.execute(sql, (key, below)).rowcount
 
