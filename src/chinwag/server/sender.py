@@ -42,6 +42,9 @@ class Sender:
         self._wake = threading.Event()
         # True while this thread dispatches, when it flushes what it marks anyway.
         self._dispatching_here = False
+        # True while this thread dispatches a round of one delivery: outboxes then send
+        # what is posted to them at once, as nothing else this round could join it.
+        self.at_once = False
         self._worker = Worker("chinwag-sender", self._round, log.problem)
 
     def start(self) -> None:
@@ -71,7 +74,11 @@ class Sender:
             queue = self._queue
             while queue:
                 batch = [queue.popleft() for _ in range(len(queue))]
-                deliver(chain.from_iterable(batch), self._router)
+                self.at_once = self._dispatching_here and len(batch) == 1 and len(batch[0]) == 1
+                try:
+                    deliver(chain.from_iterable(batch), self._router)
+                finally:
+                    self.at_once = False
 
     def due(self, outbox: Outbox) -> None:
         """Have ``outbox`` flushed soon; never blocks."""
