@@ -1,7 +1,8 @@
 """A connection's bounded outgoing queue, written without ever blocking the writer.
 
 Theory of operation: any thread may :meth:`Outbox.post` bytes for a client; the outbox
-is then flushed by the sender thread (or at once, without one). Flushing sends
+is then flushed by the sender thread (or at once, without one, or when the sender thread
+posts a round of one delivery and nothing waits in the outbox). Flushing sends
 everything queued in one ``send`` call with ``MSG_DONTWAIT``; whatever the kernel does
 not take stays queued and the outbox is *parked* with the
 :class:`~chinwag.server.drainer.Drainer`, which finishes the job when the socket becomes

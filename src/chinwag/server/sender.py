@@ -7,7 +7,9 @@ was submitted, so the messages of many senders to one room become one burst, que
 one piece for each member of the room (:mod:`chinwag.server.dispatch`). Queuing marks the
 recipients' outboxes as due (:meth:`Sender.due`); the thread then flushes each due outbox
 once, so a recipient gets everything since the last round in one ``send``. The busier the
-chat, the more each round carries; when it is quiet, a message costs one thread hand-off.
+chat, the more each round carries; when it is quiet, a message costs one thread hand-off,
+and a round of one delivery, which has nothing to gather, sends as it posts
+(:attr:`Sender.at_once`: each outbox sends at once unless something waits in it).
 
 Two things are dispatched at once by the thread that submits them, under the same lock, in
 the same order: a farewell (its recipient is closed right after its last words, which must
