@@ -35,6 +35,7 @@ from chinwag.history.store import (
     MemoryHistory,
     Record,
     Target,
+    pending,
 )
 from chinwag.history.writer import HistoryWriter
 from chinwag.hub.bans import Ban, BanList
@@ -102,7 +103,7 @@ class History:
                 self.private and isinstance(event, PrivateMessage)
             ):
                 # The hub gave the message its id; one made before ids did gets one here.
-                self.writer.put((event.msgid or self._ids.next_value(), event))
+                self.writer.put(pending(event.msgid or self._ids.next_value(), event))
 
     # --- queries ----------------------------------------------------------------------------
 

@@ -54,7 +54,6 @@ from chinwag.history.store import (
 )
 from chinwag.hub import names
 from chinwag.hub.bans import Ban, network_of
-from chinwag.hub.events import RoomMessage
 
 DATABASE_NAME = "chinwag.db"
 LOCK_NAME = "chinwag.lock"
@@ -310,44 +309,30 @@ class SqliteHistory:
         self._insert([_row(record) for record in records])
 
     def append_messages(self, messages: Sequence[Pending]) -> None:
-        # The rows of record_of(msgid, event), made in one pass without the records: the
-        # hub made these events, so there is nothing to check that it has not checked.
-        # A time (naive: local) as a float of seconds is within a quarter of a microsecond
-        # of exact until 2255, so rounding it gives _microseconds() of it in UTC.
+        # The rows of kept(message), made in one pass without the records: the hub made
+        # these messages, so there is nothing to check that it has not checked. A time
+        # (naive: local) as a float of seconds is within a quarter of a microsecond of
+        # exact until 2255, so rounding it gives _microseconds() of it in UTC.
         rows: list[tuple[object, ...]] = []
         keys = self._room_keys
-        for msgid, event in messages:
-            if isinstance(event, RoomMessage):
-                key = keys.get(event.room)
-                if key is None:
-                    if len(keys) >= _ROOM_KEYS_KEPT:
-                        keys.clear()
-                    key = keys[event.room] = Conversation.room(event.room).key
-                rows.append(
-                    (
-                        msgid.to_bytes(16, "big"),
-                        key,
-                        round(event.time.timestamp() * 1_000_000),
-                        event.sender,
-                        event.room,
-                        event.text,
-                        event.action * ACTION | event.notice * NOTICE,
-                        event.userhost,
-                    )
+        for msgid, when, sender, target, text, private, action, notice, userhost in messages:
+            key = Conversation.private(sender, target).key if private else keys.get(target)
+            if key is None:  # a room not seen lately
+                if len(keys) >= _ROOM_KEYS_KEPT:
+                    keys.clear()
+                key = keys[target] = Conversation.room(target).key
+            rows.append(
+                (
+                    msgid.to_bytes(16, "big"),
+                    key,
+                    round(when.timestamp() * 1_000_000),
+                    sender,
+                    target,
+                    text,
+                    action * ACTION | notice * NOTICE,
+                    userhost,
                 )
-            else:
-                rows.append(
-                    (
-                        msgid.to_bytes(16, "big"),
-                        Conversation.private(event.sender, event.recipient).key,
-                        round(event.time.timestamp() * 1_000_000),
-                        event.sender,
-                        event.recipient,
-                        event.text,
-                        event.notice * NOTICE,
-                        event.userhost,
-                    )
-                )
+            )
         self._insert(rows)
 
     def _insert(self, rows: list[tuple[object, ...]]) -> None:
