@@ -248,3 +248,17 @@ def test_retention_by_count_counts_again_after_records_it_had_already(tmp_path: 
         ]
     finally:
         database.close()
+
+
+def test_a_batch_larger_than_one_insert_is_kept_whole(tmp_path: Path) -> None:
+    made = MessageIds(clock=START.timestamp)
+    count = storage.ROWS_PER_INSERT * 2 + 345
+    records = [Record(made.next(), START, "ann", "lobby", f"m{n}") for n in range(count)]
+    database = open_database(tmp_path)
+    history = storage.SqliteHistory(database)
+    try:
+        history.append(records)
+        kept = history.latest(Conversation.room("lobby"), count + 1)
+        assert [r.text for r in kept] == [r.text for r in records]
+    finally:
+        database.close()

@@ -238,6 +238,7 @@ _PAST_EVERY_KEY = b"\xff" * 17
 # action and notice are bits of ``flags``: each column costs every insert.
 _COLUMNS = "msgid, at_us, sender, target, text, conversation, flags, userhost"
 ACTION, NOTICE = 1, 2
+_PARAMETERS = 8  # a row's, when it is inserted
 
 
 def _row(record: Record) -> tuple[object, ...]:
@@ -256,16 +257,17 @@ def _row(record: Record) -> tuple[object, ...]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _ROOM_KEYS_KEPT = 10_000  # room names whose conversation keys are remembered
-# Rows in one INSERT: 900 parameters, within the 999 of SQLite's before 3.32.
-ROWS_PER_INSERT = 90
+# Rows in one INSERT, at most: a whole batch of the writer's, where SQLite allows that
+# many parameters (32,766 since 3.32; 999 before).
+ROWS_PER_INSERT = 1000
 # Conversations one pruning step looks at for messages past their age, at most: each is
 # one seek, and there may be thousands; the next step goes on from where this one ended.
 AGE_VISITS = 100
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)  # a busy chat's batches are all full: one size
 def _insert_sql(rows: int) -> str:
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)  # _PARAMETERS each
     columns = "msgid, conversation, at_us, sender, target, text, flags, userhost"
     return f"INSERT OR IGNORE INTO messages ({columns}) VALUES {values}"
 
@@ -302,6 +304,8 @@ class SqliteHistory:
         # conversation's newest ``max_count`` to find it.
         self._counts: dict[str, int] = {}
         self._room_keys: dict[str, str] = {}  # room name -> its conversation's key
+        variables = database.writer.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._rows_per_insert = max(1, min(ROWS_PER_INSERT, variables // _PARAMETERS))
         # Where the next look for records past their age starts: after this conversation.
         self._aged_from = ""
 
@@ -341,10 +345,10 @@ class SqliteHistory:
         inserted = 0
         with self._db.transaction() as connection:
             # Many rows per statement: a statement's every step lets go of the interpreter
-            # lock, for threads that want it back at once, and costs a row's worth of
-            # work besides.
-            for start in range(0, len(rows), ROWS_PER_INSERT):
-                chunk = rows[start : start + ROWS_PER_INSERT]
+            # lock, and taking it back from busy threads may wait a switch interval (5 ms),
+            # so a batch written row by row could not keep up with a busy chat.
+            for start in range(0, len(rows), self._rows_per_insert):
+                chunk = rows[start : start + self._rows_per_insert]
                 values = list(chain.from_iterable(chunk))
                 inserted += connection.execute(_insert_sql(len(chunk)), values).rowcount
         added = Counter(str(row[1]) for row in rows)
