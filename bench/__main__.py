@@ -106,7 +106,7 @@ REPLAY_COLUMNS = [
 REPLAY_RATIO_KEYS = [("greet_s", "all greeted s"), ("srv_cpu_s", "srv CPU s"), ("p99_ms", "p99")]
 REPLAY_OFF = ChinwagReplayOff.name
 CLUSTER = ChinwagCluster.name
-OPT_IN = {CLUSTER}  # servers run only when named: they need a redis-server
+OPT_IN = {CLUSTER, "chinwag-nohistory"}  # servers run only when named
 
 
 def median(values: list[Any]) -> Any:
@@ -159,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--servers",
         default=",".join(n for n in SERVERS if n not in OPT_IN),
-        help="comma-separated; chinwag-cluster (3 nodes on a redis-server of their own) "
-        "only when named",
+        help=f"comma-separated, of: {', '.join(SERVERS)}; chinwag-cluster (3 nodes on a "
+        "redis-server of their own) and chinwag-nohistory (chinwag with history recording "
+        "switched off) only when named",
     )
     parser.add_argument(
         "--cells",
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     os.sched_setaffinity(0, {args.gen_core})
     raise_fd_limit()
     throttles_off = chinwag_throttle_args()
-    SERVERS["chinwag"].extra = (*throttles_off, *args.chinwag_arg)
+    SERVERS["chinwag"].extra = (*throttles_off, *args.chinwag_arg)  # and chinwag-nohistory
 
     if "chinwag" in names and any(isinstance(c, Replay) for c in cells):
         SERVERS[REPLAY_OFF] = ChinwagReplayOff  # replay cells only: see servers_for()

@@ -242,11 +242,12 @@ class Chinwag(Server):
     extra: tuple[str, ...] = ()  # set once per run: throttles off, then the user's own
     src = REPO / "src"  # the source tree it runs from
 
+    launcher: tuple[str, ...] = ("-m", "chinwag")  # how the interpreter starts chinwag
+
     def argv(self) -> list[str]:
         return [
             sys.executable,
-            "-m",
-            "chinwag",
+            *self.launcher,
             "serve",
             "--host",
             "127.0.0.1",
@@ -433,6 +434,14 @@ class ChinwagCluster(Server):
             member.stop()
 
 
+class ChinwagNoHistory(Chinwag):
+    """chinwag with history recording switched off (``bench/nohistory.py``): next to
+    ``chinwag`` in one run, the ratio of the two is what recording messages costs."""
+
+    name = "chinwag-nohistory"
+    launcher = (str(REPO / "bench" / "nohistory.py"),)
+
+
 class Ncat(Server):
     name = "ncat"
     protocol = NCAT
@@ -499,6 +508,7 @@ Password = {OPER[1]}
 SERVERS: dict[str, type[Server]] = {
     "chinwag": Chinwag,
     "chinwag-cluster": ChinwagCluster,
+    "chinwag-nohistory": ChinwagNoHistory,
     "ngircd": Ngircd,
     "ncat": Ncat,
     "miniircd": Miniircd,

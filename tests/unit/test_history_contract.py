@@ -15,7 +15,14 @@ import pytest
 from chinwag.history import ids
 from chinwag.history.ids import MessageIds
 from chinwag.history.sqlite import SqliteHistory, open_database
-from chinwag.history.store import Conversation, HistoryStore, MemoryHistory, Record, record_of
+from chinwag.history.store import (
+    Conversation,
+    HistoryStore,
+    MemoryHistory,
+    Record,
+    pending,
+    record_of,
+)
 from chinwag.hub.events import PrivateMessage, RoomMessage
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -143,8 +150,8 @@ def test_messages_are_kept_as_their_records(store: HistoryStore) -> None:
         ),
         (ids.next_value(), PrivateMessage(START, "Bob", "ann", "psst", notice=True)),
     ]
-    store.append_messages(messages)
-    store.append_messages(messages[:1])  # kept once
+    store.append_messages([pending(msgid, event) for msgid, event in messages])
+    store.append_messages([pending(*messages[0])])  # kept once
     records = [record_of(msgid, event) for msgid, event in messages]
     assert store.latest(LOBBY, 10) == records[:3]
     assert store.latest(Conversation.private("ann", "bob"), 10) == records[3:]

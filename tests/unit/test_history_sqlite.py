@@ -6,7 +6,7 @@ import os
 import sqlite3
 import stat
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,11 @@ from chinwag.history.sqlite import (
     StorageError,
     open_database,
 )
+from chinwag.history.store import Conversation, Record, pending
 from chinwag.hub.bans import Ban
 from chinwag.hub.events import RoomMessage
+
+START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def test_a_missing_data_directory_is_made_private(tmp_path: Path) -> None:
@@ -199,8 +202,11 @@ def _steps_of_targets(tmp_path: Path, others: int) -> int:
     ids = MessageIds()
     said = datetime(2026, 1, 2, 3, 4, 5)
     history.append_messages(
-        [(ids.next_value(), RoomMessage(said, "bob", "elsewhere", f"m{n}")) for n in range(others)]
-        + [(ids.next_value(), RoomMessage(said, "ann", "den", "mine"))]
+        [
+            pending(ids.next_value(), RoomMessage(said, "bob", "elsewhere", f"m{n}"))
+            for n in range(others)
+        ]
+        + [pending(ids.next_value(), RoomMessage(said, "ann", "den", "mine"))]
     )
     steps = 0
 
@@ -225,3 +231,74 @@ def test_targets_costs_the_viewers_conversations_not_the_whole_history(tmp_path:
     # Every history read shares one reader and its lock: a TARGETS that scanned every
     # row held up every join's replay for as long as the whole history takes to read.
     assert _steps_of_targets(tmp_path, 2000) == _steps_of_targets(tmp_path, 20)
+
+
+def test_pruning_by_age_reaches_every_conversation_a_few_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "AGE_VISITS", 2)
+    made = MessageIds(clock=START.timestamp)
+    rooms = [f"room{n}" for n in range(5)]
+    old = [Record(made.next(), START, "ann", room, f"old {room}") for room in rooms]
+    later = START + timedelta(days=2)
+    kept = [Record(MessageIds(clock=later.timestamp).next(), later, "ann", "room4", "new")]
+    database = open_database(tmp_path)
+    history = storage.SqliteHistory(database)
+    try:
+        history.append([*old, *kept])
+        now, age = START + timedelta(days=2, seconds=1), timedelta(days=1)
+        steps = [history.prune(now, 100, age, 1000) for _ in range(3)]
+        assert steps == [2, 2, 1]  # two conversations looked at per step, then the rest
+        for room in rooms:
+            left = [r.text for r in history.latest(Conversation.room(room), 10)]
+            assert left == (["new"] if room == "room4" else [])
+        assert history.prune(now, 100, age, 1000) == 0
+    finally:
+        database.close()
+
+
+def test_pruning_by_age_goes_in_steps_of_at_most_a_batch(tmp_path: Path) -> None:
+    made = MessageIds(clock=START.timestamp)
+    records = [Record(made.next(), START, "ann", "lobby", f"m{n}") for n in range(7)]
+    database = open_database(tmp_path)
+    history = storage.SqliteHistory(database)
+    try:
+        history.append(records)
+        now, age = START + timedelta(days=2), timedelta(days=1)
+        assert [history.prune(now, 100, age, 3) for _ in range(4)] == [3, 3, 1, 0]
+    finally:
+        database.close()
+
+
+def test_retention_by_count_counts_again_after_records_it_had_already(tmp_path: Path) -> None:
+    made = MessageIds(clock=START.timestamp)
+    records = [Record(made.next(), START, "ann", "lobby", f"m{n}") for n in range(8)]
+    database = open_database(tmp_path)
+    history = storage.SqliteHistory(database)
+    try:
+        history.append(records[:5])
+        assert history.prune(START, 10, None, 1000) == 0  # five counted, none too many
+        history.append(records)  # five of these are kept already: three more
+        assert history.prune(START, 4, None, 1000) == 4
+        assert [r.text for r in history.latest(Conversation.room("lobby"), 10)] == [
+            "m4",
+            "m5",
+            "m6",
+            "m7",
+        ]
+    finally:
+        database.close()
+
+
+def test_a_batch_larger_than_one_insert_is_kept_whole(tmp_path: Path) -> None:
+    made = MessageIds(clock=START.timestamp)
+    count = storage.ROWS_PER_INSERT * 2 + 345
+    records = [Record(made.next(), START, "ann", "lobby", f"m{n}") for n in range(count)]
+    database = open_database(tmp_path)
+    history = storage.SqliteHistory(database)
+    try:
+        history.append(records)
+        kept = history.latest(Conversation.room("lobby"), count + 1)
+        assert [r.text for r in kept] == [r.text for r in records]
+    finally:
+        database.close()

@@ -19,7 +19,14 @@ from chinwag.history import ids
 from chinwag.history.ids import MessageIds
 from chinwag.history.replay import Replayer
 from chinwag.history.service import History
-from chinwag.history.store import Conversation, MemoryHistory, Pending, Record, record_of
+from chinwag.history.store import (
+    Conversation,
+    MemoryHistory,
+    Pending,
+    Record,
+    pending,
+    record_of,
+)
 from chinwag.history.writer import HistoryWriter
 from chinwag.hub.events import PrivateMessage, RoomMessage
 from chinwag.hub.hub import Hub, Member
@@ -67,7 +74,7 @@ def test_every_question_sees_written_and_unwritten_messages_alike(  # noqa: PLR0
     for number, where in enumerate(places):
         event = message(number, where)
         assert event.msgid is not None
-        messages.append((event.msgid, event))
+        messages.append(pending(event.msgid, event))
     everything = MemoryHistory()
     everything.append_messages(messages)
 
@@ -80,7 +87,7 @@ def test_every_question_sees_written_and_unwritten_messages_alike(  # noqa: PLR0
     for item in messages[max(0, written - also_queued) :]:
         writer.put(item)
 
-    ids_made = [ids.encode(msgid) for msgid, _ in messages] or [ids.floor(START)]
+    ids_made = [ids.encode(item[0]) for item in messages] or [ids.floor(START)]
     cursor = ids_made[min(pivot, len(ids_made) - 1)]
     second = ids_made[min(other, len(ids_made) - 1)]
     at_time = START + timedelta(seconds=pivot // 3)
@@ -121,8 +128,8 @@ class WatchedStore(MemoryHistory):
 
     def append_messages(self, messages: Sequence[Pending]) -> None:
         assert self.writer is not None
-        pending = self.writer.pending()
-        self.seen_while_writing.append([item[0] for item in pending if type(item) is tuple])
+        waiting = self.writer.pending()
+        self.seen_while_writing.append([item[0] for item in waiting if type(item) is tuple])
         super().append_messages(messages)
 
 
@@ -132,7 +139,7 @@ def test_a_batch_being_written_is_still_pending_until_it_is_written() -> None:
     events = [message(number, 0) for number in range(5)]
     for event in events:
         assert event.msgid is not None
-        writer.put((event.msgid, event))
+        writer.put(pending(event.msgid, event))
     assert [item[0] for item in writer.pending() if type(item) is tuple] == [
         event.msgid for event in events
     ]
@@ -150,7 +157,7 @@ def test_pending_items_can_be_read_while_another_thread_puts_more() -> None:
 
     def put_many() -> None:
         for _ in range(50_000):
-            writer.put((made.next_value(), event))
+            writer.put(pending(made.next_value(), event))
 
     putter = threading.Thread(target=put_many)
     putter.start()

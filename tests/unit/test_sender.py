@@ -6,11 +6,17 @@ thread what the thread would do, so what is dispatched when is exact.
 
 from __future__ import annotations
 
+import socket
+from types import SimpleNamespace
+
 from chinwag.hub.events import Delivery, Farewell, Problem, to
 from chinwag.hub.hub import Member
 from chinwag.server import sender as sender_module
+from chinwag.server.outbox import Outbox
 from chinwag.server.router import Router
 from chinwag.server.sender import Sender
+from chinwag.text.format import TEXT
+from tests.support import DEADLINE
 from tests.unit.fakes import FakeEndpoint, make_member
 
 ROUTER = Router()
@@ -74,3 +80,57 @@ def test_a_long_queue_is_dispatched_by_the_submitter() -> None:
     text = lines(ann)
     assert text.count("line ") == limit
     assert text.endswith("one too many\r\n")
+
+
+class OutboxEndpoint:
+    """A real outbox on one end of a socket pair, as a connection has one."""
+
+    formatter = TEXT
+
+    def __init__(self, sock: socket.socket, sender: Sender, parked: list[Outbox]) -> None:
+        self.outbox = Outbox(
+            sock, 1 << 20, SimpleNamespace(park=parked.append), [].append, sender=sender
+        )
+        self.send = self.outbox.post
+
+    def close(self, reason: str, last_words: bytes = b"") -> None:
+        self.outbox.write_last(last_words)
+
+
+def read_until(sock: socket.socket, end: bytes) -> bytes:
+    sock.settimeout(DEADLINE)
+    data = b""
+    while not data.endswith(end):
+        chunk = sock.recv(65536)
+        assert chunk, "closed before the end"
+        data += chunk
+    return data
+
+
+def test_a_round_of_one_delivery_is_sent_at_once_after_what_waits_before_it() -> None:
+    router = Router()
+    sender = Sender(router)
+    parked: list[Outbox] = []
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    try:
+        bob = OutboxEndpoint(ours, sender, parked)
+        router.add("Client-2", bob)
+        while not parked:  # the peer has not read yet: the kernel's buffer fills
+            bob.send(b"x" * 1000 + b"\n")
+            bob.outbox.flush()  # what the sender thread, not started yet, would do
+        sender.start()
+        try:
+            sender.submit([problem("one message", make_member("Client-2"))])
+            received = b""
+            while b"one message" not in received:  # the peer reads; what waited goes first
+                received += read_until(theirs, b"\n")
+                parked[0].send_parked()
+            assert received.index(b"one message") > received.rindex(b"x")
+            sender.submit([problem("another", make_member("Client-2"))])
+            assert b"another" in read_until(theirs, b"another\r\n")  # sent by the round itself
+        finally:
+            sender.stop()
+    finally:
+        ours.close()
+        theirs.close()

@@ -2,7 +2,8 @@
 
 An id is 128 bits written as 26 characters of Crockford's base32 (as a ULID): the first
 48 bits are the milliseconds since the Unix epoch, the other 80 a counter that starts at
-a random value each millisecond and counts up within it. Ids made by one
+a random value each millisecond (from a generator seeded once from the system's) and
+counts up within it. Ids made by one
 :class:`MessageIds` therefore sort in the order they were made, even when the clock
 stands still or steps back (the last millisecond is kept until the clock passes it), and
 comparing two ids as strings compares them as numbers.
@@ -14,6 +15,7 @@ by id or by time with one comparison.
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 import threading
@@ -115,10 +117,14 @@ class MessageIds:
     def __init__(
         self,
         clock: Callable[[], float] = time.time,
-        random_bits: Callable[[int], int] = secrets.randbits,
+        random_bits: Callable[[int], int] | None = None,
     ) -> None:
         self._clock = clock
-        self._random_bits = random_bits
+        # A millisecond's starting count need only keep the ids of different processes
+        # apart, not be a secret: a fast generator seeded from the system's, because the
+        # system's own (os.urandom) is a system call, which lets go of the interpreter
+        # lock while the hub holds its own, on the path of every message.
+        self._random_bits = random_bits or random.Random(secrets.randbits(128)).getrandbits
         self._lock = threading.Lock()
         self._last = 0  # the last id made, as a number
 

@@ -42,6 +42,7 @@ from chinwag.history.store import (
     MemoryHistory,
     Record,
     Target,
+    pending,
 )
 from chinwag.history.writer import HistoryWriter
 from chinwag.hub.bans import Ban, BanList
@@ -113,7 +114,7 @@ class History:
         elif not self.private:
             return
         # The hub gave the message its id; one made before ids did gets one here.
-        self.writer.put((event.msgid or self._ids.next_value(), event))
+        self.writer.put(pending(event.msgid or self._ids.next_value(), event))
 
     # --- queries ----------------------------------------------------------------------------
     # Each asks the store and adds what the writer has yet to write (``unwritten``).
@@ -123,9 +124,9 @@ class History:
     ) -> list[Record]:
         if not self.writer.available:
             raise HistoryUnavailable("history cannot be written at the moment")
-        pending = unwritten.records_in(self.writer.pending(), conversation)  # before the store
+        waiting = unwritten.records_in(self.writer.pending(), conversation)  # before the store
         kept = question(self.store)
-        return question(unwritten.combined(kept, pending)) if pending else kept
+        return question(unwritten.combined(kept, waiting)) if waiting else kept
 
     def latest(
         self, conversation: Conversation, limit: int, after: Cursor | None = None
@@ -152,13 +153,13 @@ class History:
         if not self.writer.available:
             raise HistoryUnavailable("history cannot be written at the moment")
         rooms = list(rooms)
-        pending = unwritten.records_of(self.writer.pending())  # before the store
-        touched = len({record.conversation.key for record in pending})
+        waiting = unwritten.records_of(self.writer.pending())  # before the store
+        touched = len({record.conversation.key for record in waiting})
         kept = self.store.targets(viewer, rooms, start, end, limit + touched)
-        if not pending:
+        if not waiting:
             return kept
         return unwritten.merged_targets(
-            kept, pending, viewer=viewer, rooms=rooms, start=start, end=end, limit=limit
+            kept, waiting, viewer=viewer, rooms=rooms, start=start, end=end, limit=limit
         )
 
     def recent(self, after: str | None, before: str | None, limit: int) -> list[Record]:
@@ -166,11 +167,11 @@ class History:
         (``None``: that end open), oldest first: what a server that missed them needs."""
         if not self.writer.available:
             raise HistoryUnavailable("history cannot be written at the moment")
-        pending = unwritten.records_of(self.writer.pending())  # before the store
+        waiting = unwritten.records_of(self.writer.pending())  # before the store
         kept = self.store.recent(after, before, limit)
-        if not pending:
+        if not waiting:
             return kept
-        return unwritten.combined(kept, pending).recent(after, before, limit)
+        return unwritten.combined(kept, waiting).recent(after, before, limit)
 
     def add(self, records: Sequence[Record]) -> None:
         """Keep messages this server did not see, told by another (written now, in this

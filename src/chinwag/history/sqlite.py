@@ -13,7 +13,14 @@ writing (the writer thread, and loading state at start) and one for reading (que
 from reader threads, which WAL lets run while a write is in progress); each is used
 under its own lock.
 
-:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it;
+:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it: one
+table whose key is (conversation, id), without rowid, so a record is one entry in one
+b-tree, every question is a range of one conversation's ids and so is every deletion.
+An id is kept as its 16 bytes (big-endian, so they sort as the ids do), made from the
+number the hub gave the message without writing it out in base32.
+Records go in many rows per ``INSERT``. Retention deletes by range: past the newest
+``max_count`` of each conversation that got records since it was last checked, and
+older than ``max_age``, looking at a bounded number of conversations a step.
 :class:`StateStore` keeps bans, topics and room settings.
 """
 
@@ -21,13 +28,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 
 from chinwag.history import ids
@@ -44,7 +54,6 @@ from chinwag.history.store import (
 )
 from chinwag.hub import names
 from chinwag.hub.bans import Ban, network_of
-from chinwag.hub.events import RoomMessage
 
 DATABASE_NAME = "chinwag.db"
 LOCK_NAME = "chinwag.lock"
@@ -56,18 +65,16 @@ BUSY_TIMEOUT_SECONDS = 5.0
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE messages (
-        msgid TEXT PRIMARY KEY,
         conversation TEXT NOT NULL,
+        msgid BLOB NOT NULL,
         at_us INTEGER NOT NULL,
         sender TEXT NOT NULL,
         target TEXT NOT NULL,
         text TEXT NOT NULL,
-        private INTEGER NOT NULL,
-        action INTEGER NOT NULL,
-        notice INTEGER NOT NULL,
-        userhost TEXT NOT NULL
+        flags INTEGER NOT NULL,
+        userhost TEXT NOT NULL,
+        PRIMARY KEY (conversation, msgid)
     ) WITHOUT ROWID;
-    CREATE INDEX messages_by_conversation ON messages (conversation, msgid);
     CREATE TABLE bans (
         network TEXT PRIMARY KEY,
         address TEXT NOT NULL,
@@ -215,20 +222,34 @@ def _prepare(connection: sqlite3.Connection, path: Path) -> None:
 
 # --- history ----------------------------------------------------------------------------------
 
-_COLUMNS = "msgid, at_us, sender, target, text, private, action, notice, userhost"
+
+def _key(msgid: str) -> bytes:
+    """How an id is kept: its 128 bits, big-endian, which sort as the ids do; ``""``
+    (below every id) is kept as the empty blob, which sorts first."""
+    return ids.decode(msgid).to_bytes(16, "big") if msgid else b""
+
+
+# Above every kept id.
+_PAST_EVERY_KEY = b"\xff" * 17
+
+
+# A record's columns as they are read (and, with the conversation moved to the front of
+# the key, written). Private or not is the conversation's kind ("@..." is private), and
+# action and notice are bits of ``flags``: each column costs every insert.
+_COLUMNS = "msgid, at_us, sender, target, text, conversation, flags, userhost"
+ACTION, NOTICE = 1, 2
+_PARAMETERS = 8  # a row's, when it is inserted
 
 
 def _row(record: Record) -> tuple[object, ...]:
     return (
-        record.msgid,
+        _key(record.msgid),
         record.conversation.key,
         _microseconds(record.time),
         record.sender,
         record.target,
         record.text,
-        record.private,
-        record.action,
-        record.notice,
+        record.action * ACTION | record.notice * NOTICE,
         record.userhost,
     )
 
@@ -236,6 +257,19 @@ def _row(record: Record) -> tuple[object, ...]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _ROOM_KEYS_KEPT = 10_000  # room names whose conversation keys are remembered
+# Rows in one INSERT, at most: a whole batch of the writer's, where SQLite allows that
+# many parameters (32,766 since 3.32; 999 before).
+ROWS_PER_INSERT = 1000
+# Conversations one pruning step looks at for messages past their age, at most: each is
+# one seek, and there may be thousands; the next step goes on from where this one ended.
+AGE_VISITS = 100
+
+
+@functools.lru_cache(maxsize=16)  # a busy chat's batches are all full: one size
+def _insert_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)  # _PARAMETERS each
+    columns = "msgid, conversation, at_us, sender, target, text, flags, userhost"
+    return f"INSERT OR IGNORE INTO messages ({columns}) VALUES {values}"
 
 
 def _microseconds(when: datetime) -> int:
@@ -243,17 +277,17 @@ def _microseconds(when: datetime) -> int:
 
 
 def _record(row: Sequence[object]) -> Record:
-    msgid, at_us, sender, target, text, private, action, notice, userhost = row
-    assert isinstance(at_us, int)
+    msgid, at_us, sender, target, text, conversation, flags, userhost = row
+    assert isinstance(msgid, bytes) and isinstance(at_us, int) and isinstance(flags, int)
     return Record(
-        str(msgid),
+        ids.encode(int.from_bytes(msgid, "big")),
         datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=at_us),
         str(sender),
         str(target),
         str(text),
-        bool(private),
-        bool(action),
-        bool(notice),
+        str(conversation).startswith("@"),
+        bool(flags & ACTION),
+        bool(flags & NOTICE),
         str(userhost),
     )
 
@@ -265,68 +299,67 @@ class SqliteHistory:
         self._db = database
         # Conversations that got records since their count was last checked; None: all.
         self._unchecked: set[str] | None = None
+        # How many records conversations hold, where known (counted once, then kept up
+        # to date): retention by count deletes the excess, and never has to scan past a
+        # conversation's newest ``max_count`` to find it.
+        self._counts: dict[str, int] = {}
         self._room_keys: dict[str, str] = {}  # room name -> its conversation's key
+        variables = database.writer.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._rows_per_insert = max(1, min(ROWS_PER_INSERT, variables // _PARAMETERS))
+        # Where the next look for records past their age starts: after this conversation.
+        self._aged_from = ""
 
     def append(self, records: Sequence[Record]) -> None:
         self._insert([_row(record) for record in records])
 
     def append_messages(self, messages: Sequence[Pending]) -> None:
-        # The rows of record_of(msgid, event), made in one pass without the records: the
-        # hub made these events, so there is nothing to check that it has not checked.
-        # A time (naive: local) as a float of seconds is within a quarter of a microsecond
-        # of exact until 2255, so rounding it gives _microseconds() of it in UTC.
+        # The rows of kept(message), made in one pass without the records: the hub made
+        # these messages, so there is nothing to check that it has not checked. A time
+        # (naive: local) as a float of seconds is within a quarter of a microsecond of
+        # exact until 2255, so rounding it gives _microseconds() of it in UTC.
         rows: list[tuple[object, ...]] = []
         keys = self._room_keys
-        encode = ids.encode
-        for msgid, event in messages:
-            if isinstance(event, RoomMessage):
-                key = keys.get(event.room)
-                if key is None:
-                    if len(keys) >= _ROOM_KEYS_KEPT:
-                        keys.clear()
-                    key = keys[event.room] = Conversation.room(event.room).key
-                rows.append(
-                    (
-                        encode(msgid),
-                        key,
-                        round(event.time.timestamp() * 1_000_000),
-                        event.sender,
-                        event.room,
-                        event.text,
-                        False,
-                        event.action,
-                        event.notice,
-                        event.userhost,
-                    )
+        for msgid, when, sender, target, text, private, action, notice, userhost in messages:
+            key = Conversation.private(sender, target).key if private else keys.get(target)
+            if key is None:  # a room not seen lately
+                if len(keys) >= _ROOM_KEYS_KEPT:
+                    keys.clear()
+                key = keys[target] = Conversation.room(target).key
+            rows.append(
+                (
+                    msgid.to_bytes(16, "big"),
+                    key,
+                    round(when.timestamp() * 1_000_000),
+                    sender,
+                    target,
+                    text,
+                    action * ACTION | notice * NOTICE,
+                    userhost,
                 )
-            else:
-                rows.append(
-                    (
-                        encode(msgid),
-                        Conversation.private(event.sender, event.recipient).key,
-                        round(event.time.timestamp() * 1_000_000),
-                        event.sender,
-                        event.recipient,
-                        event.text,
-                        True,
-                        False,
-                        event.notice,
-                        event.userhost,
-                    )
-                )
+            )
         self._insert(rows)
 
     def _insert(self, rows: list[tuple[object, ...]]) -> None:
         if not rows:
             return
+        inserted = 0
         with self._db.transaction() as connection:
-            connection.executemany(
-                f"INSERT OR IGNORE INTO messages (msgid, conversation, {_COLUMNS[7:]}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            # Many rows per statement: a statement's every step lets go of the interpreter
+            # lock, and taking it back from busy threads may wait a switch interval (5 ms),
+            # so a batch written row by row could not keep up with a busy chat.
+            for start in range(0, len(rows), self._rows_per_insert):
+                chunk = rows[start : start + self._rows_per_insert]
+                values = list(chain.from_iterable(chunk))
+                inserted += connection.execute(_insert_sql(len(chunk)), values).rowcount
+        added = Counter(str(row[1]) for row in rows)
+        counts = self._counts
+        for key, count in added.items():
+            if inserted < len(rows):
+                counts.pop(key, None)  # some were kept already: count these again
+            elif key in counts:
+                counts[key] += count
         if self._unchecked is not None:
-            self._unchecked.update(str(row[1]) for row in rows)
+            self._unchecked.update(added)
 
     def _select(self, where: str, parameters: Sequence[object], order: str) -> list[Record]:
         # Only this module's own fixed fragments are formatted in; values are parameters.
@@ -344,7 +377,7 @@ class SqliteHistory:
     def latest(
         self, conversation: Conversation, limit: int, after: Cursor | None = None
     ) -> list[Record]:
-        low = lower_bound(after) if after is not None else ""
+        low = _key(lower_bound(after)) if after is not None else b""
         return self._select(
             "conversation = ? AND msgid > ?", (conversation.key, low, max(limit, 0)), "DESC"
         )
@@ -352,16 +385,18 @@ class SqliteHistory:
     def before(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
         where = "conversation = ? AND msgid < ?"
-        return self._select(where, (conversation.key, upper_bound(cursor), max(limit, 0)), "DESC")
+        bound = _key(upper_bound(cursor))
+        return self._select(where, (conversation.key, bound, max(limit, 0)), "DESC")
 
     def after(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
         where = "conversation = ? AND msgid > ?"
-        return self._select(where, (conversation.key, lower_bound(cursor), max(limit, 0)), "ASC")
+        bound = _key(lower_bound(cursor))
+        return self._select(where, (conversation.key, bound, max(limit, 0)), "ASC")
 
     def around(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
-        bound = upper_bound(cursor)
+        bound = _key(upper_bound(cursor))
         earlier = self._select(
             "conversation = ? AND msgid < ?", (conversation.key, bound, max(limit // 2, 0)), "DESC"
         )
@@ -378,39 +413,38 @@ class SqliteHistory:
         check_cursor(end)
         where = "conversation = ? AND msgid > ? AND msgid < ?"
         if _position(start) <= _position(end):
-            bounds = (lower_bound(start), upper_bound(end))
+            bounds = (_key(lower_bound(start)), _key(upper_bound(end)))
             return self._select(where, (conversation.key, *bounds, max(limit, 0)), "ASC")
-        bounds = (lower_bound(end), upper_bound(start))
+        bounds = (_key(lower_bound(end)), _key(upper_bound(start)))
         return self._select(where, (conversation.key, *bounds, max(limit, 0)), "DESC")
 
     def recent(self, after: str | None, before: str | None, limit: int) -> list[Record]:
         where, parameters = "1", []
         if after is not None:
-            where, parameters = where + " AND msgid > ?", [after]
+            where, parameters = where + " AND msgid > ?", [_key(after)]
         if before is not None:
-            where, parameters = where + " AND msgid < ?", [*parameters, before]
+            where, parameters = where + " AND msgid < ?", [*parameters, _key(before)]
         return self._select(where, [*parameters, limit], "DESC")
 
     def targets(
         self, viewer: str, rooms: Iterable[str], start: Cursor, end: Cursor, limit: int
     ) -> list[Target]:
-        low, high = sorted((_position(start), _position(end)))
+        low, high = (_key(bound) for bound in sorted((_position(start), _position(end))))
         readable = sorted({Conversation.room(room).key for room in rooms})
         me = names.fold(viewer)
-        # Each readable room's last message through the index, a step each; then the
+        # Each readable room's last message through the key, a step each; then the
         # private conversations, found among private rows only (keys start with "@",
         # and "A" is the character after it). A scan of every row, grouped, would make
         # the cost the whole history's size, under the lock every history read takes.
         last_of_room = (
-            f"SELECT {_COLUMNS} FROM messages WHERE msgid = "
-            "(SELECT max(msgid) FROM messages WHERE conversation = ?)"
+            f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? ORDER BY msgid DESC LIMIT 1"
         )
         private_sql = (
             f"SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM messages m JOIN "
             "(SELECT conversation, max(msgid) AS last FROM messages "
             "WHERE conversation >= '@' AND conversation < 'A' "
             "AND (substr(conversation, 1, ?) = ? OR substr(conversation, -?) = ?) "
-            "GROUP BY conversation) t ON m.msgid = t.last "
+            "GROUP BY conversation) t ON m.conversation = t.conversation AND m.msgid = t.last "
             "WHERE m.msgid > ? AND m.msgid < ? ORDER BY m.msgid LIMIT ?"
         )
         private_parameters = (len(me) + 2, f"@{me} ", len(me) + 1, f" {me}", low, high)
@@ -421,12 +455,12 @@ class SqliteHistory:
                     row
                     for key in readable
                     for row in reader.execute(last_of_room, (key,)).fetchall()
-                    if low < str(row[0]) < high
+                    if low < row[0] < high
                 ]
                 rows += reader.execute(private_sql, (*private_parameters, max(limit, 0))).fetchall()
         except sqlite3.Error as exc:
             raise HistoryUnavailable(str(exc)) from exc
-        rows = sorted(rows, key=lambda row: str(row[0]))[: max(limit, 0)]
+        rows = sorted(rows, key=lambda row: bytes(row[0]))[: max(limit, 0)]
         found = []
         for row in rows:
             record = _record(row)
@@ -438,38 +472,94 @@ class SqliteHistory:
         return found
 
     def prune(self, now: datetime, max_count: int, max_age: timedelta | None, batch: int) -> int:
+        try:
+            with self._db.transaction() as connection:
+                removed = 0
+                if max_age is not None:
+                    floor = _key(ids.floor(now - max_age))
+                    removed += self._prune_aged(connection, floor, batch)
+                return removed + self._prune_counted(connection, max_count, batch - removed)
+        except BaseException:
+            self._counts.clear()  # rolled back: what was deleted is there again
+            raise
+
+    def _prune_counted(self, connection: sqlite3.Connection, max_count: int, batch: int) -> int:
+        """Delete at most ``batch`` records past the newest ``max_count`` of conversations
+        that got records since they were last checked."""
+        if self._unchecked is None:
+            found = connection.execute("SELECT DISTINCT conversation FROM messages")
+            self._unchecked = {str(row[0]) for row in found}
         removed = 0
-        with self._db.transaction() as connection:
-            if max_age is not None:
-                removed += connection.execute(
-                    "DELETE FROM messages WHERE msgid IN "
-                    "(SELECT msgid FROM messages WHERE msgid < ? ORDER BY msgid LIMIT ?)",
-                    (ids.floor(now - max_age), batch),
-                ).rowcount
-            if self._unchecked is None:
-                found = connection.execute("SELECT DISTINCT conversation FROM messages")
-                self._unchecked = {str(row[0]) for row in found}
-            for key in sorted(self._unchecked):
+        for key in sorted(self._unchecked):
+            if removed >= batch:
+                break
+            count = self._counts.get(key)
+            if count is None:
+                sql = "SELECT count(*) FROM messages WHERE conversation = ?"
+                count = self._counts[key] = connection.execute(sql, (key,)).fetchone()[0]
+            excess = count - max_count
+            if excess > 0:
+                gone = _delete_oldest(connection, key, min(excess, batch - removed))
+                self._counted(key, -gone)
+                removed += gone
+                if gone < excess:
+                    break  # more to go: checked again next time
+            self._unchecked.discard(key)
+        return removed
+
+    def _counted(self, key: str, change: int) -> None:
+        count = self._counts.get(key)
+        if count is not None:
+            if count + change > 0:
+                self._counts[key] = count + change
+            else:
+                del self._counts[key]  # gone: nothing to keep for it
+
+    def _prune_aged(self, connection: sqlite3.Connection, floor: bytes, batch: int) -> int:
+        """Delete at most ``batch`` records with ids below ``floor``, looking at up to
+        :data:`AGE_VISITS` conversations from where the last step stopped (a seek each:
+        the table is ordered by conversation, not by id alone)."""
+        removed = 0
+        key = self._aged_from
+        for _ in range(AGE_VISITS):
+            oldest = connection.execute(
+                "SELECT conversation, msgid FROM messages WHERE conversation > ? "
+                "ORDER BY conversation, msgid LIMIT 1",
+                (key,),
+            ).fetchone()
+            if oldest is None:
+                key = ""  # round all of them: from the first again next time
+                break
+            if oldest[1] < floor:
+                gone = _delete_oldest(connection, oldest[0], batch - removed, below=floor)
+                self._counted(oldest[0], -gone)
+                removed += gone
                 if removed >= batch:
-                    break
-                newest_gone = connection.execute(
-                    "SELECT msgid FROM messages WHERE conversation = ? "
-                    "ORDER BY msgid DESC LIMIT 1 OFFSET ?",
-                    (key, max_count),
-                ).fetchone()
-                if newest_gone is not None:
-                    removed += connection.execute(
-                        "DELETE FROM messages WHERE msgid IN (SELECT msgid FROM messages "
-                        "WHERE conversation = ? AND msgid <= ? ORDER BY msgid LIMIT ?)",
-                        (key, newest_gone[0], batch - removed),
-                    ).rowcount
-                    if removed >= batch:
-                        break  # maybe more to go: checked again next time
-                self._unchecked.discard(key)
+                    break  # this one again next time: maybe more to go
+            key = oldest[0]
+        self._aged_from = key
         return removed
 
     def close(self) -> None:
         pass  # the database is closed by its owner
+
+
+def _delete_oldest(
+    connection: sqlite3.Connection, key: str, limit: int, below: bytes | None = None
+) -> int:
+    """Delete the oldest records of conversation ``key``, at most ``limit`` of them, and
+    only those with ids below ``below`` if given: a range of the table's key."""
+    bound = connection.execute(
+        "SELECT msgid FROM messages WHERE conversation = ? ORDER BY msgid LIMIT 1 OFFSET ?",
+        (key, limit - 1),
+    ).fetchone()
+    if bound is not None and (below is None or bound[0] < below):
+        sql = "DELETE FROM messages WHERE conversation = ? AND msgid <= ?"
+        return connection.execute(sql, (key, bound[0])).rowcount  # the limit-th oldest
+    if below is None:
+        below = _PAST_EVERY_KEY  # fewer than ``limit``: all of them
+    sql = "DELETE FROM messages WHERE conversation = ? AND msgid < ?"
+    return connection.execute(sql, (key, below)).rowcount
 
 
 def _position(cursor: Cursor) -> str:

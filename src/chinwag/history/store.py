@@ -90,35 +90,62 @@ class Record:
         return Conversation.room(self.target)
 
 
-# A message as the recorder hands it over: its id (a number) and its event. Stores turn
-# these into what they keep in the writer thread, so the path of a message pays no more.
-Pending = tuple[int, RoomMessage | PrivateMessage]
+# A message as the recorder hands it over (:func:`pending`): its id (a number), time,
+# sender, target (the room, or the recipient), text, whether it is private, an action, a
+# notice, and the sender's user@host. Stores turn these into what they keep in the writer
+# thread, so the path of a message pays no more. Strings, numbers and a time only: the
+# garbage collector stops tracking such a tuple at its first pass, where the event itself
+# would be tracked, and traversed by every collection, for as long as it waits in the
+# writer's queue.
+Pending = tuple[int, datetime, str, str, str, bool, bool, bool, str]
+
+
+def pending(msgid: int, event: RoomMessage | PrivateMessage) -> Pending:
+    """What is kept of a message event, given its id as a number, to be written."""
+    if isinstance(event, RoomMessage):
+        return (
+            msgid,
+            event.time,
+            event.sender,
+            event.room,
+            event.text,
+            False,
+            event.action,
+            event.notice,
+            event.userhost,
+        )
+    return (
+        msgid,
+        event.time,
+        event.sender,
+        event.recipient,
+        event.text,
+        True,
+        False,
+        event.notice,
+        event.userhost,
+    )
+
+
+def kept(message: Pending) -> Record:
+    """The record of a pending message."""
+    msgid, when, sender, target, text, private, action, notice, userhost = message
+    return Record(
+        ids.encode(msgid),
+        when.astimezone(UTC),
+        sender,
+        target,
+        text,
+        private,
+        action,
+        notice,
+        userhost,
+    )
 
 
 def record_of(msgid: int, event: RoomMessage | PrivateMessage) -> Record:
     """The record of a message event, given its id as a number."""
-    when = event.time.astimezone(UTC)
-    if isinstance(event, RoomMessage):
-        return Record(
-            ids.encode(msgid),
-            when,
-            event.sender,
-            event.room,
-            event.text,
-            action=event.action,
-            notice=event.notice,
-            userhost=event.userhost,
-        )
-    return Record(
-        ids.encode(msgid),
-        when,
-        event.sender,
-        event.recipient,
-        event.text,
-        private=True,
-        notice=event.notice,
-        userhost=event.userhost,
-    )
+    return kept(pending(msgid, event))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +169,7 @@ class HistoryStore(Protocol):
         """Keep ``records`` (in one transaction, where the store has them)."""
 
     def append_messages(self, messages: Sequence[Pending]) -> None:
-        """Keep the records of ``messages`` (:func:`record_of` each), as :meth:`append`."""
+        """Keep the records of ``messages`` (:func:`kept` each), as :meth:`append`."""
 
     def latest(
         self, conversation: Conversation, limit: int, after: Cursor | None = None
@@ -206,7 +233,7 @@ class MemoryHistory:
         self._ids: dict[str, list[str]] = {}  # the records' ids, for bisecting
 
     def append_messages(self, messages: Sequence[Pending]) -> None:
-        self.append([record_of(msgid, event) for msgid, event in messages])
+        self.append([kept(message) for message in messages])
 
     def append(self, records: Sequence[Record]) -> None:
         with self._lock:

@@ -18,19 +18,22 @@ pending records touch, since each of those may leave its place.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from chinwag.history.store import (
     Conversation,
     Cursor,
     MemoryHistory,
+    Pending,
     Record,
     Target,
     position,
-    record_of,
     target_of,
 )
+from chinwag.history.store import (
+    kept as pending_record,
+)
 from chinwag.hub import names
-from chinwag.hub.events import PrivateMessage, RoomMessage
 
 
 def records_of(items: Iterable[object]) -> list[Record]:
@@ -38,8 +41,7 @@ def records_of(items: Iterable[object]) -> list[Record]:
     found = []
     for item in items:
         if type(item) is tuple:
-            msgid, event = item
-            found.append(record_of(msgid, event))
+            found.append(pending_record(cast(Pending, item)))
         elif isinstance(item, Record):
             found.append(item)
     return found
@@ -52,17 +54,16 @@ def records_in(items: Iterable[object], conversation: Conversation) -> list[Reco
     found = []
     for item in items:
         if type(item) is tuple:
-            msgid, event = item
-            if type(event) is RoomMessage:
-                where = rooms.get(event.room)
-                if where is None:
-                    where = rooms[event.room] = "#" + names.fold(event.room)
-            elif type(event) is PrivateMessage:
-                where = Conversation.private(event.sender, event.recipient).key
+            message = cast(Pending, item)
+            _, _, sender, target, _, private, _, _, _ = message
+            if private:
+                where = Conversation.private(sender, target).key
+            elif target in rooms:
+                where = rooms[target]
             else:
-                continue
+                where = rooms[target] = "#" + names.fold(target)
             if where == key:
-                found.append(record_of(msgid, event))
+                found.append(pending_record(message))
         elif isinstance(item, Record) and item.conversation.key == key:
             found.append(item)
     return found

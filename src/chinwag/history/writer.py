@@ -35,7 +35,7 @@ from chinwag.history.store import HistoryStore, Pending, Record
 from chinwag.worker import Worker
 
 MAX_QUEUED: Final = 10_000
-BATCH: Final = 500
+BATCH: Final = 1000
 PRUNE_SECONDS: Final = 60.0
 PRUNE_BATCH: Final = 1000
 LINGER_SECONDS: Final = 0.05  # how long a few records wait for more before they are written

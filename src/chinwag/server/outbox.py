@@ -1,7 +1,8 @@
 """A connection's bounded outgoing queue, written without ever blocking the writer.
 
 Theory of operation: any thread may :meth:`Outbox.post` bytes for a client; the outbox
-is then flushed by the sender thread (or at once, without one). Flushing sends
+is then flushed by the sender thread (or at once, without one, or when the sender thread
+posts a round of one delivery and nothing waits in the outbox). Flushing sends
 everything queued in one ``send`` call with ``MSG_DONTWAIT``; whatever the kernel does
 not take stays queued and the outbox is *parked* with the
 :class:`~chinwag.server.drainer.Drainer`, which finishes the job when the socket becomes
@@ -37,6 +38,9 @@ class Parking(Protocol):
 
 
 class Scheduler(Protocol):
+    # True while the scheduler's own thread posts a message it would flush at once after.
+    at_once: bool
+
     def due(self, outbox: Outbox) -> None: ...
 
 
@@ -135,6 +139,7 @@ class Outbox:
     def post(self, data: bytes) -> None:
         """Queue ``data`` and have it sent soon: by the sender thread when there is one
         (once for everything queued until it comes round), else at once. Never blocks."""
+        park = relieved = False  # when sent at once: what is left over, and relief
         with self._lock:
             if self._closed or self._sealed:
                 return
@@ -146,7 +151,15 @@ class Outbox:
                 self._queued = queued
                 if self._due or self._parked:
                     return  # already on its way: this goes with it
-                self._due = due = True
+                if self._sender is None or not self._sender.at_once:
+                    self._due = due = True
+                else:
+                    park, relieved = self._send_at_once_locked()
+                    due = False
+        if relieved:
+            self._relieve()
+        if park:
+            self._parking.park(self)
         if due is None:
             self._on_overflow("send queue exceeded")
         elif due:
@@ -154,6 +167,15 @@ class Outbox:
                 self._sender.due(self)
             else:
                 self.flush()
+
+    def _send_at_once_locked(self) -> tuple[bool, bool]:
+        """Send what is queued (the sender thread, posting a message it would flush right
+        after: in one step, rather than mark the outbox and come back); whether the rest
+        must be parked, and whether the outbox was relieved."""
+        self._send_locked()
+        park = self._parked = self._queued > 0
+        relieved, self._relieved = self._relieved, False
+        return park, relieved
 
     def _post_high_locked(self, data: bytes, queued: int) -> bool | None:
         """:meth:`post` past the high-water mark: ``None`` if the outbox overflowed, else

@@ -7,7 +7,9 @@ was submitted, so the messages of many senders to one room become one burst, que
 one piece for each member of the room (:mod:`chinwag.server.dispatch`). Queuing marks the
 recipients' outboxes as due (:meth:`Sender.due`); the thread then flushes each due outbox
 once, so a recipient gets everything since the last round in one ``send``. The busier the
-chat, the more each round carries; when it is quiet, a message costs one thread hand-off.
+chat, the more each round carries; when it is quiet, a message costs one thread hand-off,
+and a round of one delivery, which has nothing to gather, sends as it posts
+(:attr:`Sender.at_once`: each outbox sends at once unless something waits in it).
 
 Two things are dispatched at once by the thread that submits them, under the same lock, in
 the same order: a farewell (its recipient is closed right after its last words, which must
@@ -42,6 +44,9 @@ class Sender:
         self._wake = threading.Event()
         # True while this thread dispatches, when it flushes what it marks anyway.
         self._dispatching_here = False
+        # True while this thread dispatches a round of one delivery: outboxes then send
+        # what is posted to them at once, as nothing else this round could join it.
+        self.at_once = False
         self._worker = Worker("chinwag-sender", self._round, log.problem)
 
     def start(self) -> None:
@@ -71,7 +76,11 @@ class Sender:
             queue = self._queue
             while queue:
                 batch = [queue.popleft() for _ in range(len(queue))]
-                deliver(chain.from_iterable(batch), self._router)
+                self.at_once = self._dispatching_here and len(batch) == 1 and len(batch[0]) == 1
+                try:
+                    deliver(chain.from_iterable(batch), self._router)
+                finally:
+                    self.at_once = False
 
     def due(self, outbox: Outbox) -> None:
         """Have ``outbox`` flushed soon; never blocks."""
