@@ -17,6 +17,16 @@ a large one) it passes the :class:`Congestion` gate, which waits while other cli
 queues are congested. When the client ends its input, the replies to what it sent are
 delivered before the connection closes.
 
+Finishing connections take turns (the server's ``departures`` lock): leaving the hub,
+then closing and forgetting. When many clients leave at once, every one of their threads
+wakes and wants the interpreter's lock; a thread waiting for that lock wakes every switch
+interval, so thousands of them keep the CPU busy in the kernel and the few doing work
+barely get a turn: all the departures together took time in the square of their number.
+A thread that waits for the ``departures`` lock sleeps until it is its turn, so the crowd
+quickly queues there and leaves one by one at full speed. Waiting for a lingering
+client's replies is not done in turn; nor is leaving a hub that waits for other servers
+(a cluster's), which would make each departure wait for the one before it.
+
 What the bytes mean is the business of a :class:`Session` (text, IRC): bytes in,
 deliveries out, no socket.
 """
@@ -109,8 +119,10 @@ class Connection:
         "_closing",
         "_congestion",
         "_deliver",
+        "_departures",
         "_handshake_timeout",
         "_hub",
+        "_hub_in_turn",
         "_input_ended",
         "_on_finish",
         "_outbox",
@@ -143,9 +155,15 @@ class Connection:
         sender: Sender | None = None,
         flood: tuple[int, float] | None = None,
         congestion: Congestion | None = None,
+        departures: threading.Lock | None = None,
+        hub_in_turn: bool = True,
     ) -> None:
         """``flood``: the burst and rate of flood control (default: the text protocol's);
-        ``congestion``: the gate to pass before each read (none: no flow control)."""
+        ``congestion``: the gate to pass before each read (none: no flow control);
+        ``departures``: the lock finishing connections take turns on (shared by the
+        server's connections; none: this connection's own); ``hub_in_turn``: whether
+        leaving the hub is done in turn too (not when it waits for others to answer,
+        as a cluster's does)."""
         self.info = info
         self.name = info.name
         self._sock = info.sock
@@ -163,6 +181,8 @@ class Connection:
             congestion=congestion,
         )
         self._congestion = congestion
+        self._departures = departures if departures is not None else threading.Lock()
+        self._hub_in_turn = hub_in_turn
         # Queue bytes and have them sent, never blocking: the dispatcher's hot path, so
         # the outbox's own method, with no wrapper around it.
         self.send: Callable[[bytes], None] = self._outbox.post
@@ -324,6 +344,22 @@ class Connection:
                 self._closing.wait(pause)
 
     def _finish(self, reason: str) -> None:
+        if self._hub_in_turn:
+            with self._departures:
+                self._leave_hub(reason)
+        else:
+            self._leave_hub(reason)
+        if self._input_ended and self._close_reason == "connection closed":
+            # A client that shut down its sending side (``echo /who | nc``) still reads:
+            # it gets the replies to everything it sent before the connection closes.
+            if self._sender is not None:
+                self._sender.dispatch()
+            self._outbox.finish(CLOSE_LINGER_SECONDS)
+        with self._departures:
+            self._close_and_forget()
+        log.event(f"Removed connection for {self.name}")
+
+    def _leave_hub(self, reason: str) -> None:
         with self._state_lock:
             if self._close_reason is not None:
                 reason = self._close_reason
@@ -332,12 +368,8 @@ class Connection:
             self._deliver(self._hub.remove(self.member, reason))
         except Exception:  # noqa: BLE001 - the socket must still be closed and logged
             log.problem(f"error while removing {self.name} from the hub")
-        if self._input_ended and self._close_reason == "connection closed":
-            # A client that shut down its sending side (``echo /who | nc``) still reads:
-            # it gets the replies to everything it sent before the connection closes.
-            if self._sender is not None:
-                self._sender.dispatch()
-            self._outbox.finish(CLOSE_LINGER_SECONDS)
+
+    def _close_and_forget(self) -> None:
         self._outbox.close()
         self._router.remove(self.member.client_id)  # nothing can reach it any more
         with self._state_lock:
@@ -346,7 +378,6 @@ class Connection:
                 self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
         self._on_finish(self)
-        log.event(f"Removed connection for {self.name}")
 
     def _overflowed(self, reason: str) -> None:
         log.event(f"{self.name} ({self.member.nick}) is not reading: {reason}")

@@ -194,6 +194,8 @@ class ChatServer:
         self._sender = Sender(self.router)
         self._congestion = Congestion(config.pushback_seconds, config.send_stall_seconds)
         self._lock = threading.Lock()
+        # Finishing connections take turns on this (see chinwag.server.connection).
+        self._departures = threading.Lock()
         self._connections: dict[str, Connection] = {}
         self._stopping = threading.Event()
         self._stopped = threading.Event()
@@ -480,6 +482,8 @@ class ChatServer:
             sender=self._sender,
             flood=listener.flood,
             congestion=self._congestion,
+            departures=self._departures,
+            hub_in_turn=self.cluster is None,
         )
         with self._lock:
             self._connections[info.name] = connection
