@@ -440,6 +440,7 @@ class ChinwagNoHistory(Chinwag):
 
     name = "chinwag-nohistory"
     launcher = (str(REPO / "bench" / "nohistory.py"),)
+    keeps_history = False  # nothing is recorded, so there is nothing to replay
 
 
 class Ncat(Server):
