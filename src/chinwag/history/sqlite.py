@@ -13,14 +13,17 @@ writing (the writer thread, and loading state at start) and one for reading (que
 from reader threads, which WAL lets run while a write is in progress); each is used
 under its own lock.
 
-:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it: one
-table whose key is (conversation, id), without rowid, so a record is one entry in one
-b-tree, every question is a range of one conversation's ids and so is every deletion.
-An id is kept as its 16 bytes (big-endian, so they sort as the ids do), made from the
-number the hub gave the message without writing it out in base32.
-Records go in many rows per ``INSERT``. Retention deletes by range: past the newest
-``max_count`` of each conversation that got records since it was last checked, and
-older than ``max_age``, looking at a bounded number of conversations a step.
+:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it:
+records are kept many to a row (:mod:`chinwag.history.pages`), up to 256 consecutive
+records of one conversation a row, found by (conversation, first id) through an index;
+the pages of a conversation never overlap, so every question is a walk over a few pages
+of one conversation, newest or oldest first, and stops as soon as it has its answer.
+An id is kept in a page's key as its 16 bytes (big-endian, so they sort as the ids do).
+The writer's batch makes one page (or a few) per conversation it touches, so a busy
+chat costs SQLite a row per batch rather than per message. Retention deletes whole pages,
+and writes again the one page it cuts into: past the newest ``max_count`` of each
+conversation that got records since it was last checked, and older than ``max_age``,
+looking at a bounded number of conversations a step.
 :class:`StateStore` keeps bans, topics and room settings.
 """
 
