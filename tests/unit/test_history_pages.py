@@ -217,3 +217,18 @@ def test_a_page_that_is_not_ours_reads_as_unavailable(tmp_path: Path) -> None:
                 ask()
     finally:
         database.close()
+
+
+def test_records_kept_already_leave_the_pages_as_they_were(tmp_path: Path) -> None:
+    # A node catching up is told what it may have already: that must not cost a rewrite.
+    records = made(10)
+    database = open_database(tmp_path)
+    store = SqliteHistory(database)
+    try:
+        store.append(records)
+        before = database.reader.execute("SELECT rowid, first FROM pages").fetchall()
+        store.append(records[2:7])
+        assert database.reader.execute("SELECT rowid, first FROM pages").fetchall() == before
+        assert store.latest(LOBBY, 100) == records
+    finally:
+        database.close()

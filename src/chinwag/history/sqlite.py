@@ -461,6 +461,8 @@ class SqliteHistory:
             for entry in pages.entries(text):
                 merged[pages.entry_id(entry)] = entry  # what was kept stays
                 kept += 1
+        if len(merged) == kept:
+            return 0  # all of them kept already: nothing to write
         connection.execute(
             "DELETE FROM pages WHERE conversation = ? AND first >= ? AND first <= ?",
             (key, low, last),
