@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from chinwag.history import pages
 from chinwag.history import sqlite as storage
 from chinwag.history.ids import MessageIds
 from chinwag.history.service import History
@@ -290,9 +291,9 @@ def test_retention_by_count_counts_again_after_records_it_had_already(tmp_path: 
         database.close()
 
 
-def test_a_batch_larger_than_one_insert_is_kept_whole(tmp_path: Path) -> None:
+def test_a_batch_larger_than_one_page_is_kept_whole(tmp_path: Path) -> None:
     made = MessageIds(clock=START.timestamp)
-    count = storage.ROWS_PER_INSERT * 2 + 345
+    count = pages.PAGE_RECORDS * 2 + 345
     records = [Record(made.next(), START, "ann", "lobby", f"m{n}") for n in range(count)]
     database = open_database(tmp_path)
     history = storage.SqliteHistory(database)

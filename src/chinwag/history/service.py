@@ -111,10 +111,23 @@ class History:
         if type(event) is RoomMessage:
             if event.status:
                 return
-        elif not self.private:
-            return
-        # The hub gave the message its id; one made before ids did gets one here.
-        self.writer.put(pending(event.msgid or self._ids.next_value(), event))
+            # pending(), inline: this runs for every message said, under the hub's lock.
+            self.writer.put(
+                (
+                    event.msgid or self._ids.next_value(),
+                    event.time,
+                    event.sender,
+                    event.room,
+                    event.text,
+                    False,
+                    event.action,
+                    event.notice,
+                    event.userhost,
+                )
+            )
+        elif self.private:
+            # The hub gave the message its id; one made before ids did gets one here.
+            self.writer.put(pending(event.msgid or self._ids.next_value(), event))
 
     # --- queries ----------------------------------------------------------------------------
     # Each asks the store and adds what the writer has yet to write (``unwritten``).

@@ -13,14 +13,17 @@ writing (the writer thread, and loading state at start) and one for reading (que
 from reader threads, which WAL lets run while a write is in progress); each is used
 under its own lock.
 
-:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it: one
-table whose key is (conversation, id), without rowid, so a record is one entry in one
-b-tree, every question is a range of one conversation's ids and so is every deletion.
-An id is kept as its 16 bytes (big-endian, so they sort as the ids do), made from the
-number the hub gave the message without writing it out in base32.
-Records go in many rows per ``INSERT``. Retention deletes by range: past the newest
-``max_count`` of each conversation that got records since it was last checked, and
-older than ``max_age``, looking at a bounded number of conversations a step.
+:class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it:
+records are kept many to a row (:mod:`chinwag.history.pages`), up to 256 consecutive
+records of one conversation a row, found by (conversation, first id) through an index;
+the pages of a conversation never overlap, so every question is a walk over a few pages
+of one conversation, newest or oldest first, and stops as soon as it has its answer.
+An id is kept in a page's key as its 16 bytes (big-endian, so they sort as the ids do).
+The writer's batch makes one page (or a few) per conversation it touches, so a busy
+chat costs SQLite a row per batch rather than per message. Retention deletes whole pages,
+and writes again the one page it cuts into: past the newest ``max_count`` of each
+conversation that got records since it was last checked, and older than ``max_age``,
+looking at a bounded number of conversations a step.
 :class:`StateStore` keeps bans, topics and room settings.
 """
 
@@ -28,19 +31,17 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import json
 import os
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import chain
+from itertools import pairwise
 from pathlib import Path
 
-from chinwag.history import ids
+from chinwag.history import ids, pages
 from chinwag.history.store import (
     Conversation,
     Cursor,
@@ -49,6 +50,7 @@ from chinwag.history.store import (
     Record,
     Target,
     check_cursor,
+    kept,
     lower_bound,
     upper_bound,
 )
@@ -93,6 +95,24 @@ MIGRATIONS: tuple[str, ...] = (
         member_limit INTEGER NOT NULL,
         bans TEXT NOT NULL
     );
+    """,
+    # Records kept many to a row (chinwag.history.pages); each row of messages becomes
+    # a page of one record.
+    """
+    CREATE TABLE pages (
+        conversation TEXT NOT NULL,
+        first BLOB NOT NULL,
+        last BLOB NOT NULL,
+        count INTEGER NOT NULL,
+        records TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX pages_in_order ON pages (conversation, first);
+    INSERT INTO pages (conversation, first, last, count, records)
+        SELECT conversation, msgid, msgid, 1,
+            lower(hex(msgid)) || char(31) || at_us || char(31) || sender || char(31)
+            || target || char(31) || text || char(31) || flags || char(31) || userhost
+        FROM messages ORDER BY conversation, msgid;
+    DROP TABLE messages;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -229,71 +249,64 @@ def _key(msgid: str) -> bytes:
     return ids.decode(msgid).to_bytes(16, "big") if msgid else b""
 
 
+def _bytes(msgid: int) -> bytes:
+    return msgid.to_bytes(16, "big")
+
+
 # Above every kept id.
 _PAST_EVERY_KEY = b"\xff" * 17
-
-
-# A record's columns as they are read (and, with the conversation moved to the front of
-# the key, written). Private or not is the conversation's kind ("@..." is private), and
-# action and notice are bits of ``flags``: each column costs every insert.
-_COLUMNS = "msgid, at_us, sender, target, text, conversation, flags, userhost"
-ACTION, NOTICE = 1, 2
-_PARAMETERS = 8  # a row's, when it is inserted
-
-
-def _row(record: Record) -> tuple[object, ...]:
-    return (
-        _key(record.msgid),
-        record.conversation.key,
-        _microseconds(record.time),
-        record.sender,
-        record.target,
-        record.text,
-        record.action * ACTION | record.notice * NOTICE,
-        record.userhost,
-    )
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _ROOM_KEYS_KEPT = 10_000  # room names whose conversation keys are remembered
-# Rows in one INSERT, at most: a whole batch of the writer's, where SQLite allows that
-# many parameters (32,766 since 3.32; 999 before).
-ROWS_PER_INSERT = 1000
 # Conversations one pruning step looks at for messages past their age, at most: each is
 # one seek, and there may be thousands; the next step goes on from where this one ended.
 AGE_VISITS = 100
 
+_INSERT = "INSERT INTO pages (conversation, first, last, count, records) VALUES (?, ?, ?, ?, ?)"
+# Pages of one conversation with ids in a range, newest or oldest first; the bounds are
+# on the pages' first ids, which order them (their ranges never overlap).
+_NEWEST = (
+    "SELECT first, last, count, records FROM pages "
+    "WHERE conversation = ? AND first < ? ORDER BY first DESC"
+)
+_OLDEST = (
+    "SELECT first, last, count, records FROM pages "
+    "WHERE conversation = ? AND first >= ? AND first < ? ORDER BY first"
+)
+# Where a range that starts at an id starts among pages: the page holding it, if any.
+_HOLDING = (
+    "SELECT first FROM pages WHERE conversation = ? AND first <= ? ORDER BY first DESC LIMIT 1"
+)
+_LAST_PAGE = "SELECT last, records FROM pages WHERE conversation = ? ORDER BY first DESC LIMIT 1"
 
-@functools.lru_cache(maxsize=16)  # a busy chat's batches are all full: one size
-def _insert_sql(rows: int) -> str:
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)  # _PARAMETERS each
-    columns = "msgid, conversation, at_us, sender, target, text, flags, userhost"
-    return f"INSERT OR IGNORE INTO messages ({columns}) VALUES {values}"
 
+class _Range:
+    """What a query wants of one conversation: ids with ``low < id < high`` (``low <=
+    id`` with ``from_low``), at most ``limit``, the oldest or the newest of them."""
 
-def _microseconds(when: datetime) -> int:
-    return (when - _EPOCH) // _MICROSECOND
+    __slots__ = ("from_low", "high", "limit", "low", "newest")
 
+    def __init__(
+        self, low: bytes, high: bytes, limit: int, *, newest: bool, from_low: bool = False
+    ) -> None:
+        self.low = low
+        self.high = high
+        self.limit = max(limit, 0)
+        self.newest = newest
+        self.from_low = from_low
 
-def _record(row: Sequence[object]) -> Record:
-    msgid, at_us, sender, target, text, conversation, flags, userhost = row
-    assert isinstance(msgid, bytes) and isinstance(at_us, int) and isinstance(flags, int)
-    return Record(
-        ids.encode(int.from_bytes(msgid, "big")),
-        datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=at_us),
-        str(sender),
-        str(target),
-        str(text),
-        str(conversation).startswith("@"),
-        bool(flags & ACTION),
-        bool(flags & NOTICE),
-        str(userhost),
-    )
+    def holds(self, msgid: bytes) -> bool:
+        above = msgid >= self.low if self.from_low else msgid > self.low
+        return above and msgid < self.high
 
 
 class SqliteHistory:
-    """The :class:`~chinwag.history.store.HistoryStore` in the database's ``messages``."""
+    """The :class:`~chinwag.history.store.HistoryStore` in the database's ``pages``.
+
+    The pages of one conversation never overlap: a page's records all come after the
+    previous page's and before the next one's. Records the writer brings come after
+    everything kept (the hub's ids go up), so they make new pages; records that do not
+    (another server's, told late) are merged with the pages they fall among, which are
+    written again.
+    """
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -303,128 +316,272 @@ class SqliteHistory:
         # to date): retention by count deletes the excess, and never has to scan past a
         # conversation's newest ``max_count`` to find it.
         self._counts: dict[str, int] = {}
+        # The last id kept in a conversation, where known: what comes after it needs no
+        # merging.
+        self._last: dict[str, bytes] = {}
         self._room_keys: dict[str, str] = {}  # room name -> its conversation's key
-        variables = database.writer.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self._rows_per_insert = max(1, min(ROWS_PER_INSERT, variables // _PARAMETERS))
         # Where the next look for records past their age starts: after this conversation.
         self._aged_from = ""
 
+    # --- writing ----------------------------------------------------------------------------
+
     def append(self, records: Sequence[Record]) -> None:
-        self._insert([_row(record) for record in records])
+        groups: dict[str, list[pages.Row]] = {}
+        for record in records:
+            groups.setdefault(record.conversation.key, []).append(pages.row_of(record))
+        with self._writing() as connection:
+            for key, rows in groups.items():
+                rows.sort()
+                unique = all(a[0] != b[0] for a, b in pairwise(rows))
+                entries = [pages.pack(row) for row in rows]
+                self._keep(connection, key, entries, unique=unique, rows=rows)
 
     def append_messages(self, messages: Sequence[Pending]) -> None:
-        # The rows of kept(message), made in one pass without the records: the hub made
-        # these messages, so there is nothing to check that it has not checked. A time
-        # (naive: local) as a float of seconds is within a quarter of a microsecond of
-        # exact until 2255, so rounding it gives _microseconds() of it in UTC.
-        rows: list[tuple[object, ...]] = []
+        # The pages of kept(message), packed in one pass without the records: the hub made
+        # these messages, in the order of their ids. A time (naive: local) as a float of
+        # seconds is within a quarter of a microsecond of exact until 2255, so rounding
+        # it gives the microseconds of it in UTC.
+        groups: dict[str, list[str]] = {}
+        ordered = True
+        previous = -1
         keys = self._room_keys
+        join = pages.US.join
+        flag_texts = pages.FLAGS
         for msgid, when, sender, target, text, private, action, notice, userhost in messages:
             key = Conversation.private(sender, target).key if private else keys.get(target)
             if key is None:  # a room not seen lately
                 if len(keys) >= _ROOM_KEYS_KEPT:
                     keys.clear()
                 key = keys[target] = Conversation.room(target).key
-            rows.append(
-                (
-                    msgid.to_bytes(16, "big"),
-                    key,
-                    round(when.timestamp() * 1_000_000),
-                    sender,
-                    target,
-                    text,
-                    action * ACTION | notice * NOTICE,
-                    userhost,
-                )
-            )
-        self._insert(rows)
-
-    def _insert(self, rows: list[tuple[object, ...]]) -> None:
-        if not rows:
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = []
+            # pages.pack(), inline: this runs for every message said.
+            at_us = str(round(when.timestamp() * 1_000_000))
+            flags = flag_texts[action | notice << 1]
+            group.append(join((f"{msgid:x}", at_us, sender, target, text, flags, userhost)))
+            if msgid <= previous:
+                ordered = False
+            previous = msgid
+        if not ordered:  # not the hub's: as records, sorted
+            self.append([kept(message) for message in messages])
             return
-        inserted = 0
-        with self._db.transaction() as connection:
-            # Many rows per statement: a statement's every step lets go of the interpreter
-            # lock, and taking it back from busy threads may wait a switch interval (5 ms),
-            # so a batch written row by row could not keep up with a busy chat.
-            for start in range(0, len(rows), self._rows_per_insert):
-                chunk = rows[start : start + self._rows_per_insert]
-                values = list(chain.from_iterable(chunk))
-                inserted += connection.execute(_insert_sql(len(chunk)), values).rowcount
-        added = Counter(str(row[1]) for row in rows)
-        counts = self._counts
-        for key, count in added.items():
-            if inserted < len(rows):
-                counts.pop(key, None)  # some were kept already: count these again
-            elif key in counts:
-                counts[key] += count
-        if self._unchecked is not None:
-            self._unchecked.update(added)
+        with self._writing() as connection:
+            for key, entries in groups.items():
+                self._keep(connection, key, entries, unique=True, messages=messages)
 
-    def _select(self, where: str, parameters: Sequence[object], order: str) -> list[Record]:
-        # Only this module's own fixed fragments are formatted in; values are parameters.
-        sql = f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY msgid {order} LIMIT ?"
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; what is known of kept records is forgotten if it fails."""
+        try:
+            with self._db.transaction() as connection:
+                yield connection
+        except BaseException:
+            self._counts.clear()
+            self._last.clear()
+            raise
+
+    def _keep(
+        self,
+        connection: sqlite3.Connection,
+        key: str,
+        entries: list[str],
+        *,
+        unique: bool,
+        rows: list[pages.Row] | None = None,
+        messages: Sequence[Pending] = (),
+    ) -> None:
+        """Keep the packed ``entries`` (ascending ids; ``unique``: no id twice) of
+        conversation ``key``; ``rows`` or ``messages``: what they were packed from, if a
+        page must be packed again."""
+        first, last = _bytes(pages.entry_id(entries[0])), _bytes(pages.entry_id(entries[-1]))
+        kept_last = self._last.get(key)
+        if kept_last is None:
+            found = connection.execute(_LAST_PAGE, (key,)).fetchone()
+            kept_last = found[0] if found is not None else b""
+        if first > kept_last and unique:
+            self._insert(connection, key, entries, rows, messages)
+            added = len(entries)
+        else:
+            added = self._merge(connection, key, entries, rows, messages)
+        self._last[key] = max(kept_last, last)
+        count = self._counts.get(key)
+        if count is not None:
+            self._counts[key] = count + added
+        if self._unchecked is not None:
+            self._unchecked.add(key)
+
+    def _insert(
+        self,
+        connection: sqlite3.Connection,
+        key: str,
+        entries: list[str],
+        rows: list[pages.Row] | None,
+        messages: Sequence[Pending] = (),
+    ) -> None:
+        """Write ``entries`` (ascending, after everything kept) as new pages."""
+        size = pages.PAGE_RECORDS
+        for start in range(0, len(entries), size):
+            chunk = entries[start : start + size]
+            try:
+                text = pages.page(chunk)
+            except ValueError:  # a field held a separator: packed again, from its rows
+                if rows is None:
+                    rows = _rows_of(key, messages)
+                text = pages.page(chunk, rows[start : start + size])
+            first = _bytes(pages.entry_id(chunk[0]))
+            last = _bytes(pages.entry_id(chunk[-1]))
+            connection.execute(_INSERT, (key, first, last, len(chunk), text))
+
+    def _merge(
+        self,
+        connection: sqlite3.Connection,
+        key: str,
+        entries: list[str],
+        rows: list[pages.Row] | None,
+        messages: Sequence[Pending] = (),
+    ) -> int:
+        """Merge ``entries`` with the pages their ids fall among and write those again;
+        how many records were new (an id kept already keeps its record)."""
+        if rows is None:
+            rows = _rows_of(key, messages) if messages else [_row_of_entry(e) for e in entries]
+        first, last = _bytes(rows[0][0]), _bytes(rows[-1][0])
+        start = connection.execute(_HOLDING, (key, first)).fetchone()
+        low = start[0] if start is not None else b""
+        found = connection.execute(
+            "SELECT first, records FROM pages WHERE conversation = ? AND first >= ? "
+            "AND first <= ? ORDER BY first",
+            (key, low, last),
+        ).fetchall()
+        merged: dict[int, str] = {}
+        packed = {row[0]: pages.pack(pages.clean(row)) for row in rows}
+        merged.update(packed)
+        kept = 0
+        for _, text in found:
+            for entry in pages.entries(text):
+                merged[pages.entry_id(entry)] = entry  # what was kept stays
+                kept += 1
+        if len(merged) == kept:
+            return 0  # all of them kept already: nothing to write
+        connection.execute(
+            "DELETE FROM pages WHERE conversation = ? AND first >= ? AND first <= ?",
+            (key, low, last),
+        )
+        ordered = [merged[msgid] for msgid in sorted(merged)]
+        self._insert(connection, key, ordered, None)
+        return len(ordered) - kept
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def _read(self, conversation: Conversation, wanted: _Range) -> list[Record]:
+        """The records of ``conversation`` in ``wanted``, oldest first."""
+        if not wanted.limit:
+            return []
+        key = conversation.key
+        found: list[str] = []
         try:
             with self._db.read_lock:
-                rows = self._db.reader.execute(sql, parameters).fetchall()
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(str(exc)) from exc
-        records = [_record(row) for row in rows]
-        if order == "DESC":
-            records.reverse()
-        return records
+                reader = self._db.reader
+                if wanted.newest:
+                    cursor = reader.execute(_NEWEST, (key, wanted.high))
+                    for _, last, _, text in cursor:
+                        if not (last >= wanted.low if wanted.from_low else last > wanted.low):
+                            break  # this page and all before it are below the range
+                        chunk = pages.entries(text)
+                        chunk.reverse()
+                        found.extend(e for e in chunk if wanted.holds(_entry_key(e)))
+                        if len(found) >= wanted.limit:
+                            break
+                    cursor.close()
+                    found = found[: wanted.limit]
+                    found.reverse()
+                else:
+                    holding = reader.execute(_HOLDING, (key, wanted.low)).fetchone()
+                    start = holding[0] if holding is not None else b""
+                    cursor = reader.execute(_OLDEST, (key, start, wanted.high))
+                    for _, _, _, text in cursor:
+                        found.extend(e for e in pages.entries(text) if wanted.holds(_entry_key(e)))
+                        if len(found) >= wanted.limit:
+                            break
+                    cursor.close()
+                    found = found[: wanted.limit]
+            private = conversation.is_private
+            return [pages.record(entry, private) for entry in found]
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: a page that is not ours
+            raise HistoryUnavailable(_unreadable(exc)) from exc
 
     def latest(
         self, conversation: Conversation, limit: int, after: Cursor | None = None
     ) -> list[Record]:
         low = _key(lower_bound(after)) if after is not None else b""
-        return self._select(
-            "conversation = ? AND msgid > ?", (conversation.key, low, max(limit, 0)), "DESC"
-        )
+        return self._read(conversation, _Range(low, _PAST_EVERY_KEY, limit, newest=True))
 
     def before(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
-        where = "conversation = ? AND msgid < ?"
-        bound = _key(upper_bound(cursor))
-        return self._select(where, (conversation.key, bound, max(limit, 0)), "DESC")
+        high = _key(upper_bound(cursor))
+        return self._read(conversation, _Range(b"", high, limit, newest=True))
 
     def after(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
-        where = "conversation = ? AND msgid > ?"
-        bound = _key(lower_bound(cursor))
-        return self._select(where, (conversation.key, bound, max(limit, 0)), "ASC")
+        low = _key(lower_bound(cursor))
+        return self._read(conversation, _Range(low, _PAST_EVERY_KEY, limit, newest=False))
 
     def around(self, conversation: Conversation, cursor: Cursor, limit: int) -> list[Record]:
         check_cursor(cursor)
         bound = _key(upper_bound(cursor))
-        earlier = self._select(
-            "conversation = ? AND msgid < ?", (conversation.key, bound, max(limit // 2, 0)), "DESC"
-        )
-        rest = max(limit - len(earlier), 0)
-        later = self._select(
-            "conversation = ? AND msgid >= ?", (conversation.key, bound, rest), "ASC"
-        )
-        return earlier + later
+        earlier = self._read(conversation, _Range(b"", bound, limit // 2, newest=True))
+        rest = limit - len(earlier)
+        later = _Range(bound, _PAST_EVERY_KEY, rest, newest=False, from_low=True)
+        return earlier + self._read(conversation, later)
 
     def between(
         self, conversation: Conversation, start: Cursor, end: Cursor, limit: int
     ) -> list[Record]:
         check_cursor(start)
         check_cursor(end)
-        where = "conversation = ? AND msgid > ? AND msgid < ?"
         if _position(start) <= _position(end):
-            bounds = (_key(lower_bound(start)), _key(upper_bound(end)))
-            return self._select(where, (conversation.key, *bounds, max(limit, 0)), "ASC")
-        bounds = (_key(lower_bound(end)), _key(upper_bound(start)))
-        return self._select(where, (conversation.key, *bounds, max(limit, 0)), "DESC")
+            low, high = _key(lower_bound(start)), _key(upper_bound(end))
+            return self._read(conversation, _Range(low, high, limit, newest=False))
+        low, high = _key(lower_bound(end)), _key(upper_bound(start))
+        return self._read(conversation, _Range(low, high, limit, newest=True))
 
     def recent(self, after: str | None, before: str | None, limit: int) -> list[Record]:
-        where, parameters = "1", []
-        if after is not None:
-            where, parameters = where + " AND msgid > ?", [_key(after)]
-        if before is not None:
-            where, parameters = where + " AND msgid < ?", [*parameters, _key(before)]
-        return self._select(where, [*parameters, limit], "DESC")
+        low = _key(after) if after is not None else b""
+        high = _key(before) if before is not None else _PAST_EVERY_KEY
+        wanted = _Range(low, high, limit, newest=True)
+        if not wanted.limit:
+            return []
+        found: list[tuple[bytes, str, str]] = []  # id, entry, conversation
+        try:
+            with self._db.read_lock:
+                reader = self._db.reader
+                # The pages in the range, newest last id first: once ``limit`` records
+                # are found that are all newer than the next page's last, none is missing.
+                spans = reader.execute(
+                    "SELECT conversation, first, last FROM pages WHERE first < ? AND last > ? "
+                    "ORDER BY last DESC",
+                    (high, low),
+                ).fetchall()
+                for conversation, first, last in spans:
+                    if len(found) >= wanted.limit:
+                        found.sort(reverse=True)
+                        del found[wanted.limit :]
+                        if found[-1][0] > last:
+                            break
+                    row = reader.execute(
+                        "SELECT records FROM pages WHERE conversation = ? AND first = ?",
+                        (conversation, first),
+                    ).fetchone()
+                    for entry in pages.entries(row[0]):
+                        msgid = _entry_key(entry)
+                        if wanted.holds(msgid):
+                            found.append((msgid, entry, conversation))
+            found.sort(reverse=True)
+            newest = found[: wanted.limit]
+            newest.reverse()
+            return [pages.record(entry, key.startswith("@")) for _, entry, key in newest]
+        except (sqlite3.Error, ValueError) as exc:
+            raise HistoryUnavailable(_unreadable(exc)) from exc
 
     def targets(
         self, viewer: str, rooms: Iterable[str], start: Cursor, end: Cursor, limit: int
@@ -432,38 +589,38 @@ class SqliteHistory:
         low, high = (_key(bound) for bound in sorted((_position(start), _position(end))))
         readable = sorted({Conversation.room(room).key for room in rooms})
         me = names.fold(viewer)
-        # Each readable room's last message through the key, a step each; then the
-        # private conversations, found among private rows only (keys start with "@",
-        # and "A" is the character after it). A scan of every row, grouped, would make
-        # the cost the whole history's size, under the lock every history read takes.
-        last_of_room = (
-            f"SELECT {_COLUMNS} FROM messages WHERE conversation = ? ORDER BY msgid DESC LIMIT 1"
-        )
+        # Each readable room's last page through the key, a step each; then the private
+        # conversations' last pages, found among private pages only (keys start with
+        # "@", and "A" is the character after it). A scan of every page, grouped, would
+        # make the cost the whole history's size, under the lock every history read takes.
         private_sql = (
-            f"SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM messages m JOIN "
-            "(SELECT conversation, max(msgid) AS last FROM messages "
+            "SELECT p.conversation, p.last, p.records FROM pages p JOIN "
+            "(SELECT conversation, max(first) AS newest FROM pages "
             "WHERE conversation >= '@' AND conversation < 'A' "
             "AND (substr(conversation, 1, ?) = ? OR substr(conversation, -?) = ?) "
-            "GROUP BY conversation) t ON m.conversation = t.conversation AND m.msgid = t.last "
-            "WHERE m.msgid > ? AND m.msgid < ? ORDER BY m.msgid LIMIT ?"
+            "GROUP BY conversation) t ON p.conversation = t.conversation AND p.first = t.newest "
+            "WHERE p.last > ? AND p.last < ?"
         )
         private_parameters = (len(me) + 2, f"@{me} ", len(me) + 1, f" {me}", low, high)
+        last_pages: list[tuple[bytes, str, str]] = []  # last id, records, conversation
         try:
             with self._db.read_lock:
                 reader = self._db.reader
-                rows = [
-                    row
-                    for key in readable
-                    for row in reader.execute(last_of_room, (key,)).fetchall()
-                    if low < row[0] < high
-                ]
-                rows += reader.execute(private_sql, (*private_parameters, max(limit, 0))).fetchall()
+                for key in readable:
+                    for last, text in reader.execute(_LAST_PAGE, (key,)).fetchall():
+                        if low < last < high:
+                            last_pages.append((last, text, key))
+                for key, last, text in reader.execute(private_sql, private_parameters):
+                    last_pages.append((last, text, key))
         except sqlite3.Error as exc:
             raise HistoryUnavailable(str(exc)) from exc
-        rows = sorted(rows, key=lambda row: bytes(row[0]))[: max(limit, 0)]
+        last_pages.sort()
         found = []
-        for row in rows:
-            record = _record(row)
+        for _, text, key in last_pages[: max(limit, 0)]:
+            try:
+                record = pages.record(text.rpartition(pages.RS)[2], key.startswith("@"))
+            except ValueError as exc:
+                raise HistoryUnavailable(_unreadable(exc)) from exc
             if not record.private:
                 found.append(Target(record.target, False, record.time))
             else:
@@ -471,23 +628,21 @@ class SqliteHistory:
                 found.append(Target(record.target if mine else record.sender, True, record.time))
         return found
 
+    # --- retention --------------------------------------------------------------------------
+
     def prune(self, now: datetime, max_count: int, max_age: timedelta | None, batch: int) -> int:
-        try:
-            with self._db.transaction() as connection:
-                removed = 0
-                if max_age is not None:
-                    floor = _key(ids.floor(now - max_age))
-                    removed += self._prune_aged(connection, floor, batch)
-                return removed + self._prune_counted(connection, max_count, batch - removed)
-        except BaseException:
-            self._counts.clear()  # rolled back: what was deleted is there again
-            raise
+        with self._writing() as connection:  # failed: what was deleted is there again
+            removed = 0
+            if max_age is not None:
+                floor = _key(ids.floor(now - max_age))
+                removed += self._prune_aged(connection, floor, batch)
+            return removed + self._prune_counted(connection, max_count, batch - removed)
 
     def _prune_counted(self, connection: sqlite3.Connection, max_count: int, batch: int) -> int:
         """Delete at most ``batch`` records past the newest ``max_count`` of conversations
         that got records since they were last checked."""
         if self._unchecked is None:
-            found = connection.execute("SELECT DISTINCT conversation FROM messages")
+            found = connection.execute("SELECT DISTINCT conversation FROM pages")
             self._unchecked = {str(row[0]) for row in found}
         removed = 0
         for key in sorted(self._unchecked):
@@ -495,7 +650,7 @@ class SqliteHistory:
                 break
             count = self._counts.get(key)
             if count is None:
-                sql = "SELECT count(*) FROM messages WHERE conversation = ?"
+                sql = "SELECT coalesce(sum(count), 0) FROM pages WHERE conversation = ?"
                 count = self._counts[key] = connection.execute(sql, (key,)).fetchone()[0]
             excess = count - max_count
             if excess > 0:
@@ -523,8 +678,8 @@ class SqliteHistory:
         key = self._aged_from
         for _ in range(AGE_VISITS):
             oldest = connection.execute(
-                "SELECT conversation, msgid FROM messages WHERE conversation > ? "
-                "ORDER BY conversation, msgid LIMIT 1",
+                "SELECT conversation, first FROM pages WHERE conversation > ? "
+                "ORDER BY conversation, first LIMIT 1",
                 (key,),
             ).fetchone()
             if oldest is None:
@@ -548,18 +703,83 @@ def _delete_oldest(
     connection: sqlite3.Connection, key: str, limit: int, below: bytes | None = None
 ) -> int:
     """Delete the oldest records of conversation ``key``, at most ``limit`` of them, and
-    only those with ids below ``below`` if given: a range of the table's key."""
-    bound = connection.execute(
-        "SELECT msgid FROM messages WHERE conversation = ? ORDER BY msgid LIMIT 1 OFFSET ?",
-        (key, limit - 1),
-    ).fetchone()
-    if bound is not None and (below is None or bound[0] < below):
-        sql = "DELETE FROM messages WHERE conversation = ? AND msgid <= ?"
-        return connection.execute(sql, (key, bound[0])).rowcount  # the limit-th oldest
-    if below is None:
-        below = _PAST_EVERY_KEY  # fewer than ``limit``: all of them
-    sql = "DELETE FROM messages WHERE conversation = ? AND msgid < ?"
-    return connection.execute(sql, (key, below)).rowcount
+    only those with ids below ``below`` if given: whole pages, then part of one, which
+    is written again without them."""
+    removed = 0
+    oldest = connection.execute(
+        "SELECT first, last, count FROM pages WHERE conversation = ? ORDER BY first", (key,)
+    )
+    whole: list[bytes] = []  # pages that go
+    partial: bytes | None = None  # the page that loses its oldest records, if any
+    for first, last, count in oldest:
+        if removed >= limit or (below is not None and first >= below):
+            break
+        if count <= limit - removed and (below is None or last < below):
+            whole.append(first)
+            removed += count
+        else:
+            partial = first
+            break
+    oldest.close()
+    connection.executemany(
+        "DELETE FROM pages WHERE conversation = ? AND first = ?", [(key, f) for f in whole]
+    )
+    if partial is not None:
+        text = connection.execute(
+            "SELECT records FROM pages WHERE conversation = ? AND first = ?", (key, partial)
+        ).fetchone()[0]
+        entries = pages.entries(text)
+        cut = 0
+        while cut < len(entries) and removed < limit:
+            if below is not None and _entry_key(entries[cut]) >= below:
+                break
+            cut += 1
+            removed += 1
+        if cut:
+            rest = entries[cut:]
+            connection.execute(
+                "DELETE FROM pages WHERE conversation = ? AND first = ?", (key, partial)
+            )
+            if rest:
+                first = _entry_key(rest[0])
+                last = _entry_key(rest[-1])
+                connection.execute(_INSERT, (key, first, last, len(rest), pages.RS.join(rest)))
+    return removed
+
+
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, sqlite3.Error):
+        return str(exc)
+    return "the history database holds a damaged page"
+
+
+def _entry_key(entry: str) -> bytes:
+    return _bytes(pages.entry_id(entry))
+
+
+def _row_of_entry(entry: str) -> pages.Row:
+    msgid, at_us, sender, target, text, flags, userhost = entry.split(pages.US)
+    return (int(msgid, 16), int(at_us), sender, target, text, int(flags), userhost)
+
+
+def _rows_of(key: str, messages: Sequence[Pending]) -> list[pages.Row]:
+    """The rows of the messages of ``messages`` in conversation ``key``, in order."""
+    found: list[pages.Row] = []
+    for msgid, when, sender, target, text, private, action, notice, userhost in messages:
+        of = Conversation.private(sender, target) if private else Conversation.room(target)
+        if of.key == key:
+            found.append(
+                (
+                    msgid,
+                    round(when.timestamp() * 1_000_000),
+                    sender,
+                    target,
+                    text,
+                    action | notice << 1,
+                    userhost,
+                )
+            )
+    return found
 
 
 def _position(cursor: Cursor) -> str:

@@ -90,8 +90,13 @@ class HistoryWriter:
         self._queue: deque[Item] = deque()
         self._writing: list[Item] = []  # the batch being written, for pending()
         self._wake = threading.Event()
-        self._idle = threading.Event()  # set while nothing is queued or being written
-        self._idle.set()
+        # True while the writer thread waits for _wake, or is about to: put() must wake
+        # it. A flag, not the event's own state, so that a put() reads one attribute.
+        self._asleep = False
+        # True from before the writer takes items out of the queue until they are written:
+        # with an empty queue, everything put so far is written; changes are announced.
+        self._busy = False
+        self._progress = threading.Condition()
         self._dropped = 0
         self._lost = 0
         self._drop_report = RateLimitedReport(REPORT_SECONDS, clock)
@@ -116,9 +121,8 @@ class HistoryWriter:
                 )
             return False
         self._queue.append(item)
-        if self._idle.is_set():
-            self._idle.clear()
-        if not self._wake.is_set():
+        if self._asleep:
+            self._asleep = False
             self._wake.set()
         return True
 
@@ -142,8 +146,15 @@ class HistoryWriter:
         if not self._started:
             self._write_queued()
             return True
-        self._wake.set()
-        return self._idle.wait(timeout)
+        deadline = None if timeout is None else self._clock() + timeout
+        with self._progress:
+            while self._queue or self._busy:
+                self._wake.set()
+                left = None if deadline is None else deadline - self._clock()
+                if left is not None and left <= 0:
+                    return False
+                self._progress.wait(left)
+        return True
 
     def close(self, timeout: float = CLOSE_SECONDS) -> None:
         """Write what is queued (waiting at most ``timeout``), then join the thread."""
@@ -156,8 +167,11 @@ class HistoryWriter:
 
     def _step(self) -> bool:
         wait = max(0.0, self._next_prune - self._clock())
-        self._wake.wait(wait)
         self._wake.clear()
+        self._asleep = True  # first: a put() from now on wakes this thread ...
+        if not self._queue:  # ... and one before it left something here to write
+            self._wake.wait(wait)
+        self._asleep = False
         if 0 < len(self._queue) < self.batch:
             # Let a busy chat's messages gather a moment: one transaction for many costs
             # far less than one each, and history may lag chat by this much.
@@ -169,13 +183,6 @@ class HistoryWriter:
             self._next_prune = self._clock() + self.prune_seconds
             self._since_prune = 0
             self._prune()
-        if self._queue:
-            self._wake.set()
-        elif not self._idle.is_set():
-            self._idle.set()
-            if self._queue:  # put() between the check and the set: keep going
-                self._idle.clear()
-                self._wake.set()
         return not self._worker.stopping.is_set() or bool(self._queue)
 
     def _write_queued(self) -> None:
@@ -184,6 +191,7 @@ class HistoryWriter:
 
     def _write_batch(self) -> None:
         if self._queue:
+            self._busy = True
             queue = self._queue
             # Each item joins the batch pending() reads before it leaves the queue.
             items: list[Item] = []
@@ -195,13 +203,16 @@ class HistoryWriter:
             records: list[Record] = []
             changes: list[StateChange] = []
             try:
-                for item in items:
-                    if type(item) is tuple:
-                        messages.append(item)
-                    elif isinstance(item, Record):
-                        records.append(item)
-                    else:
-                        changes.append(item)  # type: ignore[arg-type]
+                messages = [item for item in items if type(item) is tuple]
+                if len(messages) < len(items):  # not only messages: sorted out in turn
+                    messages = []
+                    for item in items:
+                        if type(item) is tuple:
+                            messages.append(item)
+                        elif isinstance(item, Record):
+                            records.append(item)
+                        else:
+                            changes.append(item)  # type: ignore[arg-type]
                 if messages:
                     # Straight from the events: no record is made on the way to the disk.
                     self.history.append_messages(messages)
@@ -217,6 +228,9 @@ class HistoryWriter:
                 self._since_prune += written
                 self.available = True
             self._writing = []
+            with self._progress:
+                self._busy = False
+                self._progress.notify_all()
 
     def _prune(self) -> None:
         try:

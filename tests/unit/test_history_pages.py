@@ -1,0 +1,234 @@
+"""Pages of records in the SQLite store: the format, merging records told late, and the
+store answering as the memory model does whatever the pages' boundaries."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chinwag.history import pages
+from chinwag.history import sqlite as storage
+from chinwag.history.ids import MessageIds
+from chinwag.history.sqlite import SqliteHistory, open_database
+from chinwag.history.store import (
+    Conversation,
+    HistoryUnavailable,
+    MemoryHistory,
+    Record,
+    pending,
+)
+from chinwag.hub.events import RoomMessage
+
+START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+LOBBY = Conversation.room("lobby")
+
+
+def made(count: int, room: str = "lobby", start: datetime = START) -> list[Record]:
+    clock = MessageIds(clock=start.timestamp)
+    return [
+        Record(clock.next(), start + timedelta(microseconds=n), "ann", room, f"m{n}")
+        for n in range(count)
+    ]
+
+
+def test_a_record_comes_back_from_its_entry() -> None:
+    record = Record(
+        made(1)[0].msgid, START.replace(microsecond=7), "ann", "#tea", "héllo\tthere", False, True
+    )
+    entry = pages.pack(pages.row_of(record))
+    assert pages.record(entry, private=False) == record
+
+
+def test_a_separator_in_a_field_cannot_split_a_page() -> None:
+    records = made(2)
+    rows = [pages.row_of(r) for r in records]
+    rows[0] = (*rows[0][:4], "one\x1etwo\x1fthree", *rows[0][5:])
+    entries = [pages.pack(row) for row in rows]
+    with pytest.raises(ValueError, match="separator"):
+        pages.page(entries)
+    text = pages.page(entries, rows)
+    back = [pages.record(entry, private=False) for entry in pages.entries(text)]
+    assert [r.text for r in back] == ["one\ufffdtwo\ufffdthree", "m1"]
+    assert [r.msgid for r in back] == [r.msgid for r in records]
+
+
+def test_records_told_late_are_merged_among_the_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "PAGE_RECORDS", 3)
+    records = made(20)
+    database = open_database(tmp_path)
+    store = SqliteHistory(database)
+    try:
+        store.append(records[::2])  # the even ones, in pages of three
+        store.append(records[1::2] + records[:4])  # the odd ones, and four kept already
+        assert store.latest(LOBBY, 100) == records
+        pages_kept = database.reader.execute("SELECT count(*) FROM pages").fetchone()[0]
+        assert pages_kept == 7  # 20 records, at most 3 a page, none overlapping
+        assert store.prune(START + timedelta(days=1), 5, None, 100) == 15
+        assert store.latest(LOBBY, 100) == records[15:]
+    finally:
+        database.close()
+
+
+def test_the_hubs_messages_go_in_pages_and_come_back(tmp_path: Path) -> None:
+    ids = MessageIds()
+    said = datetime(2026, 1, 2, 3, 4, 5)
+    messages = [
+        pending(ids.next_value(), RoomMessage(said, "ann", "Lobby", f"m{n}", n % 2 == 0))
+        for n in range(pages.PAGE_RECORDS + 10)
+    ]
+    database = open_database(tmp_path)
+    store = SqliteHistory(database)
+    try:
+        store.append_messages(messages)
+        kept = store.latest(LOBBY, 1000)
+        assert [r.text for r in kept] == [f"m{n}" for n in range(len(messages))]
+        assert [r.action for r in kept[:3]] == [True, False, True]
+        assert all(r.target == "Lobby" and r.time == said.astimezone(UTC) for r in kept)
+        rows = database.reader.execute("SELECT count FROM pages ORDER BY first").fetchall()
+        assert rows == [(pages.PAGE_RECORDS,), (10,)]
+    finally:
+        database.close()
+
+
+def test_a_database_of_one_row_per_message_is_migrated_to_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "MIGRATIONS", storage.MIGRATIONS[:1])
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", 1)
+    database = open_database(tmp_path)
+    records = made(3)
+    with database.transaction() as connection:
+        for n, record in enumerate(records):
+            connection.execute(
+                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    "#lobby",
+                    int.from_bytes(bytes.fromhex(f"{pages.row_of(record)[0]:032x}")).to_bytes(
+                        16, "big"
+                    ),
+                    pages.row_of(record)[1],
+                    "ann",
+                    "lobby",
+                    record.text,
+                    n % 2,  # an action, or not
+                    "ann@host",
+                ),
+            )
+    database.close()
+    monkeypatch.undo()
+    database = open_database(tmp_path)
+    try:
+        kept = SqliteHistory(database).latest(LOBBY, 10)
+        assert [(r.msgid, r.time, r.text, r.action) for r in kept] == [
+            (r.msgid, r.time, r.text, n % 2 == 1) for n, r in enumerate(records)
+        ]
+        assert all(r.userhost == "ann@host" for r in kept)
+        tables = {row[0] for row in database.reader.execute("SELECT name FROM sqlite_master")}
+        assert "messages" not in tables
+    finally:
+        database.close()
+
+
+# --- the store answers as the memory model does, whatever its pages ------------------------
+
+_ROOMS = ["lobby", "tea"]
+_batches = st.lists(
+    st.tuples(st.sampled_from(_ROOMS), st.lists(st.integers(0, 59), min_size=1, max_size=12)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batches=_batches,
+    keep=st.integers(1, 30),
+    cursor=st.integers(0, 59),
+    other=st.integers(0, 59),
+    limit=st.integers(0, 25),
+)
+def test_the_store_answers_as_the_model_does(
+    batches: list[tuple[str, list[int]]], keep: int, cursor: int, other: int, limit: int
+) -> None:
+    # Records numbered 0-59, told in batches of any order (and again): pages of three
+    # records, merged and cut every way the batches make them.
+    every = {room: made(60, room) for room in _ROOMS}
+    model = MemoryHistory()
+    original = pages.PAGE_RECORDS
+    pages.PAGE_RECORDS = 3
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            database = open_database(directory)
+            store = SqliteHistory(database)
+            try:
+                for room, numbers in batches:
+                    batch = [every[room][n] for n in numbers]
+                    store.append(batch)
+                    model.append(batch)
+                now = START + timedelta(days=1)
+                assert store.prune(now, keep, None, 1000) == model.prune(now, keep, None, 1000)
+                for room in _ROOMS:
+                    records = every[room]
+                    conversation = Conversation.room(room)
+                    at, to = records[cursor].msgid, records[other].msgid
+                    for ask in (
+                        lambda s: s.latest(conversation, limit),  # noqa: B023
+                        lambda s: s.latest(conversation, limit, at),  # noqa: B023
+                        lambda s: s.before(conversation, at, limit),  # noqa: B023
+                        lambda s: s.after(conversation, at, limit),  # noqa: B023
+                        lambda s: s.around(conversation, at, limit),  # noqa: B023
+                        lambda s: s.between(conversation, at, to, limit),  # noqa: B023
+                    ):
+                        assert ask(store) == ask(model)
+                low, high = every["lobby"][cursor].msgid, every["tea"][other].msgid
+                assert store.recent(None, None, limit) == model.recent(None, None, limit)
+                assert store.recent(low, high, limit) == model.recent(low, high, limit)
+                times = (START - timedelta(days=1), START + timedelta(days=1))
+                assert store.targets("ann", _ROOMS, *times, 5) == model.targets(
+                    "ann", _ROOMS, *times, 5
+                )
+            finally:
+                database.close()
+    finally:
+        pages.PAGE_RECORDS = original
+
+
+def test_a_page_that_is_not_ours_reads_as_unavailable(tmp_path: Path) -> None:
+    database = open_database(tmp_path)
+    store = SqliteHistory(database)
+    try:
+        store.append(made(3))
+        with database.transaction() as connection:
+            connection.execute("UPDATE pages SET records = 'garbage'")
+        for ask in (
+            lambda: store.latest(LOBBY, 10),
+            lambda: store.after(LOBBY, START, 10),
+            lambda: store.recent(None, None, 10),
+            lambda: store.targets("ann", ["lobby"], START - timedelta(1), START + timedelta(1), 5),
+        ):
+            with pytest.raises(HistoryUnavailable, match="damaged"):
+                ask()
+    finally:
+        database.close()
+
+
+def test_records_kept_already_leave_the_pages_as_they_were(tmp_path: Path) -> None:
+    # A node catching up is told what it may have already: that must not cost a rewrite.
+    records = made(10)
+    database = open_database(tmp_path)
+    store = SqliteHistory(database)
+    try:
+        store.append(records)
+        before = database.reader.execute("SELECT rowid, first FROM pages").fetchall()
+        store.append(records[2:7])
+        assert database.reader.execute("SELECT rowid, first FROM pages").fetchall() == before
+        assert store.latest(LOBBY, 100) == records
+    finally:
+        database.close()
