@@ -41,15 +41,20 @@ PROGRAM = textwrap.dedent(
 )
 
 
-def grown_mib(mode: str) -> float:
+def run(program: str, mode: str) -> str:
+    """What ``program`` prints, run with the allocator ``mode`` ("fixed" or "default")."""
     result = subprocess.run(
-        [sys.executable, "-c", PROGRAM, mode],
+        [sys.executable, "-c", program, mode],
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "PYTHONPATH": SRC},
     )
-    return float(result.stdout)
+    return result.stdout
+
+
+def grown_mib(mode: str) -> float:
+    return float(run(PROGRAM, mode))
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
@@ -77,14 +82,7 @@ CHURN = textwrap.dedent(
 
 
 def faults(mode: str) -> int:
-    result = subprocess.run(
-        [sys.executable, "-c", CHURN, mode],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": SRC},
-    )
-    return int(result.stdout)
+    return int(run(CHURN, mode))
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")

@@ -403,7 +403,9 @@ class SqliteHistory:
             self._insert(connection, key, entries, rows, messages)
             added = len(entries)
         else:
-            added = self._merge(connection, key, entries, rows, messages)
+            if rows is None:
+                rows = _rows_of(key, messages) if messages else [_row_of(e) for e in entries]
+            added = self._merge(connection, key, rows)
         self._last[key] = max(kept_last, last)
         count = self._counts.get(key)
         if count is not None:
@@ -433,18 +435,9 @@ class SqliteHistory:
             last = _bytes(pages.entry_id(chunk[-1]))
             connection.execute(_INSERT, (key, first, last, len(chunk), text))
 
-    def _merge(
-        self,
-        connection: sqlite3.Connection,
-        key: str,
-        entries: list[str],
-        rows: list[pages.Row] | None,
-        messages: Sequence[Pending] = (),
-    ) -> int:
-        """Merge ``entries`` with the pages their ids fall among and write those again;
-        how many records were new (an id kept already keeps its record)."""
-        if rows is None:
-            rows = _rows_of(key, messages) if messages else [_row_of_entry(e) for e in entries]
+    def _merge(self, connection: sqlite3.Connection, key: str, rows: list[pages.Row]) -> int:
+        """Merge ``rows`` (ascending ids) with the pages their ids fall among and write
+        those again; how many records were new (an id kept already keeps its record)."""
         first, last = _bytes(rows[0][0]), _bytes(rows[-1][0])
         start = connection.execute(_HOLDING, (key, first)).fetchone()
         low = start[0] if start is not None else b""
@@ -757,7 +750,7 @@ def _entry_key(entry: str) -> bytes:
     return _bytes(pages.entry_id(entry))
 
 
-def _row_of_entry(entry: str) -> pages.Row:
+def _row_of(entry: str) -> pages.Row:
     msgid, at_us, sender, target, text, flags, userhost = entry.split(pages.US)
     return (int(msgid, 16), int(at_us), sender, target, text, int(flags), userhost)
 
