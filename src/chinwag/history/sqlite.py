@@ -341,31 +341,42 @@ class SqliteHistory:
         # these messages, in the order of their ids. A time (naive: local) as a float of
         # seconds is within a quarter of a microsecond of exact until 2255, so rounding
         # it gives the microseconds of it in UTC.
-        groups: dict[str, list[str]] = {}
-        ordered = True
-        previous = -1
-        keys = self._room_keys
+        numbers = [message[0] for message in messages]
+        if numbers != sorted(numbers) or len(set(numbers)) < len(numbers):
+            self.append([kept(message) for message in messages])  # not the hub's: sorted
+            return
         join = pages.US.join
         flag_texts = pages.FLAGS
-        for msgid, when, sender, target, text, private, action, notice, userhost in messages:
-            key = Conversation.private(sender, target).key if private else keys.get(target)
-            if key is None:  # a room not seen lately
-                if len(keys) >= _ROOM_KEYS_KEPT:
-                    keys.clear()
-                key = keys[target] = Conversation.room(target).key
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = []
-            # pages.pack(), inline: this runs for every message said.
-            at_us = str(round(when.timestamp() * 1_000_000))
-            flags = flag_texts[action | notice << 1]
-            group.append(join((f"{msgid:x}", at_us, sender, target, text, flags, userhost)))
-            if msgid <= previous:
-                ordered = False
-            previous = msgid
-        if not ordered:  # not the hub's: as records, sorted
-            self.append([kept(message) for message in messages])
-            return
+        # pages.pack() of each, inline, in one comprehension: this runs for every message.
+        entries = [
+            join(
+                (
+                    f"{msgid:x}",
+                    str(round(when.timestamp() * 1_000_000)),
+                    sender,
+                    target,
+                    text,
+                    flag_texts[action | notice << 1],
+                    userhost,
+                )
+            )
+            for msgid, when, sender, target, text, _, action, notice, userhost in messages
+        ]
+        groups: dict[str, list[str]] = {}
+        keys = self._room_keys
+        first = messages[0] if messages else None
+        if first is not None and all(
+            m[3] is first[3] and not m[5] for m in messages
+        ):  # all to one room, as in a busy room's batch: one group
+            groups[self._room_key(first[3])] = entries
+        else:
+            for (_, _, sender, target, _, private, _, _, _), entry in zip(
+                messages, entries, strict=True
+            ):
+                key = Conversation.private(sender, target).key if private else keys.get(target)
+                if key is None:
+                    key = self._room_key(target)
+                groups.setdefault(key, []).append(entry)
         with self._writing() as connection:
             for key, entries in groups.items():
                 self._keep(connection, key, entries, unique=True, messages=messages)
@@ -380,6 +391,16 @@ class SqliteHistory:
             self._counts.clear()
             self._last.clear()
             raise
+
+    def _room_key(self, room: str) -> str:
+        """The key of the conversation of ``room`` (remembered for the rooms seen lately)."""
+        keys = self._room_keys
+        key = keys.get(room)
+        if key is None:
+            if len(keys) >= _ROOM_KEYS_KEPT:
+                keys.clear()
+            key = keys[room] = Conversation.room(room).key
+        return key
 
     def _keep(
         self,
