@@ -293,9 +293,12 @@ class _Range:
         self.newest = newest
         self.from_low = from_low
 
+    def above(self, msgid: bytes) -> bool:
+        """Whether ``msgid`` is past the range's low end."""
+        return msgid >= self.low if self.from_low else msgid > self.low
+
     def holds(self, msgid: bytes) -> bool:
-        above = msgid >= self.low if self.from_low else msgid > self.low
-        return above and msgid < self.high
+        return self.above(msgid) and msgid < self.high
 
 
 class SqliteHistory:
@@ -492,33 +495,33 @@ class SqliteHistory:
         if not wanted.limit:
             return []
         key = conversation.key
-        found: list[str] = []
+        parts: list[list[str]] = []  # the records found in each page, in the walk's order
+        count = 0
         try:
             with self._db.read_lock:
                 reader = self._db.reader
                 if wanted.newest:
                     cursor = reader.execute(_NEWEST, (key, wanted.high))
-                    for _, last, _, text in cursor:
-                        if not (last >= wanted.low if wanted.from_low else last > wanted.low):
-                            break  # this page and all before it are below the range
-                        chunk = pages.entries(text)
-                        chunk.reverse()
-                        found.extend(e for e in chunk if wanted.holds(_entry_key(e)))
-                        if len(found) >= wanted.limit:
-                            break
-                    cursor.close()
-                    found = found[: wanted.limit]
-                    found.reverse()
                 else:
                     holding = reader.execute(_HOLDING, (key, wanted.low)).fetchone()
                     start = holding[0] if holding is not None else b""
                     cursor = reader.execute(_OLDEST, (key, start, wanted.high))
-                    for _, _, _, text in cursor:
-                        found.extend(e for e in pages.entries(text) if wanted.holds(_entry_key(e)))
-                        if len(found) >= wanted.limit:
-                            break
-                    cursor.close()
-                    found = found[: wanted.limit]
+                for first, last, _, text in cursor:
+                    if wanted.newest and not wanted.above(last):
+                        break  # this page and all before it are below the range
+                    chunk = pages.entries(text)
+                    if not (wanted.above(first) and last < wanted.high):  # not all in range
+                        chunk = [e for e in chunk if wanted.holds(_entry_key(e))]
+                    left = wanted.limit - count
+                    chunk = chunk[max(0, len(chunk) - left) :] if wanted.newest else chunk[:left]
+                    parts.append(chunk)
+                    count += len(chunk)
+                    if count >= wanted.limit:
+                        break
+                cursor.close()
+            if wanted.newest:
+                parts.reverse()
+            found = [entry for part in parts for entry in part]
             private = conversation.is_private
             return [pages.record(entry, private) for entry in found]
         except (sqlite3.Error, ValueError) as exc:  # ValueError: a page that is not ours
