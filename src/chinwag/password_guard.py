@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from chinwag import log
+from chinwag.turns import away
 
 T = TypeVar("T")
 
@@ -216,7 +217,12 @@ class CheckPool:
 
     def run(self, check: Callable[[], T]) -> T:
         """The result of ``check()``, run by a worker; raises :class:`TryLater` if no
-        worker takes it in time (the caller waits, which is its own reader thread)."""
+        worker takes it in time (the caller waits, which is its own reader thread, away
+        from its turn: see :mod:`chinwag.turns`)."""
+        with away():
+            return self._run(check)
+
+    def _run(self, check: Callable[[], T]) -> T:
         job = _Job(check)
         with self._changed:
             if self._closed or len(self._queue) >= self._queue_limit:

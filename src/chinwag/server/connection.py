@@ -57,6 +57,7 @@ from chinwag.server.router import Router
 from chinwag.server.sender import Sender
 from chinwag.text.session import TextSession
 from chinwag.tls import TlsChannel, TlsError
+from chinwag.turns import Turns, away
 
 RECV_BYTES = 65536
 # A read longer than this is interpreted in slices of this size, the queues it fills
@@ -133,6 +134,7 @@ class Connection:
         "_sock_closed",
         "_state_lock",
         "_tls",
+        "_turn",
         "info",
         "member",
         "name",
@@ -157,13 +159,16 @@ class Connection:
         congestion: Congestion | None = None,
         departures: threading.Lock | None = None,
         hub_in_turn: bool = True,
+        turns: Turns | None = None,
     ) -> None:
         """``flood``: the burst and rate of flood control (default: the text protocol's);
         ``congestion``: the gate to pass before each read (none: no flow control);
         ``departures``: the lock finishing connections take turns on (shared by the
         server's connections; none: this connection's own); ``hub_in_turn``: whether
         leaving the hub is done in turn too (not when it waits for others to answer,
-        as a cluster's does)."""
+        as a cluster's does); ``turns``: the readers' turn to interpret what they read
+        (shared by the server's connections; none: no turns, for a hub that waits for
+        others to answer)."""
         self.info = info
         self.name = info.name
         self._sock = info.sock
@@ -183,6 +188,9 @@ class Connection:
         self._congestion = congestion
         self._departures = departures if departures is not None else threading.Lock()
         self._hub_in_turn = hub_in_turn
+        self._turn: contextlib.AbstractContextManager[None] = (
+            turns.turn() if turns is not None else contextlib.nullcontext()
+        )
         # Queue bytes and have them sent, never blocking: the dispatcher's hot path, so
         # the outbox's own method, with no wrapper around it.
         self.send: Callable[[bytes], None] = self._outbox.post
@@ -230,7 +238,8 @@ class Connection:
                 self._tls.handshake(self._sock, self._handshake_timeout)
             # Reachable before it is in the hub, so no delivery to it can miss it.
             self._router.add(self.member.client_id, self)
-            self._deliver(self.session.start())
+            with self._turn:
+                self._deliver(self.session.start())
             reason = self._handle()
         except TlsError as exc:
             log.event(f"{self.name}: {exc}")
@@ -270,7 +279,9 @@ class Connection:
                 if not data:
                     continue  # only part of a TLS record so far
             unterminated = not data.endswith(b"\n")
-            if not self._interpret(data):
+            with self._turn:
+                interpreted = self._interpret(data)
+            if not interpreted:
                 return "excess flood"
             if self._password_failures_exhausted():
                 log.event(f"{self.name} dropped: too many wrong passwords")
@@ -299,7 +310,8 @@ class Connection:
                 if self._sender is not None:
                     self._sender.dispatch()
                 if congestion.active:
-                    congestion.wait(self._closing)
+                    with away():  # the turn is not needed for waiting
+                        congestion.wait(self._closing)
                 if self._closing.is_set() or self.session.finished:
                     return
             self._deliver(self.session.receive(data[start : start + SLICE_BYTES]))
@@ -317,8 +329,10 @@ class Connection:
                 return False
             if pace.warn:
                 self._deliver([Delivery(Info((SLOWED_DOWN,)), to(self.member))])
-            if pace.delay and self._closing.wait(pace.delay):
-                return True  # closed while waiting: the rest does not matter any more
+            if pace.delay:
+                with away():
+                    if self._closing.wait(pace.delay):
+                        return True  # closed while waiting: the rest does not matter any more
             self._deliver(self.session.receive(data[start : end + 1]))
             if self._password_failures_exhausted():
                 return True  # the caller says goodbye
@@ -341,7 +355,8 @@ class Connection:
         if attempts.failures and not self.session.finished:
             pause = self._hub.passwords.pause(attempts)
             if pause:
-                self._closing.wait(pause)
+                with away():
+                    self._closing.wait(pause)
 
     def _finish(self, reason: str) -> None:
         if self._hub_in_turn:

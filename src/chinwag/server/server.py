@@ -69,6 +69,7 @@ from chinwag.server.router import Router
 from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
 from chinwag.tls import server_context
+from chinwag.turns import Turns
 from chinwag.worker import Worker
 
 if TYPE_CHECKING:
@@ -196,6 +197,8 @@ class ChatServer:
         self._lock = threading.Lock()
         # Finishing connections take turns on this (see chinwag.server.connection).
         self._departures = threading.Lock()
+        # Readers take turns to interpret what they read (see chinwag.turns).
+        self._turns = Turns()
         self._connections: dict[str, Connection] = {}
         self._stopping = threading.Event()
         self._stopped = threading.Event()
@@ -484,6 +487,7 @@ class ChatServer:
             congestion=self._congestion,
             departures=self._departures,
             hub_in_turn=self.cluster is None,
+            turns=self._turns if self.cluster is None else None,
         )
         with self._lock:
             self._connections[info.name] = connection

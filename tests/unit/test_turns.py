@@ -1,0 +1,77 @@
+"""Readers take turns: one at a time, and none keeps the turn while it waits elsewhere."""
+
+from __future__ import annotations
+
+import threading
+
+from chinwag.turns import Turns, away
+
+
+def test_one_thread_has_the_turn_at_a_time() -> None:
+    turns = Turns()
+    inside = 0
+    most = 0
+    count_lock = threading.Lock()
+
+    def take_turns() -> None:
+        nonlocal inside, most
+        for _ in range(2000):
+            with turns.turn():
+                with count_lock:
+                    inside += 1
+                    most = max(most, inside)
+                with count_lock:
+                    inside -= 1
+
+    threads = [threading.Thread(target=take_turns) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
+
+
+def test_a_thread_stepping_away_lets_another_take_the_turn() -> None:
+    turns = Turns()
+    order: list[str] = []
+
+    def other() -> None:
+        with turns.turn():
+            order.append("other")
+
+    with turns.turn():
+        with away():
+            thread = threading.Thread(target=other)
+            thread.start()
+            thread.join(10)  # would never end if stepping away kept the turn
+            assert not thread.is_alive()
+        order.append("back")  # the turn is this thread's again
+    assert order == ["other", "back"]
+
+
+def test_stepping_away_outside_a_turn_does_nothing() -> None:
+    turns = Turns()
+    with away():
+        pass
+    with turns.turn():  # the turn was neither given back nor taken: it is free
+        with away(), turns.turn():  # and stepping away inside one frees it
+            pass
+
+
+def test_the_turn_is_given_back_when_the_holder_fails() -> None:
+    turns = Turns()
+    try:
+        with turns.turn():
+            raise ValueError("a bug")
+    except ValueError:
+        pass
+    finished = threading.Event()
+
+    def other() -> None:
+        with turns.turn():
+            finished.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(10)
+    assert finished.is_set()
