@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from chinwag.turns import Turns, away
 
 
@@ -53,18 +55,21 @@ def test_stepping_away_outside_a_turn_does_nothing() -> None:
     turns = Turns()
     with away():
         pass
-    with turns.turn():  # the turn was neither given back nor taken: it is free
-        with away(), turns.turn():  # and stepping away inside one frees it
-            pass
+    # The turn was neither given back nor taken: it is free; stepping away inside it
+    # frees it for the same thread to take.
+    with turns.turn(), away(), turns.turn():
+        pass
 
 
 def test_the_turn_is_given_back_when_the_holder_fails() -> None:
     turns = Turns()
-    try:
+
+    def failing() -> None:
         with turns.turn():
             raise ValueError("a bug")
-    except ValueError:
-        pass
+
+    with pytest.raises(ValueError, match="a bug"):
+        failing()
     finished = threading.Event()
 
     def other() -> None:

@@ -278,6 +278,11 @@ _HOLDING = (
 _LAST_PAGE = "SELECT last, records FROM pages WHERE conversation = ? ORDER BY first DESC LIMIT 1"
 
 
+# What reading a page that is not what this module wrote raises (a damaged or foreign
+# database): history is then unavailable, and whoever asked is told so.
+_DAMAGE = (sqlite3.Error, ValueError, TypeError, AttributeError, IndexError)
+
+
 class _Range:
     """What a query wants of one conversation: ids with ``low < id < high`` (``low <=
     id`` with ``from_low``), at most ``limit``, the oldest or the newest of them."""
@@ -524,7 +529,7 @@ class SqliteHistory:
             found = [entry for part in parts for entry in part]
             private = conversation.is_private
             return [pages.record(entry, private) for entry in found]
-        except (sqlite3.Error, ValueError) as exc:  # ValueError: a page that is not ours
+        except _DAMAGE as exc:
             raise HistoryUnavailable(_unreadable(exc)) from exc
 
     def latest(
@@ -597,7 +602,7 @@ class SqliteHistory:
             newest = found[: wanted.limit]
             newest.reverse()
             return [pages.record(entry, key.startswith("@")) for _, entry, key in newest]
-        except (sqlite3.Error, ValueError) as exc:
+        except _DAMAGE as exc:
             raise HistoryUnavailable(_unreadable(exc)) from exc
 
     def targets(
@@ -629,14 +634,14 @@ class SqliteHistory:
                             last_pages.append((last, text, key))
                 for key, last, text in reader.execute(private_sql, private_parameters):
                     last_pages.append((last, text, key))
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(str(exc)) from exc
-        last_pages.sort()
+            last_pages.sort()
+        except _DAMAGE as exc:
+            raise HistoryUnavailable(_unreadable(exc)) from exc
         found = []
         for _, text, key in last_pages[: max(limit, 0)]:
             try:
                 record = pages.record(text.rpartition(pages.RS)[2], key.startswith("@"))
-            except ValueError as exc:
+            except _DAMAGE as exc:
                 raise HistoryUnavailable(_unreadable(exc)) from exc
             if not record.private:
                 found.append(Target(record.target, False, record.time))
