@@ -297,7 +297,7 @@ class Link:
         self._shared[key] = value  # put back if Redis loses its data
         return value
 
-    # --- the appender --------------------------------------------------------------------------
+    # --- the writer and the appender -----------------------------------------------------------
 
     def append(self, operation: ops.Operation, *, message: bool = False) -> int | None:
         """Queue ``operation`` for the log (:meth:`send` writes it); its sequence number
