@@ -148,3 +148,21 @@ def test_several_senders_on_different_nodes_each_token_once_and_in_order(
         for number in range(1, 4):
             mine = [text for text in said if text.startswith(f"s{number}-")]
             assert mine == [f"s{number}-{i:04d}" for i in range(count)]
+
+
+def test_several_senders_on_one_node_each_token_once_and_in_order(cluster: Cluster) -> None:
+    # Callers on one node write the log themselves, taking turns: each writes what the
+    # others queued while it held the turn, and nothing is written twice or lost.
+    node = cluster.nodes[0]
+    senders = [node.connect(f"s{number}") for number in range(1, 5)]
+    readers = cluster.users("r1", "r2", "r3")
+    count = 100
+    for number, sender in enumerate(senders, 1):
+        sender.send(*(f"s{number}-{i:04d}" for i in range(count)))
+    for reader in readers:
+        for number in range(1, 5):
+            reader.saw(f"^{STAMP} s{number}: s{number}-{count - 1:04d}$", timeout=20)
+        said = [line.split(": ", 1)[1] for line in reader.received if re.match(STAMP, line)]
+        for number in range(1, 5):
+            mine = [text for text in said if text.startswith(f"s{number}-")]
+            assert mine == [f"s{number}-{i:04d}" for i in range(count)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from chinwag.cluster.backlog import MAX_AGE_SECONDS, MAX_MESSAGES, Backlog
 
 
@@ -76,3 +78,15 @@ def test_it_knows_up_to_where_it_wrote() -> None:
     assert backlog.written_up_to() == 0  # tried is not written
     backlog.written(2)
     assert backlog.written_up_to() == 2
+
+
+def test_a_wake_before_the_wait_is_not_missed() -> None:
+    backlog = Backlog()
+    backlog.put(b"a")  # putting wakes nobody: the caller writes it itself
+    backlog.wake()  # ... unless it asks the appender to
+    woken: list[bool] = []
+    waiter = threading.Thread(target=lambda: woken.append(backlog.wait(60.0)))
+    waiter.start()
+    waiter.join(timeout=10)  # well before the minute the wait would take if missed
+    assert not waiter.is_alive()
+    assert woken == [True]  # and something is queued

@@ -20,12 +20,13 @@ replica, without a round trip. The entry id is the duplicate filter (an entry no
 the last one applied is dropped) and a message's id (``msgid``, the history cursor).
 
 A user's action (:class:`~chinwag.cluster.hub.ClusterHub`): the connection's thread
-encodes the operation (:mod:`chinwag.cluster.ops`), hands it to the node's appender
-thread (which writes whatever is queued in one pipelined round trip) and waits until
-the node's reader has applied that entry; it then gets what applying it returned (the
-deliveries, or the user's :class:`~chinwag.hub.errors.ChatError`) as from the in-process
-hub, and hands the deliveries to its own server's sender as today. Entries of other nodes
-are applied the same way, and their deliveries go to this node's sender straight from
+encodes the operation (:mod:`chinwag.cluster.ops`), queues it and writes whatever is
+queued in one pipelined round trip (unless another caller is writing already, which
+takes it along), and waits until the node's reader has applied that entry; it then gets
+what applying it returned (the deliveries, or the user's
+:class:`~chinwag.hub.errors.ChatError`) as from the in-process hub, and hands the
+deliveries to its own server's sender as today. Entries of other nodes are applied the
+same way, and their deliveries go to this node's sender straight from
 the reader thread; the router drops the ids of members connected elsewhere. Every node
 thus delivers each room's messages in the log's order; a node's own members' messages
 enter its sender from their own threads right after they were applied, so on that node

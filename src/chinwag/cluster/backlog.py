@@ -2,10 +2,13 @@
 
 Theory of operation: callers :meth:`~Backlog.put` encoded operations, each numbered in
 order (its *sequence*: how the node finds the caller waiting for it when the entry
-comes back, and how readers drop an entry written twice); the node's appender takes
+comes back, and how readers drop an entry written twice); the node's writer takes
 the oldest as a :meth:`~Backlog.batch`, writes it, and removes it once written
 (:meth:`~Backlog.written`), so a failed write is tried again whole and nothing is lost
-or reordered. One thread (the appender) takes and removes; any thread puts.
+or reordered. Any thread puts; one at a time takes and removes (the node's writer: a
+caller writing what is queued, or the appender, see :mod:`chinwag.cluster.link`).
+Putting wakes nobody: a caller writes the log itself, and the appender, which retries
+when Redis fails, is woken by :meth:`~Backlog.wake` when it is wanted.
 
 Two kinds of operation wait here. Those that change the chat (an arrival, a departure,
 a join, a ``node-lost``) are never dropped: the log is how every node agrees, and there
@@ -59,6 +62,7 @@ class Backlog:
         self._sequence = 0
         self._written = 0  # the sequence of the last operation written
         self._ready = threading.Condition()
+        self._woken = False  # wake() was called since the last wait()
 
     def put(self, data: bytes, *, droppable: bool = False) -> int | None:
         """Queue ``data``; its sequence number, or ``None`` for a message past the bound."""
@@ -69,18 +73,21 @@ class Backlog:
                 self._messages += 1
             self._sequence += 1
             self._queue.append(_Queued(self._sequence, data, self._clock(), droppable))
-            self._ready.notify()
             return self._sequence
 
     def wait(self, timeout: float) -> bool:
-        """Wait until something is queued (or ``timeout`` passed, or :meth:`wake`)."""
+        """Wait for :meth:`wake` (one since the last wait counts) or ``timeout``; whether
+        anything is queued."""
         with self._ready:
-            if not self._queue:
+            if not self._woken:
                 self._ready.wait(timeout)
+            self._woken = False
             return bool(self._queue)
 
     def wake(self) -> None:
+        """Have the waiter (the appender) come round now."""
         with self._ready:
+            self._woken = True
             self._ready.notify_all()
 
     def batch(self, most: int) -> list[tuple[int, bytes]]:

@@ -289,6 +289,7 @@ class ClusterHub:
             sequence = self.link.append(operation)
             assert sequence is not None  # only messages are ever refused
             self._waiting[sequence] = waiter
+        self.link.send()
         return waiter
 
     def _act(self, operation: Operation, *members: Member) -> list[Delivery]:
@@ -312,6 +313,7 @@ class ClusterHub:
                 self._queue(operation, mine, detached=True)
                 return []
             raise CutOff
+        self.link.send()  # in this thread: it waits for the entry anyway
         if not waiter.done.wait(WAIT_SECONDS):
             with self._lock:
                 if not waiter.done.is_set():
@@ -528,6 +530,8 @@ class ClusterHub:
                     self._waiting[sequence] = waiter
         if sequence is None:
             deliveries.extend(self._undelivered([waiter], TOO_MANY))
+        else:
+            self.link.send()  # cut off: the appender's, which retries
         return deliveries
 
     def _on_degraded(self, degraded: bool) -> None:

@@ -2,15 +2,21 @@
 
 Theory of operation (the design is in :mod:`chinwag.cluster`):
 
-- the *appender* writes the operations callers queue (:meth:`Link.append`, kept in a
-  :class:`~chinwag.cluster.backlog.Backlog`) to the log, everything queued in one
-  pipelined round trip, in the order queued, on a connection of its own (the commands
-  packed by :mod:`chinwag.cluster.wire`); when Redis fails it keeps the batch and
-  retries with capped backoff, so nothing queued is lost or reordered (a batch that was
-  half written is written again whole: the reader drops what a node wrote twice by its
-  sequence number), and while Redis is lost it tries with the oldest operation alone;
-  messages said while cut off that pass the backlog's bounds are handed back
-  (``on_expired``) instead;
+- the *writer* is whoever holds the write lock: the operations callers queue
+  (:meth:`Link.append`, kept in a :class:`~chinwag.cluster.backlog.Backlog`) go to the
+  log, everything queued in one pipelined round trip, in the order queued, on a
+  connection of their own (the commands packed by :mod:`chinwag.cluster.wire`). A
+  caller writes it itself (:meth:`Link.send`): it waits for its entry anyway, and a
+  hand-off to another thread would cost each message a wake-up and a thread switch. If
+  another caller is writing, that one takes what was queued meanwhile too (it looks
+  again after letting go of the lock), so callers never queue up behind each other;
+- the *appender* takes over when Redis fails (a caller's write failed, or Redis is
+  lost): it keeps the batch and retries with capped backoff, so nothing queued is lost
+  or reordered (a batch that was half written is written again whole: the reader drops
+  what a node wrote twice by its sequence number), and while Redis is lost it tries
+  with the oldest operation alone; messages said while cut off that pass the backlog's
+  bounds are handed back (``on_expired``) instead. It also looks every second for
+  anything left queued;
 - the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
   entries to the node (``on_entries``), in the log's order (``XREAD`` also packed and
   its reply read by :mod:`chinwag.cluster.wire`: these two are every message's cost).
@@ -175,6 +181,7 @@ class Link:
         # to a second at a time), used directly: no pool, no reply callbacks.
         # (redis-py's connection classes are untyped.)
         self._appends: Any = self.commands.connection_pool.make_connection()
+        self._writing = threading.Lock()  # held by the one thread writing to the log
         self._reads = connect(url, password, timeout=READ_BLOCK_MS / 1000 + REDIS_TIMEOUT_SECONDS)
         self._read_connection: Any = self._reads.connection_pool.make_connection()
         self._log_key = self.keys.log.encode()
@@ -231,7 +238,8 @@ class Link:
         self._appender.stop(self.backlog.wake, timeout=5)
         # Shutting the reader's socket down wakes it from XREAD's wait.
         self._reader.stop(self._read_connection.disconnect, timeout=READ_BLOCK_MS / 1000 + 5)
-        self._appends.disconnect()
+        with self._writing:  # a caller may be writing still
+            self._appends.disconnect()
         try:
             self.commands.delete(self.keys.node(self.node), self.keys.mark(self.node))
             self.commands.srem(self.keys.nodes, self.node)
@@ -289,20 +297,55 @@ class Link:
         self._shared[key] = value  # put back if Redis loses its data
         return value
 
-    # --- the appender --------------------------------------------------------------------------
+    # --- the writer and the appender -----------------------------------------------------------
 
     def append(self, operation: ops.Operation, *, message: bool = False) -> int | None:
-        """Queue ``operation`` for the log; its sequence number (see the reader), or
-        ``None`` for a ``message`` said while cut off past the backlog's bound."""
+        """Queue ``operation`` for the log (:meth:`send` writes it); its sequence number
+        (see the reader), or ``None`` for a ``message`` said while cut off past the
+        backlog's bound."""
         return self.backlog.put(ops.encode(operation), droppable=message)
+
+    def send(self) -> None:
+        """Write what is queued, in this thread, unless another thread is writing (it
+        writes this too) or Redis is lost (the appender retries). Never call it holding
+        a lock the node's callbacks take (``on_degraded``)."""
+        if self.degraded:
+            self.backlog.wake()
+            return
+        while len(self.backlog) and self._writing.acquire(blocking=False):
+            try:
+                failed = self._write_queued(APPEND_BATCH)
+            finally:
+                self._writing.release()
+            if failed is not None:
+                self._lost(failed)
+                self.backlog.wake()  # the appender retries, with backoff
+                return
+            # Looked at again after letting go: a caller that queued meanwhile found the
+            # lock taken and left its operation to this writer.
+
+    def _write_queued(self, most: int) -> redis.RedisError | None:
+        """Write the oldest ``most`` operations queued (under the write lock); the error,
+        if Redis failed (they stay queued, to be written again whole)."""
+        batch = self.backlog.batch(most)
+        if not batch:
+            return None
+        try:
+            self._write(batch)
+        except redis.RedisError as exc:
+            return exc
+        self._recovered()
+        self.backlog.written(len(batch))
+        return None
 
     def pending(self) -> int:
         """How many operations wait to be written to the log."""
         return len(self.backlog)
 
     def _append_round(self) -> bool:
+        stopping = self._appender.stopping
         while not self.backlog.wait(1.0):
-            if self._appender.stopping.is_set():
+            if stopping.is_set():
                 return False
         pause = BACKOFF_SECONDS[0]
         while True:
@@ -311,20 +354,18 @@ class Link:
                 self.on_expired(expired)
             # While Redis is lost, try with the oldest alone: the rest stays untried, so
             # the backlog can tell for sure what never reached Redis (see its bounds).
-            batch = self.backlog.batch(1 if self.degraded else APPEND_BATCH)
-            if not batch:
-                return True
-            try:
-                self._write(batch)
-                break
-            except redis.RedisError as exc:
-                self._lost(exc)
-                if self._appender.stopping.wait(pause):
-                    return False
-                pause = min(pause * 2, BACKOFF_SECONDS[1])
-        self._recovered()
-        self.backlog.written(len(batch))
-        return True
+            with self._writing:
+                most = 1 if self.degraded else APPEND_BATCH
+                failed = self._write_queued(most)
+                if failed is None and not len(self.backlog):
+                    return True
+            if failed is None:
+                pause = BACKOFF_SECONDS[0]
+                continue  # Redis answers: on with the rest, whole batches again
+            self._lost(failed)
+            if stopping.wait(pause):
+                return False
+            pause = min(pause * 2, BACKOFF_SECONDS[1])
 
     def _write(self, batch: list[tuple[int, bytes]]) -> None:
         """One ``XADD`` per operation, sent in one write; every reply is read (so the
@@ -461,6 +502,8 @@ class Link:
             self.on_degraded(True)
 
     def _recovered(self) -> None:
+        if self._down_since is None:
+            return  # the usual case, after every write: no lock taken
         with self._down_lock:
             if self._down_since is None:
                 return
