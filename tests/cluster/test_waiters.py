@@ -79,3 +79,23 @@ def test_another_nodes_entries_and_this_nodes_in_order_let_go_of_nothing(
     assert hub.waiting() == 3
     hub.apply_entries(log.entry(1, {"k": "say", "m": ann.client_id, "room": "lobby"}))
     assert hub.waiting() == 2  # its own, and only its own
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {},  # no fields at all
+        {b"n": b"there#2", b"s": b"seven", b"o": b"{}"},  # a sequence that is no number
+        {b"n": b"there#2", b"s": b"3", b"o": b"not json"},
+    ],
+)
+def test_a_malformed_entry_is_skipped_alone(hub: ClusterHub, damage: dict[bytes, bytes]) -> None:
+    # Whatever wrote it to the log, the entries read with it still count.
+    log = Log()
+    ann = arrive(hub, log, "Client-1")
+    (bad_id, fields), *_ = log.entry(1, {"k": "away", "m": ann.client_id, "message": "x"})
+    fields.clear()
+    fields.update(damage)
+    good = log.entry(2, {"k": "away", "m": ann.client_id, "message": "brb"})
+    hub.apply_entries([(bad_id, fields), *good])
+    assert ann.away == "brb"

@@ -334,11 +334,16 @@ class ClusterHub:
     def _apply_entries(self, entries: Entries) -> list[Delivery]:
         others: list[Delivery] = []
         for entry_id, fields in entries:
-            position = parse_id(entry_id)
+            try:
+                position = parse_id(entry_id)
+                writer = fields[ops.NODE].decode()
+                sequence = int(fields[ops.SEQUENCE])
+                operation = ops.decode(fields[ops.OPERATION])
+            except (KeyError, ValueError, TypeError) as exc:  # not one of ours: skipped alone
+                log.event(f"cluster: skipped a malformed log entry {entry_id!r}: {exc}")
+                continue
             if not self.replica.after(position):
                 continue
-            writer = fields[ops.NODE].decode()
-            sequence = int(fields[ops.SEQUENCE])
             if not self._first_time(writer, sequence):
                 continue
             waiter = None
@@ -351,7 +356,6 @@ class ClusterHub:
             if waiter is not None and waiter.early:
                 self.replica.last_applied = position  # applied here when it was said
                 continue
-            operation = ops.decode(fields[ops.OPERATION])
             if operation["k"] == "hello":
                 self.replica.last_applied = position
                 if writer != self.node:
