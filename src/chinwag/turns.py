@@ -7,14 +7,15 @@ go; a thousand threads woken at once (a thousand clients sending a line at the s
 moment) each do so every interval, so the lock changes hands every few microseconds and
 the CPU spends its time in the kernel handing it over. Measured: a thousand clients
 joining a room at once cost from 1.1 to 13.5 s of CPU, as much as the wall time. A thread
-waiting for a plain lock sleeps until that lock is free, asking nothing of anyone. So a
-reader takes the server's turn (:meth:`Turns.turn`) before it interprets what it read,
-and gives it back after: the crowd queues on the turn and is served one by one at full
-speed, as it could only have been anyway.
+waiting for a semaphore sleeps until it is let in, asking nothing of anyone. So a reader
+takes one of a few turns (:meth:`Turns.turn`, :data:`TURNS` of them) before it interprets
+what it read, and gives it back after: the crowd queues for the turns and is served a
+few at a time, at full speed. A few, not one: a client whose line takes long (a listing of
+thousands of rooms) then holds up one turn, not every other client.
 
-A thread must not keep the turn while it waits for something that is not the
+A thread must not keep its turn while it waits for something that is not the
 interpreter (a password check in the pool, flood control's pacing, other clients'
-queues draining): it steps :func:`away` meanwhile, giving the turn back and taking it
+queues draining): it steps :func:`away` meanwhile, giving the turn back and taking one
 again after. Outside a turn, :func:`away` does nothing, so code that may wait calls it
 whoever runs it.
 """
@@ -24,29 +25,31 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-_held = threading.local()  # the Turns whose turn this thread has, if any
+TURNS = 4
+
+_held = threading.local()  # the turns this thread has one of, if any
 
 
 class Turns:
-    """One turn, taken by one reader thread at a time (see the module docstring)."""
+    """``count`` turns, each taken by one reader thread at a time (see the module)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, count: int = TURNS) -> None:
+        self._slots = threading.BoundedSemaphore(count)
 
     def turn(self) -> _Turn:
-        """A context manager: this thread's turn, from entry to exit."""
-        return _Turn(self._lock)
+        """A context manager: one of the turns, from entry to exit."""
+        return _Turn(self._slots)
 
 
 class _Turn:
-    __slots__ = ("_lock",)
+    __slots__ = ("_slots",)
 
-    def __init__(self, lock: threading.Lock) -> None:
-        self._lock = lock
+    def __init__(self, slots: threading.BoundedSemaphore) -> None:
+        self._slots = slots
 
     def __enter__(self) -> None:
-        self._lock.acquire()
-        _held.lock = self._lock
+        self._slots.acquire()
+        _held.slots = self._slots
 
     def __exit__(
         self,
@@ -54,22 +57,22 @@ class _Turn:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        _held.lock = None
-        self._lock.release()
+        _held.slots = None
+        self._slots.release()
 
 
 class away:  # lower case: used as a function, ``with away(): ...``
     """While waiting for something other than the interpreter: give this thread's turn
     back, if it has one, and take it again after."""
 
-    __slots__ = ("_lock",)
+    __slots__ = ("_slots",)
 
     def __enter__(self) -> None:
-        lock: threading.Lock | None = getattr(_held, "lock", None)
-        self._lock = lock
-        if lock is not None:
-            _held.lock = None
-            lock.release()
+        slots: threading.BoundedSemaphore | None = getattr(_held, "slots", None)
+        self._slots = slots
+        if slots is not None:
+            _held.slots = None
+            slots.release()
 
     def __exit__(
         self,
@@ -77,7 +80,7 @@ class away:  # lower case: used as a function, ``with away(): ...``
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        lock = self._lock
-        if lock is not None:
-            lock.acquire()
-            _held.lock = lock
+        slots = self._slots
+        if slots is not None:
+            slots.acquire()
+            _held.slots = slots
