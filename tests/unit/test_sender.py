@@ -16,7 +16,7 @@ from chinwag.server.outbox import Outbox
 from chinwag.server.router import Router
 from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
-from tests.support import DEADLINE
+from tests.support import DEADLINE, wait_for
 from tests.unit.fakes import FakeEndpoint, make_member
 
 ROUTER = Router()
@@ -129,6 +129,36 @@ def test_a_round_of_one_delivery_is_sent_at_once_after_what_waits_before_it() ->
             assert received.index(b"one message") > received.rindex(b"x")
             sender.submit([problem("another", make_member("Client-2"))])
             assert b"another" in read_until(theirs, b"another\r\n")  # sent by the round itself
+        finally:
+            sender.stop()
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_what_the_kernel_leaves_of_a_message_sent_at_once_is_parked_and_follows_it() -> None:
+    router = Router()
+    sender = Sender(router)
+    parked: list[Outbox] = []
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    try:
+        router.add("Client-2", OutboxEndpoint(ours, sender, parked))
+        sender.start()
+        try:
+            long = "y" * 200_000  # far more than the kernel takes at once
+            sender.submit([problem(f"{long} end", make_member("Client-2"))])
+            wait_for(lambda: parked, what="the rest parked")
+            theirs.settimeout(DEADLINE)
+            received = b""
+            while not received.endswith(b" end\r\n"):
+                chunk = theirs.recv(65536)
+                assert chunk, "closed before the end"
+                received += chunk
+                parked[0].send_parked()  # what the drainer does when the socket is writable
+            assert received.count(b"y") == len(long)
+            sender.submit([problem("after", make_member("Client-2"))])
+            assert read_until(theirs, b"\n") == b"! after\r\n"
         finally:
             sender.stop()
     finally:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chinwag.server.congestion import Congestion
 
 DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024
+_DONTWAIT = socket.MSG_DONTWAIT  # a global, not an attribute lookup, in the hot path
 
 
 class Parking(Protocol):
@@ -136,26 +137,44 @@ class Outbox:
     def closed(self) -> bool:
         return self._closed
 
-    def post(self, data: bytes) -> None:
+    def post(self, data: bytes) -> None:  # noqa: PLR0912 - every recipient, one frame
         """Queue ``data`` and have it sent soon: by the sender thread when there is one
         (once for everything queued until it comes round), else at once. Never blocks."""
         park = relieved = False  # when sent at once: what is left over, and relief
         with self._lock:
             if self._closed or self._sealed:
                 return
-            queued = self._queued + len(data)
+            waiting = self._queued
+            queued = waiting + len(data)
             if queued > self._high:  # rare: congested, or past the limit
                 due = self._post_high_locked(data, queued)
+            elif self._due or self._parked:
+                self._chunks.append(data)  # already on its way: this goes with it
+                self._queued = queued
+                return
+            elif self._sender is None or not self._sender.at_once:
+                self._chunks.append(data)
+                self._queued = queued
+                self._due = due = True
+            elif not waiting and self._records is None:
+                # The common case of a quiet server, once per recipient of each message:
+                # nothing waits, so the bytes go straight to the kernel, and a send that
+                # takes them all leaves nothing to update.
+                try:
+                    sent = self.sock.send(data, _DONTWAIT)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                except OSError:
+                    self._close_locked()  # the peer is gone; its reader sees the same
+                    return
+                if sent == queued:
+                    return
+                park, due = self._keep_rest_locked(data[sent:]), False
             else:
                 self._chunks.append(data)
                 self._queued = queued
-                if self._due or self._parked:
-                    return  # already on its way: this goes with it
-                if self._sender is None or not self._sender.at_once:
-                    self._due = due = True
-                else:
-                    park, relieved = self._send_at_once_locked()
-                    due = False
+                park, relieved = self._send_at_once_locked()
+                due = False
         if relieved:
             self._relieve()
         if park:
@@ -167,6 +186,16 @@ class Outbox:
                 self._sender.due(self)
             else:
                 self.flush()
+
+    def _keep_rest_locked(self, rest: bytes) -> bool:
+        """Keep what the kernel did not take of a message sent as posted, to be sent when
+        the socket is writable; ``True``: the outbox is to be parked."""
+        self._wire = rest
+        self._queued = len(rest)
+        self.progressed_at = self._clock()  # bytes begin to wait now
+        self._waiting = True
+        self._parked = True
+        return True
 
     def _send_at_once_locked(self) -> tuple[bool, bool]:
         """Send what is queued (the sender thread, posting a message it would flush right
@@ -338,7 +367,7 @@ class Outbox:
             self._wire = self._wire + data if self._wire else data
         data = self._wire
         try:
-            sent = self.sock.send(data, socket.MSG_DONTWAIT)
+            sent = self.sock.send(data, _DONTWAIT)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:
