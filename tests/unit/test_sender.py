@@ -7,6 +7,7 @@ thread what the thread would do, so what is dispatched when is exact.
 from __future__ import annotations
 
 import socket
+import threading
 from types import SimpleNamespace
 
 from chinwag.hub.events import Delivery, Farewell, Problem, to
@@ -80,6 +81,56 @@ def test_a_long_queue_is_dispatched_by_the_submitter() -> None:
     text = lines(ann)
     assert text.count("line ") == limit
     assert text.endswith("one too many\r\n")
+
+
+def test_a_quiet_sender_leaves_a_message_to_its_submitter() -> None:
+    sender = Sender(ROUTER)
+    ann, bob = connect("Client-1"), connect("Client-2")
+    sender.start()
+    try:
+        wait_for(lambda: sender.idle, what="the sender thread waiting for work")
+        sender.submit([problem("quiet", ann, bob)])
+        assert "quiet" in lines(bob)  # sent before submit returned: no hand-over
+    finally:
+        sender.stop()
+
+
+class HeldEndpoint(FakeEndpoint):
+    """Takes what is sent only once ``release`` is set (a recipient slow to take it)."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self._log = log
+
+    def send(self, data: bytes) -> None:
+        self.entered.set()
+        assert self.release.wait(DEADLINE)
+        self._log.append(data.decode())
+
+
+def test_what_is_submitted_while_a_submitter_dispatches_follows_what_it_dispatches() -> None:
+    router = Router()
+    sender = Sender(router)
+    log: list[str] = []
+    held = HeldEndpoint(log)
+    router.add("Client-1", held)
+    ann = make_member("Client-1")
+    sender.start()
+    first = threading.Thread(target=sender.submit, args=([problem("first", ann)],))
+    try:
+        wait_for(lambda: sender.idle, what="the sender thread waiting for work")
+        first.start()  # dispatches itself, and is held in the middle of sending
+        assert held.entered.wait(DEADLINE)
+        sender.submit([problem("second", ann)])  # waits its turn: the sender thread's
+        held.release.set()
+        first.join(DEADLINE)
+        wait_for(lambda: len(log) == 2, what="both sent")
+        assert log == ["! first\r\n", "! second\r\n"]
+    finally:
+        held.release.set()
+        sender.stop()
 
 
 class OutboxEndpoint:

@@ -1,8 +1,9 @@
 """A connection's bounded outgoing queue, written without ever blocking the writer.
 
 Theory of operation: any thread may :meth:`Outbox.post` bytes for a client; the outbox
-is then flushed by the sender thread (or at once, without one, or when the sender thread
-posts a round of one delivery and nothing waits in the outbox). Flushing sends
+is then flushed by the sender thread (or at once, without one, or when a round of one
+delivery is posted and nothing waits in the outbox: the bytes then go straight to the
+kernel). Flushing sends
 everything queued in one ``send`` call with ``MSG_DONTWAIT``; whatever the kernel does
 not take stays queued and the outbox is *parked* with the
 :class:`~chinwag.server.drainer.Drainer`, which finishes the job when the socket becomes
@@ -39,7 +40,7 @@ class Parking(Protocol):
 
 
 class Scheduler(Protocol):
-    # True while the scheduler's own thread posts a message it would flush at once after.
+    # True while a round of one delivery is posted: nothing else would join it.
     at_once: bool
 
     def due(self, outbox: Outbox) -> None: ...
