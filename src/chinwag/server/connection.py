@@ -113,7 +113,8 @@ class Connection:
     """A client connection and the thread that serves it."""
 
     # The dispatcher reads ``formatter`` and ``send`` of every recipient for every
-    # message, when they are no longer in the CPU's caches: slots, not a dict.
+    # message, when they are no longer in the CPU's caches: slots, not a dict, and
+    # plain values, not calls that would reach into the session too.
     __slots__ = (
         "_close_reason",
         "_closing",
@@ -133,6 +134,7 @@ class Connection:
         "_sock_closed",
         "_state_lock",
         "_tls",
+        "formatter",
         "info",
         "member",
         "name",
@@ -189,6 +191,9 @@ class Connection:
         self.member = Member(info.name, info.address[0], info.connected_at)
         self._router = router
         self.session = session_factory(hub, self.member, config)
+        # The session's formatter, copied after each step of the session that may choose
+        # another (an IRC client's capabilities choose it): see :meth:`_hand_over`.
+        self.formatter: Formatter = self.session.formatter
         self._state_lock = threading.Lock()
         self._close_reason: str | None = None  # set once the connection is being closed
         self._sock_closed = False
@@ -204,10 +209,6 @@ class Connection:
         self.thread = threading.Thread(target=self._run, name=info.name, daemon=True)
 
     # --- the endpoint the dispatcher talks to --------------------------------------------
-
-    @property
-    def formatter(self) -> Formatter:
-        return self.session.formatter
 
     def close(self, reason: str, last_words: bytes = b"") -> None:
         with self._state_lock:
@@ -230,7 +231,7 @@ class Connection:
                 self._tls.handshake(self._sock, self._handshake_timeout)
             # Reachable before it is in the hub, so no delivery to it can miss it.
             self._router.add(self.member.client_id, self)
-            self._deliver(self.session.start())
+            self._hand_over(self.session.start())
             reason = self._handle()
         except TlsError as exc:
             log.event(f"{self.name}: {exc}")
@@ -287,8 +288,14 @@ class Connection:
         if len(data) > SLICE_BYTES and self._congestion is not None:
             self._sliced(data, self._congestion)
         else:
-            self._deliver(self.session.receive(data))
+            self._hand_over(self.session.receive(data))
         return True
+
+    def _hand_over(self, deliveries: list[Delivery]) -> None:
+        """Hand over the deliveries of a step of the session, taking first the formatter
+        it may have chosen meanwhile, so that what follows the step is formatted for it."""
+        self.formatter = self.session.formatter
+        self._deliver(deliveries)
 
     def _sliced(self, data: bytes, congestion: Congestion) -> None:
         """Interpret ``data`` a slice at a time, waiting between slices while the queues
@@ -302,7 +309,7 @@ class Connection:
                     congestion.wait(self._closing)
                 if self._closing.is_set() or self.session.finished:
                     return
-            self._deliver(self.session.receive(data[start : start + SLICE_BYTES]))
+            self._hand_over(self.session.receive(data[start : start + SLICE_BYTES]))
 
     def _paced(self, data: bytes, pacer: Pacer) -> bool:
         """Interpret ``data`` line by line at the pace flood control allows; ``False``:
@@ -319,13 +326,13 @@ class Connection:
                 self._deliver([Delivery(Info((SLOWED_DOWN,)), to(self.member))])
             if pace.delay and self._closing.wait(pace.delay):
                 return True  # closed while waiting: the rest does not matter any more
-            self._deliver(self.session.receive(data[start : end + 1]))
+            self._hand_over(self.session.receive(data[start : end + 1]))
             if self._password_failures_exhausted():
                 return True  # the caller says goodbye
             self._pause_after_wrong_password()
             start = end + 1
         if start < len(data) and not self.session.finished:
-            self._deliver(self.session.receive(data[start:]))
+            self._hand_over(self.session.receive(data[start:]))
         return True
 
     def _password_failures_exhausted(self) -> bool:
