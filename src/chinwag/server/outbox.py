@@ -54,35 +54,43 @@ class RecordLayer(Protocol):
     def open(self, data: bytes) -> tuple[bytes, bytes]: ...
 
 
-class Outbox:
-    # Slots: the sender thread touches every recipient's outbox for every message, and
-    # after the pause between paced messages those objects are no longer in the CPU's
-    # caches; fixed slots keep what a flush reads in fewer cache lines than a dict.
-    __slots__ = (  # noqa: RUF023 - in the order of use, not of the alphabet
-        # What every post and flush reads, first, so that it shares few cache lines.
-        "_lock",
+class _Posted:
+    """Where an outbox keeps what every post reads: see :class:`Outbox`'s slots."""
+
+    # The sender thread touches every recipient's outbox for every message, and after
+    # the pause between paced messages those objects are no longer in the CPU's caches.
+    # CPython lays out a class's slots in alphabetical order, after its base's: the
+    # fields of a post are this base's, so that they share the object's first bytes
+    # (two cache lines) with its header, and the rest come after them.
+    __slots__ = (
         "_closed",
-        "_sealed",
-        "_queued",
-        "_high",
-        "_chunks",
         "_due",
+        "_high",
+        "_lock",
         "_parked",
-        "_sender",
+        "_queued",
         "_records",
-        "_wire",
+        "_sealed",
+        "_sender",
         "sock",
-        "_waiting",
-        "_congested",
-        "_relieved",
-        # The rest.
+    )
+
+
+class Outbox(_Posted):
+    # Slots, not a dict (see :class:`_Posted`), after the fields of a post.
+    __slots__ = (
+        "_chunks",
         "_clock",
+        "_congested",
         "_congestion",
         "_emptied",
         "_emptied_event",
         "_low",
         "_on_overflow",
         "_parking",
+        "_relieved",
+        "_waiting",
+        "_wire",
         "congested_since",
         "limit",
         "progressed_at",
