@@ -256,6 +256,21 @@ def test_capabilities_lusers_and_whowas_over_sockets(irc_server: IrcHarness) -> 
     alice.expect(r"^:irc\.test 266 alice 2 2 ")
 
 
+def test_capabilities_asked_for_in_the_middle_of_a_chat_shape_what_follows(
+    irc_server: IrcHarness,
+) -> None:
+    alice = irc_server.irc("alice")
+    alice.send("JOIN #lobby")
+    alice.expect(r" 366 alice #lobby ")
+    bob = irc_server.text("bob")
+    bob.send("before")
+    alice.expect(r"^:bob!\S+ PRIVMSG #lobby :before$")  # no tags: none asked for
+    alice.send("CAP REQ :server-time")
+    alice.expect(r"^:irc\.test CAP alice ACK :server-time$")
+    bob.send("after")
+    alice.expect(r"^@time=\S+ :bob!\S+ PRIVMSG #lobby :after$")
+
+
 def test_a_ban_set_before_an_irc_client_registers_keeps_it_out(
     make_irc_server: Callable[..., IrcHarness],
 ) -> None:

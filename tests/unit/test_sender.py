@@ -7,6 +7,7 @@ thread what the thread would do, so what is dispatched when is exact.
 from __future__ import annotations
 
 import socket
+import threading
 from types import SimpleNamespace
 
 from chinwag.hub.events import Delivery, Farewell, Problem, to
@@ -16,7 +17,7 @@ from chinwag.server.outbox import Outbox
 from chinwag.server.router import Router
 from chinwag.server.sender import Sender
 from chinwag.text.format import TEXT
-from tests.support import DEADLINE
+from tests.support import DEADLINE, wait_for
 from tests.unit.fakes import FakeEndpoint, make_member
 
 ROUTER = Router()
@@ -82,6 +83,56 @@ def test_a_long_queue_is_dispatched_by_the_submitter() -> None:
     assert text.endswith("one too many\r\n")
 
 
+def test_a_quiet_sender_leaves_a_message_to_its_submitter() -> None:
+    sender = Sender(ROUTER)
+    ann, bob = connect("Client-1"), connect("Client-2")
+    sender.start()
+    try:
+        wait_for(lambda: sender.idle, what="the sender thread waiting for work")
+        sender.submit([problem("quiet", ann, bob)])
+        assert "quiet" in lines(bob)  # sent before submit returned: no hand-over
+    finally:
+        sender.stop()
+
+
+class HeldEndpoint(FakeEndpoint):
+    """Takes what is sent only once ``release`` is set (a recipient slow to take it)."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self._log = log
+
+    def send(self, data: bytes) -> None:
+        self.entered.set()
+        assert self.release.wait(DEADLINE)
+        self._log.append(data.decode())
+
+
+def test_what_is_submitted_while_a_submitter_dispatches_follows_what_it_dispatches() -> None:
+    router = Router()
+    sender = Sender(router)
+    log: list[str] = []
+    held = HeldEndpoint(log)
+    router.add("Client-1", held)
+    ann = make_member("Client-1")
+    sender.start()
+    first = threading.Thread(target=sender.submit, args=([problem("first", ann)],))
+    try:
+        wait_for(lambda: sender.idle, what="the sender thread waiting for work")
+        first.start()  # dispatches itself, and is held in the middle of sending
+        assert held.entered.wait(DEADLINE)
+        sender.submit([problem("second", ann)])  # waits its turn: the sender thread's
+        held.release.set()
+        first.join(DEADLINE)
+        wait_for(lambda: len(log) == 2, what="both sent")
+        assert log == ["! first\r\n", "! second\r\n"]
+    finally:
+        held.release.set()
+        sender.stop()
+
+
 class OutboxEndpoint:
     """A real outbox on one end of a socket pair, as a connection has one."""
 
@@ -129,6 +180,36 @@ def test_a_round_of_one_delivery_is_sent_at_once_after_what_waits_before_it() ->
             assert received.index(b"one message") > received.rindex(b"x")
             sender.submit([problem("another", make_member("Client-2"))])
             assert b"another" in read_until(theirs, b"another\r\n")  # sent by the round itself
+        finally:
+            sender.stop()
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_what_the_kernel_leaves_of_a_message_sent_at_once_is_parked_and_follows_it() -> None:
+    router = Router()
+    sender = Sender(router)
+    parked: list[Outbox] = []
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    try:
+        router.add("Client-2", OutboxEndpoint(ours, sender, parked))
+        sender.start()
+        try:
+            long = "y" * 200_000  # far more than the kernel takes at once
+            sender.submit([problem(f"{long} end", make_member("Client-2"))])
+            wait_for(lambda: parked, what="the rest parked")
+            theirs.settimeout(DEADLINE)
+            received = b""
+            while not received.endswith(b" end\r\n"):
+                chunk = theirs.recv(65536)
+                assert chunk, "closed before the end"
+                received += chunk
+                parked[0].send_parked()  # what the drainer does when the socket is writable
+            assert received.count(b"y") == len(long)
+            sender.submit([problem("after", make_member("Client-2"))])
+            assert read_until(theirs, b"\n") == b"! after\r\n"
         finally:
             sender.stop()
     finally:

@@ -110,12 +110,21 @@ def describe_error(exc: OSError) -> str:
     return f"connection error: {exc.strerror or exc}"
 
 
-class Connection:
-    """A client connection and the thread that serves it."""
+class _Reached:
+    """What the dispatcher reads of a connection: see :class:`Connection`'s slots."""
 
     # The dispatcher reads ``formatter`` and ``send`` of every recipient for every
-    # message, when they are no longer in the CPU's caches: slots, not a dict.
-    __slots__ = (
+    # message, when they are no longer in the CPU's caches: slots, not a dict, and
+    # plain values, not calls that would reach into the session too. CPython lays out
+    # a class's slots in alphabetical order, after its base's: as this base's, these
+    # two share the cache line of the object's header.
+    __slots__ = ("formatter", "send")
+
+
+class Connection(_Reached):
+    """A client connection and the thread that serves it."""
+
+    __slots__ = (  # see :class:`_Reached`
         "_close_reason",
         "_closing",
         "_congestion",
@@ -138,7 +147,6 @@ class Connection:
         "info",
         "member",
         "name",
-        "send",
         "session",
         "thread",
     )
@@ -197,6 +205,9 @@ class Connection:
         self.member = Member(info.name, info.address[0], info.connected_at)
         self._router = router
         self.session = session_factory(hub, self.member, config)
+        # The session's formatter, copied after each step of the session that may choose
+        # another (an IRC client's capabilities choose it): see :meth:`_hand_over`.
+        self.formatter: Formatter = self.session.formatter
         self._state_lock = threading.Lock()
         self._close_reason: str | None = None  # set once the connection is being closed
         self._sock_closed = False
@@ -212,10 +223,6 @@ class Connection:
         self.thread = threading.Thread(target=self._run, name=info.name, daemon=True)
 
     # --- the endpoint the dispatcher talks to --------------------------------------------
-
-    @property
-    def formatter(self) -> Formatter:
-        return self.session.formatter
 
     def close(self, reason: str, last_words: bytes = b"") -> None:
         with self._state_lock:
@@ -239,7 +246,7 @@ class Connection:
             # Reachable before it is in the hub, so no delivery to it can miss it.
             self._router.add(self.member.client_id, self)
             with self._turn:
-                self._deliver(self.session.start())
+                self._hand_over(self.session.start())
             reason = self._handle()
         except TlsError as exc:
             log.event(f"{self.name}: {exc}")
@@ -298,8 +305,14 @@ class Connection:
         if len(data) > SLICE_BYTES and self._congestion is not None:
             self._sliced(data, self._congestion)
         else:
-            self._deliver(self.session.receive(data))
+            self._hand_over(self.session.receive(data))
         return True
+
+    def _hand_over(self, deliveries: list[Delivery]) -> None:
+        """Hand over the deliveries of a step of the session, taking first the formatter
+        it may have chosen meanwhile, so that what follows the step is formatted for it."""
+        self.formatter = self.session.formatter
+        self._deliver(deliveries)
 
     def _sliced(self, data: bytes, congestion: Congestion) -> None:
         """Interpret ``data`` a slice at a time, waiting between slices while the queues
@@ -314,7 +327,7 @@ class Connection:
                         congestion.wait(self._closing)
                 if self._closing.is_set() or self.session.finished:
                     return
-            self._deliver(self.session.receive(data[start : start + SLICE_BYTES]))
+            self._hand_over(self.session.receive(data[start : start + SLICE_BYTES]))
 
     def _paced(self, data: bytes, pacer: Pacer) -> bool:
         """Interpret ``data`` line by line at the pace flood control allows; ``False``:
@@ -333,13 +346,13 @@ class Connection:
                 with away():
                     if self._closing.wait(pace.delay):
                         return True  # closed while waiting: the rest does not matter any more
-            self._deliver(self.session.receive(data[start : end + 1]))
+            self._hand_over(self.session.receive(data[start : end + 1]))
             if self._password_failures_exhausted():
                 return True  # the caller says goodbye
             self._pause_after_wrong_password()
             start = end + 1
         if start < len(data) and not self.session.finished:
-            self._deliver(self.session.receive(data[start:]))
+            self._hand_over(self.session.receive(data[start:]))
         return True
 
     def _password_failures_exhausted(self) -> bool:

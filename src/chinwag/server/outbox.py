@@ -1,8 +1,9 @@
 """A connection's bounded outgoing queue, written without ever blocking the writer.
 
 Theory of operation: any thread may :meth:`Outbox.post` bytes for a client; the outbox
-is then flushed by the sender thread (or at once, without one, or when the sender thread
-posts a round of one delivery and nothing waits in the outbox). Flushing sends
+is then flushed by the sender thread (or at once, without one, or when a round of one
+delivery is posted and nothing waits in the outbox: the bytes then go straight to the
+kernel). Flushing sends
 everything queued in one ``send`` call with ``MSG_DONTWAIT``; whatever the kernel does
 not take stays queued and the outbox is *parked* with the
 :class:`~chinwag.server.drainer.Drainer`, which finishes the job when the socket becomes
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from chinwag.server.congestion import Congestion
 
 DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024
+_DONTWAIT = socket.MSG_DONTWAIT  # a global, not an attribute lookup, in the hot path
 
 
 class Parking(Protocol):
@@ -38,7 +40,7 @@ class Parking(Protocol):
 
 
 class Scheduler(Protocol):
-    # True while the scheduler's own thread posts a message it would flush at once after.
+    # True while a round of one delivery is posted: nothing else would join it.
     at_once: bool
 
     def due(self, outbox: Outbox) -> None: ...
@@ -52,35 +54,43 @@ class RecordLayer(Protocol):
     def open(self, data: bytes) -> tuple[bytes, bytes]: ...
 
 
-class Outbox:
-    # Slots: the sender thread touches every recipient's outbox for every message, and
-    # after the pause between paced messages those objects are no longer in the CPU's
-    # caches; fixed slots keep what a flush reads in fewer cache lines than a dict.
-    __slots__ = (  # noqa: RUF023 - in the order of use, not of the alphabet
-        # What every post and flush reads, first, so that it shares few cache lines.
-        "_lock",
+class _Posted:
+    """Where an outbox keeps what every post reads: see :class:`Outbox`'s slots."""
+
+    # The sender thread touches every recipient's outbox for every message, and after
+    # the pause between paced messages those objects are no longer in the CPU's caches.
+    # CPython lays out a class's slots in alphabetical order, after its base's: the
+    # fields of a post are this base's, so that they share the object's first bytes
+    # (two cache lines) with its header, and the rest come after them.
+    __slots__ = (
         "_closed",
-        "_sealed",
-        "_queued",
-        "_high",
-        "_chunks",
         "_due",
+        "_high",
+        "_lock",
         "_parked",
-        "_sender",
+        "_queued",
         "_records",
-        "_wire",
+        "_sealed",
+        "_sender",
         "sock",
-        "_waiting",
-        "_congested",
-        "_relieved",
-        # The rest.
+    )
+
+
+class Outbox(_Posted):
+    # Slots, not a dict (see :class:`_Posted`), after the fields of a post.
+    __slots__ = (
+        "_chunks",
         "_clock",
+        "_congested",
         "_congestion",
         "_emptied",
         "_emptied_event",
         "_low",
         "_on_overflow",
         "_parking",
+        "_relieved",
+        "_waiting",
+        "_wire",
         "congested_since",
         "limit",
         "progressed_at",
@@ -136,26 +146,44 @@ class Outbox:
     def closed(self) -> bool:
         return self._closed
 
-    def post(self, data: bytes) -> None:
+    def post(self, data: bytes) -> None:  # noqa: PLR0912 - every recipient, one frame
         """Queue ``data`` and have it sent soon: by the sender thread when there is one
         (once for everything queued until it comes round), else at once. Never blocks."""
         park = relieved = False  # when sent at once: what is left over, and relief
         with self._lock:
             if self._closed or self._sealed:
                 return
-            queued = self._queued + len(data)
+            waiting = self._queued
+            queued = waiting + len(data)
             if queued > self._high:  # rare: congested, or past the limit
                 due = self._post_high_locked(data, queued)
+            elif self._due or self._parked:
+                self._chunks.append(data)  # already on its way: this goes with it
+                self._queued = queued
+                return
+            elif self._sender is None or not self._sender.at_once:
+                self._chunks.append(data)
+                self._queued = queued
+                self._due = due = True
+            elif not waiting and self._records is None:
+                # The common case of a quiet server, once per recipient of each message:
+                # nothing waits, so the bytes go straight to the kernel, and a send that
+                # takes them all leaves nothing to update.
+                try:
+                    sent = self.sock.send(data, _DONTWAIT)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                except OSError:
+                    self._close_locked()  # the peer is gone; its reader sees the same
+                    return
+                if sent == queued:
+                    return
+                park, due = self._keep_rest_locked(data[sent:]), False
             else:
                 self._chunks.append(data)
                 self._queued = queued
-                if self._due or self._parked:
-                    return  # already on its way: this goes with it
-                if self._sender is None or not self._sender.at_once:
-                    self._due = due = True
-                else:
-                    park, relieved = self._send_at_once_locked()
-                    due = False
+                park, relieved = self._send_at_once_locked()
+                due = False
         if relieved:
             self._relieve()
         if park:
@@ -167,6 +195,16 @@ class Outbox:
                 self._sender.due(self)
             else:
                 self.flush()
+
+    def _keep_rest_locked(self, rest: bytes) -> bool:
+        """Keep what the kernel did not take of a message sent as posted, to be sent when
+        the socket is writable; ``True``: the outbox is to be parked."""
+        self._wire = rest
+        self._queued = len(rest)
+        self.progressed_at = self._clock()  # bytes begin to wait now
+        self._waiting = True
+        self._parked = True
+        return True
 
     def _send_at_once_locked(self) -> tuple[bool, bool]:
         """Send what is queued (the sender thread, posting a message it would flush right
@@ -338,7 +376,7 @@ class Outbox:
             self._wire = self._wire + data if self._wire else data
         data = self._wire
         try:
-            sent = self.sock.send(data, socket.MSG_DONTWAIT)
+            sent = self.sock.send(data, _DONTWAIT)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:

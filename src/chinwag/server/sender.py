@@ -1,15 +1,22 @@
 """The sender thread: hands out what reader threads submit, and sends it, in bulk.
 
-Reader threads do not fan their messages out themselves: they append the hub's
-deliveries to one queue (:meth:`Sender.submit`, a few hundred nanoseconds) and go back to
-reading. This thread takes everything queued in one go and dispatches it in the order it
-was submitted, so the messages of many senders to one room become one burst, queued as
-one piece for each member of the room (:mod:`chinwag.server.dispatch`). Queuing marks the
-recipients' outboxes as due (:meth:`Sender.due`); the thread then flushes each due outbox
-once, so a recipient gets everything since the last round in one ``send``. The busier the
-chat, the more each round carries; when it is quiet, a message costs one thread hand-off,
-and a round of one delivery, which has nothing to gather, sends as it posts
+Reader threads do not fan their messages out themselves while the chat is busy: they
+append the hub's deliveries to one queue (:meth:`Sender.submit`, a few hundred
+nanoseconds) and go back to reading. This thread takes everything queued in one go and
+dispatches it in the order it was submitted, so the messages of many senders to one room
+become one burst, queued as one piece for each member of the room
+(:mod:`chinwag.server.dispatch`). Queuing marks the recipients' outboxes as due
+(:meth:`Sender.due`); the thread then flushes each due outbox once, so a recipient gets
+everything since the last round in one ``send``. The busier the chat, the more each round
+carries. A round of one delivery, which has nothing to gather, sends as it posts
 (:attr:`Sender.at_once`: each outbox sends at once unless something waits in it).
+
+When it is quiet (the thread waits for work and nothing is queued), waking the thread
+would only hand a round of one delivery from one thread to another: two context switches
+and a hand-over of the interpreter's lock for every message. So a submitter that finds
+the thread idle and the queue empty dispatches its own deliveries, under the same lock
+and with the same rule for sending at once; whatever others submit meanwhile waits for
+that lock, so the order of submission is kept.
 
 Two things are dispatched at once by the thread that submits them, under the same lock, in
 the same order: a farewell (its recipient is closed right after its last words, which must
@@ -44,8 +51,11 @@ class Sender:
         self._wake = threading.Event()
         # True while this thread dispatches, when it flushes what it marks anyway.
         self._dispatching_here = False
-        # True while this thread dispatches a round of one delivery: outboxes then send
-        # what is posted to them at once, as nothing else this round could join it.
+        # True while this thread waits for work: a submitter then dispatches itself.
+        self._idle = False
+        # True while a round of one delivery is dispatched (by this thread, or by a
+        # submitter while it is idle): outboxes then send what is posted to them at
+        # once, as nothing else this round could join it.
         self.at_once = False
         self._worker = Worker("chinwag-sender", self._round, log.problem)
 
@@ -56,31 +66,52 @@ class Sender:
         """Have ``deliveries`` dispatched after everything submitted before them."""
         if not deliveries:
             return
-        self._queue.append(deliveries)
-        if len(self._queue) > MAX_QUEUED or any(
+        queue = self._queue
+        queue.append(deliveries)
+        if len(queue) > MAX_QUEUED or any(
             isinstance(delivery.event, Farewell) for delivery in deliveries
         ):
             self.dispatch()
+        elif (
+            self._idle
+            and len(queue) == 1
+            and not self._wake.is_set()
+            and self._dispatching.acquire(blocking=False)
+        ):
+            try:  # quiet: dispatched here, as the thread would (see the module docstring)
+                self._dispatch_locked(at_once=True)
+            except Exception:  # noqa: BLE001 - as a round of the thread: these are lost
+                log.problem(f"error in {self._worker.name} (in a submitter); it carries on")
+            finally:
+                self._dispatching.release()
         elif not self._wake.is_set():
             self._wake.set()
 
     def dispatch(self) -> None:
         """Dispatch everything submitted so far, in order, in the calling thread; the
         sender thread sends it."""
-        self._dispatch_queued()
+        with self._dispatching:
+            self._dispatch_locked(at_once=False)
         if self._due and not self._wake.is_set():
             self._wake.set()
 
-    def _dispatch_queued(self) -> None:
-        with self._dispatching:
-            queue = self._queue
-            while queue:
-                batch = [queue.popleft() for _ in range(len(queue))]
-                self.at_once = self._dispatching_here and len(batch) == 1 and len(batch[0]) == 1
-                try:
-                    deliver(chain.from_iterable(batch), self._router)
-                finally:
-                    self.at_once = False
+    def _dispatch_locked(self, *, at_once: bool) -> None:
+        """Dispatch what is queued (with the dispatching lock); with ``at_once``, a round
+        of one delivery is sent as it is posted, else outboxes are marked due."""
+        queue = self._queue
+        while queue:
+            batch = [queue.popleft() for _ in range(len(queue))]
+            self.at_once = at_once and len(batch) == 1 and len(batch[0]) == 1
+            try:
+                deliver(chain.from_iterable(batch), self._router)
+            finally:
+                self.at_once = False
+
+    @property
+    def idle(self) -> bool:
+        """Whether the thread waits for work (a submission to an empty queue is then
+        dispatched by its submitter)."""
+        return self._idle
 
     def due(self, outbox: Outbox) -> None:
         """Have ``outbox`` flushed soon; never blocks."""
@@ -99,11 +130,14 @@ class Sender:
         A round that fails loses what it had taken (the worker logs it); the next round
         carries on with what came after.
         """
+        self._idle = True
         self._wake.wait()
+        self._idle = False
         self._wake.clear()
         self._dispatching_here = True
         try:
-            self._dispatch_queued()
+            with self._dispatching:
+                self._dispatch_locked(at_once=True)
         except Exception:
             self._wake.set()  # what was marked due before the failure still goes out
             raise

@@ -7,7 +7,8 @@ every client, closes them, and joins every thread it started. Use it as a contex
 and it is shut down however the block ends.
 
 Reader threads (one per client) hand the hub's deliveries to the sender thread, which
-fans them out and sends them (``sender.py``). A housekeeping thread asks every session for
+fans them out and sends them (``sender.py``; when it is idle, a reader fans its own
+message out in its place). A housekeeping thread asks every session for
 its timed work every few seconds (IRC pings and timeouts) and hands it over the same way;
 it never touches sockets itself.
 
