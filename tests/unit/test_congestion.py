@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -26,9 +28,13 @@ class Gauge:
         self.closed = False
         self.progressed_at = self.congested_since = progressed_at
         self.dropped = False
+        self.reads = False  # what the kernel would say of the client's reading
 
     def stalled(self) -> None:
         self.dropped = True
+
+    def reading(self) -> bool:
+        return self.reads
 
 
 class Parked:
@@ -147,3 +153,50 @@ def test_a_waiting_reader_wakes_when_relieved_or_closed() -> None:
         assert not waiter.is_alive(), end
         gate.relieved(slow)
     assert not gate.active
+
+
+def test_a_client_found_reading_goes_on_holding_readers_back_past_the_patience() -> None:
+    # Its kernel buffer drains, but not yet by the third that makes the socket writable
+    # again, so the server has sent it nothing: the kernel's queue says it reads.
+    clock = Clock()
+    gate = Congestion(patience=0.3, stall=30.0, clock=clock)
+    slow = Gauge(progressed_at=clock.now - 1.0)
+    gate.congested(slow)
+    slow.reads = True
+    assert gate._holding_until(clock.now) == clock.now + 0.3
+    assert slow.progressed_at == clock.now
+    clock.now += 1.0
+    slow.reads = False  # stopped: holds nobody back once the patience is spent
+    assert gate._holding_until(clock.now) < clock.now
+    gate.wait(threading.Event())  # returns at once
+
+
+@pytest.fixture
+def tcp_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        ours = socket.create_connection(listener.getsockname())
+        theirs, _ = listener.accept()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    yield ours, theirs
+    ours.close()
+    theirs.close()
+
+
+def test_an_outbox_knows_from_the_kernel_whether_its_client_reads(
+    tcp_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = tcp_pair
+    gate = Congestion(patience=0.3, stall=30.0, clock=Clock())
+    outbox = Outbox(ours, 1024 * 1024, Parked(), [].append, congestion=gate)
+    while not gate.active:  # the peer reads nothing: the kernel's buffers fill, then ours
+        outbox.post(b"x" * 4096)
+    assert not outbox.reading()  # nothing taken since it became congested
+    theirs.setblocking(False)
+    taken = 0
+    deadline = time.monotonic() + DEADLINE
+    while not outbox.reading():  # the peer reads: the kernel's queue goes down
+        assert time.monotonic() < deadline, "the kernel's queue never went down"
+        with contextlib.suppress(BlockingIOError):
+            taken += len(theirs.recv(65536))
+    assert taken > 0

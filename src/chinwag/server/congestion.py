@@ -43,9 +43,9 @@ class Gauge(Protocol):
     @property
     def closed(self) -> bool: ...
 
-    @property
-    def progressed_at(self) -> float:
-        """When the kernel last took some of the queued bytes (or congestion began)."""
+    # When the kernel last took some of the queued bytes (or congestion began); the gate
+    # moves it on when the client is found reading.
+    progressed_at: float
 
     @property
     def congested_since(self) -> float:
@@ -53,6 +53,9 @@ class Gauge(Protocol):
 
     def stalled(self) -> None:
         """Drop the client: it has not taken anything for too long."""
+
+    def reading(self) -> bool:
+        """Whether the client took bytes out of the kernel's buffers since last asked."""
 
 
 class Congestion:
@@ -89,15 +92,24 @@ class Congestion:
         with self._cond:
             self._cond.notify_all()
 
-    def _holding_until(self) -> float:
+    def _holding_until(self, now: float) -> float:
         """Until when (by the clock) the congested clients hold readers back, as things
-        stand; in the past if none does. Called with the lock held."""
+        stand; in the past if none does. Called with the lock held.
+
+        The server sends to a client whose kernel buffer is full only once the kernel
+        says it has room, a third of the buffer, which may be megabytes: a client that
+        reads steadily but slowly may look still for longer than the patience. So before
+        a client counts as still, the kernel is asked whether its bytes are moving."""
         until = float("-inf")
         for outbox in list(self._congested):
             if outbox.closed:
                 del self._congested[outbox]
-            else:
-                until = max(until, outbox.progressed_at + self.patience)
+                continue
+            held = outbox.progressed_at + self.patience
+            if held <= now and outbox.reading():
+                outbox.progressed_at = now  # it reads: it goes on holding readers back
+                held = now + self.patience
+            until = max(until, held)
         self.active = bool(self._congested)
         return until
 
@@ -106,7 +118,8 @@ class Congestion:
         or ``stop`` is set."""
         with self._cond:
             while not stop.is_set():
-                left = self._holding_until() - self.clock()
+                now = self.clock()
+                left = self._holding_until(now) - now
                 if left <= 0:
                     return
                 self._cond.wait(left)

@@ -22,7 +22,10 @@ decrypts through :meth:`Outbox.open`, both under the outbox's lock (see ``tls.py
 
 from __future__ import annotations
 
+import fcntl
 import socket
+import sys
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -85,6 +88,7 @@ class Outbox(_Posted):
         "_congestion",
         "_emptied",
         "_emptied_event",
+        "_kernel_queued",
         "_low",
         "_on_overflow",
         "_parking",
@@ -124,6 +128,7 @@ class Outbox(_Posted):
         # when bytes began to wait): how long a client has made no progress is measured
         # from here, including the time before its queue grew long enough to count.
         self.progressed_at = 0.0
+        self._kernel_queued = 0  # bytes in the kernel's send queue when last asked
         self._waiting = False  # the kernel did not take everything last time
         self.congested_since = 0.0
         self._lock = threading.Lock()
@@ -226,6 +231,7 @@ class Outbox(_Posted):
         self._queued = queued
         if not self._congested and self._congestion is not None:
             self._congested = True
+            self._kernel_queued = self._kernel_waiting()  # to tell later if it moves
             self.congested_since = now = self._clock()
             if not self._waiting:
                 self.progressed_at = now
@@ -234,6 +240,22 @@ class Outbox(_Posted):
             return False
         self._due = True
         return True
+
+    def reading(self) -> bool:
+        """Whether the client took bytes out of the kernel's send queue since last asked
+        (the bytes sent and not yet acknowledged, ``SIOCOUTQ``, went down): it reads,
+        though the kernel has not had room enough yet to say the socket is writable."""
+        waiting = self._kernel_waiting()
+        before, self._kernel_queued = self._kernel_queued, waiting
+        return waiting < before
+
+    def _kernel_waiting(self) -> int:
+        """The bytes in the kernel's send queue (-1 if it cannot say: closed meanwhile)."""
+        try:
+            answer = fcntl.ioctl(self.sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+        except (OSError, ValueError):
+            return -1
+        return int.from_bytes(answer, sys.byteorder, signed=True)
 
     def stalled(self) -> None:
         """Drop the client, which has not caught up for too long while congested."""
