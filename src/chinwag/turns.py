@@ -23,7 +23,6 @@ whoever runs it.
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 
 TURNS = 4
 
@@ -51,12 +50,7 @@ class _Turn:
         self._slots.acquire()
         _held.slots = self._slots
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *failure: object) -> None:
         _held.slots = None
         self._slots.release()
 
@@ -74,12 +68,7 @@ class away:  # lower case: used as a function, ``with away(): ...``
             _held.slots = None
             slots.release()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *failure: object) -> None:
         slots = self._slots
         if slots is not None:
             slots.acquire()
