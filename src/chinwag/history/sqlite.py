@@ -371,7 +371,6 @@ class SqliteHistory:
             for msgid, when, sender, target, text, _, action, notice, userhost in messages
         ]
         groups: dict[str, list[str]] = {}
-        keys = self._room_keys
         first = messages[0] if messages else None
         if first is not None and all(
             m[3] is first[3] and not m[5] for m in messages
@@ -381,9 +380,9 @@ class SqliteHistory:
             for (_, _, sender, target, _, private, _, _, _), entry in zip(
                 messages, entries, strict=True
             ):
-                key = Conversation.private(sender, target).key if private else keys.get(target)
-                if key is None:
-                    key = self._room_key(target)
+                key = (
+                    Conversation.private(sender, target).key if private else self._room_key(target)
+                )
                 groups.setdefault(key, []).append(entry)
         with self._writing() as connection:
             for key, entries in groups.items():
@@ -475,9 +474,7 @@ class SqliteHistory:
             "AND first <= ? ORDER BY first",
             (key, low, last),
         ).fetchall()
-        merged: dict[int, str] = {}
-        packed = {row[0]: pages.pack(pages.clean(row)) for row in rows}
-        merged.update(packed)
+        merged = {row[0]: pages.pack(pages.clean(row)) for row in rows}
         kept = 0
         for _, text in found:
             for entry in pages.entries(text):
@@ -786,22 +783,8 @@ def _row_of(entry: str) -> pages.Row:
 
 def _rows_of(key: str, messages: Sequence[Pending]) -> list[pages.Row]:
     """The rows of the messages of ``messages`` in conversation ``key``, in order."""
-    found: list[pages.Row] = []
-    for msgid, when, sender, target, text, private, action, notice, userhost in messages:
-        of = Conversation.private(sender, target) if private else Conversation.room(target)
-        if of.key == key:
-            found.append(
-                (
-                    msgid,
-                    round(when.timestamp() * 1_000_000),
-                    sender,
-                    target,
-                    text,
-                    action | notice << 1,
-                    userhost,
-                )
-            )
-    return found
+    records = (kept(message) for message in messages)
+    return [pages.row_of(record) for record in records if record.conversation.key == key]
 
 
 def _position(cursor: Cursor) -> str:
