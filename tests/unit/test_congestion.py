@@ -200,3 +200,11 @@ def test_an_outbox_knows_from_the_kernel_whether_its_client_reads(
         with contextlib.suppress(BlockingIOError):
             taken += len(theirs.recv(65536))
     assert taken > 0
+    # The server hands the kernel more: its client's reading is told from there on, even
+    # when what it holds now is more than when the client became congested.
+    assert outbox.send_parked() is False  # took some, not all
+    deadline = time.monotonic() + DEADLINE
+    while not outbox.reading():
+        assert time.monotonic() < deadline, "the kernel's queue never went down again"
+        with contextlib.suppress(BlockingIOError):
+            taken += len(theirs.recv(65536))

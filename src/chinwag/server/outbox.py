@@ -411,6 +411,10 @@ class Outbox(_Posted):
             if sent or not self._waiting:
                 self.progressed_at = self._clock()
                 self._waiting = True
+                if sent and self._congested:
+                    # The kernel's queue grew by what it took: its client's reading is
+                    # told from here on (see reading()).
+                    self._kernel_queued = self._kernel_waiting()
         else:
             self._waiting = False
         if self._congested and self._queued <= self._low:
