@@ -112,6 +112,29 @@ def test_an_older_schema_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyP
         database.close()
 
 
+def test_a_new_database_has_large_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = open_database(tmp_path / "new")
+    try:
+        assert database.reader.execute("PRAGMA page_size").fetchone()[0] == storage.PAGE_SIZE
+    finally:
+        database.close()
+    old = tmp_path / "old"
+    with monkeypatch.context() as before:  # made by a chinwag of 4 KiB pages
+        before.setattr(storage, "PAGE_SIZE", 4096)
+        open_database(old).close()
+    database = open_database(old)
+    try:
+        assert database.reader.execute("PRAGMA page_size").fetchone()[0] == 4096
+        history = SqliteHistory(database)
+        record = Record(MessageIds().next(), START, "ann", "#lobby", "hello")
+        history.append([record])
+        assert history.latest(Conversation.room("#lobby"), 10) == [record]
+    finally:
+        database.close()
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
 def test_an_unwritable_data_directory_is_refused(tmp_path: Path) -> None:
     tmp_path.chmod(0o500)

@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import islice, repeat
 from typing import Final
 
 from chinwag import log
@@ -35,7 +36,7 @@ from chinwag.history.store import HistoryStore, Pending, Record
 from chinwag.worker import Worker
 
 MAX_QUEUED: Final = 10_000
-BATCH: Final = 1000
+BATCH: Final = 1024  # four full pages of a busy room (pages.PAGE_RECORDS)
 PRUNE_SECONDS: Final = 60.0
 PRUNE_BATCH: Final = 1000
 LINGER_SECONDS: Final = 0.05  # how long a few records wait for more before they are written
@@ -193,12 +194,12 @@ class HistoryWriter:
         if self._queue:
             self._busy = True
             queue = self._queue
-            # Each item joins the batch pending() reads before it leaves the queue.
-            items: list[Item] = []
-            self._writing = items
-            for _ in range(min(self.batch, len(queue))):
-                items.append(queue[0])
-                queue.popleft()
+            # The batch pending() reads holds its items before they leave the queue.
+            count = min(self.batch, len(queue))
+            items = self._writing = list(islice(queue, count))
+            popleft = queue.popleft
+            for _ in repeat(None, count):
+                popleft()
             messages: list[Pending] = []
             records: list[Record] = []
             changes: list[StateChange] = []
