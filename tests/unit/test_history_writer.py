@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from chinwag.history import writer as writer_module
 from chinwag.history.ids import MessageIds
 from chinwag.history.service import History
 from chinwag.history.sqlite import SqliteHistory, open_database
@@ -73,6 +75,28 @@ def test_queued_records_are_written_in_batches(store: CountingStore) -> None:
     assert store.batches == [10, 10, 5]
     assert len(store.latest(LOBBY, 100)) == 25
     assert writer.written == 25
+
+
+def test_a_few_records_gather_until_a_batch_fills_or_someone_flushes(
+    store: CountingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "LINGER_SECONDS", 3600.0)  # would outlast the test
+    writer = HistoryWriter(store, batch=4)
+    writer.start()
+    try:
+        for n in range(4):
+            writer.put(record(f"m{n}"))
+        for _ in range(500):  # a full batch is written without the linger (~50 ms a look)
+            if writer.written == 4:
+                break
+            time.sleep(0.01)
+        assert writer.written == 4
+        writer.put(record("late"))
+        assert writer.flush(5)  # a flush ends the gathering at once
+        assert writer.written == 5
+        assert store.batches == [4, 1]
+    finally:
+        writer.close(5)
 
 
 def test_putting_never_blocks_and_a_full_queue_drops_and_says_so_once(

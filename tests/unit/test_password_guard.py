@@ -209,7 +209,9 @@ def test_the_pool_never_runs_more_than_its_concurrency() -> None:
     for thread in threads:
         thread.start()
     wait_for(lambda: pool.waiting == 6, what="six checks queued behind two")
-    assert len(running) == 2
+    # The two let in may not have begun their check yet: wait until they have.
+    wait_for(lambda: len(running) == 2, what="two checks running")
+    assert pool.waiting == 6  # and no third let in meanwhile
     go.set()
     for thread in threads:
         thread.join(10)

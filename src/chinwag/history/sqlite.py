@@ -8,10 +8,10 @@ refused). Every problem is a :class:`StorageError` whose message names the file 
 says what is wrong, in one line, for the operator.
 
 The database runs in WAL mode with ``synchronous=NORMAL`` (a power cut may lose the
-last transactions, never the file), a busy timeout, and (made new) pages of 16 KiB. It has two connections: one for
-writing (the writer thread, and loading state at start) and one for reading (queries
-from reader threads, which WAL lets run while a write is in progress); each is used
-under its own lock.
+last transactions, never the file), a busy timeout, and (made new) pages of 16 KiB. It
+has two connections: one for writing (the writer thread, and loading state at start)
+and one for reading (queries from reader threads, which WAL lets run while a write is
+in progress); each is used under its own lock.
 
 :class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it:
 records are kept many to a row (:mod:`chinwag.history.pages`), up to 256 consecutive

@@ -4,7 +4,9 @@ Threads that chat hand items over with :meth:`HistoryWriter.put`: an append to a
 bounded deque, O(1), no lock, no I/O, never blocking. When the queue is full the item is
 dropped and counted; the count is logged at most once a minute. The writer thread takes
 up to ``batch`` items at a time and writes the records among them in one transaction,
-then applies the state changes (each a call on the state store). Every ``prune_seconds``
+then applies the state changes (each a call on the state store); fewer than ``batch``
+wait for more up to :data:`LINGER_SECONDS` (half a second) unless someone flushes, so
+the disk lags chat, and a crash of the process may lose, at most that much. Every ``prune_seconds``
 and after every ``PRUNE_BATCH`` records written, it deletes a step of at most
 ``PRUNE_BATCH`` expired records, so deleting keeps pace with writing in small steps.
 
@@ -39,7 +41,11 @@ MAX_QUEUED: Final = 10_000
 BATCH: Final = 1024  # four full pages of a busy room (pages.PAGE_RECORDS)
 PRUNE_SECONDS: Final = 60.0
 PRUNE_BATCH: Final = 1000
-LINGER_SECONDS: Final = 0.05  # how long a few records wait for more before they are written
+# A batch smaller than ``batch`` waits up to LINGER_SECONDS for more, looked at every
+# TICK_SECONDS: a commit costs as much as a few hundred records, so a quiet chat's
+# messages are written a few transactions a second, a busy chat's as batches fill.
+LINGER_SECONDS: Final = 0.5
+TICK_SECONDS: Final = 0.05
 REPORT_SECONDS: Final = 60.0
 CLOSE_SECONDS: Final = 5.0
 
@@ -98,6 +104,7 @@ class HistoryWriter:
         # with an empty queue, everything put so far is written; changes are announced.
         self._busy = False
         self._progress = threading.Condition()
+        self._flushing = 0  # callers of flush() waiting (changed under _progress)
         self._dropped = 0
         self._lost = 0
         self._drop_report = RateLimitedReport(REPORT_SECONDS, clock)
@@ -149,12 +156,16 @@ class HistoryWriter:
             return True
         deadline = None if timeout is None else self._clock() + timeout
         with self._progress:
-            while self._queue or self._busy:
-                self._wake.set()
-                left = None if deadline is None else deadline - self._clock()
-                if left is not None and left <= 0:
-                    return False
-                self._progress.wait(left)
+            self._flushing += 1  # the writer stops gathering: written at once
+            try:
+                while self._queue or self._busy:
+                    self._wake.set()
+                    left = None if deadline is None else deadline - self._clock()
+                    if left is not None and left <= 0:
+                        return False
+                    self._progress.wait(left)
+            finally:
+                self._flushing -= 1
         return True
 
     def close(self, timeout: float = CLOSE_SECONDS) -> None:
@@ -174,9 +185,7 @@ class HistoryWriter:
             self._wake.wait(wait)
         self._asleep = False
         if 0 < len(self._queue) < self.batch:
-            # Let a busy chat's messages gather a moment: one transaction for many costs
-            # far less than one each, and history may lag chat by this much.
-            self._worker.stopping.wait(LINGER_SECONDS)
+            self._gather()
         self._write_batch()  # one at a time, so that pruning gets its turn under load
         # Every minute, and after every PRUNE_BATCH records, so that deleting keeps up
         # with writing however busy the chat is.
@@ -185,6 +194,17 @@ class HistoryWriter:
             self._since_prune = 0
             self._prune()
         return not self._worker.stopping.is_set() or bool(self._queue)
+
+    def _gather(self) -> None:
+        """Let messages gather until a batch is full, :data:`LINGER_SECONDS` passed,
+        or somebody waits for them (:meth:`flush`, :meth:`close`). Counted in ticks of
+        the stop event's wait, so that no clock, real or not, can hold history back."""
+        stopping = self._worker.stopping
+        for _ in range(round(LINGER_SECONDS / TICK_SECONDS)):
+            if self._flushing or len(self._queue) >= self.batch:
+                return
+            if stopping.wait(TICK_SECONDS):
+                return
 
     def _write_queued(self) -> None:
         while self._queue:
