@@ -32,8 +32,9 @@ the reader thread; the router drops the ids of members connected elsewhere.
 A *message* (to a room, to its operators, to a user) whose sender needs nothing of it in
 its reply (a text user; an IRC client without ``echo-message`` or a label on it: the
 hub contract's ``reply=False``) is not waited for when the replica accepts it now: the
-thread queues it and reads its client's next line, so a connection has several
-messages in the log at a time (at most ``IN_FLIGHT``; at the bound it waits until half
+thread queues it and reads its client's next line (the node's appender writes what
+such messages queue, many in one write), so a connection has several messages in the
+log at a time (at most ``IN_FLIGHT``; at the bound it waits until half
 of them are applied), and its node sends more per round. The reader dispatches such a
 message's deliveries in the log's order, like another node's; one refused when it is
 applied after all (the sender was put out of the room meanwhile, on another node) is

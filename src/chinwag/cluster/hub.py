@@ -825,7 +825,7 @@ class ClusterHub:
                 self._in_flight[sender] = self._in_flight.get(sender, 0) + 1
         if not detached:
             return self._act(operation, member)
-        self.link.send()  # unless another thread is writing, which takes this along
+        self.link.send_later()
         return []
 
     def tag_room(
