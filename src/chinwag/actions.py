@@ -139,15 +139,17 @@ def say(
     action: bool = False,
     notice: bool = False,
     tags: ClientTags = (),
+    reply: bool = True,
 ) -> list[Delivery]:
     """A message to ``room`` (to its operators with ``status`` ``@``, its voiced users
-    too with ``+``); a refused one says whether the room is there at all."""
+    too with ``+``); a refused one says whether the room is there at all. ``reply``: as
+    for the hub's (:mod:`chinwag.hub.contract`)."""
     try:
         if status:
             return hub.say_to_status(
-                member, room, text, status, action=action, notice=notice, tags=tags
+                member, room, text, status, action=action, notice=notice, tags=tags, reply=reply
             )
-        return hub.say(member, room, text, action=action, notice=notice, tags=tags)
+        return hub.say(member, room, text, action=action, notice=notice, tags=tags, reply=reply)
     except errors.NotInRoom:
         _require_room(hub, room)
         raise

@@ -8,21 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
+from chinwag.cluster.hub import ClusterHub
+from chinwag.cluster.replica import parse_id
 from chinwag.irc.listener import irc_refusal, irc_sessions
 from chinwag.server.server import ChatServer
 from tests.integration.conftest import TEST_CONFIG, Harness, LogCapture, log_capture
 from tests.irc.conftest import LineSocket
 from tests.redis_support import RedisServer
-from tests.support import LineClient
+from tests.support import LineClient, wait_for
 
 __all__ = ["Cluster", "Node", "log_capture"]
 
 
 class Node(Harness):
     """One node: text clients as in the integration tests, and raw IRC clients."""
+
+    @property
+    def cluster(self) -> ClusterHub:
+        hub = self.server.cluster
+        assert hub is not None
+        return hub
 
     def irc(self, nick: str) -> LineSocket:
         client = LineSocket(self.server.listener_address("irc"))
@@ -60,8 +69,24 @@ class Cluster:
         return node
 
     def users(self, *nicks: str) -> list[LineClient]:
-        """Text users named ``nicks``, the first on node 1, the next on node 2, ..."""
-        return [self.nodes[i % len(self.nodes)].connect(nick) for i, nick in enumerate(nicks)]
+        """Text users named ``nicks``, the first on node 1, the next on node 2, ...;
+        every node knows them all (see :meth:`settle`)."""
+        users = [self.nodes[i % len(self.nodes)].connect(nick) for i, nick in enumerate(nicks)]
+        self.settle()
+        return users
+
+    def settle(self) -> None:
+        """Wait until every node has applied the whole log as it is now. A node answers
+        a query (``/who``, ``/rooms``, NAMES) from its own copy, which is as far as its
+        reader got: a change just made on another node may not be in it yet."""
+        link = self.nodes[0].cluster.link
+        last: Any = link.commands.xrevrange(link.keys.log, count=1)
+        if not last:
+            return
+        end = parse_id(last[0][0].decode())
+        for number, node in enumerate(self.nodes, 1):
+            replica = node.cluster.replica
+            wait_for(lambda r=replica: r.last_applied >= end, what=f"node {number} caught up")
 
     def stop(self) -> None:
         for node in self.nodes:

@@ -46,6 +46,7 @@ def test_with_redis_stopped_a_nodes_users_hear_each_other_at_once_and_the_rest_l
 ) -> None:
     ann, bob = two_nodes.users("ann", "bob")
     cat = two_nodes.nodes[0].connect("cat")  # with ann, on node 1
+    two_nodes.settle()  # every node knows cat before the fault
     two_nodes.redis.kill()
     ann.send("while down 0")  # perhaps before the node noticed: it notices on writing it
     cat.expect(f"^{STAMP} ann: while down 0$")
@@ -131,6 +132,7 @@ def test_past_the_bound_by_number_the_sender_is_told_what_the_others_did_not_get
 ) -> None:
     ann, bob = two_nodes.users("ann", "bob")
     cat = two_nodes.nodes[0].connect("cat")
+    two_nodes.settle()
     two_nodes.nodes[0].server.cluster.link.backlog.max_messages = 2  # type: ignore[union-attr]
     two_nodes.redis.kill()
     ann.saw(DEGRADED)
@@ -153,6 +155,7 @@ def test_past_the_bound_by_age_the_sender_is_told_what_the_others_did_not_get(
 ) -> None:
     ann, bob = two_nodes.users("ann", "bob")
     cat = two_nodes.nodes[0].connect("cat")
+    two_nodes.settle()
     two_nodes.nodes[0].server.cluster.link.backlog.max_age = 0.0  # type: ignore[union-attr]
     two_nodes.redis.kill()
     ann.saw(DEGRADED)
@@ -177,6 +180,7 @@ def test_with_redis_paused_the_chat_goes_on_here_and_nothing_is_lost_or_doubled(
 ) -> None:
     ann, bob = two_nodes.users("ann", "bob")
     cat = two_nodes.nodes[0].connect("cat")
+    two_nodes.settle()
     # Paused for everything (not even CLIENT UNPAUSE is answered: it ends by itself), or
     # for writes only (reads go on: the node must not take them for Redis being back).
     two_nodes.redis.command("CLIENT", "PAUSE", str(PAUSE_SECONDS * 1000), mode)
@@ -222,6 +226,7 @@ def test_a_node_cut_off_alone_goes_on_and_catches_up(
     cluster, proxy = island
     ann, bob = cluster.users("ann", "bob")
     cat = cluster.nodes[0].connect("cat")
+    cluster.settle()
     getattr(proxy, how)()
     ann.send("from the island")
     cat.expect(f"^{STAMP} ann: from the island$", timeout=RECOVERY_SECONDS)
@@ -272,6 +277,7 @@ def test_a_node_that_missed_trimmed_entries_says_so_and_takes_the_state_again(
     cluster, proxy = island
     ann, bob = cluster.users("ann", "bob")
     cat = cluster.nodes[0].connect("cat")
+    cluster.settle()
     cluster.nodes[1].server.cluster.link.log_maxlen = 10  # type: ignore[union-attr]
     proxy.cut()
     ann.saw(DEGRADED)

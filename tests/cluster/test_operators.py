@@ -69,6 +69,7 @@ def test_a_ban_set_on_one_node_keeps_the_address_out_of_every_node(staffed: Clus
     ann.send("/ban mallory 5")
     ann.expect(r"^\* 127\.0\.0\.2 is banned for 5 minutes$")
     assert mallory.expect_closed()[-1] == "* You were banned by ann"
+    staffed.settle()  # a node's door knows of the ban once its reader has applied it
     for node in staffed.nodes:  # every node refuses the address at the door
         again = LineClient(node.server.address, "127.0.0.2")
         node.clients.append(again)
@@ -80,6 +81,7 @@ def test_a_ban_set_on_one_node_keeps_the_address_out_of_every_node(staffed: Clus
     other.expect(r"^\* 127\.0\.0\.2 \(mallory\) by ann until \d\d:\d\d:\d\d$")
     other.send("/unban 127.0.0.2")
     other.expect(r"^\* the ban on 127\.0\.0\.2 is lifted$")
+    staffed.settle()
     staffed.nodes[0].connect("back", source="127.0.0.2")  # lifted everywhere
 
 

@@ -30,9 +30,13 @@ from chinwag.hub.events import (
     TagMessage,
     ToMembers,
     TopicChanged,
+    ToRoom,
     Wall,
     info,
+    reach_others,
+    to,
 )
+from chinwag.hub.model import Member
 from chinwag.text.format import TEXT
 from tests.unit.fakes import NOON, make_member
 
@@ -212,3 +216,14 @@ def test_a_tag_message_has_tags_and_one_target() -> None:
         TagMessage(NOW, "ann", tags, room="lobby", recipient="bob")
     with pytest.raises(ValueError):
         TagMessage(NOW, "ann", tags, recipient="bob", status="@")
+
+
+def test_reach_others_tells_deliveries_for_others_from_ones_for_oneself() -> None:
+    me, other = Member("Client-1", "10.0.0.1"), Member("Client-2", "10.0.0.2")
+    mine = [info(me, "for me"), Delivery(Info(("also",)), to(me))]
+    assert not reach_others([], me)
+    assert not reach_others(mine, me)
+    assert reach_others([*mine, info(other, "for you")], me)
+    assert reach_others([Delivery(Info(("both",)), to(me, other))], me)
+    room = ToRoom("lobby", 1, (me.client_id,))
+    assert reach_others([Delivery(Info(("room",)), room, me.client_id)], me)

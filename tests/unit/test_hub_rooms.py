@@ -195,3 +195,42 @@ def test_a_ban_list_replaced_whole_is_asked_again() -> None:
     # As a kept room is restored, or a node is given the chat's state: a new dict.
     room.bans = {"*!*@10.0.0.2": ("Client-1", room.created_at)}
     assert room.banned(bob)
+
+
+# --- asking before saying --------------------------------------------------------------------
+
+
+def _refusal(call: object) -> str:
+    assert callable(call)
+    try:
+        call()
+    except errors.ChatError as error:
+        return f"{type(error).__name__}: {error}"
+    return "accepted"
+
+
+def test_check_say_and_check_tell_answer_as_say_and_tell_would(hub: Hub) -> None:
+    # A hub that applies a message later asks first (the cluster's): the answer is the
+    # message's own, in each case, accepted ones included.
+    ann, bob, cat = enter(hub, "Client-1"), enter(hub, "Client-2"), enter(hub, "Client-3")
+    hub.join(ann, "den")
+    hub.join(bob, "den")
+    cases = [
+        (bob, "den"),  # in the room
+        (cat, "den"),  # outside a +n room
+        (cat, "nowhere"),  # no such room
+    ]
+    set_modes(hub, ann, "den", (True, "b", "Client-2"))
+    cases.append((bob, "den"))  # banned, in the room
+    for member, room in cases:
+        asked = _refusal(lambda m=member, r=room: hub.check_say(m, r))
+        assert asked == _refusal(lambda m=member, r=room: hub.say(m, r, "hi"))
+    set_modes(hub, ann, "den", (False, "b", "Client-2"), (True, "m", ""))
+    asked = _refusal(lambda: hub.check_say(bob, "den"))
+    assert asked.startswith("CannotSend: den is moderated")
+    assert asked == _refusal(lambda: hub.say(bob, "den", "hi"))
+    assert _refusal(lambda: hub.check_say(ann, "den")) == "accepted"  # its operator
+    for nick in ("Client-3", "nobody"):
+        asked = _refusal(lambda n=nick: hub.check_tell(n))
+        assert asked == _refusal(lambda n=nick: hub.tell(ann, n, "hi"))
+    assert _refusal(lambda: hub.check_tell("nobody")).startswith("NoSuchUser")

@@ -8,6 +8,7 @@ import pytest
 
 from chinwag.hub.events import Negotiation, to
 from chinwag.hub.model import Member
+from chinwag.hub.modes import ModeChange
 from chinwag.password_guard import PasswordGuard, Penalties
 from chinwag.text.session import COMMANDS, TextSession
 from tests.unit.conftest import OPER_PASSWORD
@@ -719,3 +720,19 @@ def test_ban_of_a_user_on_the_operators_own_address_asks_for_force(
     assert ann.lines()[0] == "* 10.0.0.1 is banned for 1 minute"  # singular
     assert twin.endpoint.closed == "banned by Client-1"
     assert ann.endpoint.closed is None  # the operator's own connection is spared
+
+
+def test_a_refused_message_is_an_error_line(chat: Chat) -> None:
+    # A text user's room made moderated (by an IRC user, say): their messages are
+    # refused with the reason, as commands are, and the session goes on.
+    ann, bob, _ = three(chat)
+    ann.send("/join games")
+    bob.send("/join games")
+    chat.run(chat.hub.change_modes(ann.member, "games", [ModeChange(True, "m")]))
+    chat.clear()
+    bob.send("can you hear me?")
+    bob.send("//or me?")
+    assert bob.lines() == ["! games is moderated: only voiced users speak"] * 2
+    assert ann.lines() == []
+    ann.send("yes")
+    assert bob.lines() == [f"{STAMP} Client-1: yes"]

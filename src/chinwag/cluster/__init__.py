@@ -27,10 +27,28 @@ what applying it returned (the deliveries, or the user's
 :class:`~chinwag.hub.errors.ChatError`) as from the in-process hub, and hands the
 deliveries to its own server's sender as today. Entries of other nodes are applied the
 same way, and their deliveries go to this node's sender straight from
-the reader thread; the router drops the ids of members connected elsewhere. Every node
-thus delivers each room's messages in the log's order; a node's own members' messages
-enter its sender from their own threads right after they were applied, so on that node
-they keep their sender's order, as on a single server.
+the reader thread; the router drops the ids of members connected elsewhere.
+
+A *message* (to a room, to its operators, to a user) whose sender needs nothing of it in
+its reply (a text user; an IRC client without ``echo-message`` or a label on it: the
+hub contract's ``reply=False``) is not waited for when the replica accepts it now: the
+thread queues it and reads its client's next line (the node's appender writes what
+such messages queue, many in one write), so a connection has several messages in the
+log at a time (at most ``IN_FLIGHT``; at the bound it waits until half
+of them are applied), and its node sends more per round. The reader dispatches such a
+message's deliveries in the log's order, like another node's; one refused when it is
+applied after all (the sender was put out of the room meanwhile, on another node) is
+told to its sender as the hub's error (a notice is never answered). One the replica
+refuses now is waited for, so its user gets the usual error. Order still holds: a
+node's entries are numbered, and written, in the order its threads queued them, so a
+connection's entries are in the log in the order said; a caller is woken only after
+what the entries before its own in the same batch caused was dispatched, and a
+session that holds deliveries for others (from an action it waited for) has its next
+messages waited for too; so each sender's messages and actions reach every node's
+users in the order said. Every node thus delivers each room's messages in the log's
+order, except that a node's own members' actions enter its sender from their own
+threads right after they were applied, so on that node they keep their sender's order,
+as on a single server.
 
 Why one log rather than streams per room or per shard: renames, quits, kicks, bans and
 nick claims span rooms, and one order for all of them is what keeps replicas equal

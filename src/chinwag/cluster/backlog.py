@@ -11,11 +11,13 @@ Putting wakes nobody: a caller writes the log itself, and the appender, which re
 when Redis fails, is woken by :meth:`~Backlog.wake` when it is wanted.
 
 Two kinds of operation wait here. Those that change the chat (an arrival, a departure,
-a join, a ``node-lost``) are never dropped: the log is how every node agrees, and there
-is at most one per connection waiting at a time (its thread waits for it) plus the rare
-``node-lost``. The others are *messages* said while the node is cut off from Redis,
-which its own users have already heard (:mod:`chinwag.cluster`): they wait to reach the
-other nodes, and are bounded. Past :data:`MAX_MESSAGES` waiting, a new one is refused
+a join, a ``node-lost``) and messages said while in touch are never dropped: the log is
+how every node agrees, and there is at most one per connection waiting at a time (its
+thread waits for it), besides the messages a connection did not wait for (a bounded
+number: ``IN_FLIGHT`` in :mod:`chinwag.cluster.hub`), plus the rare ``node-lost``. The
+others are *messages* said while the node is cut off from Redis, which its own users
+have already heard (:mod:`chinwag.cluster`): they wait to reach the other nodes, and
+are bounded. Past :data:`MAX_MESSAGES` waiting, a new one is refused
 (:meth:`put` returns ``None``); one that waited longer than :data:`MAX_AGE_SECONDS`
 without being tried is taken out by :meth:`expire`, which returns the sequences taken
 out so that their senders can be told. A message already tried (it was in a batch whose

@@ -8,7 +8,12 @@ raises what it raised, so a caller cannot tell this hub from the in-process one.
 read the replica directly. The reader thread applies every entry in the log's order
 (:meth:`ClusterHub.apply_entries`); the deliveries of entries no caller here waits for
 (other nodes' entries, and those whose caller gave up waiting) go to ``deliver``, the
-server's sender.
+server's sender, and its callers are woken only after that, batch by batch. A message
+whose caller needs no reply (``reply=False``) and that the replica accepts now is
+queued without waiting (:meth:`ClusterHub._message`, at most :data:`IN_FLIGHT` per
+connection); its deliveries are dispatched as another node's are, and a refusal found
+only when it is applied goes to its sender as a
+:class:`~chinwag.hub.events.Problem`, as for any message whose caller no longer waits.
 
 An entry a node wrote twice (a batch written again after Redis failed mid-way) is
 dropped by its writer's sequence number; one the reader has seen is dropped by its id.
@@ -61,6 +66,10 @@ from chinwag.hub.whowas import Departed
 from chinwag.password_guard import PasswordGuard
 
 WAIT_SECONDS = 10.0  # a user waits this long for their action to be applied
+# A connection's messages written without waiting, at most, not yet applied here: at the
+# bound, its thread waits until half of them are (reading no more from its client
+# meanwhile), which bounds what a node queues for the log.
+IN_FLIGHT = 64
 JOIN_LOCK_SECONDS = 30.0
 SNAPSHOT_WAIT_SECONDS = 10.0
 SNAPSHOT_KEEP_MS = 60_000
@@ -96,6 +105,9 @@ GAP_DATA_LOST = (
     "the chat's shared store lost its data: what was said elsewhere just before may not"
     " be shown here, and what you said just before may not have reached the others"
 )
+
+# Messages whose refusal reaches their sender when it was found with nobody waiting.
+_TOLD = frozenset({"say", "say-status", "tell", "wall"})
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -135,7 +147,16 @@ class _Done:
 
 
 class _Waiter:
-    __slots__ = ("abandoned", "deliveries", "done", "early", "error", "mine", "operation")
+    __slots__ = (
+        "abandoned",
+        "deliveries",
+        "done",
+        "early",
+        "error",
+        "in_flight",
+        "mine",
+        "operation",
+    )
 
     def __init__(self, mine: dict[str, Member], operation: Operation) -> None:
         self.mine = mine
@@ -145,6 +166,13 @@ class _Waiter:
         self.error: errors.ChatError | None = None
         self.abandoned = False
         self.early = False  # applied here already (said while cut off): skipped on return
+        self.in_flight = ""  # a message nobody waits for: its sender's id (see IN_FLIGHT)
+
+
+def _sender(operation: Operation) -> str:
+    """The id of the member who did ``operation``."""
+    member = operation["m"]
+    return member if isinstance(member, str) else str(member["id"])
 
 
 class ClusterHub:
@@ -164,6 +192,8 @@ class ClusterHub:
         self._applying = threading.Lock()
         self._lock = threading.Lock()  # guards _waiting and _degraded
         self._waiting: dict[int, _Waiter] = {}
+        self._in_flight: dict[str, int] = {}  # member id -> its messages nobody waits for
+        self._drained = threading.Condition(self._lock)  # a sender back under IN_FLIGHT / 2
         self._degraded = False  # cut off from Redis: see the module docstring
         self._last_sequence = self.replica.last_sequence  # writer -> last sequence applied
         self._arrived: set[str] = set()  # ids of this node's members sent to the log
@@ -265,7 +295,9 @@ class ClusterHub:
                         self.link.read_from = entry_id
                         with self._lock:  # never read here now: the state has them
                             gone = self._waiting_before(written + 1)
-                    self._lost_track(gone)
+                    told = self._lost_track(gone)
+                    if told:
+                        self._deliver(told)
                     self._catch_up(entry_id)
                     return missing
                 time.sleep(0.02)
@@ -326,12 +358,25 @@ class ClusterHub:
 
     def apply_entries(self, entries: Entries) -> None:
         """Apply a batch of the log's entries in order (the reader's thread)."""
+        results: list[tuple[_Waiter, list[Delivery], errors.ChatError | None]] = []
         with self._applying:
-            others = self._apply_entries(entries)
+            others = self._apply_entries(entries, results)
         if others:
             self._deliver(others)
+        # Callers are woken only now, after what the batch's other entries caused was
+        # dispatched: so a connection's messages that nobody waited for reach this node's
+        # users before what its next action (one it waits for) causes.
+        late = [d for result in results for d in self._settle(*result)]
+        if late:
+            self._deliver(late)
 
-    def _apply_entries(self, entries: Entries) -> list[Delivery]:
+    def _apply_entries(
+        self,
+        entries: Entries,
+        results: list[tuple[_Waiter, list[Delivery], errors.ChatError | None]],
+    ) -> list[Delivery]:
+        """Apply ``entries``; what they caused, but the results of this node's waiters,
+        which go to ``results``."""
         others: list[Delivery] = []
         for entry_id, fields in entries:
             try:
@@ -349,10 +394,10 @@ class ClusterHub:
             waiter = None
             if writer == self.node and sequence:
                 with self._lock:
-                    waiter = self._waiting.pop(sequence, None)
+                    waiter = self._pop(sequence)
                     gone = self._waiting_before(sequence)
                 if gone:
-                    self._lost_track(gone)
+                    others.extend(self._lost_track(gone))
             if waiter is not None and waiter.early:
                 self.replica.last_applied = position  # applied here when it was said
                 continue
@@ -363,27 +408,40 @@ class ClusterHub:
                 continue
             if operation["k"] == "node-lost" and operation["node"] == self.node:
                 others.extend(self._undelivered(self._early_waiters(), CUT_OFF_TOO_LONG))
-            others.extend(self._apply_one(entry_id, position, operation, waiter))
+            deliveries, error = self._apply_one(entry_id, position, operation, waiter)
+            if waiter is None or waiter.abandoned:  # nobody to wake: in the log's order
+                others.extend(
+                    deliveries if waiter is None else self._settle(waiter, deliveries, error)
+                )
+            else:
+                results.append((waiter, deliveries, error))
         return others
 
     def _apply_one(
         self, entry_id: str, position: tuple[int, int], operation: Operation, waiter: _Waiter | None
-    ) -> list[Delivery]:
-        """Apply one new entry; its result goes to its waiter, or is returned."""
+    ) -> tuple[list[Delivery], errors.ChatError | None]:
+        """Apply one new entry: its deliveries, or the user's error."""
         try:
-            deliveries = self.replica.apply(position, operation, waiter.mine if waiter else {})
+            return self.replica.apply(position, operation, waiter.mine if waiter else {}), None
         except errors.ChatError as error:
-            if waiter is not None:
-                self._finish(waiter, [], error)
-            return []
+            return [], error
         except Exception:  # noqa: BLE001 - one bad entry must not stop the node
             log.problem(f"cluster: cannot apply entry {entry_id} ({operation['k']})")
-            if waiter is not None:
-                self._finish(waiter, [], errors.ChatError("that could not be done"))
-            return []
-        if waiter is None or not self._finish(waiter, deliveries, None):
-            return deliveries
-        return []
+            return [], errors.ChatError("that could not be done")
+
+    def _pop(self, sequence: int) -> _Waiter | None:
+        """Take out the waiter of this node's entry ``sequence`` (under ``_lock``)."""
+        waiter = self._waiting.pop(sequence, None)
+        if waiter is not None and waiter.in_flight:
+            sender = waiter.in_flight
+            left = self._in_flight[sender] - 1
+            if left:
+                self._in_flight[sender] = left
+            else:
+                del self._in_flight[sender]
+            if left == IN_FLIGHT // 2:
+                self._drained.notify_all()
+        return waiter
 
     def _waiting_before(self, sequence: int) -> list[_Waiter]:
         """Take out the waiters of this node's entries numbered before ``sequence``
@@ -396,15 +454,25 @@ class ClusterHub:
             oldest = next(iter(waiting))  # in the order numbered: see _queue and _act
             if oldest >= sequence:
                 break
-            gone.append(waiting.pop(oldest))
+            popped = self._pop(oldest)
+            assert popped is not None
+            gone.append(popped)
         return gone
 
-    def _lost_track(self, gone: list[_Waiter]) -> None:
+    def _lost_track(self, gone: list[_Waiter]) -> list[Delivery]:
         """Entries of this node that will never be read here: a caller still waiting is
-        told now; a message said while cut off (heard here already) is forgotten."""
+        told now, and the sender of a message nobody waited for is told once (returned);
+        a message said while cut off (heard here already) is forgotten."""
+        told: list[Delivery] = []
+        senders: set[str] = set()
         for waiter in gone:
-            if not waiter.early:
-                self._finish(waiter, [], errors.ChatError(LOST_TRACK))
+            if waiter.early:
+                continue
+            refusal = self._settle(waiter, [], errors.ChatError(LOST_TRACK))
+            if refusal and _sender(waiter.operation) not in senders:
+                senders.add(_sender(waiter.operation))
+                told.extend(refusal)
+        return told
 
     def waiting(self) -> int:
         """How many of this node's entries are waited for (by a caller, or to be
@@ -420,16 +488,26 @@ class ClusterHub:
             self._last_sequence[writer] = sequence
         return True
 
-    def _finish(
+    def _settle(
         self, waiter: _Waiter, deliveries: list[Delivery], error: errors.ChatError | None
-    ) -> bool:
-        """Hand the result to its caller; ``False`` if the caller gave up waiting."""
+    ) -> list[Delivery]:
+        """Hand the result to its caller; if nobody waits (any more), what to dispatch:
+        the deliveries, or the refusal of a message for its sender (see :meth:`_refusal`)."""
         with self._lock:
-            if waiter.abandoned:
-                return False
-            waiter.deliveries, waiter.error = deliveries, error
-            waiter.done.set()
-            return True
+            if not waiter.abandoned:
+                waiter.deliveries, waiter.error = deliveries, error
+                waiter.done.set()
+                return []
+        return deliveries if error is None else self._refusal(waiter.operation, error)
+
+    @staticmethod
+    def _refusal(operation: Operation, error: errors.ChatError) -> list[Delivery]:
+        """A message refused when its sender no longer waited: told as the sessions tell
+        any hub error (a notice is never answered, and other operations' callers knew
+        what to expect: a departure cannot fail, and the rest was waited for)."""
+        if operation["k"] not in _TOLD or operation.get("n"):
+            return []
+        return [Delivery(Problem(str(error)), ToMembers((_sender(operation),)))]
 
     def _send_snapshot(self, entry_id: str, since: str | None) -> None:
         """A node joins: the first to win the lock sends it the state as of now, and
@@ -543,32 +621,34 @@ class ClusterHub:
         with self._applying:
             with self._lock:
                 self._degraded = degraded
+                self._drained.notify_all()  # cut off: a message waits no more, see _message
                 stuck = (
                     []
                     if not degraded
                     else [
                         w
                         for w in self._waiting.values()
-                        if w.operation["k"] in MESSAGE_KINDS
-                        and not w.early
-                        and not w.done.is_set()
-                        and not w.abandoned
+                        if w.operation["k"] in MESSAGE_KINDS and not w.early and not w.done.is_set()
                     ]
                 )
                 for waiter in stuck:
                     waiter.early = True
-            # Messages waiting for Redis when it was found gone are heard here now.
+            # Messages waiting for Redis when it was found gone are heard here now (those
+            # nobody waits for, dispatched from here).
+            told: list[Delivery] = []
             for waiter in stuck:
                 try:
                     deliveries = self.replica.apply_local(waiter.operation, waiter.mine)
                 except errors.ChatError as error:
-                    self._finish(waiter, [], error)
+                    told.extend(self._settle(waiter, [], error))
                 else:
-                    self._finish(waiter, deliveries, None)
+                    told.extend(self._settle(waiter, deliveries, None))
             here = self.replica.members_of(self.node)
         notice = DEGRADED_NOTICE if degraded else RECOVERED_NOTICE
         if here:
-            self._deliver([Delivery(Info((notice,)), ToMembers(here))])
+            told.append(Delivery(Info((notice,)), ToMembers(here)))
+        if told:
+            self._deliver(told)
         if degraded:
             log.event(
                 f"cluster: node {self.node} goes on alone: its {len(here)} users hear each"
@@ -584,7 +664,7 @@ class ClusterHub:
     def _on_expired(self, sequences: list[int]) -> None:
         """Messages said while cut off that waited too long: their senders are told."""
         with self._lock:
-            expired = [w for w in (self._waiting.pop(s, None) for s in sequences) if w]
+            expired = [w for w in (self._pop(s) for s in sequences) if w]
         told = self._undelivered(expired, TOO_OLD)
         if told:
             self._deliver(told)
@@ -601,10 +681,9 @@ class ClusterHub:
             text = operation.get("text")
             if not isinstance(text, str):
                 continue  # tags only (typing notifications): nothing worth telling
-            sender = operation["m"] if isinstance(operation["m"], str) else operation["m"]["id"]
             where = operation.get("room") or operation.get("nick") or "everyone"
             line = f"not delivered to the other servers ({why}): to {where}: {text}"
-            told.append(Delivery(Problem(line), ToMembers((sender,))))
+            told.append(Delivery(Problem(line), ToMembers((_sender(operation),))))
         return told
 
     def _ref(self, member: Member) -> str | dict[str, Any]:
@@ -667,10 +746,14 @@ class ClusterHub:
         action: bool = False,
         notice: bool = False,
         tags: ClientTags = (),
+        reply: bool = True,
     ) -> list[Delivery]:
         op: Operation = {"k": "say", "m": self._ref(member), "room": room_name, "text": text}
         op["a"], op["n"] = action, notice
-        return self._act(ops.with_tags(op, tags), member)
+        check = self._hub.check_say
+        return self._message(
+            ops.with_tags(op, tags), member, lambda: check(member, room_name), reply
+        )
 
     def say_to_status(
         self,
@@ -682,10 +765,14 @@ class ClusterHub:
         action: bool = False,
         notice: bool = False,
         tags: ClientTags = (),
+        reply: bool = True,
     ) -> list[Delivery]:
         op: Operation = {"k": "say-status", "m": self._ref(member), "room": room_name, "text": text}
         op["status"], op["a"], op["n"] = status, action, notice
-        return self._act(ops.with_tags(op, tags), member)
+        check = self._hub.check_say  # allowed exactly when a message to the room would be
+        return self._message(
+            ops.with_tags(op, tags), member, lambda: check(member, room_name), reply
+        )
 
     def tell(
         self,
@@ -695,9 +782,51 @@ class ClusterHub:
         *,
         notice: bool = False,
         tags: ClientTags = (),
+        reply: bool = True,
     ) -> list[Delivery]:
         op = {"k": "tell", "m": self._ref(member), "nick": nick, "text": text, "n": notice}
-        return self._act(ops.with_tags(op, tags), member)
+        check = self._hub.check_tell
+        return self._message(ops.with_tags(op, tags), member, lambda: check(nick), reply)
+
+    def _message(
+        self, operation: Operation, member: Member, check: Callable[[], None], reply: bool
+    ) -> list[Delivery]:
+        """A message: written without waiting when the caller needs no reply, its
+        sender is one of the replica's and the replica accepts it now (``check``); the
+        reader then dispatches its deliveries, or tells the sender of a refusal found
+        when it is applied. A sender with :data:`IN_FLIGHT` such messages unapplied here
+        waits first until half of them are. Otherwise (cut off, too, or still at the
+        bound after :data:`WAIT_SECONDS`) it is waited for as any action is: the user
+        gets the replica's refusal exactly as from the in-process hub."""
+        if reply or not self.replica.knows(member):
+            return self._act(operation, member)
+        try:
+            check()
+        except errors.ChatError:
+            return self._act(operation, member)  # refused there too, unless that changed
+        sender = member.client_id
+        waiter = _Waiter({sender: member}, operation)
+        waiter.abandoned = True  # nobody waits: see _settle
+        waiter.in_flight = sender
+        in_flight = self._in_flight
+        with self._lock:
+            if in_flight.get(sender, 0) >= IN_FLIGHT and not self._degraded:
+                self._drained.wait_for(
+                    lambda: self._degraded or in_flight.get(sender, 0) <= IN_FLIGHT // 2,
+                    WAIT_SECONDS,
+                )
+            detached = not self._degraded and in_flight.get(sender, 0) < IN_FLIGHT
+            if detached:
+                # Numbered and registered under the lock, as in _act: a connection's
+                # entries are numbered, and so written, in the order its thread said them.
+                sequence = self.link.append(operation)
+                assert sequence is not None
+                self._waiting[sequence] = waiter
+                self._in_flight[sender] = self._in_flight.get(sender, 0) + 1
+        if not detached:
+            return self._act(operation, member)
+        self.link.send_later()
+        return []
 
     def tag_room(
         self, member: Member, room_name: str, tags: ClientTags, status: str = ""

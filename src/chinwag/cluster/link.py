@@ -9,14 +9,18 @@ Theory of operation (the design is in :mod:`chinwag.cluster`):
   caller writes it itself (:meth:`Link.send`): it waits for its entry anyway, and a
   hand-off to another thread would cost each message a wake-up and a thread switch. If
   another caller is writing, that one takes what was queued meanwhile too (it looks
-  again after letting go of the lock), so callers never queue up behind each other;
-- the *appender* takes over when Redis fails (a caller's write failed, or Redis is
-  lost): it keeps the batch and retries with capped backoff, so nothing queued is lost
-  or reordered (a batch that was half written is written again whole: the reader drops
-  what a node wrote twice by its sequence number), and while Redis is lost it tries
-  with the oldest operation alone; messages said while cut off that pass the backlog's
-  bounds are handed back (``on_expired``) instead. It also looks every second for
-  anything left queued;
+  again after letting go of the lock), so callers never queue up behind each other. A
+  caller that does not wait for its entry (a message, see :mod:`chinwag.cluster.hub`)
+  hands the write to the appender instead (:meth:`Link.send_later`): what many such
+  callers queue meanwhile, a client's whole paste included, then goes in one write, and
+  reaches every reader as one batch;
+- the *appender* writes what is handed to it, and takes over when Redis fails (a
+  caller's write failed, or Redis is lost): it keeps the batch and retries with capped
+  backoff, so nothing queued is lost or reordered (a batch that was half written is
+  written again whole: the reader drops what a node wrote twice by its sequence
+  number), and while Redis is lost it tries with the oldest operation alone; messages
+  said while cut off that pass the backlog's bounds are handed back (``on_expired``)
+  instead. It also looks every second for anything left queued;
 - the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
   entries to the node (``on_entries``), in the log's order (``XREAD`` also packed and
   its reply read by :mod:`chinwag.cluster.wire`: these two are every message's cost).
@@ -323,6 +327,12 @@ class Link:
                 return
             # Looked at again after letting go: a caller that queued meanwhile found the
             # lock taken and left its operation to this writer.
+
+    def send_later(self) -> None:
+        """Have the appender write what is queued: for a caller that does not wait for
+        its entry, so that what several such callers queue meanwhile goes in one write
+        (and reaches the readers as one batch), whichever thread queued it."""
+        self.backlog.wake()
 
     def _write_queued(self, most: int) -> redis.RedisError | None:
         """Write the oldest ``most`` operations queued (under the write lock); the error,

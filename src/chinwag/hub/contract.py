@@ -12,6 +12,13 @@ each who shared a room, each sender's messages in the order sent.
 
 Methods that change state return the deliveries the change causes and raise a
 :class:`~chinwag.hub.errors.ChatError` for the user at fault; queries return snapshots.
+One exception, for messages (``say``, ``say_to_status``, ``tell``): a caller that does not
+need the deliveries in its own reply passes ``reply=False``, and a hub that has to wait to
+know them (the cluster's) may then return none and dispatch them itself once the message
+is applied; a refusal it can only find then reaches the
+sender as a :class:`~chinwag.hub.events.Problem` (none for a notice, which is never
+answered). A refusal it can foresee is raised as usual. The in-process hub always answers
+at once.
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ class ChatHub(Protocol):
         action: bool = False,
         notice: bool = False,
         tags: ClientTags = (),
+        reply: bool = True,
     ) -> list[Delivery]: ...
     def say_to_status(
         self,
@@ -77,9 +85,17 @@ class ChatHub(Protocol):
         action: bool = False,
         notice: bool = False,
         tags: ClientTags = (),
+        reply: bool = True,
     ) -> list[Delivery]: ...
     def tell(
-        self, member: Member, nick: str, text: str, *, notice: bool = False, tags: ClientTags = ()
+        self,
+        member: Member,
+        nick: str,
+        text: str,
+        *,
+        notice: bool = False,
+        tags: ClientTags = (),
+        reply: bool = True,
     ) -> list[Delivery]: ...
     def tag_room(
         self, member: Member, room_name: str, tags: ClientTags, status: str = ""

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from chinwag.hub.cleaning import is_clean
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from chinwag.hub.hub import Member
 
 
@@ -505,6 +507,14 @@ class Delivery(NamedTuple):
 def to(*members: Member) -> ToMembers:
     """The audience of exactly ``members``."""
     return ToMembers(tuple(member.client_id for member in members))
+
+
+def reach_others(deliveries: Iterable[Delivery], member: Member) -> bool:
+    """Whether any of ``deliveries`` goes to someone other than ``member`` (a session
+    holding such deliveries lets a hub deliver none of its later messages by itself:
+    see :mod:`chinwag.hub.contract`)."""
+    own = (member.client_id,)
+    return any(not isinstance(d.audience, ToMembers) or d.audience.ids != own for d in deliveries)
 
 
 def info(member: Member, *lines: str) -> Delivery:

@@ -298,6 +298,7 @@ class Hub:
         action: bool = False,
         notice: bool = False,
         tags: ClientTags = (),
+        reply: bool = True,  # unused: this hub always answers at once
     ) -> list[Delivery]:
         """A message from ``member`` to everyone else in the room."""
         key = names.fold(room_name)
@@ -329,6 +330,7 @@ class Hub:
         action: bool = False,
         notice: bool = False,
         tags: ClientTags = (),
+        reply: bool = True,  # unused: this hub always answers at once
     ) -> list[Delivery]:
         """A message to the room's operators (``@``), or its voiced users and operators
         (``+``), allowed exactly when a message to the whole room would be."""
@@ -359,6 +361,7 @@ class Hub:
         *,
         notice: bool = False,
         tags: ClientTags = (),
+        reply: bool = True,  # unused: this hub always answers at once
     ) -> list[Delivery]:
         """A private message from ``member`` to the user called ``nick``."""
         member.last_active = time.monotonic()
@@ -377,6 +380,17 @@ class Hub:
             )
             self._record(event)
             return [Delivery(event, to(target))]
+
+    def check_say(self, member: Member, room_name: str) -> None:
+        """Raise what :meth:`say` would raise now, saying nothing (a hub that applies the
+        message later asks first; see :mod:`chinwag.cluster.hub`)."""
+        with self._lock:
+            self._room_to_speak_in(member, names.fold(room_name), room_name)
+
+    def check_tell(self, nick: str) -> None:
+        """Raise what :meth:`tell` would raise now, telling nothing."""
+        with self._lock:
+            self._find(nick)
 
     def tag_room(
         self, member: Member, room_name: str, tags: ClientTags, status: str = ""

@@ -500,9 +500,16 @@ def _message(session: IrcSession, message: Message, *, notice: bool) -> None:
             session.numeric(rpl.ERR_NOTEXTTOSEND, "No text to send")
         return
     tags = client_tags(session, message)
+    # What the client gets of its own message (echo-message), and a labeled reply, are
+    # made of the deliveries; and what this step holds for others must reach them first:
+    # only without any of these may the hub deliver the message later.
+    answered = "echo-message" in session.capabilities or session.labeled(message)
     for target in _targets(message.params[0])[:MAX_TARGETS]:
+        reply = answered or session.holding()
         try:
-            _message_one(session, target, text, action=action, notice=notice, tags=tags)
+            _message_one(
+                session, target, text, action=action, notice=notice, tags=tags, reply=reply
+            )
         except errors.ChatError as error:
             if notice:
                 continue  # a notice never causes an automatic reply, errors included
@@ -541,6 +548,7 @@ def _message_one(
     action: bool,
     notice: bool,
     tags: ClientTags,
+    reply: bool,
 ) -> None:
     hub = session.hub
     status, channel = _status_target(target)
@@ -558,11 +566,12 @@ def _message_one(
             action=action,
             notice=notice,
             tags=tags,
+            reply=reply,
         )
         session.add(deliveries)
         _echo(session, deliveries)
         return
-    deliveries = hub.tell(session.member, target, text, notice=notice, tags=tags)
+    deliveries = hub.tell(session.member, target, text, notice=notice, tags=tags, reply=reply)
     session.add(deliveries, response=False)  # to oneself: a message, not the reply
     _echo(session, deliveries)
     if not notice:

@@ -41,7 +41,7 @@ from chinwag import log
 from chinwag.config import Config
 from chinwag.hub import errors
 from chinwag.hub.contract import ChatHub
-from chinwag.hub.events import Delivery, Farewell, Reply, to
+from chinwag.hub.events import Delivery, Farewell, Reply, reach_others, to
 from chinwag.hub.hub import Member
 from chinwag.irc import casemap, chathistory, commands, framing, labels, registration, sasl
 from chinwag.irc import numerics as rpl
@@ -291,6 +291,14 @@ class IrcSession:
             server=self.server.name,
             not_responses=self._not_responses,
         )
+
+    def labeled(self, message: Message) -> bool:
+        """Whether ``message`` is answered with a labeled response."""
+        return bool(self._label(message))
+
+    def holding(self) -> bool:
+        """Whether deliveries for others wait to be handed over after this step."""
+        return reach_others(self._out, self.member)
 
     def _label(self, message: Message) -> str:
         """The command's label, if the client negotiated labeled responses."""

@@ -20,11 +20,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from chinwag import actions
 from chinwag.hub import errors, modes, names
 from chinwag.hub.contract import ChatHub
-from chinwag.hub.events import Delivery, Farewell, Info, Negotiation, Problem, info, to
+from chinwag.hub.events import (
+    Delivery,
+    Farewell,
+    Info,
+    Negotiation,
+    Problem,
+    info,
+    reach_others,
+    to,
+)
 from chinwag.hub.hub import Member, RoomView
 from chinwag.password_guard import TryLater
 from chinwag.text.format import TEXT, TextFormatter
@@ -89,6 +99,9 @@ class TextSession:
         self.finished = False
         self._telnet = TelnetFilter()
         self._framer = LineBuffer(max_line_bytes)
+        # This step holds deliveries for others: its later messages wait for theirs, so
+        # that they are handed over in order (see _say).
+        self._holding = False
         self._password_check = password_check  # None once the client is let in
         # The operator writes it (``\\n`` between lines, as in a configuration file): it
         # is cleaned like anything else that reaches a user.
@@ -128,6 +141,7 @@ class TextSession:
         Telnet commands are taken out first and answered in order with the rest: the
         answer to a timing mark follows the replies to the lines sent before it.
         """
+        self._holding = False
         if IAC not in data and self._telnet.idle:
             return self._lines(data)
         deliveries: list[Delivery] = []
@@ -148,7 +162,9 @@ class TextSession:
                 problem = f"line too long (over {frame.limit} bytes); it was dropped"
                 deliveries.append(self.problem(problem))
             else:
-                deliveries += self.handle(frame.text)
+                handled = self.handle(frame.text)
+                deliveries += handled
+                self._holding = self._holding or reach_others(handled, self.member)
         return deliveries
 
     def tick(self, now: float) -> list[Delivery]:
@@ -168,16 +184,16 @@ class TextSession:
         return self._go_home() + self._interpret(text)
 
     def _interpret(self, text: str) -> list[Delivery]:
-        if text.startswith("//"):
-            return self._say(text[1:])
-        if not text.startswith("/"):
-            return self._say(text)
-        name, _, args = text[1:].partition(" ")
-        entry = COMMANDS.get(name.casefold())
-        if entry is None:
-            return [self.problem(f"unknown command /{name}, try /help")]
+        if text.startswith("/") and not text.startswith("//"):
+            name, _, args = text[1:].partition(" ")
+            entry = COMMANDS.get(name.casefold())
+            if entry is None:
+                return [self.problem(f"unknown command /{name}, try /help")]
+            call = partial(entry.handler, self, args.strip())
+        else:  # a message: refused too, in a moderated room say
+            call = partial(self._say, text[1:] if text.startswith("//") else text)
         try:
-            return entry.handler(self, args.strip())
+            return call()
         except errors.ChatError as error:
             return [self.problem(str(error))]
 
@@ -234,12 +250,19 @@ class TextSession:
     def _say(self, text: str) -> list[Delivery]:
         if self.room is None:  # the console has no room: plain text is a notice to all
             return self.hub.wall(self.member, text)
-        return self.hub.say(self.member, self.room, text)
+        # Nothing of a message comes back to its sender: the hub may deliver it later,
+        # unless what this step holds for others must reach them first.
+        return self.hub.say(self.member, self.room, text, reply=self._holding)
 
     def _quit(self, reason: str) -> list[Delivery]:
         self.finished = True
         goodbye = Farewell(f"Goodbye, {self.member.nick}!", reason)
         return [Delivery(goodbye, to(self.member))]
+
+    @property
+    def holding(self) -> bool:
+        """Whether this step holds deliveries for others, to be handed over after it."""
+        return self._holding
 
     def current_room(self) -> str:
         if self.room is None:
@@ -435,7 +458,7 @@ def _msg(session: TextSession, args: str) -> list[Delivery]:
     nick, text = _split(args, "/msg NAME TEXT")
     if not text:
         raise errors.BadArguments("usage: /msg NAME TEXT")
-    deliveries = session.hub.tell(session.member, nick, text)
+    deliveries = session.hub.tell(session.member, nick, text, reply=session.holding)
     # As IRC's 301: the sender learns the message waits, and why.
     away = actions.away(session.hub, nick)
     if away is not None:
@@ -451,7 +474,8 @@ command("history", usage=HISTORY_USAGE, summary="the last messages of your room,
 @command("me", usage="/me ACTION", summary="describe what you do: /me waves")
 def _me(session: TextSession, args: str) -> list[Delivery]:
     text = _require(args, "/me ACTION")
-    return session.hub.say(session.member, session.current_room(), text, action=True)
+    room = session.current_room()
+    return session.hub.say(session.member, room, text, action=True, reply=session.holding)
 
 
 @command("quit", "exit", usage="/quit [REASON]", summary="leave the chat")
