@@ -43,6 +43,8 @@ def test_a_missing_data_directory_is_made_private(tmp_path: Path) -> None:
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         assert database.writer.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        for each in (database.reader, database.writer):  # a bounded cache each
+            assert each.execute("PRAGMA cache_size").fetchone()[0] == storage.CACHE_PAGES
     finally:
         database.close()
 

@@ -8,10 +8,11 @@ refused). Every problem is a :class:`StorageError` whose message names the file 
 says what is wrong, in one line, for the operator.
 
 The database runs in WAL mode with ``synchronous=NORMAL`` (a power cut may lose the
-last transactions, never the file), a busy timeout, and (made new) pages of 16 KiB. It
-has two connections: one for writing (the writer thread, and loading state at start)
-and one for reading (queries from reader threads, which WAL lets run while a write is
-in progress); each is used under its own lock.
+last transactions, never the file), a busy timeout, (made new) pages of 16 KiB and a
+cache of :data:`CACHE_PAGES` pages a connection. It has two connections: one for
+writing (the writer thread, and loading state at start) and one for reading (queries
+from reader threads, which WAL lets run while a write is in progress); each is used
+under its own lock.
 
 :class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it:
 records are kept many to a row (:mod:`chinwag.history.pages`), up to 256 consecutive
@@ -63,6 +64,10 @@ DATABASE_NAME = "chinwag.db"
 # in a busy room) fills two or three pages of 16 KiB where it would need eight of 4 KiB
 # in a chain of overflow pages, so each write has fewer pages to log and check in.
 PAGE_SIZE = 16384
+# Each connection's page cache, in pages: 2 MiB of 16 KiB pages, the memory SQLite's
+# default aims at (its default, -2000 KiB, let the two connections hold some 8 MiB of
+# pages this size). Replay reads a room's newest page or two; the rest is the system's.
+CACHE_PAGES = 128
 LOCK_NAME = "chinwag.lock"
 APPLICATION_ID = 0x43485747  # "CHWG"
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -201,6 +206,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
     )
     connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    connection.execute(f"PRAGMA cache_size = {CACHE_PAGES}")
     return connection
 
 
