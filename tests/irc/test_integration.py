@@ -290,3 +290,30 @@ def test_a_ban_set_before_an_irc_client_registers_keeps_it_out(
     assert not any(" 001 " in line for line in rest)
     oper.send("/who lobby")
     oper.expect(r"^\* 1 user in lobby")
+
+
+def test_a_server_operator_deops_themself_with_user_mode_minus_o(
+    make_irc_server: Callable[..., IrcHarness],
+) -> None:
+    # RFC 2812 3.1.5: "+o" on oneself is ignored, "-o" is open to anyone.
+    server = make_irc_server(oper_password_hash=hash_password("root"))
+    alice = server.irc("alice")
+    bob = server.irc("bob")
+    alice.send("MODE alice +o", "LUSERS")
+    assert alice.expect(r" (MODE|252) ").endswith(" 252 alice 0 :operator(s) online")
+    alice.send("OPER alice root")
+    alice.expect(r" 381 alice ")
+    alice.expect(r"^:alice!\S+ MODE alice \+o$")
+    bob.send("WHOIS alice")
+    bob.expect(r" 313 bob alice ")
+    alice.send("MODE alice -o")
+    alice.expect(r"^:alice!\S+ MODE alice -o$")
+    alice.send("MODE alice", "LUSERS")
+    alice.expect(r" 221 alice \+$")
+    alice.expect(r" 252 alice 0 :operator\(s\) online$")
+    bob.send("WHOIS alice")
+    assert bob.expect(r" (313|318) bob alice ").split(" ")[1] == "318"
+    alice.send("MODE alice -o", "PING done")  # no longer one: nothing to say
+    assert alice.expect(r" (MODE|PONG) ").split(" ")[1] == "PONG"
+    alice.send("KILL bob :bye")
+    alice.expect(r" 481 alice ")
