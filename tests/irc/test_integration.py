@@ -317,3 +317,21 @@ def test_a_server_operator_deops_themself_with_user_mode_minus_o(
     assert alice.expect(r" (MODE|PONG) ").split(" ")[1] == "PONG"
     alice.send("KILL bob :bye")
     alice.expect(r" 481 alice ")
+
+
+def test_a_quit_is_known_to_all_once_its_connection_is_closed(irc_server: IrcHarness) -> None:
+    # A client that has seen a QUIT's connection close may reuse the nick and find it in
+    # WHOWAS at once: the hub forgets the user before the socket closes, not after.
+    watcher = irc_server.irc("watcher")
+    for n in range(10):
+        quitter = irc_server.raw_irc()
+        quitter.send(f"NICK q{n}", f"USER u{n} 0 * :Q", "QUIT :bye")
+        rest = quitter.expect_closed()
+        assert rest[-1].startswith("ERROR :Closing link"), rest
+        watcher.send(f"WHOWAS q{n} 1")
+        assert watcher.expect(rf" (314|406) watcher q{n} ").split(" ")[1] == "314"
+        again = irc_server.raw_irc()
+        again.send(f"NICK q{n}", f"USER u{n} 0 * :Q")
+        assert again.expect(r" (001|433) ").split(" ")[1] == "001"
+        again.send("QUIT")
+        again.expect_closed()

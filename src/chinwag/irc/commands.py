@@ -266,7 +266,11 @@ def _pong(session: IrcSession, message: Message) -> None:
 @command("QUIT", registered=False)
 def _quit(session: IrcSession, message: Message) -> None:
     reason = clean_text(message.params[0]) if message.params else ""
-    session.leave(f"Quit: {reason}" if reason else "Client Quit")
+    farewell = f"Quit: {reason}" if reason else "Client Quit"
+    # Out of the hub before the socket closes: whoever sees the connection end finds the
+    # nick free and WHOWAS knowing it (the connection's own leaving then finds it gone).
+    session.add(session.hub.remove(session.member, farewell))
+    session.leave(farewell)
 
 
 # --- channels ------------------------------------------------------------------------------
