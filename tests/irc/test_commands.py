@@ -12,6 +12,7 @@ from chinwag.config import Config
 from chinwag.hub.hub import Hub
 from chinwag.password_guard import CheckPool, PasswordGuard, Penalties
 from chinwag.passwords import hash_password
+from chinwag.server.dispatch import deliver
 from tests.irc.conftest import HOST, UNIT_CONFIG, World
 from tests.support import wait_for
 
@@ -506,3 +507,17 @@ def test_who_with_a_pathological_mask_answers_at_once(world: World) -> None:
     asker.send("WHO " + "*a" * 16 + "*b", "WHO " + "*a" * 100 + "*")
     assert time.perf_counter() - started < 1.0
     assert asker.numerics() == ["315"] * 2  # matches nobody: the second is too long
+
+
+def test_quit_leaves_the_hub_before_its_farewell_closes_the_connection(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("JOIN #a")
+    bob.send("JOIN #a")
+    deliveries = alice.session.receive(b"QUIT :bye\r\n")
+    # Whoever sees the connection close must find the nick free: it is, already.
+    assert world.hub.find("alice") is None
+    assert [type(d.event).__name__ for d in deliveries] == ["Quit", "Farewell"]
+    deliver(deliveries, alice.endpoint.router)
+    assert alice.closed
+    assert bob.lines()[-1] == f":alice!user@{HOST} QUIT :Quit: bye"

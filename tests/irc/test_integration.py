@@ -290,3 +290,48 @@ def test_a_ban_set_before_an_irc_client_registers_keeps_it_out(
     assert not any(" 001 " in line for line in rest)
     oper.send("/who lobby")
     oper.expect(r"^\* 1 user in lobby")
+
+
+def test_a_server_operator_deops_themself_with_user_mode_minus_o(
+    make_irc_server: Callable[..., IrcHarness],
+) -> None:
+    # RFC 2812 3.1.5: "+o" on oneself is ignored, "-o" is open to anyone.
+    server = make_irc_server(oper_password_hash=hash_password("root"))
+    alice = server.irc("alice")
+    bob = server.irc("bob")
+    alice.send("MODE alice +o", "LUSERS")
+    assert alice.expect(r" (MODE|252) ").endswith(" 252 alice 0 :operator(s) online")
+    alice.send("OPER alice root")
+    alice.expect(r" 381 alice ")
+    alice.expect(r"^:alice!\S+ MODE alice \+o$")
+    bob.send("WHOIS alice")
+    bob.expect(r" 313 bob alice ")
+    alice.send("MODE alice -o")
+    alice.expect(r"^:alice!\S+ MODE alice -o$")
+    alice.send("MODE alice", "LUSERS")
+    alice.expect(r" 221 alice \+$")
+    alice.expect(r" 252 alice 0 :operator\(s\) online$")
+    bob.send("WHOIS alice")
+    assert bob.expect(r" (313|318) bob alice ").split(" ")[1] == "318"
+    alice.send("MODE alice -o", "PING done")  # no longer one: nothing to say
+    assert alice.expect(r" (MODE|PONG) ").split(" ")[1] == "PONG"
+    alice.send("KILL bob :bye")
+    alice.expect(r" 481 alice ")
+
+
+def test_a_quit_is_known_to_all_once_its_connection_is_closed(irc_server: IrcHarness) -> None:
+    # A client that has seen a QUIT's connection close may reuse the nick and find it in
+    # WHOWAS at once: the hub forgets the user before the socket closes, not after.
+    watcher = irc_server.irc("watcher")
+    for n in range(10):
+        quitter = irc_server.raw_irc()
+        quitter.send(f"NICK q{n}", f"USER u{n} 0 * :Q", "QUIT :bye")
+        rest = quitter.expect_closed()
+        assert rest[-1].startswith("ERROR :Closing link"), rest
+        watcher.send(f"WHOWAS q{n} 1")
+        assert watcher.expect(rf" (314|406) watcher q{n} ").split(" ")[1] == "314"
+        again = irc_server.raw_irc()
+        again.send(f"NICK q{n}", f"USER u{n} 0 * :Q")
+        assert again.expect(r" (001|433) ").split(" ")[1] == "001"
+        again.send("QUIT")
+        again.expect_closed()

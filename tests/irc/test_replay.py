@@ -131,7 +131,41 @@ def test_chathistory_clients_ask_for_history_themselves(irc_server: IrcHarness) 
     assert [line.endswith(":hello") for line in history_batch(bob)] == [True]
     bob.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00Z timestamp=2999-01-01T00:00:00Z 5")
     bob.expect(r" BATCH \+\S+ draft/chathistory-targets$")
-    assert re.search(r":irc\.test CHATHISTORY TARGETS #den timestamp=\d{4}-", bob.expect("TARGETS"))
+    line = bob.expect("TARGETS")
+    assert re.search(r":irc\.test CHATHISTORY TARGETS #den \d{4}-\d\d-\d\dT[\d:.]+Z$", line)
+
+
+def targets_batch(client: LineSocket) -> list[tuple[str, str]]:
+    """The (target, time) lines of the next ``draft/chathistory-targets`` batch."""
+    reference = client.expect(r" BATCH \+\S+ draft/chathistory-targets$").split()[2][1:]
+    found = []
+    while (line := client.expect(r".")) != f":irc.test BATCH -{reference}":
+        tags, _, rest = line.partition(" ")
+        assert tags == f"@batch={reference}"
+        found.append(tuple(rest.split(" ")[3:5]))
+    return found
+
+
+def test_chathistory_targets_leaves_out_both_ends(irc_server: IrcHarness) -> None:
+    # The times are the messages' own time tags: a bound given as one leaves that
+    # conversation out, as BETWEEN leaves out the message it names.
+    bob = chathistory_client(irc_server, "bob")
+    times = {}
+    for channel in ("#one", "#two", "#three"):
+        bob.send(f"JOIN {channel}")
+        bob.expect(f" 366 bob {channel} ")
+        irc_server.text(f"ann{len(times)}").send(f"/join {channel[1:]}", f"in {channel}")
+        line = bob.expect(f" PRIVMSG {channel} :in {channel}$")
+        times[channel] = re.search(r"time=([^;]+)", line)[1]  # type: ignore[index]
+    everything = "timestamp=2000-01-01T00:00:00.000Z timestamp=2999-01-01T00:00:00.000Z"
+    bob.send(f"CHATHISTORY TARGETS {everything} 10")
+    assert targets_batch(bob) == list(times.items())
+    first, last = times["#one"], times["#three"]
+    bob.send(f"CHATHISTORY TARGETS timestamp={last} timestamp={first} 10")
+    inside = [(name, t) for name, t in times.items() if first < t < last]
+    assert targets_batch(bob) == inside
+    bob.send(f"CHATHISTORY TARGETS timestamp={first} timestamp={first} 10")
+    assert targets_batch(bob) == []
 
 
 def test_chathistory_errors_are_fail_lines(irc_server: IrcHarness) -> None:

@@ -932,6 +932,9 @@ class ClusterHub:
         self._hub.check_operator_password(member, password)  # here: the password stays here
         return self._act({"k": "oper", "m": self._ref(member)}, member)
 
+    def drop_operator(self, member: Member) -> list[Delivery]:
+        return self._act({"k": "deoper", "m": self._ref(member)}, member)
+
     def kick(self, actor: Member, nick: str, reason: str = "") -> list[Delivery]:
         op = {"k": "kick", "m": self._ref(actor), "nick": nick, "reason": reason}
         return self._act(op, actor)

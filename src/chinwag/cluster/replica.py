@@ -211,6 +211,8 @@ class Replica:
                 return hub.rename(member, op["nick"])
             case "oper":
                 return hub.make_operator(member)
+            case "deoper":
+                return hub.drop_operator(member)
             case "kick":
                 return hub.kick(member, op["nick"], op["reason"])
             case "ban":

@@ -739,6 +739,16 @@ class Hub:
         log.event(f"{member.client_id} ({member.nick}) is now an operator")
         return [Delivery(BecameOperator(), to(member))]
 
+    def drop_operator(self, member: Member) -> list[Delivery]:
+        """``member`` gives up being a server operator; being one again takes the password.
+        Anyone may do this for themself (RFC 2812 3.1.5: no restriction on deopping)."""
+        with self._lock:
+            if not member.operator:
+                return []
+            member.operator = False
+        log.event(f"{member.client_id} ({member.nick}) is no longer an operator")
+        return []
+
     def kick(self, actor: Member, nick: str, reason: str = "") -> list[Delivery]:
         self._require_operator(actor)
         with self._lock:

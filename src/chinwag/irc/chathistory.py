@@ -4,8 +4,9 @@ conversation themselves.
 ``CHATHISTORY LATEST|BEFORE|AFTER|AROUND target reference limit``, ``BETWEEN target
 reference reference limit`` and ``TARGETS timestamp timestamp limit``; a reference is
 ``timestamp=2026-11-28T11:05:00.000Z`` or ``msgid=ID`` (``*`` too, for LATEST). Answers
-come in a ``chathistory`` batch (``draft/chathistory-targets`` for TARGETS), empty when
-there is nothing, with each message's time and id as tags. Channels are readable by
+come in a ``chathistory`` batch (``draft/chathistory-targets`` for TARGETS, whose lines
+are ``CHATHISTORY TARGETS name time``), empty when there is nothing, with each message's
+time and id as tags. Channels are readable by
 their members only; a nick names the private conversation of the asker and that nick,
 kept only with ``history_private``. Limits above ``history_max`` are lowered to it, as
 Ergo does. Errors are ``FAIL CHATHISTORY CODE ...`` lines, as the draft says.
@@ -19,7 +20,14 @@ from typing import TYPE_CHECKING
 
 from chinwag.history import ids
 from chinwag.history.replay import Replayer, event_of
-from chinwag.history.store import Conversation, Cursor, HistoryUnavailable, Record
+from chinwag.history.store import (
+    Conversation,
+    Cursor,
+    HistoryUnavailable,
+    Record,
+    lower_bound,
+    upper_bound,
+)
 from chinwag.irc import casemap
 from chinwag.irc.commands import command
 from chinwag.irc.format import server_time
@@ -148,8 +156,16 @@ def _targets(session: IrcSession, replayer: Replayer, params: tuple[str, ...]) -
         raise _Fail("INVALID_PARAMS", "TARGETS", params[0], text="TARGETS takes timestamps")
     limit = _limit(replayer, "TARGETS", params[2])
     rooms = list(session.member.rooms.values())
+    # Both ends are left out, to the millisecond, as BETWEEN's are: a time copied from a
+    # message's tag leaves that message's conversation out unless it spoke again since.
+    earlier, later = sorted((start, end))
+    low, high = lower_bound(earlier), upper_bound(later)
     try:
-        found = replayer.history.targets(session.member.nick, rooms, start, end, limit)
+        found = (
+            replayer.history.targets(session.member.nick, rooms, low, high, limit)
+            if low < high
+            else []
+        )
     except HistoryUnavailable:
         raise _Fail("MESSAGE_ERROR", "TARGETS", "*", text="History is unavailable") from None
     server = session.server.name
@@ -160,7 +176,9 @@ def _targets(session: IrcSession, replayer: Replayer, params: tuple[str, ...]) -
         session.send(Message("BATCH", (f"+{batch}", "draft/chathistory-targets"), server))
     for target in found:
         name = target.name if target.private else casemap.to_channel(target.name)
-        line = ("TARGETS", name, f"timestamp={server_time(target.latest)}")
+        # The time alone, as server-time writes it: the draft's replies carry no "timestamp="
+        # (that prefix is for the references a client sends).
+        line = ("TARGETS", name, server_time(target.latest))
         session.send(Message("CHATHISTORY", line, server, tags))
     if batch:
         session.send(Message("BATCH", (f"-{batch}",), server))

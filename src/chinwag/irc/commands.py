@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from chinwag import __version__, actions
 from chinwag.hub import errors, masks, modes
 from chinwag.hub.events import BecameOperator, ClientTags, Delivery, Disconnected, to
-from chinwag.hub.hub import RoomView
+from chinwag.hub.hub import Member, RoomView
 from chinwag.hub.visibility import Seen
 from chinwag.irc import casemap
 from chinwag.irc import numerics as rpl
@@ -266,7 +266,11 @@ def _pong(session: IrcSession, message: Message) -> None:
 @command("QUIT", registered=False)
 def _quit(session: IrcSession, message: Message) -> None:
     reason = clean_text(message.params[0]) if message.params else ""
-    session.leave(f"Quit: {reason}" if reason else "Client Quit")
+    farewell = f"Quit: {reason}" if reason else "Client Quit"
+    # Out of the hub before the socket closes: whoever sees the connection end finds the
+    # nick free and WHOWAS knowing it (the connection's own leaving then finds it gone).
+    session.add(session.hub.remove(session.member, farewell))
+    session.leave(farewell)
 
 
 # --- channels ------------------------------------------------------------------------------
@@ -830,20 +834,32 @@ def _user_mode(session: IrcSession, message: Message, target: str) -> None:
     for char in message.params[1]:
         if char in "+-":
             on = char == "+"
-        elif char == "i":
-            if member.invisible != on:
-                session.add(session.hub.set_invisible(member, on))
-                changed += ("+" if on else "-") + "i"
-        elif char == "B":
-            if member.bot != on:
-                session.add(session.hub.set_bot(member, on))
-                changed += ("+" if on else "-") + "B"
-        elif char == "o":
-            pass  # operator status comes from OPER; "-o" to drop it is not offered
         else:
-            session.numeric(rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+            changed += _apply_user_mode(session, member, char, on)
     if changed:
         session.send(Message("MODE", (member.nick, changed), session.source))
+
+
+def _apply_user_mode(session: IrcSession, member: Member, letter: str, on: bool) -> str:
+    """Set or unset one of ``member``'s own modes: the change made ("+i", "-o"), or ""."""
+    if letter == "i":
+        if member.invisible == on:
+            return ""
+        session.add(session.hub.set_invisible(member, on))
+    elif letter == "B":
+        if member.bot == on:
+            return ""
+        session.add(session.hub.set_bot(member, on))
+    elif letter == "o":
+        # "+o" is ignored (OPER and its password make operators); anyone may deop
+        # themself with "-o" (RFC 2812 3.1.5).
+        if on or not member.operator:
+            return ""
+        session.add(session.hub.drop_operator(member))
+    else:
+        session.numeric(rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+        return ""
+    return ("+" if on else "-") + letter
 
 
 def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
