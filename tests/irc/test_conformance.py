@@ -14,9 +14,11 @@ from chinwag.server.dispatch import deliver
 from tests.irc.conftest import HOST, World
 
 
-def test_user_with_an_empty_real_name_registers(world: World) -> None:
+def test_user_with_an_empty_real_name_gets_461_and_may_try_again(world: World) -> None:
     client = world.irc()
     client.send("NICK u", "USER u * * :")
+    assert client.numerics() == ["461"]
+    client.send("USER u * * :\x02\x0f")  # formatting only: cleaned to nothing
     assert "001" in client.numerics()
     client.send("WHOIS u")
     assert ":irc.test 311 u u u 127.0.0.1 * :u" in client.lines()  # the nick stands in

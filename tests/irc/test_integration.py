@@ -239,7 +239,7 @@ def test_capabilities_lusers_and_whowas_over_sockets(irc_server: IrcHarness) -> 
     alice = irc_server.raw_irc()
     alice.send("CAP LS 302", "CAP REQ :echo-message multi-prefix userhost-in-names")
     alice.expect(r"^:irc\.test CAP \* ACK :echo-message multi-prefix userhost-in-names$")
-    alice.send("NICK alice", "USER alice 0 * :", "CAP END")
+    alice.send("NICK alice", "USER alice 0 * :Alice", "CAP END")
     alice.expect(r"^:irc\.test 253 alice 1 :unknown connection")
     alice.expect(r"^:irc\.test 265 alice 1 1 ")
     bob = irc_server.text("bob")

@@ -160,9 +160,13 @@ def _user(session: IrcSession, message: Message) -> None:
     if session.registered:
         session.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
         return
+    if not message.params[3]:
+        # Modern IRC: an empty parameter is refused as a missing one (as Ergo does).
+        session.numeric(rpl.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
     username = _USERNAME.sub("", message.params[0])[:16]
     session.username = username or session.member.client_id
-    # An empty real name is allowed (``USER u * * :``): WHOIS shows the nick instead.
+    # A real name that cleaning empties is kept empty: WHOIS shows the nick instead.
     session.realname = commands.clean_text(message.params[3])[: commands.REALNAME_LENGTH]
     try_register(session)
 
