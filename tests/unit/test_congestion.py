@@ -45,14 +45,20 @@ class Parked:
         self.outboxes.append(outbox)
 
 
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    ours, theirs = socket.socketpair()
-    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+def _small_buffers(
+    ours: socket.socket, theirs: socket.socket, size: int
+) -> Iterator[tuple[socket.socket, socket.socket]]:
+    """``ours`` sending into ``theirs``, both with kernel buffers of about ``size``."""
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
     yield ours, theirs
     ours.close()
     theirs.close()
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    yield from _small_buffers(*socket.socketpair(), 4096)
 
 
 def test_an_outbox_is_congested_past_a_quarter_and_relieved_at_a_sixteenth(
@@ -176,11 +182,7 @@ def tcp_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     with socket.create_server(("127.0.0.1", 0)) as listener:
         ours = socket.create_connection(listener.getsockname())
         theirs, _ = listener.accept()
-    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
-    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
-    yield ours, theirs
-    ours.close()
-    theirs.close()
+    yield from _small_buffers(ours, theirs, 16384)
 
 
 def test_an_outbox_knows_from_the_kernel_whether_its_client_reads(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from chinwag.history.sqlite import SqliteHistory, open_database
 from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory, Record
 from chinwag.history.writer import HistoryWriter, RateLimitedReport
 from chinwag.hub.events import PrivateMessage, RoomMessage
+from tests.support import wait_for
 
 LOBBY = Conversation.room("lobby")
 IDS = MessageIds()
@@ -86,11 +86,8 @@ def test_a_few_records_gather_until_a_batch_fills_or_someone_flushes(
     try:
         for n in range(4):
             writer.put(record(f"m{n}"))
-        for _ in range(500):  # a full batch is written without the linger (~50 ms a look)
-            if writer.written == 4:
-                break
-            time.sleep(0.01)
-        assert writer.written == 4
+        # A full batch is written without the linger (looked at every 50 ms).
+        wait_for(lambda: writer.written == 4, timeout=5, what="the full batch written")
         writer.put(record("late"))
         assert writer.flush(5)  # a flush ends the gathering at once
         assert writer.written == 5

@@ -822,7 +822,7 @@ class ClusterHub:
                 sequence = self.link.append(operation)
                 assert sequence is not None
                 self._waiting[sequence] = waiter
-                self._in_flight[sender] = self._in_flight.get(sender, 0) + 1
+                in_flight[sender] = in_flight.get(sender, 0) + 1
         if not detached:
             return self._act(operation, member)
         self.link.send_later()

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from chinwag import actions
 from chinwag.hub import errors, modes, names
@@ -184,16 +183,16 @@ class TextSession:
         return self._go_home() + self._interpret(text)
 
     def _interpret(self, text: str) -> list[Delivery]:
-        if text.startswith("/") and not text.startswith("//"):
+        try:
+            if not text.startswith("/"):  # a message: refused too, in a moderated room say
+                return self._say(text)
+            if text.startswith("//"):
+                return self._say(text[1:])
             name, _, args = text[1:].partition(" ")
             entry = COMMANDS.get(name.casefold())
             if entry is None:
                 return [self.problem(f"unknown command /{name}, try /help")]
-            call = partial(entry.handler, self, args.strip())
-        else:  # a message: refused too, in a moderated room say
-            call = partial(self._say, text[1:] if text.startswith("//") else text)
-        try:
-            return call()
+            return entry.handler(self, args.strip())
         except errors.ChatError as error:
             return [self.problem(str(error))]
 
