@@ -1,7 +1,8 @@
 """Run the benchmark: ``python -m bench [--quick] [--big] [--repeat N] [--servers ...]``.
 
 Every repetition runs every cell against every server in turn (so the servers see the
-same machine, noise included), then the table shows the median of each figure and the
+same machine, noise included), each repetition starting with the next server (so none
+always pays for going first), then the table shows the median of each figure and the
 ratio of chinwag's figure to each peer's. The generator runs pinned to one core and each
 server to the other. Everything is bounded: each cell has a deadline, servers are stopped
 by the benchmark, and all traffic stays on 127.0.0.x.
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     for rep in range(repeat):
         for cell in cells:
-            for name in servers_for(cell, names):
+            for name in in_turn(servers_for(cell, names), rep):
                 result = run_cell(name, cell, args.server_core)
                 raw[cell.name][name].append(result)
                 print(f"[rep {rep + 1}] {cell.name:14} {name:9} {_brief(result)}", flush=True)
@@ -252,6 +253,15 @@ def raise_fd_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def in_turn(servers: list[str], rep: int) -> list[str]:
+    """``servers`` in the order repetition ``rep`` (from 0) runs them: each repetition
+    starts one further along: whichever runs first tends to measure dearer."""
+    if not servers:
+        return servers
+    start = rep % len(servers)
+    return servers[start:] + servers[:start]
 
 
 def servers_for(cell: Traffic | Replay, names: list[str]) -> list[str]:
