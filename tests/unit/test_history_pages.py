@@ -3,7 +3,11 @@ store answering as the memory model does whatever the pages' boundaries."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import tempfile
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chinwag.history import ids as message_ids
 from chinwag.history import pages
 from chinwag.history import sqlite as storage
 from chinwag.history.ids import MessageIds
@@ -19,7 +24,9 @@ from chinwag.history.store import (
     Conversation,
     HistoryUnavailable,
     MemoryHistory,
+    Pending,
     Record,
+    kept,
     pending,
 )
 from chinwag.hub.events import RoomMessage
@@ -33,6 +40,29 @@ def made(count: int, room: str = "lobby", start: datetime = START) -> list[Recor
     return [
         Record(clock.next(), start + timedelta(microseconds=n), "ann", room, f"m{n}")
         for n in range(count)
+    ]
+
+
+def as_pending(record: Record) -> Pending:
+    """The message the hub would have handed the writer for ``record``."""
+    return (
+        message_ids.decode(record.msgid),
+        record.time,
+        record.sender,
+        record.target,
+        record.text,
+        record.private,
+        record.action,
+        record.notice,
+        record.userhost,
+    )
+
+
+def flagged(records: list[Record]) -> list[Record]:
+    """``records``, some of them actions, notices or both, with user@hosts."""
+    return [
+        dataclasses.replace(r, action=n % 3 == 0, notice=n % 4 == 0, userhost=f"u{n}@h")
+        for n, r in enumerate(records)
     ]
 
 
@@ -97,6 +127,65 @@ def test_the_hubs_messages_go_in_pages_and_come_back(tmp_path: Path) -> None:
         database.close()
 
 
+def test_a_page_by_column_reads_back_as_the_records_it_was_made_of() -> None:
+    records = flagged(made(7))
+    text = pages.columns([as_pending(r) for r in records])
+    assert text.startswith(pages.GS)
+    back = [pages.record(entry, private=False) for entry in pages.entries(text)]
+    assert back == records
+    assert pages.record(pages.last_entry(text), private=False) == records[-1]
+
+
+def test_a_separator_in_a_message_is_refused_by_columns_and_kept_cleaned(
+    tmp_path: Path,
+) -> None:
+    records = made(3)
+    records[1] = dataclasses.replace(records[1], text="one\x1etwo\x1fthree")
+    with pytest.raises(ValueError, match="separator"):
+        pages.columns([as_pending(r) for r in records])
+    database = open_database(tmp_path)
+    try:
+        store = SqliteHistory(database)
+        store.append_messages([as_pending(r) for r in records])
+        assert [r.text for r in store.latest(LOBBY, 10)] == ["m0", "one\ufffdtwo\ufffdthree", "m2"]
+    finally:
+        database.close()
+
+
+@pytest.fixture
+def london() -> Iterator[None]:
+    """Local time is London's, which left summer time at 01:00 UTC on 25 October 2026."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/London"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@pytest.mark.usefixtures("london")
+def test_a_page_across_a_change_of_the_local_clock_keeps_every_time() -> None:
+    # The hub's times are naive local times: a page whose messages straddle the end of
+    # summer time must not take one offset from UTC for all of them.
+    change = datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+    at_utc = [change + timedelta(seconds=s) for s in (-2, -1, 0, 1)]
+    local = [datetime.fromtimestamp(when.timestamp()) for when in at_utc]  # as datetime.now()
+    assert local[0].hour == 1 and local[-1].hour == 1  # the same naive hour, twice over
+    source = MessageIds(clock=change.timestamp)
+    messages = [
+        pending(source.next_value(), RoomMessage(when, "ann", "lobby", f"m{n}"))
+        for n, when in enumerate(local)
+    ]
+    back = [pages.record(e, private=False) for e in pages.entries(pages.columns(messages))]
+    assert [r.time for r in back] == at_utc
+    assert back == [kept(m) for m in messages]
+
+
 def test_a_database_of_one_row_per_message_is_migrated_to_pages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,7 +229,11 @@ def test_a_database_of_one_row_per_message_is_migrated_to_pages(
 
 _ROOMS = ["lobby", "tea"]
 _batches = st.lists(
-    st.tuples(st.sampled_from(_ROOMS), st.lists(st.integers(0, 59), min_size=1, max_size=12)),
+    st.tuples(
+        st.sampled_from(_ROOMS),
+        st.lists(st.integers(0, 59), min_size=1, max_size=12),
+        st.booleans(),  # handed over as the hub's messages (pages by column), or as records
+    ),
     min_size=1,
     max_size=8,
 )
@@ -155,11 +248,11 @@ _batches = st.lists(
     limit=st.integers(0, 25),
 )
 def test_the_store_answers_as_the_model_does(
-    batches: list[tuple[str, list[int]]], keep: int, cursor: int, other: int, limit: int
+    batches: list[tuple[str, list[int], bool]], keep: int, cursor: int, other: int, limit: int
 ) -> None:
     # Records numbered 0-59, told in batches of any order (and again): pages of three
-    # records, merged and cut every way the batches make them.
-    every = {room: made(60, room) for room in _ROOMS}
+    # records, of either layout, merged and cut every way the batches make them.
+    every = {room: flagged(made(60, room)) for room in _ROOMS}
     model = MemoryHistory()
     original = pages.PAGE_RECORDS
     pages.PAGE_RECORDS = 3
@@ -168,9 +261,12 @@ def test_the_store_answers_as_the_model_does(
             database = open_database(directory)
             store = SqliteHistory(database)
             try:
-                for room, numbers in batches:
+                for room, numbers, as_messages in batches:
                     batch = [every[room][n] for n in numbers]
-                    store.append(batch)
+                    if as_messages:
+                        store.append_messages([as_pending(r) for r in batch])
+                    else:
+                        store.append(batch)
                     model.append(batch)
                 now = START + timedelta(days=1)
                 assert store.prune(now, keep, None, 1000) == model.prune(now, keep, None, 1000)
@@ -205,18 +301,29 @@ def test_the_store_answers_as_the_model_does(
     [
         ("UPDATE pages SET records = 'garbage'", True),
         ("UPDATE pages SET records = x'00ff'", True),  # not text at all
+        # By column, with columns missing or of different lengths.
+        ("UPDATE pages SET records = char(29) || 'a' || char(31) || 'b'", True),
+        (
+            "UPDATE pages SET records = char(29) || replace(substr(records, 2), "
+            "char(30) || 'm1', '')",
+            True,
+        ),
         # Keys of the wrong kind: a question whose range they fall outside does not see
         # the page at all; none may fail otherwise than by saying history is unavailable.
         ("UPDATE pages SET last = 'a text', first = 12", False),
     ],
 )
+@pytest.mark.parametrize("by_column", [False, True])
 def test_a_page_that_is_not_ours_reads_as_unavailable(
-    tmp_path: Path, damage: str, found_by_every_question: bool
+    tmp_path: Path, damage: str, found_by_every_question: bool, by_column: bool
 ) -> None:
     database = open_database(tmp_path)
     store = SqliteHistory(database)
     try:
-        store.append(made(3))
+        if by_column:
+            store.append_messages([as_pending(r) for r in made(3)])
+        else:
+            store.append(made(3))
         with database.transaction() as connection:
             connection.execute(damage)
         for ask in (

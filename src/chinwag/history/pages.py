@@ -3,28 +3,42 @@
 A row per message costs SQLite a b-tree insertion and a record to build for every
 message, several microseconds each, paid by the server for every line said. A page
 holds up to :data:`PAGE_RECORDS` consecutive records of one conversation, oldest first,
-as one text: the records are separated by RS (``\\x1e``) and each record's fields by US
-(``\\x1f``): the id (in hexadecimal), the time (microseconds since the epoch, UTC),
-the sender, the target, the text, the flags (:data:`ACTION`, :data:`NOTICE`) and the
-sender's user@host. Whether a record is private is its conversation's business.
+as one text, in one of two layouts. Each record has seven fields: the id (in
+hexadecimal), the time (microseconds since the epoch, UTC), the sender, the target, the
+text, the flags (:data:`ACTION`, :data:`NOTICE`) and the sender's user@host. Whether a
+record is private is its conversation's business.
+
+- **By record** (:func:`page`): the records separated by RS (``\\x1e``), each record's
+  fields by US (``\\x1f``). Pages written again (merged, or cut by retention) and pages
+  of records another server told are kept so.
+- **By column** (:func:`columns`, the writer's pages of the hub's messages): GS
+  (``\\x1d``), then the seven fields as columns separated by US, each column's values
+  separated by RS, but for the flags, one character a record; the time column holds the
+  first record's time and then every other record's microseconds after it. Each column
+  is one ``join`` in C, so a message costs the writer no Python code of its own.
 
 Neither separator can be in what the hub relays (it refuses every C0 control but tab:
-:mod:`chinwag.hub.cleaning`), so packing is one ``join`` per record. :func:`page` checks the
-count of separators all the same, and a page whose fields held one (a record another
-server told) is packed again with each such character replaced by U+FFFD: a page
-always splits back into the records it was made of.
+:mod:`chinwag.hub.cleaning`). Both layouts check the count of separators all the same:
+a page by record whose fields held one (a record another server told) is packed again
+with each such character replaced by U+FFFD, and :func:`columns` refuses such messages
+(``ValueError``), which are then kept by record. :func:`entries` reads either layout as
+the records' entries by record, so a page always splits back into the records it was
+made of.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 
 from chinwag.history import ids
-from chinwag.history.store import Record
+from chinwag.history.store import Pending, Record
 
 RS = "\x1e"  # between records
 US = "\x1f"  # between a record's fields
+GS = "\x1d"  # first in a page kept by column
 PAGE_RECORDS = 256
 ACTION, NOTICE = 1, 2
 FIELDS = 7
@@ -84,8 +98,92 @@ def clean(row: Row) -> Row:
 
 
 def entries(text: str) -> list[str]:
-    """A page's packed records, oldest first."""
-    return text.split(RS)
+    """A page's packed records, oldest first (of either layout); ``ValueError`` if it
+    is by column and its columns do not hold the same number of values."""
+    if not text.startswith(GS):
+        return text.split(RS)
+    columns = text[1:].split(US)
+    if len(columns) != FIELDS:
+        raise ValueError("a page's columns are damaged")
+    flags = columns[5]
+    msgids, times, senders, targets, texts, userhosts = (
+        column.split(RS) for column in columns[:5] + columns[6:]
+    )
+    offsets = list(map(int, times))
+    first = offsets[0]
+    offsets[0] = 0
+    at_us = list(map(str, map(operator.add, offsets, repeat(first))))
+    return list(
+        map(US.join, zip(msgids, at_us, senders, targets, texts, flags, userhosts, strict=True))
+    )
+
+
+def last_entry(text: str) -> str:
+    """The newest of a page's packed records."""
+    return entries(text)[-1] if text.startswith(GS) else text.rpartition(RS)[2]
+
+
+_MSGID = operator.itemgetter(0)
+_TIME = operator.itemgetter(1)
+_SENDER = operator.itemgetter(2)
+_TARGET = operator.itemgetter(3)
+_TEXT = operator.itemgetter(4)
+_ACTION = operator.itemgetter(6)
+_NOTICE = operator.itemgetter(7)
+_USERHOST = operator.itemgetter(8)
+
+
+def columns(messages: Sequence[Pending]) -> str:
+    """The page, by column, of the records of ``messages`` (the hub's, of one
+    conversation, ascending ids; at least one); ``ValueError`` if a field holds a
+    separator. Every step is a ``map`` or a ``join`` over a column: this runs for every
+    message said."""
+    count = len(messages)
+    actions = list(map(_ACTION, messages))
+    notices = list(map(_NOTICE, messages))
+    if any(actions) or any(notices):
+        bits = map(operator.add, actions, map(operator.add, notices, notices))
+        flags = "".join(map(FLAGS.__getitem__, bits))
+    else:
+        flags = "0" * count
+    text = GS + US.join(
+        (
+            RS.join(map(hex, map(_MSGID, messages))),
+            RS.join(map(str, _time_column(list(map(_TIME, messages))))),
+            RS.join(map(_SENDER, messages)),
+            RS.join(map(_TARGET, messages)),
+            RS.join(map(_TEXT, messages)),
+            flags,
+            RS.join(map(_USERHOST, messages)),
+        )
+    )
+    if text.count(US) != FIELDS - 1 or text.count(RS) != (FIELDS - 1) * (count - 1):
+        raise ValueError("a record's fields hold a separator")
+    return text
+
+
+def _time_column(times: list[datetime]) -> list[int]:
+    """The first of ``times`` in microseconds since the epoch, then each other's
+    microseconds after it: one conversion to UTC, the rest subtractions, unless the
+    clock's offset from UTC changed between the first and the last (then one each)."""
+    first = times[0]
+    first_us = _microseconds(first)
+    try:
+        offsets = list(
+            map(operator.floordiv, map(operator.sub, times, repeat(first)), repeat(_MICROSECOND))
+        )
+    except TypeError:  # naive and aware times together
+        offsets = [0]
+    if len(offsets) != len(times) or first_us + offsets[-1] != _microseconds(times[-1]):
+        offsets = [_microseconds(when) - first_us for when in times]
+    offsets[0] = first_us
+    return offsets
+
+
+def _microseconds(when: datetime) -> int:
+    """``when`` (naive: local time) in microseconds since the epoch: a float of seconds
+    is within a quarter of a microsecond of exact until 2255, so rounding it is exact."""
+    return round(when.timestamp() * 1_000_000)
 
 
 def entry_id(entry: str) -> int:

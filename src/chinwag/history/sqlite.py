@@ -358,48 +358,54 @@ class SqliteHistory:
                 self._keep(connection, key, entries, unique=unique, rows=rows)
 
     def append_messages(self, messages: Sequence[Pending]) -> None:
-        # The pages of kept(message), packed in one pass without the records: the hub made
-        # these messages, in the order of their ids. A time (naive: local) as a float of
-        # seconds is within a quarter of a microsecond of exact until 2255, so rounding
-        # it gives the microseconds of it in UTC.
-        # Each check is one pass in C (map, all, set): this runs for every message.
+        # The records of kept(message), made into pages by column without the records:
+        # the hub made these messages, in the order of their ids. Each check is one pass
+        # in C (map, all, set): this runs for every message.
         numbers = list(map(_FIRST, messages))
         if not all(map(operator.lt, numbers, islice(numbers, 1, None))):
             self.append([kept(message) for message in messages])  # not the hub's: sorted
             return
-        join = pages.US.join
-        flag_texts = pages.FLAGS
-        # pages.pack() of each, inline, in one comprehension: this runs for every message.
-        entries = [
-            join(
-                (
-                    f"{msgid:x}",
-                    str(round(when.timestamp() * 1_000_000)),
-                    sender,
-                    target,
-                    text,
-                    flag_texts[action | notice << 1],
-                    userhost,
-                )
-            )
-            for msgid, when, sender, target, text, _, action, notice, userhost in messages
-        ]
-        groups: dict[str, list[str]] = {}
+        groups: dict[str, Sequence[Pending]]
         targets = set(map(_TARGET, messages))
         if len(targets) == 1 and not any(map(_PRIVATE, messages)):
             # All to one room, as in a busy room's batch: one group.
-            groups[self._room_key(targets.pop())] = entries
+            groups = {self._room_key(targets.pop()): messages}
         else:
-            for (_, _, sender, target, _, private, _, _, _), entry in zip(
-                messages, entries, strict=True
-            ):
+            grouped: dict[str, list[Pending]] = {}
+            for message in messages:
+                _, _, sender, target, _, private, _, _, _ = message
                 key = (
                     Conversation.private(sender, target).key if private else self._room_key(target)
                 )
-                groups.setdefault(key, []).append(entry)
+                grouped.setdefault(key, []).append(message)
+            groups = dict(grouped)
         with self._writing() as connection:
-            for key, entries in groups.items():
-                self._keep(connection, key, entries, unique=True, messages=messages)
+            for key, group in groups.items():
+                self._keep_messages(connection, key, group)
+
+    def _keep_messages(
+        self, connection: sqlite3.Connection, key: str, messages: Sequence[Pending]
+    ) -> None:
+        """Keep the records of ``messages`` (the hub's, ascending ids) of conversation
+        ``key``: new pages by column, or merged with what is kept if not all after it."""
+        last = _bytes(messages[-1][0])
+        kept_last = self._kept_last(connection, key)
+        if _bytes(messages[0][0]) > kept_last:
+            size = pages.PAGE_RECORDS
+            for start in range(0, len(messages), size):
+                chunk = messages[start : start + size]
+                try:
+                    text = pages.columns(chunk)
+                except ValueError:  # a field held a separator: kept by record, cleaned
+                    text = pages.RS.join(
+                        pages.pack(pages.clean(row)) for row in _rows_of(key, chunk)
+                    )
+                first_id, last_id = _bytes(chunk[0][0]), _bytes(chunk[-1][0])
+                connection.execute(_INSERT, (key, first_id, last_id, len(chunk), text))
+            added = len(messages)
+        else:
+            added = self._merge(connection, key, _rows_of(key, messages))
+        self._kept(key, kept_last, last, added)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -429,24 +435,29 @@ class SqliteHistory:
         entries: list[str],
         *,
         unique: bool,
-        rows: list[pages.Row] | None = None,
-        messages: Sequence[Pending] = (),
+        rows: list[pages.Row],
     ) -> None:
         """Keep the packed ``entries`` (ascending ids; ``unique``: no id twice) of
-        conversation ``key``; ``rows`` or ``messages``: what they were packed from, if a
-        page must be packed again."""
+        conversation ``key``, packed from ``rows``."""
         first, last = _bytes(pages.entry_id(entries[0])), _bytes(pages.entry_id(entries[-1]))
+        kept_last = self._kept_last(connection, key)
+        if first > kept_last and unique:
+            self._insert(connection, key, entries, rows)
+            added = len(entries)
+        else:
+            added = self._merge(connection, key, rows)
+        self._kept(key, kept_last, last, added)
+
+    def _kept_last(self, connection: sqlite3.Connection, key: str) -> bytes:
+        """The last id kept in conversation ``key`` (``b""``: none)."""
         kept_last = self._last.get(key)
         if kept_last is None:
             found = connection.execute(_LAST_PAGE, (key,)).fetchone()
             kept_last = found[0] if found is not None else b""
-        if first > kept_last and unique:
-            self._insert(connection, key, entries, rows, messages)
-            added = len(entries)
-        else:
-            if rows is None:
-                rows = _rows_of(key, messages) if messages else [_row_of(e) for e in entries]
-            added = self._merge(connection, key, rows)
+        return kept_last
+
+    def _kept(self, key: str, kept_last: bytes, last: bytes, added: int) -> None:
+        """Note that conversation ``key`` got ``added`` records, up to id ``last``."""
         self._last[key] = max(kept_last, last)
         count = self._counts.get(key)
         if count is not None:
@@ -460,18 +471,12 @@ class SqliteHistory:
         key: str,
         entries: list[str],
         rows: list[pages.Row] | None,
-        messages: Sequence[Pending] = (),
     ) -> None:
         """Write ``entries`` (ascending, after everything kept) as new pages."""
         size = pages.PAGE_RECORDS
         for start in range(0, len(entries), size):
             chunk = entries[start : start + size]
-            try:
-                text = pages.page(chunk)
-            except ValueError:  # a field held a separator: packed again, from its rows
-                if rows is None:
-                    rows = _rows_of(key, messages)
-                text = pages.page(chunk, rows[start : start + size])
+            text = pages.page(chunk, None if rows is None else rows[start : start + size])
             first = _bytes(pages.entry_id(chunk[0]))
             last = _bytes(pages.entry_id(chunk[-1]))
             connection.execute(_INSERT, (key, first, last, len(chunk), text))
@@ -650,7 +655,7 @@ class SqliteHistory:
         found = []
         for _, text, key in last_pages[: max(limit, 0)]:
             try:
-                record = pages.record(text.rpartition(pages.RS)[2], key.startswith("@"))
+                record = pages.record(pages.last_entry(text), key.startswith("@"))
             except _DAMAGE as exc:
                 raise HistoryUnavailable(_unreadable(exc)) from exc
             if not record.private:
