@@ -106,6 +106,36 @@ def test_records_told_late_are_merged_among_the_pages(
         database.close()
 
 
+@pytest.mark.parametrize("by_column", [False, True])
+@pytest.mark.parametrize("batch", [2, 4, 100])
+def test_pruning_by_age_cuts_into_a_page_where_the_age_falls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_column: bool, batch: int
+) -> None:
+    monkeypatch.setattr(pages, "PAGE_RECORDS", 3)
+    steps = iter(range(10))
+    clock = MessageIds(clock=lambda: START.timestamp() + next(steps) / 1000)  # 1 ms apart
+    records = [
+        Record(clock.next(), START + timedelta(milliseconds=n), "ann", "lobby", f"m{n}")
+        for n in range(10)
+    ]
+    model = MemoryHistory()
+    model.append(records)
+    database = open_database(tmp_path)
+    try:
+        store = SqliteHistory(database)
+        if by_column:
+            store.append_messages([as_pending(r) for r in records])
+        else:
+            store.append(records)
+        # Older than 30 days at 4 ms past START: the first four go, in steps of ``batch``.
+        now, age = START + timedelta(days=30, milliseconds=4), timedelta(days=30)
+        while (removed := store.prune(now, 100, age, batch)) != 0:
+            assert removed == model.prune(now, 100, age, batch)
+        assert store.latest(LOBBY, 100) == model.latest(LOBBY, 100) == records[4:]
+    finally:
+        database.close()
+
+
 def test_the_hubs_messages_go_in_pages_and_come_back(tmp_path: Path) -> None:
     ids = MessageIds()
     said = datetime(2026, 1, 2, 3, 4, 5)

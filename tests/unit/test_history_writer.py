@@ -15,7 +15,7 @@ from chinwag.history.ids import MessageIds
 from chinwag.history.service import History
 from chinwag.history.sqlite import SqliteHistory, open_database
 from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory, Record
-from chinwag.history.writer import HistoryWriter, RateLimitedReport
+from chinwag.history.writer import BATCH, PRUNE_BATCH, HistoryWriter, RateLimitedReport
 from chinwag.hub.events import PrivateMessage, RoomMessage
 from tests.support import wait_for
 
@@ -219,13 +219,15 @@ def test_a_report_is_due_at_most_once_an_interval() -> None:
 
 
 def test_pruning_keeps_pace_with_a_busy_chat(store: CountingStore) -> None:
-    writer = HistoryWriter(store, retention_count=100, prune_seconds=3600)
+    writer = HistoryWriter(
+        store, retention_count=100, prune_seconds=3600, max_queued=3 * PRUNE_BATCH
+    )
     writer.start()
     try:
-        for n in range(3000):
+        for n in range(3 * PRUNE_BATCH):
             writer.put(record(f"m{n}"))
         assert writer.flush(10)
     finally:
         writer.close()
-    # Pruned at start and after each thousand written: never far past the limit.
-    assert len(store.latest(LOBBY, 10_000)) <= 1100
+    # Pruned at start and after every PRUNE_BATCH written: never far past the limit.
+    assert len(store.latest(LOBBY, 100_000)) <= 100 + PRUNE_BATCH + BATCH

@@ -30,6 +30,7 @@ looking at a bounded number of conversations a step.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
 import json
@@ -766,12 +767,10 @@ def _delete_oldest(
             "SELECT records FROM pages WHERE conversation = ? AND first = ?", (key, partial)
         ).fetchone()[0]
         entries = pages.entries(text)
-        cut = 0
-        while cut < len(entries) and removed < limit:
-            if below is not None and _entry_key(entries[cut]) >= below:
-                break
-            cut += 1
-            removed += 1
+        cut = min(len(entries), limit - removed)
+        if below is not None:  # the entries' ids ascend: the first not below, by halves
+            cut = bisect.bisect_left(entries, below, hi=cut, key=_entry_key)
+        removed += cut
         if cut:
             rest = entries[cut:]
             connection.execute(

@@ -40,7 +40,10 @@ from chinwag.worker import Worker
 MAX_QUEUED: Final = 10_000
 BATCH: Final = 1024  # four full pages of a busy room (pages.PAGE_RECORDS)
 PRUNE_SECONDS: Final = 60.0
-PRUNE_BATCH: Final = 1000
+# A pruning step is a transaction of its own, and a commit writes every database page it
+# touched: steps of a few thousand records cost a third as much a record as steps of one
+# thousand did, and still take the writer a millisecond or two.
+PRUNE_BATCH: Final = 4 * BATCH
 # A batch smaller than ``batch`` waits up to LINGER_SECONDS for more, looked at every
 # TICK_SECONDS: a commit costs as much as a few hundred records, so a quiet chat's
 # messages are written a few transactions a second, a busy chat's as batches fill.
