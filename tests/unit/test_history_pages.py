@@ -166,6 +166,21 @@ def test_a_page_by_column_reads_back_as_the_records_it_was_made_of() -> None:
     assert pages.record(pages.last_entry(text), private=False) == records[-1]
 
 
+@pytest.mark.parametrize("by_column", [False, True])
+@pytest.mark.parametrize(
+    "part", [slice(None), slice(-3, None), slice(2), slice(-1, None), slice(2, 5), slice(-20, None)]
+)
+def test_part_of_a_page_is_that_part_of_its_entries(by_column: bool, part: slice) -> None:
+    records = flagged(made(7))
+    if by_column:
+        text = pages.columns([as_pending(r) for r in records])
+    else:
+        text = pages.page([pages.pack(pages.row_of(r)) for r in records])
+    every = pages.entries(text)
+    assert [pages.record(e, private=False) for e in every] == records
+    assert pages.entries(text, part) == every[part]
+
+
 def test_a_separator_in_a_message_is_refused_by_columns_and_kept_cleaned(
     tmp_path: Path,
 ) -> None:

@@ -97,22 +97,29 @@ def clean(row: Row) -> Row:
     )
 
 
-def entries(text: str) -> list[str]:
-    """A page's packed records, oldest first (of either layout); ``ValueError`` if it
-    is by column and its columns do not hold the same number of values."""
+def entries(text: str, part: slice | None = None) -> list[str]:
+    """A page's packed records, oldest first (of either layout), or ``part`` of them
+    (a slice of that list; only those are unpacked); ``ValueError`` if it is by column
+    and its columns do not hold the same number of values."""
     if not text.startswith(GS):
-        return text.split(RS)
-    columns = text[1:].split(US)
-    if len(columns) != FIELDS:
+        found = text.split(RS)
+        return found if part is None else found[part]
+    packed = text[1:].split(US)
+    if len(packed) != FIELDS:
         raise ValueError("a page's columns are damaged")
-    flags = columns[5]
-    msgids, times, senders, targets, texts, userhosts = (
-        column.split(RS) for column in columns[:5] + columns[6:]
-    )
-    offsets = list(map(int, times))
-    first = offsets[0]
-    offsets[0] = 0
-    at_us = list(map(str, map(operator.add, offsets, repeat(first))))
+    flags = packed[5]
+    split = [column.split(RS) for column in packed[:5] + packed[6:]]
+    if any(len(values) != len(flags) for values in split):
+        raise ValueError("a page's columns are damaged")
+    msgids, times, senders, targets, texts, userhosts = split
+    first = int(times[0])
+    times[0] = "0"
+    if part is not None:
+        msgids, times, senders, targets, texts, userhosts = (
+            values[part] for values in (msgids, times, senders, targets, texts, userhosts)
+        )
+        flags = flags[part]
+    at_us = list(map(str, map(operator.add, map(int, times), repeat(first))))
     return list(
         map(US.join, zip(msgids, at_us, senders, targets, texts, flags, userhosts, strict=True))
     )
@@ -120,7 +127,7 @@ def entries(text: str) -> list[str]:
 
 def last_entry(text: str) -> str:
     """The newest of a page's packed records."""
-    return entries(text)[-1] if text.startswith(GS) else text.rpartition(RS)[2]
+    return entries(text, slice(-1, None))[0]
 
 
 _MSGID = operator.itemgetter(0)

@@ -530,11 +530,14 @@ class SqliteHistory:
                 for first, last, _, text in cursor:
                     if wanted.newest and not wanted.above(last):
                         break  # this page and all before it are below the range
-                    chunk = pages.entries(text)
-                    if not (wanted.above(first) and last < wanted.high):  # not all in range
-                        chunk = [e for e in chunk if wanted.holds(_entry_key(e))]
                     left = wanted.limit - count
-                    chunk = chunk[max(0, len(chunk) - left) :] if wanted.newest else chunk[:left]
+                    # The newest or the oldest ``left`` of those in range.
+                    part = slice(-left, None) if wanted.newest else slice(left)
+                    if wanted.above(first) and last < wanted.high:  # all in range
+                        chunk = pages.entries(text, part)
+                    else:
+                        chunk = [e for e in pages.entries(text) if wanted.holds(_entry_key(e))]
+                        chunk = chunk[part]
                     parts.append(chunk)
                     count += len(chunk)
                     if count >= wanted.limit:
