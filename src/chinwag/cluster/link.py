@@ -4,8 +4,9 @@ Theory of operation (the design is in :mod:`chinwag.cluster`):
 
 - the *writer* is whoever holds the write lock: the operations callers queue
   (:meth:`Link.append`, kept in a :class:`~chinwag.cluster.backlog.Backlog`) go to the
-  log, everything queued in one pipelined round trip, in the order queued, on a
-  connection of their own (the commands packed by :mod:`chinwag.cluster.wire`). A
+  log, everything queued in one pipelined round trip, in the order queued, as one
+  transaction (so every reader gets it as one batch), on a connection of their own
+  (the commands packed by :mod:`chinwag.cluster.wire`). A
   caller writes it itself (:meth:`Link.send`): it waits for its entry anyway, and a
   hand-off to another thread would cost each message a wake-up and a thread switch. If
   another caller is writing, that one takes what was queued meanwhile too (it looks
@@ -379,16 +380,35 @@ class Link:
 
     def _write(self, batch: list[tuple[int, bytes]]) -> None:
         """One ``XADD`` per operation, sent in one write; every reply is read (so the
-        connection stays in step) before the first error, if any, is raised."""
+        connection stays in step) before the first error, if any, is raised.
+
+        More than one is a transaction (``MULTI`` ... ``EXEC``): Redis serves the readers
+        blocked on the log after each command, so a bare pipeline would wake every node
+        for its first entry alone, and each would then read the rest in a second batch
+        (and send its first entry to its users in a round of its own); as one command,
+        the batch reaches every reader as one batch. All or nothing, too: a connection
+        lost before ``EXEC`` leaves none of it in the log."""
         connection = self._appends
         command = self._xadd.command
-        connection.send_packed_command([b"".join(command(seq, data) for seq, data in batch)])
+        commands = b"".join(command(seq, data) for seq, data in batch)
+        if len(batch) == 1:
+            connection.send_packed_command([commands])
+            connection.read_response()
+            return
+        connection.send_packed_command([wire.MULTI + commands + wire.EXEC])
         failed: redis.ResponseError | None = None
-        for _ in batch:
+        for _ in range(len(batch) + 1):  # MULTI's OK, then each XADD's QUEUED
             try:
                 connection.read_response()
-            except redis.ResponseError as exc:
+            except redis.ResponseError as exc:  # refused when queued: EXEC aborts
                 failed = failed or exc
+        try:
+            replies = connection.read_response()  # each XADD's reply, or its error
+        except redis.ResponseError as exc:
+            failed = failed or exc
+        else:
+            errors = (reply for reply in replies if isinstance(reply, redis.ResponseError))
+            failed = failed or next(errors, None)
         if failed is not None:
             raise failed
 
