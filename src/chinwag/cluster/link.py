@@ -78,6 +78,12 @@ READ_BLOCK_MS = 1000
 # long a node takes to notice, and so how long its users wait before it goes on alone.
 REDIS_TIMEOUT_SECONDS = 3.0
 READ_COUNT = 1024
+# A reader that finds the log busy (a batch of at least BUSY_BATCH entries) waits
+# GATHER_SECONDS before it reads again: what is appended meanwhile then comes as one
+# batch, which its node sends each recipient as one piece (see :func:`gather_wait`). A
+# quiet log (a message now and then, a few at once) is read as soon as anything is in it.
+BUSY_BATCH = 4
+GATHER_SECONDS = 0.008
 APPEND_BATCH = 512
 BACKOFF_SECONDS = (0.05, 2.0)
 
@@ -93,6 +99,18 @@ if last - tonumber(ARGV[1]) < tonumber(ARGV[2]) then
 end
 return last
 """
+
+
+def gather_wait(entries: int) -> float:
+    """How long a reader that has just read a batch of ``entries`` waits before it reads
+    the log again.
+
+    While the log is busy, each node pays a send per recipient for every batch it reads,
+    however small, and a reader that reads again at once gets a small one: the entries
+    appended while it waits join the next batch instead, so the busier the log, the
+    more each send carries. A quiet log is read again at once, so a message now and
+    then costs no latency."""
+    return GATHER_SECONDS if entries >= BUSY_BATCH else 0.0
 
 
 def _entry(entry_id: object) -> tuple[int, int]:
@@ -436,6 +454,9 @@ class Link:
             self.read_from = entries[-1][0]
             self._suspect = self._suspect or len(entries) >= READ_COUNT  # behind: trimmed?
             self.on_entries(entries)
+            wait = gather_wait(len(entries))
+            if wait:
+                self._reader.stopping.wait(wait)
         return True
 
     def check_log(self) -> None:
