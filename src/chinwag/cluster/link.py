@@ -25,6 +25,8 @@ Theory of operation (the design is in :mod:`chinwag.cluster`):
 - the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
   entries to the node (``on_entries``), in the log's order (``XREAD`` also packed and
   its reply read by :mod:`chinwag.cluster.wire`: these two are every message's cost).
+  After a busy batch it waits a moment before it reads again (:func:`gather_wait`), so
+  that a busy log comes in big batches, which its node sends in few pieces.
   After any trouble (Redis lost), or a full batch (it is behind), it first checks that
   nothing it has not read is gone (:meth:`Link.check_log`): entries trimmed away
   (``MAXLEN``) past its place (the log's first entry is after the last one it read), or
@@ -82,7 +84,7 @@ READ_COUNT = 1024
 # GATHER_SECONDS before it reads again: what is appended meanwhile then comes as one
 # batch, which its node sends each recipient as one piece (see :func:`gather_wait`). A
 # quiet log (a message now and then, a few at once) is read as soon as anything is in it.
-BUSY_BATCH = 4
+BUSY_BATCH = 8
 GATHER_SECONDS = 0.008
 APPEND_BATCH = 512
 BACKOFF_SECONDS = (0.05, 2.0)
