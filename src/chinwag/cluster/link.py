@@ -4,8 +4,9 @@ Theory of operation (the design is in :mod:`chinwag.cluster`):
 
 - the *writer* is whoever holds the write lock: the operations callers queue
   (:meth:`Link.append`, kept in a :class:`~chinwag.cluster.backlog.Backlog`) go to the
-  log, everything queued in one pipelined round trip, in the order queued, on a
-  connection of their own (the commands packed by :mod:`chinwag.cluster.wire`). A
+  log, everything queued in one pipelined round trip, in the order queued, as one
+  transaction (so every reader gets it as one batch), on a connection of their own
+  (the commands packed by :mod:`chinwag.cluster.wire`). A
   caller writes it itself (:meth:`Link.send`): it waits for its entry anyway, and a
   hand-off to another thread would cost each message a wake-up and a thread switch. If
   another caller is writing, that one takes what was queued meanwhile too (it looks
@@ -24,6 +25,8 @@ Theory of operation (the design is in :mod:`chinwag.cluster`):
 - the *reader* blocks in ``XREAD`` on a connection of its own and hands each batch of
   entries to the node (``on_entries``), in the log's order (``XREAD`` also packed and
   its reply read by :mod:`chinwag.cluster.wire`: these two are every message's cost).
+  After a busy batch it waits a moment before it reads again (:func:`gather_wait`), so
+  that a busy log comes in big batches, which its node sends in few pieces.
   After any trouble (Redis lost), or a full batch (it is behind), it first checks that
   nothing it has not read is gone (:meth:`Link.check_log`): entries trimmed away
   (``MAXLEN``) past its place (the log's first entry is after the last one it read), or
@@ -77,6 +80,12 @@ READ_BLOCK_MS = 1000
 # long a node takes to notice, and so how long its users wait before it goes on alone.
 REDIS_TIMEOUT_SECONDS = 3.0
 READ_COUNT = 1024
+# A reader that finds the log busy (a batch of at least BUSY_BATCH entries) waits
+# GATHER_SECONDS before it reads again: what is appended meanwhile then comes as one
+# batch, which its node sends each recipient as one piece (see :func:`gather_wait`). A
+# quiet log (a message now and then, a few at once) is read as soon as anything is in it.
+BUSY_BATCH = 8
+GATHER_SECONDS = 0.008
 APPEND_BATCH = 512
 BACKOFF_SECONDS = (0.05, 2.0)
 
@@ -92,6 +101,18 @@ if last - tonumber(ARGV[1]) < tonumber(ARGV[2]) then
 end
 return last
 """
+
+
+def gather_wait(entries: int) -> float:
+    """How long a reader that has just read a batch of ``entries`` waits before it reads
+    the log again.
+
+    While the log is busy, each node pays a send per recipient for every batch it reads,
+    however small, and a reader that reads again at once gets a small one: the entries
+    appended while it waits join the next batch instead, so the busier the log, the
+    more each send carries. A quiet log is read again at once, so a message now and
+    then costs no latency."""
+    return GATHER_SECONDS if entries >= BUSY_BATCH else 0.0
 
 
 def _entry(entry_id: object) -> tuple[int, int]:
@@ -379,16 +400,35 @@ class Link:
 
     def _write(self, batch: list[tuple[int, bytes]]) -> None:
         """One ``XADD`` per operation, sent in one write; every reply is read (so the
-        connection stays in step) before the first error, if any, is raised."""
+        connection stays in step) before the first error, if any, is raised.
+
+        More than one is a transaction (``MULTI`` ... ``EXEC``): Redis serves the readers
+        blocked on the log after each command, so a bare pipeline would wake every node
+        for its first entry alone, and each would then read the rest in a second batch
+        (and send its first entry to its users in a round of its own); as one command,
+        the batch reaches every reader as one batch. All or nothing, too: a connection
+        lost before ``EXEC`` leaves none of it in the log."""
         connection = self._appends
         command = self._xadd.command
-        connection.send_packed_command([b"".join(command(seq, data) for seq, data in batch)])
+        commands = b"".join(command(seq, data) for seq, data in batch)
+        if len(batch) == 1:
+            connection.send_packed_command([commands])
+            connection.read_response()
+            return
+        connection.send_packed_command([wire.MULTI + commands + wire.EXEC])
         failed: redis.ResponseError | None = None
-        for _ in batch:
+        for _ in range(len(batch) + 1):  # MULTI's OK, then each XADD's QUEUED
             try:
                 connection.read_response()
-            except redis.ResponseError as exc:
+            except redis.ResponseError as exc:  # refused when queued: EXEC aborts
                 failed = failed or exc
+        try:
+            replies = connection.read_response()  # each XADD's reply, or its error
+        except redis.ResponseError as exc:
+            failed = failed or exc
+        else:
+            errors = (reply for reply in replies if isinstance(reply, redis.ResponseError))
+            failed = failed or next(errors, None)
         if failed is not None:
             raise failed
 
@@ -416,6 +456,9 @@ class Link:
             self.read_from = entries[-1][0]
             self._suspect = self._suspect or len(entries) >= READ_COUNT  # behind: trimmed?
             self.on_entries(entries)
+            wait = gather_wait(len(entries))
+            if wait:
+                self._reader.stopping.wait(wait)
         return True
 
     def check_log(self) -> None:

@@ -28,6 +28,11 @@ def pack(*args: bytes) -> bytes:
     return b"*%d\r\n" % len(args) + b"".join(map(bulk, args))
 
 
+# A batch of appends is one transaction (see :meth:`chinwag.cluster.link.Link._write`).
+MULTI = pack(b"MULTI")
+EXEC = pack(b"EXEC")
+
+
 class Appends:
     """One node's ``XADD`` commands to the log: ``XADD stream MAXLEN ~ maxlen *`` and the
     fields node, sequence number and operation (``names``: the fields' names)."""
