@@ -916,7 +916,11 @@ class Server:
 
     def __init__(self, log_path: Path, extra: list[str]) -> None:
         self.log_path = log_path
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        # This checkout's code first; the caller's PYTHONPATH (a diagnostic sitecustomize, say)
+        # still applies after it.
+        inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        path = [str(ROOT / "src"), *filter(None, inherited)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [
