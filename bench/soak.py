@@ -22,7 +22,9 @@ At the end every token is judged per chatter: a chatter that was *certainly* in 
 one certainly elsewhere must not have it; one whose move overlapped the interval may have it
 at most once. Tokens from one sender must arrive in the order sent. Meanwhile the server's
 RSS, open fds and threads are sampled from ``/proc``; they must be flat under steady load and
-threads and fds must return to their idle level once every client has gone. A chatter
+threads and fds must return to their idle level once every client has gone. The report gives
+the RSS trend of each half of the steady load (and of its anonymous and file-backed parts):
+a warm-up to a bound slows down, a leak does not. A chatter
 reply slower than ``--reply-limit`` fails the run: the server stalled.
 
     python bench/soak.py                       # 300 clients for 30 minutes
@@ -909,6 +911,10 @@ class Sample:
     threads: int
     clients: int
     cpu: float
+    # Of the RSS: anonymous memory (the heaps, thread stacks) and mapped files with shared
+    # memory (the libraries, SQLite's -shm index): only the first grows with use.
+    anon: int = 0
+    mapped: int = 0
 
 
 class Server:
@@ -916,7 +922,11 @@ class Server:
 
     def __init__(self, log_path: Path, extra: list[str]) -> None:
         self.log_path = log_path
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        # This checkout's code first; the caller's PYTHONPATH (a diagnostic sitecustomize, say)
+        # still applies after it.
+        inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        path = [str(ROOT / "src"), *filter(None, inherited)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [
@@ -964,7 +974,9 @@ class Server:
         fds = sum(1 for _ in Path(f"/proc/{self.pid}/fd").iterdir())
         stat = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-        return Sample(time.monotonic(), rss, fds, threads, clients, cpu)
+        anon = int(fields["RssAnon"].split()[0]) * 1024
+        mapped = (int(fields["RssFile"].split()[0]) + int(fields["RssShmem"].split()[0])) * 1024
+        return Sample(time.monotonic(), rss, fds, threads, clients, cpu, anon, mapped)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -1423,7 +1435,10 @@ def main(argv: list[str] | None = None) -> int:
         notes = soak.hostile_notes.get(kind, {})
         outcomes = ", ".join(f"{count} {what}" for what, count in sorted(notes.items()))
         print(f"hostile {kind}: {soak.spawned.get(kind, 0)} clients; {outcomes or 'none dropped'}")
-    print(f"{'':8}{'at':>8} {'clients':>8} {'RSS MiB':>8} {'fds':>6} {'threads':>8} {'cpu s':>8}")
+    print(
+        f"{'':8}{'at':>8} {'clients':>8} {'RSS MiB':>8} {'anon':>6} {'files':>6} {'fds':>6} "
+        f"{'threads':>8} {'cpu s':>8}"
+    )
     for label, s in (
         ("idle", idle),
         ("start", begin),
@@ -1432,8 +1447,8 @@ def main(argv: list[str] | None = None) -> int:
         ("after", final),
     ):
         print(
-            f"{label:8}{s.at - started:8.0f} {s.clients:8d} {s.rss / MIB:8.1f} {s.fds:6d} "
-            f"{s.threads:8d} {s.cpu:8.1f}"
+            f"{label:8}{s.at - started:8.0f} {s.clients:8d} {s.rss / MIB:8.1f} "
+            f"{s.anon / MIB:6.1f} {s.mapped / MIB:6.1f} {s.fds:6d} {s.threads:8d} {s.cpu:8.1f}"
         )
     print(
         "trend over steady load, per 10 min: "
@@ -1441,6 +1456,15 @@ def main(argv: list[str] | None = None) -> int:
         f"fds {slope_per_10_min(steady, 'fds'):+.1f}, "
         f"threads {slope_per_10_min(steady, 'threads'):+.1f}, "
         f"clients {slope_per_10_min(steady, 'clients'):+.1f}"
+    )
+    # A warm-up that ends (caches filling to their bounds) slows down; a leak does not.
+    halves = steady[: len(steady) // 2 + 1], steady[len(steady) // 2 :]
+    print(
+        "RSS trend per 10 min, first half of steady load "
+        f"{slope_per_10_min(halves[0], 'rss') / MIB:+.2f} MiB, "
+        f"second half {slope_per_10_min(halves[1], 'rss') / MIB:+.2f} MiB "
+        f"(anon {slope_per_10_min(halves[1], 'anon') / MIB:+.2f}, "
+        f"files {slope_per_10_min(halves[1], 'mapped') / MIB:+.2f})"
     )
     print(
         f"RSS range over steady load: {min(s.rss for s in steady) / MIB:.1f}-"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -21,6 +23,19 @@ def wait_for(condition: Callable[[], object], timeout: float = DEADLINE, what: s
         if time.monotonic() > end:
             pytest.fail(f"timed out waiting for {what or condition}")
         time.sleep(0.005)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off meanwhile: what is freed then, reference counting
+    freed (nothing in a reference cycle is)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class LineClient:

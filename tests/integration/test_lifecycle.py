@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from chinwag.config import Config
 from chinwag.passwords import verify_password
 from chinwag.server.server import ChatServer
 from tests.integration.conftest import DEADLINE, SUBPROCESS_ENV, Harness, LineClient, wait_for
+from tests.support import collector_paused
 
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"
 
@@ -53,6 +55,25 @@ def test_threads_return_to_baseline_after_fifty_clients(harness: Harness) -> Non
     wait_for(lambda: threading.active_count() == baseline, what="the client threads to end")
     assert len(harness.server.registry) == 0
     assert harness.server.connections() == []
+
+
+def test_a_finished_connection_is_freed_by_reference_counting(harness: Harness) -> None:
+    """A connection that ended goes at once, with its socket, thread, session and
+    buffers, not at the garbage collector's next full collection: a server with many
+    short connections would otherwise hold many dead ones."""
+    stays = harness.connect("stays")
+    with collector_paused():
+        client = harness.connect("leaves")
+        [connection] = [c for c in harness.server.connections() if c.member.nick == "leaves"]
+        freed = weakref.ref(connection.info.sock)  # the connection cannot be referred to weakly
+        del connection
+        client.send("hello everyone", "/msg stays psst", "/quit")
+        client.expect_closed()
+        stays.expect("leaves left the chat")
+        # The router keeps a room's last audience until the room's next message.
+        stays.send("still here", "/help me")
+        stays.expect(r"^\* /me ")
+        wait_for(lambda: freed() is None, what="the finished connection to be freed")
 
 
 def test_concurrent_arrivals_and_departures_keep_the_registry_right(harness: Harness) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+import weakref
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ import pytest
 from chinwag.passwords import hash_password
 from chinwag.server.server import ChatServer
 from tests.irc.conftest import DEADLINE, IRC_CONFIG, IrcHarness, LineSocket, wait_for
+from tests.support import collector_paused
 
 
 class LibraryClient:
@@ -317,6 +319,28 @@ def test_a_server_operator_deops_themself_with_user_mode_minus_o(
     assert alice.expect(r" (MODE|PONG) ").split(" ")[1] == "PONG"
     alice.send("KILL bob :bye")
     alice.expect(r" 481 alice ")
+
+
+def test_a_finished_irc_connection_is_freed_by_reference_counting(
+    irc_server: IrcHarness,
+) -> None:
+    # Not at the garbage collector's next full collection: a server with many short
+    # connections would hold many dead ones meanwhile.
+    stays = irc_server.irc("stays")
+    stays.send("JOIN #here")
+    stays.expect(r" 366 stays #here ")
+    with collector_paused():
+        leaves = irc_server.irc("leaves")
+        [connection] = [c for c in irc_server.server.connections() if c.member.nick == "leaves"]
+        freed = weakref.ref(connection.info.sock)  # the connection cannot be referred to weakly
+        del connection
+        leaves.send("JOIN #here", "PRIVMSG #here :hello", "PRIVMSG stays :psst", "QUIT :bye")
+        leaves.expect_closed()
+        stays.expect(r":leaves!\S+ QUIT ")
+        # The router keeps a room's last audience until the room's next message.
+        stays.send("PRIVMSG #here :still here", "PING :barrier")
+        stays.expect(r" PONG .*barrier")
+        wait_for(lambda: freed() is None, what="the finished connection to be freed")
 
 
 def test_a_quit_is_known_to_all_once_its_connection_is_closed(irc_server: IrcHarness) -> None:

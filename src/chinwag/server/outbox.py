@@ -9,7 +9,9 @@ not take stays queued and the outbox is *parked* with the
 :class:`~chinwag.server.drainer.Drainer`, which finishes the job when the socket becomes
 writable. So a client that does not read costs its senders nothing: their
 threads never wait on it. When the queued bytes would pass the limit, the outbox closes
-and ``on_overflow`` is called once (the connection then drops the client).
+and ``on_overflow`` is called once (the connection then drops the client). A closed
+outbox lets go of ``on_overflow``, its one reference back to its connection, so a
+finished connection is freed at once, not by a later full garbage collection.
 
 Past a quarter of the limit the outbox is congested until it is down to a sixteenth,
 and tells the :class:`~chinwag.server.congestion.Congestion` gate, which holds the
@@ -77,6 +79,10 @@ class _Posted:
         "_sender",
         "sock",
     )
+
+
+def _closed(reason: str) -> None:
+    """The ``on_overflow`` of a closed outbox: its client is being dropped already."""
 
 
 class Outbox(_Posted):
@@ -155,6 +161,7 @@ class Outbox(_Posted):
         """Queue ``data`` and have it sent soon: by the sender thread when there is one
         (once for everything queued until it comes round), else at once. Never blocks."""
         park = relieved = False  # when sent at once: what is left over, and relief
+        overflowed: Callable[[str], None] | None = None
         with self._lock:
             if self._closed or self._sealed:
                 return
@@ -162,6 +169,8 @@ class Outbox(_Posted):
             queued = waiting + len(data)
             if queued > self._high:  # rare: congested, or past the limit
                 due = self._post_high_locked(data, queued)
+                if due is None:
+                    overflowed = self._close_locked()
             elif self._due or self._parked:
                 self._chunks.append(data)  # already on its way: this goes with it
                 self._queued = queued
@@ -193,8 +202,8 @@ class Outbox(_Posted):
             self._relieve()
         if park:
             self._parking.park(self)
-        if due is None:
-            self._on_overflow("send queue exceeded")
+        if overflowed is not None:
+            overflowed("send queue exceeded")
         elif due:
             if self._sender is not None:
                 self._sender.due(self)
@@ -221,11 +230,10 @@ class Outbox(_Posted):
         return park, relieved
 
     def _post_high_locked(self, data: bytes, queued: int) -> bool | None:
-        """:meth:`post` past the high-water mark: ``None`` if the outbox overflowed, else
-        whether it must be scheduled. Tells the gate (under the lock: its lock is only
-        ever taken last) when the outbox becomes congested."""
+        """:meth:`post` past the high-water mark: ``None`` if the outbox overflowed (to be
+        closed by the caller), else whether it must be scheduled. Tells the gate (under
+        the lock: its lock is only ever taken last) when the outbox becomes congested."""
         if queued > self.limit:
-            self._close_locked()
             return None
         self._chunks.append(data)
         self._queued = queued
@@ -259,8 +267,10 @@ class Outbox(_Posted):
 
     def stalled(self) -> None:
         """Drop the client, which has not caught up for too long while congested."""
-        self.close()
-        self._on_overflow("send queue stalled")
+        with self._lock:
+            overflowed = self._close_locked()
+        self._relieve()
+        overflowed("send queue stalled")
 
     def write_last(self, data: bytes) -> None:
         """Queue ``data`` (maybe nothing), flush, and accept nothing more, in one step.
@@ -381,13 +391,20 @@ class Outbox(_Posted):
         if self._congestion is not None:
             self._congestion.relieved(self)
 
-    def _close_locked(self) -> None:
+    def _close_locked(self) -> Callable[[str], None]:
+        """Close; return ``on_overflow`` (a no-op once closed), which the outbox lets go
+        of: it is the outbox's one reference back to its connection, and a connection
+        that points to its outbox would otherwise be a reference cycle, freed (with its
+        socket, thread, session and buffers) only by the garbage collector's next full
+        collection, so that a server with many short connections holds many dead ones."""
+        overflowed, self._on_overflow = self._on_overflow, _closed
         self._closed = True
         self._congested = False
         self._set_emptied()
         self._chunks.clear()
         self._wire = b""
         self._queued = 0
+        return overflowed
 
     def _send_locked(self) -> None:
         if self._chunks:
