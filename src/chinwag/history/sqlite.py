@@ -398,9 +398,8 @@ class SqliteHistory:
                 try:
                     text = pages.columns(chunk)
                 except ValueError:  # a field held a separator: kept by record, cleaned
-                    text = pages.RS.join(
-                        pages.pack(pages.clean(row)) for row in _rows_of(key, chunk)
-                    )
+                    rows = _rows_of(key, chunk)
+                    text = pages.page([pages.pack(row) for row in rows], rows)
                 first_id, last_id = _bytes(chunk[0][0]), _bytes(chunk[-1][0])
                 connection.execute(_INSERT, (key, first_id, last_id, len(chunk), text))
             added = len(messages)

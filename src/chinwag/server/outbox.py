@@ -267,10 +267,7 @@ class Outbox(_Posted):
 
     def stalled(self) -> None:
         """Drop the client, which has not caught up for too long while congested."""
-        with self._lock:
-            overflowed = self._close_locked()
-        self._relieve()
-        overflowed("send queue stalled")
+        self._close()("send queue stalled")
 
     def write_last(self, data: bytes) -> None:
         """Queue ``data`` (maybe nothing), flush, and accept nothing more, in one step.
@@ -377,10 +374,14 @@ class Outbox(_Posted):
 
     def close(self) -> None:
         """Drop whatever is queued and accept nothing more."""
+        self._close()
+
+    def _close(self) -> Callable[[str], None]:
+        """:meth:`close`; what :meth:`_close_locked` returns."""
         with self._lock:
-            self._close_locked()
-        if self._congestion is not None:
-            self._congestion.relieved(self)
+            overflowed = self._close_locked()
+        self._relieve()
+        return overflowed
 
     def _take_relief(self) -> bool:
         """Whether this outbox was relieved since the last call (called with the lock)."""
