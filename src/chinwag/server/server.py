@@ -10,7 +10,8 @@ Reader threads (one per client) hand the hub's deliveries to the sender thread, 
 fans them out and sends them (``sender.py``; when it is idle, a reader fans its own
 message out in its place). A housekeeping thread asks every session for
 its timed work every few seconds (IRC pings and timeouts) and hands it over the same way;
-it never touches sockets itself.
+it never touches sockets itself. Once a minute it also gives the memory the threads freed
+back to the system (``chinwag.memory``).
 
 Password checks (scrypt) run in the hub's password guard, whose worker threads start with
 the first check and are joined at shutdown (``password_guard.py``).
@@ -50,7 +51,7 @@ from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from chinwag import hostport, log
+from chinwag import hostport, log, memory
 from chinwag.cluster import ClusterError
 from chinwag.config import Config
 from chinwag.history.replay import Replayer
@@ -206,6 +207,7 @@ class ChatServer:
         self._started = False
         self._listeners: list[Listener] = []
         self._housekeeper = Worker("chinwag-housekeeping", self._housekeep, log.problem)
+        self._next_release = time.monotonic() + memory.RELEASE_SECONDS  # see chinwag.memory
         try:
             tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert else None
         except BaseException:
@@ -403,6 +405,9 @@ class ChatServer:
                 connection.close("server error")
         for outbox in self._congestion.stalled():
             outbox.stalled()
+        if now >= self._next_release:
+            self._next_release = now + memory.RELEASE_SECONDS
+            memory.release()
         return True
 
     # --- the accept threads ----------------------------------------------------------------
