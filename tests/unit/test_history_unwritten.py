@@ -87,7 +87,7 @@ def test_every_question_sees_written_and_unwritten_messages_alike(  # noqa: PLR0
     for item in messages[max(0, written - also_queued) :]:
         writer.put(item)
 
-    ids_made = [ids.encode(item[0]) for item in messages] or [ids.floor(START)]
+    ids_made = [ids.encode(item.msgid) for item in messages] or [ids.floor(START)]
     cursor = ids_made[min(pivot, len(ids_made) - 1)]
     second = ids_made[min(other, len(ids_made) - 1)]
     at_time = START + timedelta(seconds=pivot // 3)
@@ -129,7 +129,8 @@ class WatchedStore(MemoryHistory):
     def append_messages(self, messages: Sequence[Pending]) -> None:
         assert self.writer is not None
         waiting = self.writer.pending()
-        self.seen_while_writing.append([item[0] for item in waiting if type(item) is tuple])
+        seen = [item.msgid for item in waiting if type(item) is RoomMessage]
+        self.seen_while_writing.append(seen)
         super().append_messages(messages)
 
 
@@ -140,7 +141,7 @@ def test_a_batch_being_written_is_still_pending_until_it_is_written() -> None:
     for event in events:
         assert event.msgid is not None
         writer.put(pending(event.msgid, event))
-    assert [item[0] for item in writer.pending() if type(item) is tuple] == [
+    assert [item.msgid for item in writer.pending() if type(item) is RoomMessage] == [
         event.msgid for event in events
     ]
     writer.flush()  # not started: writes in this thread, a batch of three, then two
@@ -163,7 +164,11 @@ def test_pending_items_can_be_read_while_another_thread_puts_more() -> None:
     putter.start()
     try:
         while putter.is_alive():
-            numbers = [item[0] for item in writer.pending() if type(item) is tuple]
+            numbers = [
+                item.msgid
+                for item in writer.pending()
+                if isinstance(item, RoomMessage | PrivateMessage)
+            ]
             assert numbers == sorted(numbers)
     finally:
         putter.join()

@@ -35,6 +35,7 @@ from itertools import repeat
 
 from chinwag.history import ids
 from chinwag.history.store import Pending, Record
+from chinwag.hub.events import RoomMessage
 
 RS = "\x1e"  # between records
 US = "\x1f"  # between a record's fields
@@ -130,14 +131,15 @@ def last_entry(text: str) -> str:
     return entries(text, slice(-1, None))[0]
 
 
-_MSGID = operator.itemgetter(0)
-_TIME = operator.itemgetter(1)
-_SENDER = operator.itemgetter(2)
-_TARGET = operator.itemgetter(3)
-_TEXT = operator.itemgetter(4)
-_ACTION = operator.itemgetter(6)
-_NOTICE = operator.itemgetter(7)
-_USERHOST = operator.itemgetter(8)
+_MSGID = operator.attrgetter("msgid")
+_TIME = operator.attrgetter("time")
+_SENDER = operator.attrgetter("sender")
+_ROOM = operator.attrgetter("room")
+_RECIPIENT = operator.attrgetter("recipient")
+_TEXT = operator.attrgetter("text")
+_ACTION = operator.attrgetter("action")
+_NOTICE = operator.attrgetter("notice")
+_USERHOST = operator.attrgetter("userhost")
 
 
 def columns(messages: Sequence[Pending]) -> str:
@@ -146,27 +148,37 @@ def columns(messages: Sequence[Pending]) -> str:
     separator. Every step is a ``map`` or a ``join`` over a column: this runs for every
     message said."""
     count = len(messages)
-    actions = list(map(_ACTION, messages))
+    if isinstance(messages[0], RoomMessage):
+        where, actions = map(_ROOM, messages), list(map(_ACTION, messages))
+    else:  # private: never an action
+        where, actions = map(_RECIPIENT, messages), []
     notices = list(map(_NOTICE, messages))
     if any(actions) or any(notices):
-        bits = map(operator.add, actions, map(operator.add, notices, notices))
+        bits = map(operator.add, actions or repeat(0), map(operator.add, notices, notices))
         flags = "".join(map(FLAGS.__getitem__, bits))
     else:
         flags = "0" * count
-    text = GS + US.join(
+    said = (  # the columns of what people chose: only these may hold a separator
+        RS.join(map(_SENDER, messages)),
+        RS.join(where),
+        RS.join(map(_TEXT, messages)),
+        RS.join(map(_USERHOST, messages)),
+    )
+    for column in said:
+        if US in column or column.count(RS) != count - 1:
+            raise ValueError("a record's fields hold a separator")
+    senders, targets, texts, userhosts = said
+    return GS + US.join(
         (
             RS.join(map(hex, map(_MSGID, messages))),
             RS.join(map(str, _time_column(list(map(_TIME, messages))))),
-            RS.join(map(_SENDER, messages)),
-            RS.join(map(_TARGET, messages)),
-            RS.join(map(_TEXT, messages)),
+            senders,
+            targets,
+            texts,
             flags,
-            RS.join(map(_USERHOST, messages)),
+            userhosts,
         )
     )
-    if text.count(US) != FIELDS - 1 or text.count(RS) != (FIELDS - 1) * (count - 1):
-        raise ValueError("a record's fields hold a separator")
-    return text
 
 
 def _time_column(times: list[datetime]) -> list[int]:

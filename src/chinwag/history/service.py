@@ -109,22 +109,9 @@ class History:
         # A message to a room's operators or voiced users only (``status``) is not the
         # room's: replaying it to everyone who joins would show it to all.
         if type(event) is RoomMessage:
-            if event.status:
-                return
-            # pending(), inline: this runs for every message said, under the hub's lock.
-            self.writer.put(
-                (
-                    event.msgid or self._ids.next_value(),
-                    event.time,
-                    event.sender,
-                    event.room,
-                    event.text,
-                    False,
-                    event.action,
-                    event.notice,
-                    event.userhost,
-                )
-            )
+            if not event.status:
+                # The event itself: this runs for every message said, under the hub's lock.
+                self.writer.put(event if event.msgid else pending(self._ids.next_value(), event))
         elif self.private:
             # The hub gave the message its id; one made before ids did gets one here.
             self.writer.put(pending(event.msgid or self._ids.next_value(), event))

@@ -59,6 +59,7 @@ from chinwag.history.store import (
 )
 from chinwag.hub import names
 from chinwag.hub.bans import Ban, network_of
+from chinwag.hub.events import RoomMessage
 
 DATABASE_NAME = "chinwag.db"
 # A new database's page size: a page of records (pages.PAGE_RECORDS of them, some 30 KB
@@ -362,21 +363,22 @@ class SqliteHistory:
         # The records of kept(message), made into pages by column without the records:
         # the hub made these messages, in the order of their ids. Each check is one pass
         # in C (map, all, set): this runs for every message.
-        numbers = list(map(_FIRST, messages))
+        numbers = list(map(_MSGID, messages))
         if not all(map(operator.lt, numbers, islice(numbers, 1, None))):
             self.append([kept(message) for message in messages])  # not the hub's: sorted
             return
         groups: dict[str, Sequence[Pending]]
-        targets = set(map(_TARGET, messages))
-        if len(targets) == 1 and not any(map(_PRIVATE, messages)):
+        rooms = set(map(_ROOM, messages)) if set(map(type, messages)) == _ROOM_MESSAGES else ()
+        if len(rooms) == 1:
             # All to one room, as in a busy room's batch: one group.
-            groups = {self._room_key(targets.pop()): messages}
+            groups = {self._room_key(next(iter(rooms))): messages}
         else:
             grouped: dict[str, list[Pending]] = {}
             for message in messages:
-                _, _, sender, target, _, private, _, _, _ = message
                 key = (
-                    Conversation.private(sender, target).key if private else self._room_key(target)
+                    self._room_key(message.room)
+                    if isinstance(message, RoomMessage)
+                    else Conversation.private(message.sender, message.recipient).key
                 )
                 grouped.setdefault(key, []).append(message)
             groups = dict(grouped)
@@ -389,9 +391,9 @@ class SqliteHistory:
     ) -> None:
         """Keep the records of ``messages`` (the hub's, ascending ids) of conversation
         ``key``: new pages by column, or merged with what is kept if not all after it."""
-        last = _bytes(messages[-1][0])
+        last = _bytes(messages[-1].msgid)
         kept_last = self._kept_last(connection, key)
-        if _bytes(messages[0][0]) > kept_last:
+        if _bytes(messages[0].msgid) > kept_last:
             size = pages.PAGE_RECORDS
             for start in range(0, len(messages), size):
                 chunk = messages[start : start + size]
@@ -400,7 +402,7 @@ class SqliteHistory:
                 except ValueError:  # a field held a separator: kept by record, cleaned
                     rows = _rows_of(key, chunk)
                     text = pages.page([pages.pack(row) for row in rows], rows)
-                first_id, last_id = _bytes(chunk[0][0]), _bytes(chunk[-1][0])
+                first_id, last_id = _bytes(chunk[0].msgid), _bytes(chunk[-1].msgid)
                 connection.execute(_INSERT, (key, first_id, last_id, len(chunk), text))
             added = len(messages)
         else:
@@ -791,9 +793,9 @@ def _unreadable(exc: Exception) -> str:
     return "the history database holds a damaged page"
 
 
-_FIRST = operator.itemgetter(0)  # a pending message's id, ...
-_TARGET = operator.itemgetter(3)  # ... its target ...
-_PRIVATE = operator.itemgetter(5)  # ... and whether it is private
+_MSGID = operator.attrgetter("msgid")  # a pending message's id ...
+_ROOM = operator.attrgetter("room")  # ... and a room message's room
+_ROOM_MESSAGES = {RoomMessage}
 
 
 def _entry_key(entry: str) -> bytes:

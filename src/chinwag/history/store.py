@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -90,56 +90,42 @@ class Record:
         return Conversation.room(self.target)
 
 
-# A message as the recorder hands it over (:func:`pending`): its id (a number), time,
-# sender, target (the room, or the recipient), text, whether it is private, an action, a
-# notice, and the sender's user@host. Stores turn these into what they keep in the writer
-# thread, so the path of a message pays no more. Strings, numbers and a time only: the
-# garbage collector stops tracking such a tuple at its first pass, where the event itself
-# would be tracked, and traversed by every collection, for as long as it waits in the
-# writer's queue.
-Pending = tuple[int, datetime, str, str, str, bool, bool, bool, str]
+# A message as the recorder hands it over: the hub's event itself, its id (``msgid``, a
+# number) given. Stores make what they keep of it in the writer thread, so that the path of
+# a message pays an append and no more. (The events wait in the writer's queue tracked by
+# the garbage collector: a few dozen more young collections for 100,000 messages.)
+Pending = RoomMessage | PrivateMessage
 
 
-def pending(msgid: int, event: RoomMessage | PrivateMessage) -> Pending:
-    """What is kept of a message event, given its id as a number, to be written."""
-    if isinstance(event, RoomMessage):
-        return (
-            msgid,
-            event.time,
-            event.sender,
-            event.room,
-            event.text,
-            False,
-            event.action,
-            event.notice,
-            event.userhost,
-        )
-    return (
-        msgid,
-        event.time,
-        event.sender,
-        event.recipient,
-        event.text,
-        True,
-        False,
-        event.notice,
-        event.userhost,
-    )
+def pending(msgid: int, event: Pending) -> Pending:
+    """``event`` as the writer takes it: with ``msgid`` as its id."""
+    return event if event.msgid == msgid else replace(event, msgid=msgid)
 
 
 def kept(message: Pending) -> Record:
     """The record of a pending message."""
-    msgid, when, sender, target, text, private, action, notice, userhost = message
+    if isinstance(message, RoomMessage):
+        return Record(
+            ids.encode(message.msgid),
+            message.time.astimezone(UTC),
+            message.sender,
+            message.room,
+            message.text,
+            False,
+            message.action,
+            message.notice,
+            message.userhost,
+        )
     return Record(
-        ids.encode(msgid),
-        when.astimezone(UTC),
-        sender,
-        target,
-        text,
-        private,
-        action,
-        notice,
-        userhost,
+        ids.encode(message.msgid),
+        message.time.astimezone(UTC),
+        message.sender,
+        message.recipient,
+        message.text,
+        True,
+        False,
+        message.notice,
+        message.userhost,
     )
 
 

@@ -18,13 +18,11 @@ pending records touch, since each of those may leave its place.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
 from chinwag.history.store import (
     Conversation,
     Cursor,
     MemoryHistory,
-    Pending,
     Record,
     Target,
     position,
@@ -34,14 +32,15 @@ from chinwag.history.store import (
     kept as pending_record,
 )
 from chinwag.hub import names
+from chinwag.hub.events import PrivateMessage, RoomMessage
 
 
 def records_of(items: Iterable[object]) -> list[Record]:
     """The records among a writer's pending ``items`` (messages, records, state changes)."""
     found = []
     for item in items:
-        if type(item) is tuple:
-            found.append(pending_record(cast(Pending, item)))
+        if isinstance(item, RoomMessage | PrivateMessage):
+            found.append(pending_record(item))
         elif isinstance(item, Record):
             found.append(item)
     return found
@@ -53,17 +52,17 @@ def records_in(items: Iterable[object], conversation: Conversation) -> list[Reco
     rooms: dict[str, str] = {}  # a room's name as messages give it -> its conversation
     found = []
     for item in items:
-        if type(item) is tuple:
-            message = cast(Pending, item)
-            _, _, sender, target, _, private, _, _, _ = message
-            if private:
-                where = Conversation.private(sender, target).key
-            elif target in rooms:
-                where = rooms[target]
+        if type(item) is RoomMessage:
+            room = item.room
+            if room in rooms:
+                where = rooms[room]
             else:
-                where = rooms[target] = "#" + names.fold(target)
+                where = rooms[room] = "#" + names.fold(room)
             if where == key:
-                found.append(pending_record(message))
+                found.append(pending_record(item))
+        elif type(item) is PrivateMessage:
+            if Conversation.private(item.sender, item.recipient).key == key:
+                found.append(pending_record(item))
         elif isinstance(item, Record) and item.conversation.key == key:
             found.append(item)
     return found

@@ -35,15 +35,21 @@ from typing import Final, cast
 
 from chinwag import log
 from chinwag.history.store import HistoryStore, Pending, Record
+from chinwag.hub.events import PrivateMessage, RoomMessage
 from chinwag.worker import Worker
 
-MAX_QUEUED: Final = 10_000
-BATCH: Final = 1024  # four full pages of a busy room (pages.PAGE_RECORDS)
+# A busy room's messages arrive at tens of thousands a second: the queue holds a second
+# of them, so that the writer, one thread among the readers, can fall behind for a while.
+MAX_QUEUED: Final = 32_768
+# A transaction writes every database page it touched again (the WAL's frames): a batch of
+# 4,096 (sixteen full pages of a busy room, pages.PAGE_RECORDS) costs a message a fifth
+# less than one of 1,024 did.
+BATCH: Final = 4096
 PRUNE_SECONDS: Final = 60.0
 # A pruning step is a transaction of its own, and a commit writes every database page it
 # touched: steps of a few thousand records cost a third as much a record as steps of one
 # thousand did, and still take the writer a millisecond or two.
-PRUNE_BATCH: Final = 4 * BATCH
+PRUNE_BATCH: Final = BATCH
 # A batch smaller than ``batch`` waits up to LINGER_SECONDS for more, looked at every
 # TICK_SECONDS: a commit costs as much as a few hundred records, so a quiet chat's
 # messages are written a few transactions a second, a busy chat's as batches fill.
@@ -54,7 +60,7 @@ CLOSE_SECONDS: Final = 5.0
 
 StateChange = Callable[[], None]  # a call on the state store, made in the writer thread
 Item = Record | Pending | StateChange
-_MESSAGES_ONLY = {tuple}  # the types of a batch of messages (Pending) only
+_MESSAGES_ONLY = {RoomMessage}  # the type of a batch of room messages only
 
 
 class RateLimitedReport:
@@ -266,10 +272,10 @@ def _sorted_out(items: list[Item]) -> tuple[list[Pending], list[Record], list[St
     records: list[Record] = []
     changes: list[StateChange] = []
     for item in items:
-        if type(item) is tuple:
+        if isinstance(item, RoomMessage | PrivateMessage):
             messages.append(item)
         elif isinstance(item, Record):
             records.append(item)
         else:
-            changes.append(item)  # type: ignore[arg-type]
+            changes.append(item)
     return messages, records, changes
