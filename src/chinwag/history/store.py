@@ -105,25 +105,17 @@ def pending(msgid: int, event: Pending) -> Pending:
 def kept(message: Pending) -> Record:
     """The record of a pending message."""
     if isinstance(message, RoomMessage):
-        return Record(
-            ids.encode(message.msgid),
-            message.time.astimezone(UTC),
-            message.sender,
-            message.room,
-            message.text,
-            False,
-            message.action,
-            message.notice,
-            message.userhost,
-        )
+        target, private, action = message.room, False, message.action
+    else:
+        target, private, action = message.recipient, True, False
     return Record(
         ids.encode(message.msgid),
         message.time.astimezone(UTC),
         message.sender,
-        message.recipient,
+        target,
         message.text,
-        True,
-        False,
+        private,
+        action,
         message.notice,
         message.userhost,
     )
