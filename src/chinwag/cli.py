@@ -36,14 +36,14 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: config.Config) -> int:
-    from chinwag.allocator import return_large_blocks
+    from chinwag.allocator import tune
     from chinwag.cluster import ClusterError
     from chinwag.history.sqlite import StorageError
     from chinwag.server.console import run_console
     from chinwag.server.server import ChatServer
     from chinwag.tls import CertificateError
 
-    return_large_blocks()  # password checks' 16 MiB must not stay resident per thread
+    tune()  # password checks' 16 MiB must not stay resident per thread, nor freed memory
     try:
         server = ChatServer(settings)
     except (CertificateError, StorageError, ClusterError) as error:

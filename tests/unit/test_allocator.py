@@ -1,4 +1,6 @@
-"""Large freed blocks go back to the system: password checks leave no resident memory."""
+"""Freed memory goes back to the system: password checks leave no resident memory, a
+thread per connection does not spread the server over many heaps, and what threads freed
+is given back (glibc only: elsewhere there is nothing to do)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ import textwrap
 
 import pytest
 
+from chinwag import allocator
 from tests.client_support import SRC
 
 PROGRAM = textwrap.dedent(
     """
     import sys, threading
-    from chinwag.allocator import return_large_blocks
+    from chinwag.allocator import tune
     from chinwag.passwords import hash_password, verify_password
 
     def rss_mib():
@@ -25,7 +28,7 @@ PROGRAM = textwrap.dedent(
                     return int(line.split()[1]) / 1024
 
     if sys.argv[1] == "fixed":
-        assert return_large_blocks()
+        assert tune()
     stored = hash_password("right")
     before = rss_mib()
     for _ in range(3):
@@ -68,10 +71,10 @@ def test_password_checks_in_threads_leave_no_resident_memory() -> None:
 CHURN = textwrap.dedent(
     """
     import resource, sys
-    from chinwag.allocator import return_large_blocks
+    from chinwag.allocator import tune
 
     if sys.argv[1] == "fixed":
-        assert return_large_blocks()
+        assert tune()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(50):  # a burst's worth of buffers, made and freed
         burst = [bytes(2000) for _ in range(1500)]
@@ -90,3 +93,74 @@ def test_memory_freed_between_bursts_is_kept_rather_than_faulted_in_again() -> N
     # 1,500 buffers of 2,000 bytes (from malloc, not Python's own small-object arenas):
     # ~3 MiB freed and taken back 50 times.
     assert faults("fixed") * 10 < faults("default")
+
+
+HEAPS = textwrap.dedent(
+    """
+    import sys, threading
+    from chinwag.allocator import tune
+
+    if sys.argv[1] == "fixed":
+        assert tune()
+    started = threading.Barrier(9)
+
+    def work():
+        held = [bytes(2000) for _ in range(200)]  # from malloc, in this thread's heap
+        started.wait()
+        started.wait()  # held until the heaps are counted
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    heaps = set()  # glibc's heaps besides the main one: 64 MiB-aligned mappings of their own
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            start = int(fields[0].split("-")[0], 16)
+            if len(fields) == 5 and fields[1] == "rw-p" and start % (64 << 20) == 0:
+                heaps.add(start)
+    started.wait()
+    for thread in threads:
+        thread.join()
+    print(len(heaps))
+    """
+)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
+def test_threads_share_a_few_heaps() -> None:
+    assert int(run(HEAPS, "default")) >= 2  # two cores or more: a heap for most threads
+    assert int(run(HEAPS, "fixed")) <= allocator.HEAPS - 1  # the main heap is the other
+
+
+RELEASE = textwrap.dedent(
+    """
+    import os, threading
+    from chinwag.allocator import release
+
+    def rss():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+
+    held = []
+
+    def allocate_and_free():
+        # From malloc (bigger than Python's small objects), in this thread's heap; a few
+        # blocks stay, spread over it, so that the heap cannot shrink from its top.
+        blocks = [bytes(2000) + bytes([n % 256]) for n in range(30_000)]
+        held.extend(blocks[2999::3000])
+
+    thread = threading.Thread(target=allocate_and_free)
+    thread.start()
+    thread.join()
+    freed = rss()
+    assert release()
+    print(freed - rss())
+    """
+)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
+def test_memory_threads_freed_is_given_back() -> None:
+    assert int(run(RELEASE, "default")) > 40  # of the ~60 MiB allocated and freed

@@ -11,7 +11,7 @@ fans them out and sends them (``sender.py``; when it is idle, a reader fans its 
 message out in its place). A housekeeping thread asks every session for
 its timed work every few seconds (IRC pings and timeouts) and hands it over the same way;
 it never touches sockets itself. Once a minute it also gives the memory the threads freed
-back to the system (``chinwag.memory``).
+back to the system (``chinwag.allocator``).
 
 Password checks (scrypt) run in the hub's password guard, whose worker threads start with
 the first check and are joined at shutdown (``password_guard.py``).
@@ -51,7 +51,7 @@ from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from chinwag import hostport, log, memory
+from chinwag import allocator, hostport, log
 from chinwag.cluster import ClusterError
 from chinwag.config import Config
 from chinwag.history.replay import Replayer
@@ -207,7 +207,7 @@ class ChatServer:
         self._started = False
         self._listeners: list[Listener] = []
         self._housekeeper = Worker("chinwag-housekeeping", self._housekeep, log.problem)
-        self._next_release = time.monotonic() + memory.RELEASE_SECONDS  # see chinwag.memory
+        self._next_release = time.monotonic() + allocator.RELEASE_SECONDS
         try:
             tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert else None
         except BaseException:
@@ -406,8 +406,8 @@ class ChatServer:
         for outbox in self._congestion.stalled():
             outbox.stalled()
         if now >= self._next_release:
-            self._next_release = now + memory.RELEASE_SECONDS
-            memory.release()
+            self._next_release = now + allocator.RELEASE_SECONDS
+            allocator.release()
         return True
 
     # --- the accept threads ----------------------------------------------------------------
