@@ -25,6 +25,10 @@ def serve(args: argparse.Namespace) -> int:
     except config.ConfigError as error:
         print(f"chinwag: {error}", file=sys.stderr)
         return 2
+    from chinwag.allocator import tune
+
+    # Before any thread starts (the log's is the first): a thread keeps the heap it got.
+    tune()  # password checks' 16 MiB must not stay resident per thread, nor freed memory
     log.configure(settings.log_file)
     code = 1
     try:
@@ -36,14 +40,12 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: config.Config) -> int:
-    from chinwag.allocator import tune
     from chinwag.cluster import ClusterError
     from chinwag.history.sqlite import StorageError
     from chinwag.server.console import run_console
     from chinwag.server.server import ChatServer
     from chinwag.tls import CertificateError
 
-    tune()  # password checks' 16 MiB must not stay resident per thread, nor freed memory
     try:
         server = ChatServer(settings)
     except (CertificateError, StorageError, ClusterError) as error:
