@@ -129,33 +129,32 @@ def test_records_come_back_whole(store: HistoryStore) -> None:
 def test_messages_are_kept_as_their_records(store: HistoryStore) -> None:
     ids = MessageIds()
     paris = timezone(timedelta(hours=1))
-    messages: list[tuple[int, RoomMessage | PrivateMessage]] = [
-        (
-            ids.next_value(),
-            RoomMessage(
-                START.replace(microsecond=123_456).astimezone(paris),
-                "Ann",
-                "Lobby",
-                "héllo ☕",
-                action=True,
-                notice=True,
-                userhost="ann@host",
-            ),
+    events: list[RoomMessage | PrivateMessage] = [
+        RoomMessage(
+            START.replace(microsecond=123_456).astimezone(paris),
+            "Ann",
+            "Lobby",
+            "héllo ☕",
+            action=True,
+            notice=True,
+            userhost="ann@host",
         ),
-        (ids.next_value(), RoomMessage(START, "bob", "lobby", "hi")),
+        RoomMessage(START.replace(second=1), "bob", "lobby", "hi"),
         # The hub's clock: local time, naive.
-        (
-            ids.next_value(),
-            RoomMessage(datetime(2026, 7, 1, 9, 30, 0, 987_654), "cy", "lobby", "yo"),
-        ),
-        (ids.next_value(), PrivateMessage(START, "Bob", "ann", "psst", notice=True)),
+        RoomMessage(datetime(2026, 7, 1, 9, 30, 0, 987_654), "cy", "lobby", "yo"),
+        PrivateMessage(START.replace(second=2), "Bob", "ann", "psst", notice=True),
     ]
+    # As the hub does: each id made from its message's time.
+    messages = [(ids.at_time(event.time), event) for event in events]
     store.append_messages([pending(msgid, event) for msgid, event in messages])
     store.append_messages([pending(*messages[0])])  # kept once
     records = [record_of(msgid, event) for msgid, event in messages]
     assert store.latest(LOBBY, 10) == records[:3]
     assert store.latest(Conversation.private("ann", "bob"), 10) == records[3:]
-    assert records[0].time == START.replace(microsecond=123_456)
+    # A message's time in history is its id's: the same moment, to the millisecond.
+    assert records[0].time == START.replace(microsecond=123_000)
+    naive = datetime(2026, 7, 1, 9, 30, 0, 987_000).astimezone(UTC)
+    assert records[2].time == naive
 
 
 def test_appending_a_record_twice_keeps_it_once(store: HistoryStore) -> None:

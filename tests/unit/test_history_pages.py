@@ -36,10 +36,13 @@ LOBBY = Conversation.room("lobby")
 
 
 def made(count: int, room: str = "lobby", start: datetime = START) -> list[Record]:
-    clock = MessageIds(clock=start.timestamp)
+    """``count`` records, a millisecond apart, their ids made from their times (as the
+    hub makes them)."""
+    source = MessageIds()
+    times = [start + timedelta(milliseconds=n) for n in range(count)]
     return [
-        Record(clock.next(), start + timedelta(microseconds=n), "ann", room, f"m{n}")
-        for n in range(count)
+        Record(message_ids.encode(source.at_time(when)), when, "ann", room, f"m{n}")
+        for n, when in enumerate(times)
     ]
 
 
@@ -150,7 +153,7 @@ def test_the_hubs_messages_go_in_pages_and_come_back(tmp_path: Path) -> None:
     ids = MessageIds()
     said = datetime(2026, 1, 2, 3, 4, 5)
     messages = [
-        pending(ids.next_value(), RoomMessage(said, "ann", "Lobby", f"m{n}", n % 2 == 0))
+        pending(ids.at_time(said), RoomMessage(said, "ann", "Lobby", f"m{n}", n % 2 == 0))
         for n in range(pages.PAGE_RECORDS + 10)
     ]
     database = open_database(tmp_path)
@@ -170,10 +173,50 @@ def test_the_hubs_messages_go_in_pages_and_come_back(tmp_path: Path) -> None:
 def test_a_page_by_column_reads_back_as_the_records_it_was_made_of() -> None:
     records = flagged(made(7))
     text = pages.columns([as_pending(r) for r in records])
-    assert text.startswith(pages.GS)
+    assert text.startswith(pages.FS)
     back = [pages.record(entry, private=False) for entry in pages.entries(text)]
     assert back == records
     assert pages.record(pages.last_entry(text), private=False) == records[-1]
+    assert text.count("lobby") == 1  # a room's page names its room once
+
+
+def test_a_private_page_by_column_keeps_each_records_target() -> None:
+    records = [
+        dataclasses.replace(
+            r, private=True, sender=("ann", "bob")[n % 2], target=("bob", "ann")[n % 2]
+        )
+        for n, r in enumerate(made(5))
+    ]
+    text = pages.columns([as_pending(r) for r in records])
+    back = [pages.record(entry, private=True) for entry in pages.entries(text)]
+    assert back == records
+
+
+def test_a_page_by_column_with_its_times_written_out_still_reads() -> None:
+    # As chinwag wrote pages by column before ids told the time: GS, then seven columns,
+    # the times the first's microseconds and then each other's microseconds after it.
+    records = [
+        dataclasses.replace(r, time=r.time + timedelta(microseconds=n))
+        for n, r in enumerate(flagged(made(4)))
+    ]
+    first_us = (records[0].time - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    offsets = [(r.time - records[0].time) // timedelta(microseconds=1) for r in records]
+    columns = [
+        [hex(message_ids.decode(r.msgid)) for r in records],
+        [str(first_us)] + [str(o) for o in offsets[1:]],
+        [r.sender for r in records],
+        [r.target for r in records],
+        [r.text for r in records],
+        None,
+        [r.userhost for r in records],
+    ]
+    flags = "".join(str(r.action * pages.ACTION | r.notice * pages.NOTICE) for r in records)
+    text = pages.GS + pages.US.join(
+        flags if column is None else pages.RS.join(column) for column in columns
+    )
+    back = [pages.record(entry, private=False) for entry in pages.entries(text)]
+    assert back == records  # to the microsecond
+    assert pages.entries(text, slice(1, 3)) == pages.entries(text)[1:3]
 
 
 @pytest.mark.parametrize("by_column", [False, True])
@@ -233,9 +276,9 @@ def test_a_page_across_a_change_of_the_local_clock_keeps_every_time() -> None:
     at_utc = [change + timedelta(seconds=s) for s in (-2, -1, 0, 1)]
     local = [datetime.fromtimestamp(when.timestamp()) for when in at_utc]  # as datetime.now()
     assert local[0].hour == 1 and local[-1].hour == 1  # the same naive hour, twice over
-    source = MessageIds(clock=change.timestamp)
+    source = MessageIds()
     messages = [
-        pending(source.next_value(), RoomMessage(when, "ann", "lobby", f"m{n}"))
+        pending(source.at_time(when), RoomMessage(when, "ann", "lobby", f"m{n}"))
         for n, when in enumerate(local)
     ]
     back = [pages.record(e, private=False) for e in pages.entries(pages.columns(messages))]
@@ -359,6 +402,12 @@ def test_the_store_answers_as_the_model_does(
         ("UPDATE pages SET records = 'garbage'", True),
         ("UPDATE pages SET records = x'00ff'", True),  # not text at all
         # By column, with columns missing or of different lengths.
+        ("UPDATE pages SET records = char(28) || 'a' || char(31) || 'b'", True),
+        (
+            "UPDATE pages SET records = char(28) || replace(substr(records, 2), "
+            "char(30) || 'm1', '')",
+            True,
+        ),
         ("UPDATE pages SET records = char(29) || 'a' || char(31) || 'b'", True),
         (
             "UPDATE pages SET records = char(29) || replace(substr(records, 2), "

@@ -192,7 +192,7 @@ def test_a_read_only_data_directory_costs_history_not_chat(tmp_path: Path) -> No
 
 
 def test_the_recorder_keeps_room_messages_and_private_ones_only_if_asked() -> None:
-    now = datetime.now()
+    now = datetime.now().replace(microsecond=123_000)  # history keeps milliseconds
     room = RoomMessage(now, "ann", "lobby", "hello", action=True)
     private = PrivateMessage(now, "ann", "bob", "psst")
     for keep_private, expected in ((False, ["hello"]), (True, ["hello", "psst"])):

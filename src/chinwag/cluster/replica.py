@@ -78,6 +78,10 @@ class EntryClock(MessageIds):
     def next_value(self) -> int:
         return self._milliseconds << 80 | self._sequence
 
+    def at_time(self, when: datetime) -> int:
+        """The entry's id: ``when`` is the entry's time (:meth:`now`), which leads it."""
+        return self.next_value()
+
 
 class Replica:
     """The hub, and what the log says of its members: who they are, on which node."""

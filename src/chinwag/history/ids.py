@@ -133,9 +133,19 @@ class MessageIds:
         return encode(self.next_value())
 
     def next_value(self) -> int:
-        """A new id as a number (:func:`encode` writes it): what the path of every
-        message pays, the writing being left to the history writer's thread."""
-        now = int(self._clock() * 1000)
+        """A new id as a number (:func:`encode` writes it), of the time now by this
+        source's clock."""
+        return self._after(int(self._clock() * 1000))
+
+    def at_time(self, when: datetime) -> int:
+        """A new id as a number for a message made at ``when``: its time leads, so that
+        the id alone tells when the message was made, to the millisecond (history keeps
+        no other time), unless ids made before are later (the clock stepped back), in
+        which case it is one more than the last. What the path of every message pays,
+        the writing being left to the history writer's thread."""
+        return self._after(round(when.timestamp() * 1_000_000) // 1000)
+
+    def _after(self, now: int) -> int:
         with self._lock:
             if now > self._last >> _RANDOM_BITS and now <= _TIME_MAX:
                 # Half the range: a millisecond can take 2**79 more ids before it overflows.

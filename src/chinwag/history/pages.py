@@ -11,11 +11,18 @@ record is private is its conversation's business.
 - **By record** (:func:`page`): the records separated by RS (``\\x1e``), each record's
   fields by US (``\\x1f``). Pages written again (merged, or cut by retention) and pages
   of records another server told are kept so.
-- **By column** (:func:`columns`, the writer's pages of the hub's messages): GS
-  (``\\x1d``), then the seven fields as columns separated by US, each column's values
-  separated by RS, but for the flags, one character a record; the time column holds the
-  first record's time and then every other record's microseconds after it. Each column
-  is one ``join`` in C, so a message costs the writer no Python code of its own.
+- **By column** (:func:`columns`, the writer's pages of the hub's messages): FS
+  (``\x1c``), then six columns separated by US, each column's values separated by RS:
+  the ids, the senders, the targets, the texts, the flags (one character a record, no
+  separator), the user@hosts. The targets column is a single value when every record
+  has the same target (a room's pages). The times are not kept: a message's id leads
+  with the millisecond it was made at (:meth:`chinwag.history.ids.MessageIds.at_time`), which
+  is its time in history. Each column is one ``join`` in C, so a message costs the
+  writer no Python code of its own.
+- Pages by column written before ids told the time begin with GS (``\x1d``) and hold
+  seven columns: the ids, the times (the first record's in microseconds since the
+  epoch, then every other record's microseconds after it), the senders, the targets
+  (one value each), the texts, the flags and the user@hosts. They are read as written.
 
 Neither separator can be in what the hub relays (it refuses every C0 control but tab:
 :mod:`chinwag.hub.cleaning`). Both layouts check the count of separators all the same:
@@ -39,7 +46,8 @@ from chinwag.hub.events import RoomMessage
 
 RS = "\x1e"  # between records
 US = "\x1f"  # between a record's fields
-GS = "\x1d"  # first in a page kept by column
+FS = "\x1c"  # first in a page kept by column, its times in its ids
+GS = "\x1d"  # first in a page kept by column with a column of times (read only)
 PAGE_RECORDS = 256
 ACTION, NOTICE = 1, 2
 FIELDS = 7
@@ -99,9 +107,11 @@ def clean(row: Row) -> Row:
 
 
 def entries(text: str, part: slice | None = None) -> list[str]:
-    """A page's packed records, oldest first (of either layout), or ``part`` of them
+    """A page's packed records, oldest first (of any layout), or ``part`` of them
     (a slice of that list; only those are unpacked); ``ValueError`` if it is by column
     and its columns do not hold the same number of values."""
+    if text.startswith(FS):
+        return _by_column(text, part)
     if not text.startswith(GS):
         found = text.split(RS)
         return found if part is None else found[part]
@@ -126,13 +136,38 @@ def entries(text: str, part: slice | None = None) -> list[str]:
     )
 
 
+def _by_column(text: str, part: slice | None) -> list[str]:
+    """:func:`entries` of a page by column whose times are in its ids."""
+    packed = text[1:].split(US)
+    if len(packed) != FIELDS - 1:
+        raise ValueError("a page's columns are damaged")
+    flags = packed[4]
+    count = len(flags)
+    split = [column.split(RS) for column in packed[:4] + packed[5:]]
+    msgids, senders, targets, texts, userhosts = split
+    if len(targets) == 1:
+        split[2] = targets = targets * count  # one target for every record
+    if any(len(values) != count for values in split):
+        raise ValueError("a page's columns are damaged")
+    if part is not None:
+        msgids, senders, targets, texts, userhosts = (
+            values[part] for values in (msgids, senders, targets, texts, userhosts)
+        )
+        flags = flags[part]
+    # The id's leading 48 bits are its millisecond (chinwag.history.ids).
+    milliseconds = map(operator.rshift, map(int, msgids, repeat(16)), repeat(80))
+    at_us = list(map(str, map(operator.mul, milliseconds, repeat(1000))))
+    return list(
+        map(US.join, zip(msgids, at_us, senders, targets, texts, flags, userhosts, strict=True))
+    )
+
+
 def last_entry(text: str) -> str:
     """The newest of a page's packed records."""
     return entries(text, slice(-1, None))[0]
 
 
 _MSGID = operator.attrgetter("msgid")
-_TIME = operator.attrgetter("time")
 _SENDER = operator.attrgetter("sender")
 _ROOM = operator.attrgetter("room")
 _RECIPIENT = operator.attrgetter("recipient")
@@ -144,65 +179,38 @@ _USERHOST = operator.attrgetter("userhost")
 
 def columns(messages: Sequence[Pending]) -> str:
     """The page, by column, of the records of ``messages`` (the hub's, of one
-    conversation, ascending ids; at least one); ``ValueError`` if a field holds a
-    separator. Every step is a ``map`` or a ``join`` over a column: this runs for every
-    message said."""
+    conversation, ascending ids, each made from its message's time; at least one);
+    ``ValueError`` if a field holds a separator. Every step is a ``map`` or a ``join``
+    over a column: this runs for every message said."""
     count = len(messages)
-    if isinstance(messages[0], RoomMessage):
-        where, actions = map(_ROOM, messages), list(map(_ACTION, messages))
-    else:  # private: never an action
-        where, actions = map(_RECIPIENT, messages), []
-    notices = list(map(_NOTICE, messages))
-    if any(actions) or any(notices):
-        bits = map(operator.add, actions or repeat(0), map(operator.add, notices, notices))
+    room = isinstance(messages[0], RoomMessage)  # else private: never an action
+    targets = list(map(_ROOM if room else _RECIPIENT, messages))
+    if (room and any(map(_ACTION, messages))) or any(map(_NOTICE, messages)):
+        notices = list(map(_NOTICE, messages))
+        actions = map(_ACTION, messages) if room else repeat(0)
+        bits = map(operator.add, actions, map(operator.add, notices, notices))
         flags = "".join(map(FLAGS.__getitem__, bits))
     else:
         flags = "0" * count
+    target = targets[0]
+    if targets.count(target) == count:  # a room's page: its one target once
+        where, separators = target, 0
+    else:
+        where, separators = RS.join(targets), count - 1
     said = (  # the columns of what people chose: only these may hold a separator
         RS.join(map(_SENDER, messages)),
-        RS.join(where),
         RS.join(map(_TEXT, messages)),
         RS.join(map(_USERHOST, messages)),
     )
+    if US in where or where.count(RS) != separators:
+        raise ValueError("a record's fields hold a separator")
     for column in said:
         if US in column or column.count(RS) != count - 1:
             raise ValueError("a record's fields hold a separator")
-    senders, targets, texts, userhosts = said
-    return GS + US.join(
-        (
-            RS.join(map(hex, map(_MSGID, messages))),
-            RS.join(map(str, _time_column(list(map(_TIME, messages))))),
-            senders,
-            targets,
-            texts,
-            flags,
-            userhosts,
-        )
+    senders, texts, userhosts = said
+    return FS + US.join(
+        (RS.join(map(hex, map(_MSGID, messages))), senders, where, texts, flags, userhosts)
     )
-
-
-def _time_column(times: list[datetime]) -> list[int]:
-    """The first of ``times`` in microseconds since the epoch, then each other's
-    microseconds after it: one conversion to UTC, the rest subtractions, unless the
-    clock's offset from UTC changed between the first and the last (then one each)."""
-    first = times[0]
-    first_us = _microseconds(first)
-    try:
-        offsets = list(
-            map(operator.floordiv, map(operator.sub, times, repeat(first)), repeat(_MICROSECOND))
-        )
-    except TypeError:  # naive and aware times together
-        offsets = [0]
-    if len(offsets) != len(times) or first_us + offsets[-1] != _microseconds(times[-1]):
-        offsets = [_microseconds(when) - first_us for when in times]
-    offsets[0] = first_us
-    return offsets
-
-
-def _microseconds(when: datetime) -> int:
-    """``when`` (naive: local time) in microseconds since the epoch: a float of seconds
-    is within a quarter of a microsecond of exact until 2255, so rounding it is exact."""
-    return round(when.timestamp() * 1_000_000)
 
 
 def entry_id(entry: str) -> int:

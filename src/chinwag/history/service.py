@@ -111,10 +111,13 @@ class History:
         if type(event) is RoomMessage:
             if not event.status:
                 # The event itself: this runs for every message said, under the hub's lock.
-                self.writer.put(event if event.msgid else pending(self._ids.next_value(), event))
+                if event.msgid:
+                    self.writer.put(event)
+                else:
+                    self.writer.put(pending(self._ids.at_time(event.time), event))
         elif self.private:
             # The hub gave the message its id; one made before ids did gets one here.
-            self.writer.put(pending(event.msgid or self._ids.next_value(), event))
+            self.writer.put(pending(event.msgid or self._ids.at_time(event.time), event))
 
     # --- queries ----------------------------------------------------------------------------
     # Each asks the store and adds what the writer has yet to write (``unwritten``).

@@ -24,7 +24,7 @@ import bisect
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from chinwag.history import ids
@@ -103,14 +103,15 @@ def pending(msgid: int, event: Pending) -> Pending:
 
 
 def kept(message: Pending) -> Record:
-    """The record of a pending message."""
+    """The record of a pending message: its time is its id's (to the millisecond, as
+    the hub made the id from it), which is all a page keeps of it."""
     if isinstance(message, RoomMessage):
         target, private, action = message.room, False, message.action
     else:
         target, private, action = message.recipient, True, False
     return Record(
         ids.encode(message.msgid),
-        message.time.astimezone(UTC),
+        ids.time_of_value(message.msgid),
         message.sender,
         target,
         message.text,

@@ -122,8 +122,9 @@ class Hub:
         message finds it in history. Messages to a room's operators or voiced users only
         are not the room's, and not recorded."""
         self._lock = threading.Lock()
-        # Every message gets its id here, where it is made: history and clients share it.
-        self._next_id = message_ids.next_value
+        # Every message gets its id here, where it is made, from the time it is made at:
+        # history and clients share it, and history tells the time from it.
+        self._id_at = message_ids.at_time
         self._record = recorder or _ignore
         # Random unless given (tests), so cloaks are stable for one run and no longer.
         self._cloak_secret = cloak_secret if cloak_secret is not None else visibility.new_secret()
@@ -175,7 +176,7 @@ class Hub:
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[lobby.folded] = lobby.name
-            member.entered[lobby.folded] = self._next_id()
+            member.entered[lobby.folded] = self._id_at(self._clock())
             joined = Joined(
                 member.nick,
                 lobby.name,
@@ -268,7 +269,7 @@ class Hub:
             room.invited.discard(member)
             member.invitations.discard(room)
             member.rooms[key] = room.name
-            member.entered[key] = self._next_id()
+            member.entered[key] = self._id_at(self._clock())
             joined = Joined(
                 member.nick,
                 room.name,
@@ -305,15 +306,16 @@ class Hub:
         member.last_active = time.monotonic()
         with self._lock:
             room = self._room_to_speak_in(member, key, room_name)
+            now = self._clock()
             event = RoomMessage(
-                self._clock(),
+                now,
                 member.nick,
                 room.name,
                 text,
                 action,
                 notice,
                 member.userhost,
-                self._next_id(),
+                self._id_at(now),
                 tags=tags,
                 bot=member.bot,
             )
@@ -338,15 +340,16 @@ class Hub:
         member.last_active = time.monotonic()
         with self._lock:
             room = self._room_to_speak_in(member, key, room_name)
+            now = self._clock()
             event = RoomMessage(
-                self._clock(),
+                now,
                 member.nick,
                 room.name,
                 text,
                 action,
                 notice,
                 member.userhost,
-                self._next_id(),
+                self._id_at(now),
                 status,
                 tags,
                 member.bot,
@@ -367,14 +370,15 @@ class Hub:
         member.last_active = time.monotonic()
         with self._lock:
             target = self._find(nick)
+            now = self._clock()
             event = PrivateMessage(
-                self._clock(),
+                now,
                 member.nick,
                 target.nick,
                 text,
                 notice,
                 member.userhost,
-                self._next_id(),
+                self._id_at(now),
                 tags,
                 member.bot,
             )
@@ -400,13 +404,14 @@ class Hub:
         key = names.fold(room_name)
         with self._lock:
             room = self._room_to_speak_in(member, key, room_name)
+            now = self._clock()
             event = TagMessage(
-                self._clock(),
+                now,
                 member.nick,
                 tags,
                 room=room.name,
                 userhost=member.userhost,
-                msgid=self._next_id(),
+                msgid=self._id_at(now),
                 status=status,
                 bot=member.bot,
             )
@@ -417,13 +422,14 @@ class Hub:
         """Tags without text to the user called ``nick``."""
         with self._lock:
             target = self._find(nick)
+            now = self._clock()
             event = TagMessage(
-                self._clock(),
+                now,
                 member.nick,
                 tags,
                 recipient=target.nick,
                 userhost=member.userhost,
-                msgid=self._next_id(),
+                msgid=self._id_at(now),
                 bot=member.bot,
             )
             return [Delivery(event, to(target))]
