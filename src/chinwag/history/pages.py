@@ -12,23 +12,25 @@ record is private is its conversation's business.
   fields by US (``\\x1f``). Pages written again (merged, or cut by retention) and pages
   of records another server told are kept so.
 - **By column** (:func:`columns`, the writer's pages of the hub's messages): FS
-  (``\x1c``), then six columns separated by US, each column's values separated by RS:
+  (``\\x1c``), then six columns separated by US, each column's values separated by RS:
   the ids, the senders, the targets, the texts, the flags (one character a record, no
-  separator), the user@hosts. The targets column is a single value when every record
-  has the same target (a room's pages). The times are not kept: a message's id leads
-  with the millisecond it was made at (:meth:`chinwag.history.ids.MessageIds.at_time`), which
-  is its time in history. Each column is one ``join`` in C, so a message costs the
+  separator), the user@hosts. The ids column holds the first id, then each other's
+  difference from the one before it, in hexadecimal (mostly ``0x1``: ids made in the same
+  millisecond count up). The targets column is a single value when every
+  record has the same target (a room's pages). The times are not kept: a message's id leads
+  with the millisecond it was made at (:meth:`~chinwag.history.ids.MessageIds.at_time`),
+  which is its time in history. Each column is one ``join`` in C, so a message costs the
   writer no Python code of its own.
-- Pages by column written before ids told the time begin with GS (``\x1d``) and hold
+- Pages by column written before ids told the time begin with GS (``\\x1d``) and hold
   seven columns: the ids, the times (the first record's in microseconds since the
   epoch, then every other record's microseconds after it), the senders, the targets
   (one value each), the texts, the flags and the user@hosts. They are read as written.
 
 Neither separator can be in what the hub relays (it refuses every C0 control but tab:
-:mod:`chinwag.hub.cleaning`). Both layouts check the count of separators all the same:
+:mod:`chinwag.hub.cleaning`). Every layout checks the count of separators all the same:
 a page by record whose fields held one (a record another server told) is packed again
 with each such character replaced by U+FFFD, and :func:`columns` refuses such messages
-(``ValueError``), which are then kept by record. :func:`entries` reads either layout as
+(``ValueError``), which are then kept by record. :func:`entries` reads every layout as
 the records' entries by record, so a page always splits back into the records it was
 made of.
 """
@@ -38,7 +40,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import repeat
+from itertools import accumulate, repeat
 
 from chinwag.history import ids
 from chinwag.history.store import Pending, Record
@@ -149,16 +151,21 @@ def _by_column(text: str, part: slice | None) -> list[str]:
         split[2] = targets = targets * count  # one target for every record
     if any(len(values) != count for values in split):
         raise ValueError("a page's columns are damaged")
+    numbers = list(accumulate(map(int, msgids[1:], repeat(16)), initial=int(msgids[0], 16)))
     if part is not None:
-        msgids, senders, targets, texts, userhosts = (
-            values[part] for values in (msgids, senders, targets, texts, userhosts)
+        numbers = numbers[part]
+        senders, targets, texts, userhosts = (
+            values[part] for values in (senders, targets, texts, userhosts)
         )
         flags = flags[part]
     # The id's leading 48 bits are its millisecond (chinwag.history.ids).
-    milliseconds = map(operator.rshift, map(int, msgids, repeat(16)), repeat(80))
-    at_us = list(map(str, map(operator.mul, milliseconds, repeat(1000))))
+    milliseconds = map(operator.rshift, numbers, repeat(80))
+    at_us = map(str, map(operator.mul, milliseconds, repeat(1000)))
     return list(
-        map(US.join, zip(msgids, at_us, senders, targets, texts, flags, userhosts, strict=True))
+        map(
+            US.join,
+            zip(map(hex, numbers), at_us, senders, targets, texts, flags, userhosts, strict=True),
+        )
     )
 
 
@@ -208,9 +215,9 @@ def columns(messages: Sequence[Pending]) -> str:
         if US in column or column.count(RS) != count - 1:
             raise ValueError("a record's fields hold a separator")
     senders, texts, userhosts = said
-    return FS + US.join(
-        (RS.join(map(hex, map(_MSGID, messages))), senders, where, texts, flags, userhosts)
-    )
+    numbers = list(map(_MSGID, messages))
+    msgids = RS.join((hex(numbers[0]), *map(hex, map(operator.sub, numbers[1:], numbers))))
+    return FS + US.join((msgids, senders, where, texts, flags, userhosts))
 
 
 def entry_id(entry: str) -> int:
