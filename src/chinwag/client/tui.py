@@ -1,11 +1,11 @@
 """The interactive UI: prompt_toolkit's prompt at the bottom, messages scrolling above.
 
 The main thread runs the input loop (one ``prompt()`` per line); the receiving thread
-prints through a :class:`~prompt_toolkit.patch_stdout.StdoutProxy`, which hands each
-write to the running prompt so it is drawn above the input line and the line being
-typed is redrawn intact. When the connection ends the receiving thread makes the prompt
-return (through the application's event loop, the only thread-safe way in); a
-``pre_run`` check covers an end that comes between two prompts.
+prints through a :class:`~chinwag.client.printer.Printer`, which hands each write to the
+running prompt so it is drawn above the input line and the line being typed is redrawn
+intact, and between prompts writes it at once. When the connection ends the receiving
+thread makes the prompt return (through the application's event loop, the only
+thread-safe way in); a ``pre_run`` check covers an end that comes between two prompts.
 
 A line sent is erased from the input area when it is accepted (``erase_when_done``), so
 the only copy on screen is the stamped local echo. Lines are wrapped here, to the
@@ -17,6 +17,7 @@ is pushed on the terminal's title stack first and popped on leaving, where suppo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import threading
@@ -28,7 +29,6 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
-from prompt_toolkit.patch_stdout import StdoutProxy
 
 from chinwag.client import view
 from chinwag.client.colours import nick_colour
@@ -37,6 +37,7 @@ from chinwag.client.lines import Received
 from chinwag.client.link import End, Ended, Link
 from chinwag.client.outgoing import Intent, interpret
 from chinwag.client.pipe import ending_message
+from chinwag.client.printer import Printer
 
 GOODBYE_TIMEOUT = 2.0
 TITLE = "chinwag"
@@ -44,7 +45,6 @@ BELL = "\a"
 PUSH_TITLE = "\x1b[22;0t"  # xterm's title stack; terminals without one ignore these
 POP_TITLE = "\x1b[23;0t"
 FALLBACK_WIDTH = 80
-REDRAW_DELAY = 0.02  # batch writes a little so a burst of lines redraws the prompt once
 
 
 class _ConnectionEnded(Exception):
@@ -98,7 +98,7 @@ class TerminalUI:
         self._title_pushed = False
         self._ended = threading.Event()
         self.outcome: Ended | None = None
-        self._out: StdoutProxy | None = None  # made in run(): it owns a writer thread
+        self._out: Printer | None = None  # made in run(), for the session's terminal
         self._session: PromptSession[str] | None = None
         self._link: Link | None = None
 
@@ -137,7 +137,7 @@ class TerminalUI:
             erase_when_done=True,  # the stamped echo is the one copy of a sent line
         )
         self._session.default_buffer.on_text_changed += self._typed
-        self._out = StdoutProxy(sleep_between_writes=REDRAW_DELAY, raw=True)
+        self._out = Printer(self._session.app.output)
         quit_line = "/quit"
         answered = True
         try:
@@ -151,7 +151,7 @@ class TerminalUI:
             link.close()
             if self._title_pushed:
                 self._write(f"\x1b]0;{TITLE}\x07{POP_TITLE}")
-            self._out.close()  # flushes, and joins the proxy's writer thread
+            self._out.detach()  # writes what is left
         outcome = self.outcome
         # A server too slow to say goodbye does not change that the user left.
         if outcome is None or not outcome.lost or (not answered and outcome.how is End.LOST):
@@ -162,13 +162,16 @@ class TerminalUI:
     def _loop(self, link: Link) -> str:
         """Read and send lines until the user leaves (the quit line) or the link ends."""
         assert self._session is not None
+        assert self._out is not None
         while not self._ended.is_set():
             try:
-                typed = self._session.prompt(self._prompt, pre_run=self._exit_if_ended)
+                typed = self._session.prompt(self._prompt, pre_run=self._prompt_starts)
             except (KeyboardInterrupt, EOFError):  # Ctrl-C, Ctrl-D: leave like /quit
                 return "/quit"
             except _ConnectionEnded:
                 break
+            finally:
+                self._out.detach()
             outgoing = interpret(typed)
             if outgoing.intent is Intent.NOTHING:
                 continue
@@ -191,6 +194,12 @@ class TerminalUI:
             (f"{nick_colour(link.nick)} bold" if self._colour else "", link.nick),
             ("", "> "),
         ]
+
+    def _prompt_starts(self) -> None:
+        """In the prompt's loop, before it draws: lines go through it from now on."""
+        assert self._out is not None
+        self._out.attach(asyncio.get_running_loop())
+        self._exit_if_ended()
 
     def _exit_if_ended(self) -> None:
         if self._session is None or not self._ended.is_set():
@@ -230,9 +239,7 @@ class TerminalUI:
     def _write(self, text: str) -> None:
         if self._out is None:
             return
-        with contextlib.suppress(OSError):
-            self._out.write(text)
-            self._out.flush()
+        self._out.write(text)
 
 
 def make_ui(history_file: Path | None, *, bell: bool = True) -> TerminalUI:
