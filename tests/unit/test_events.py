@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -152,6 +153,32 @@ def test_events_are_frozen() -> None:
     event = RoomMessage(NOON, "ann", "lobby", "hi")
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.text = "changed"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("kind", [RoomMessage, PrivateMessage])
+def test_message_events_are_made_as_any_dataclass_is(kind: type[Event]) -> None:
+    # Their __init__ is their own (faster); what it takes and sets is the dataclass's.
+    specs = dataclasses.fields(kind)  # type: ignore[arg-type]
+    parameters = list(inspect.signature(kind).parameters.values())
+    assert [p.name for p in parameters] == [f.name for f in specs]
+    assert [p.default for p in parameters] == [
+        inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default for f in specs
+    ]
+    values = [NOON, "ann", "lobby", "hi", True, "ann@host", 7, (("+x", "y"),), True]
+    if kind is RoomMessage:
+        values[4:4] = [True]  # action, before notice
+        values[-2:-2] = ["+"]  # status, before tags
+    by_position, by_name = (
+        kind(*values),
+        kind(**{f.name: v for f, v in zip(specs, values, strict=True)}),
+    )
+    assert [getattr(by_position, f.name) for f in specs] == values
+    assert [getattr(by_name, f.name) for f in specs] == values
+    assert dataclasses.replace(by_position, text="hello").text == "hello"
+    with pytest.raises(ValueError, match="cleaned where it enters"):
+        dataclasses.replace(by_position, text="\x1b[2J")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        by_position.sender = "bob"
 
 
 def test_info_delivers_its_lines_to_one_member() -> None:

@@ -12,9 +12,9 @@ forget it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from chinwag.hub.cleaning import is_clean
 
@@ -61,6 +61,40 @@ def _non_empty(*values: str) -> None:
             raise ValueError("event names and texts must not be empty")
 
 
+_Event = TypeVar("_Event")
+
+
+def _quick_init(cls: type[_Event]) -> type[_Event]:
+    """Give the frozen, slotted dataclass ``cls`` an ``__init__`` that sets each field
+    through its slot's descriptor, then calls ``__post_init__``.
+
+    A frozen dataclass's own ``__init__`` sets each field with ``object.__setattr__``, a
+    lookup and a call per field: for the message events, one made for every line said,
+    that was most of what making one cost. The class stays frozen (``__setattr__`` still
+    refuses), and the signature is the dataclass's, built the way :mod:`dataclasses`
+    builds its own: as source text.
+    """
+    names: dict[str, object] = {}
+    parameters, body = [], []
+    for spec in fields(cls):  # type: ignore[arg-type]  # a dataclass, checked by fields()
+        if spec.default_factory is not MISSING:
+            raise TypeError("_quick_init takes fields with plain defaults only")
+        names[f"_set_{spec.name}"] = getattr(cls, spec.name).__set__
+        if spec.default is MISSING:
+            parameters.append(spec.name)
+        else:
+            names[f"_default_{spec.name}"] = spec.default
+            parameters.append(f"{spec.name}=_default_{spec.name}")
+        body.append(f"    _set_{spec.name}(self, {spec.name})\n")
+    source = f"def __init__(self, {', '.join(parameters)}):\n{''.join(body)}"
+    exec(source + "    self.__post_init__()\n", names)  # noqa: S102 - made from fields only
+    init = names["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning a method
+    return cls
+
+
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class RoomMessage:
     """``sender`` said ``text`` in ``room``; ``action`` for ``/me``."""
@@ -82,14 +116,19 @@ class RoomMessage:
     bot: bool = field(default=False, compare=False)  # the sender marked itself a bot
 
     def __post_init__(self) -> None:
-        _non_empty(self.sender, self.room, self.text)
-        _clean(self.sender, self.room, self.text)
-        if self.status not in STATUS_PREFIXES:
+        # _non_empty() and _clean() inline: this runs for every line said in a room.
+        sender, room, text = self.sender, self.room, self.text
+        if not (sender and room and text):
+            _non_empty(sender, room, text)
+        if not (sender.isprintable() and room.isprintable() and text.isprintable()):
+            _clean(sender, room, text)
+        if self.status and self.status not in STATUS_PREFIXES:
             raise ValueError(f"not a status prefix: {self.status!r}")
         if self.tags:
             _client_tags(self.tags)
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class PrivateMessage:
     """``sender`` said ``text`` to ``recipient`` alone."""
