@@ -143,6 +143,23 @@ def test_what_is_said_while_redis_is_down_is_delivered_once_in_order_when_it_is_
     newcomer.expect(r"^\* 3 users in lobby:$")
 
 
+def test_a_node_that_was_quiet_while_redis_restarted_writes_at_once_after(
+    two_nodes: Cluster,
+) -> None:
+    # Nobody speaks while Redis is down: each node's connection for writing to the log
+    # lies idle, closed by the Redis that died; the first write after must not fail on it.
+    ann, bob = two_nodes.users("ann", "bob")
+    two_nodes.redis.kill()
+    lost = r"cluster: lost the Redis at"
+    two_nodes.log.wait_for(lost, count=2)  # both nodes noticed
+    two_nodes.redis.start()
+    two_nodes.log.wait_for(r"cluster: Redis at .* is back after", count=2)
+    for name, speaker, listener in (("ann", ann, bob), ("bob", bob, ann)):
+        speaker.send(f"back from {name}")
+        listener.expect(f"^{STAMP} {name}: back from {name}$", timeout=15)
+    assert len(two_nodes.log.wait_for(lost, count=2)) == 2  # and not lost again
+
+
 def test_a_stalled_redis_delays_the_chat_and_loses_nothing(two_nodes: Cluster) -> None:
     ann, bob = two_nodes.users("ann", "bob")
     link = two_nodes.nodes[0].server.cluster.link  # type: ignore[union-attr]

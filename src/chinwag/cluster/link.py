@@ -141,6 +141,17 @@ def connect(url: str, password: str = "", *, timeout: float = REDIS_TIMEOUT_SECO
     return client
 
 
+def _fresh(connection: Any) -> None:
+    """Make ``connection`` connect again if the server closed it meanwhile (or it holds a
+    reply nobody read): what redis-py's pool checks of each connection it hands out,
+    for a connection kept out of the pool. A closed one connects again when next used."""
+    try:
+        if connection.can_read():
+            connection.disconnect()
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        connection.disconnect()
+
+
 def text(value: object) -> str:
     """A reply's bytes (or text, for a client made to decode) as text."""
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -207,6 +218,10 @@ class Link:
         # (redis-py's connection classes are untyped.)
         self._appends: Any = self.commands.connection_pool.make_connection()
         self._writing = threading.Lock()  # held by the one thread writing to the log
+        # Set when Redis is lost: the appender's connection may have lain idle while
+        # Redis went away and came back, closed by the Redis that went; it is looked at
+        # before it is written to again (see _fresh).
+        self._appends_suspect = False
         self._reads = connect(url, password, timeout=READ_BLOCK_MS / 1000 + REDIS_TIMEOUT_SECONDS)
         self._read_connection: Any = self._reads.connection_pool.make_connection()
         self._log_key = self.keys.log.encode()
@@ -409,6 +424,9 @@ class Link:
         the batch reaches every reader as one batch. All or nothing, too: a connection
         lost before ``EXEC`` leaves none of it in the log."""
         connection = self._appends
+        if self._appends_suspect:
+            self._appends_suspect = False
+            _fresh(connection)
         command = self._xadd.command
         commands = b"".join(command(seq, data) for seq, data in batch)
         if len(batch) == 1:
@@ -550,6 +568,7 @@ class Link:
                 return
             self._down_since = time.monotonic()
             self._suspect = True
+            self._appends_suspect = True
             log.event(f"cluster: lost the Redis at {safe_url(self.url)} ({exc}); retrying")
             # Under the lock, so that the node hears of each change once and in order.
             self.on_degraded(True)
