@@ -142,6 +142,26 @@ def test_private_history_needs_the_flag_and_stays_with_its_two_sides(
     assert "between us" not in " ".join(carol.quiet_for(0.3))
 
 
+def test_whoever_takes_a_name_again_sees_none_of_its_private_history(
+    make_harness: Callable[..., Harness],
+) -> None:
+    harness = make_harness(history_private=True)
+    alice, bob = harness.connect("alice"), harness.connect("bob")
+    alice.send("/msg bob meant for alice's bob")
+    bob.expect(f"^{STAMP} \\*alice\\* meant for alice's bob$")
+    alice.send("/quit")
+    alice.expect_closed()
+    settle(harness, bob)
+    again = harness.connect("alice")
+    again.send("/history bob")
+    again.expect(r"^\* no history of bob$")
+    bob.send("/history alice")  # bob kept his name
+    bob.expect(f"^{STAMP} \\*alice\\* meant for alice's bob$")
+    again.send("/msg bob a new alice", "/history bob")
+    again.expect(r"^\* --- last 1 message ---$")
+    again.expect(f"^{STAMP} \\*alice\\* a new alice$")
+
+
 def test_private_messages_are_not_kept_without_the_flag(harness: Harness) -> None:
     alice, bob = harness.connect("alice"), harness.connect("bob")
     alice.send("/msg bob off the record")

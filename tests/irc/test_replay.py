@@ -224,3 +224,45 @@ def test_a_message_just_said_is_in_chathistory_and_the_next_joiners_replay(
         said = [line for line in joiner.received[start:] if " PRIVMSG #den :" in line]
         assert said[-1].endswith(f" PRIVMSG #den :line {number}"), said  # once, and last
         assert len(said) == min(number + 1, 20)
+
+
+def test_a_name_taken_again_does_not_inherit_its_private_history(make_irc_server) -> None:  # type: ignore[no-untyped-def]
+    """Names are not accounts: whoever takes a name someone left sees nothing said to or
+    by it before, while the other side still sees it all."""
+    server = make_irc_server(history_private=True)
+    first = chathistory_client(server, "alice")
+    bob = chathistory_client(server, "bob")
+    bob.send("PRIVMSG alice :to the first alice")
+    first.expect(r"PRIVMSG alice :to the first alice$")
+    first.send("PRIVMSG bob :from the first alice", "QUIT :bye")
+    bob.expect(r"PRIVMSG bob :from the first alice$")
+    first.expect_closed()
+    assert server.server.history.writer.flush(DEADLINE)
+    second = chathistory_client(server, "ALICE")  # the same name, folded alike
+    ever = "timestamp=2000-01-01T00:00:00.000Z"
+    never = "timestamp=2100-01-01T00:00:00.000Z"
+    second.send(
+        "CHATHISTORY LATEST bob * 10",
+        f"CHATHISTORY AFTER bob {ever} 10",
+        f"CHATHISTORY BEFORE bob {never} 10",
+        f"CHATHISTORY BETWEEN bob {ever} {never} 10",
+        f"CHATHISTORY BETWEEN bob {never} {ever} 10",
+        f"CHATHISTORY AROUND bob {never} 10",
+    )
+    for _ in range(6):
+        assert history_batch(second) == []
+    second.send(f"CHATHISTORY TARGETS {ever} {never} 10")
+    assert targets_batch(second) == []
+    second.send("PRIVMSG bob :from the second alice")
+    bob.expect(r"PRIVMSG bob :from the second alice$")
+    assert server.server.history.writer.flush(DEADLINE)
+    second.send("CHATHISTORY LATEST bob * 10", f"CHATHISTORY AFTER bob {ever} 10")
+    for _ in range(2):
+        [line] = history_batch(second)
+        assert line.endswith(" PRIVMSG bob :from the second alice")
+    second.send(f"CHATHISTORY TARGETS {ever} {never} 10")
+    [(name, _)] = targets_batch(second)
+    assert name == "bob"
+    bob.send("CHATHISTORY LATEST alice * 10")  # bob kept his name: all of it
+    seen = [line.rsplit(" :", 1)[1] for line in history_batch(bob)]
+    assert seen == ["to the first alice", "from the first alice", "from the second alice"]

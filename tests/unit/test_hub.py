@@ -286,6 +286,20 @@ def test_rename_may_change_only_the_case(hub: Hub) -> None:
     assert len(hub.members()) == 1
 
 
+def test_taking_a_name_marks_when_its_private_history_begins(hub: Hub) -> None:
+    ann = enter(hub, "Client-1")
+    arrived = ann.named
+    assert arrived > 0
+    hub.rename(ann, "ann")
+    renamed = ann.named
+    assert renamed > arrived  # a name someone else may have held
+    hub.rename(ann, "ANN")
+    assert ann.named == renamed  # the same name: the same person all along
+    bob = make_member("Client-2", "10.0.0.2")
+    hub.register(bob, "bob")
+    assert bob.named > renamed
+
+
 def test_rename_to_the_same_name_is_refused(hub: Hub) -> None:
     ann = enter(hub, "Client-1")
     hub.rename(ann, "ann")

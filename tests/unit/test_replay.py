@@ -8,7 +8,7 @@ import pytest
 
 from chinwag.history import ids
 from chinwag.history.ids import MessageIds
-from chinwag.history.replay import Replayer, event_of
+from chinwag.history.replay import Replayer, event_of, not_before
 from chinwag.history.rooms import KeptRooms
 from chinwag.history.service import History
 from chinwag.history.sqlite import RoomState
@@ -145,6 +145,30 @@ def test_private_history_only_with_the_flag_and_to_its_two_sides() -> None:
         assert (seen is not None) is private
         assert replayer.private("carol", "alice", 10) is None
         assert replayer.private("carol", "bob", 10) is None
+
+
+def test_private_history_is_shown_only_from_when_the_viewer_took_the_name() -> None:
+    start = ids.decode(ids.floor(NOON))
+    kept = history(True)
+    for number, text in ((start + 1, "to the old bob"), (start + 3, "to the new bob")):
+        kept.record(PrivateMessage(NOON, "alice", "bob", text, msgid=number))
+    kept.writer.flush()
+    replayer = Replayer(kept, clock=lambda: NOON)
+    for named, seen in ((0, 2), (start, 2), (start + 2, 1), (start + 3, 0)):
+        replay = replayer.private("bob", "alice", 10, named=named)
+        shown = [] if replay is None else [event.text for event in replay.messages]
+        assert shown == ["to the old bob", "to the new bob"][2 - seen :]
+
+
+def test_a_lower_bound_below_the_floor_moves_up_to_it() -> None:
+    floor = ids.encode(ids.decode(ids.floor(NOON)) + 5)
+    assert not_before(None, floor) == floor
+    assert not_before(ids.floor(NOON), floor) == floor
+    later = ids.encode(ids.decode(floor) + 1)
+    assert not_before(later, floor) == later
+    assert not_before(NOON - timedelta(seconds=1), floor) == floor
+    tomorrow = NOON + timedelta(days=1)
+    assert not_before(tomorrow, floor) == tomorrow
 
 
 def test_the_replayer_says_when_history_is_unavailable() -> None:

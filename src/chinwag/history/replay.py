@@ -6,7 +6,10 @@ a :class:`~chinwag.hub.events.HistoryReplay` to deliver to the one user who aske
 with their original id, author and time (local, as the hub's clock tells time), so
 every front end renders them as it renders live messages. Private conversations are
 named from the viewer's side (:meth:`~chinwag.history.store.Conversation.private`):
-nobody can ask for a conversation they were not part of. Queries raise
+nobody can ask for a conversation they were not part of. Names are not accounts: a
+conversation is kept under its two names, and whoever takes a name sees only what was
+said since they took it (:func:`private_floor`), never what was said to someone who held
+it before. Queries raise
 :class:`~chinwag.history.store.HistoryUnavailable` while history cannot be written.
 """
 
@@ -17,7 +20,7 @@ from datetime import datetime
 
 from chinwag.history import ids
 from chinwag.history.service import History
-from chinwag.history.store import Conversation, Record
+from chinwag.history.store import Conversation, Cursor, Record, lower_bound
 from chinwag.hub.events import HistoryReplay, PrivateMessage, RoomMessage
 
 DEFAULT_ON_JOIN = 20
@@ -42,6 +45,25 @@ def event_of(record: Record) -> RoomMessage | PrivateMessage:
         record.userhost,
         msgid,
     )
+
+
+def private_floor(named: int) -> str:
+    """The id every private record a member may read is after: the id their taking their
+    name took (``Member.named``)."""
+    return ids.encode(named)
+
+
+def since(records: list[Record], floor: str) -> list[Record]:
+    """The ``records`` after ``floor`` (:func:`private_floor`)."""
+    return [record for record in records if record.msgid > floor]
+
+
+def not_before(cursor: Cursor | None, floor: str) -> Cursor:
+    """``cursor`` as a lower bound, moved up to ``floor`` if it is below it (``None``:
+    from the start)."""
+    if cursor is None or lower_bound(cursor) < floor:
+        return floor
+    return cursor
 
 
 class Replayer:
@@ -77,12 +99,17 @@ class Replayer:
         records = self.history.latest(Conversation.room(room), self._limit(limit))
         return self._replay(room, records)
 
-    def private(self, viewer: str, other: str, limit: int) -> HistoryReplay | None:
-        """The last messages between ``viewer`` and ``other``, as ``viewer`` sees them."""
+    def private(
+        self, viewer: str, other: str, limit: int, *, named: int = 0
+    ) -> HistoryReplay | None:
+        """The last messages between ``viewer`` and ``other``, as ``viewer`` sees them:
+        those after ``named``, the id ``viewer``'s taking the name took."""
         if not self.history.private:
             return None
         conversation = Conversation.private(viewer, other)
-        return self._replay(other, self.history.latest(conversation, self._limit(limit)))
+        floor = private_floor(named)
+        records = self.history.latest(conversation, self._limit(limit), floor)
+        return self._replay(other, since(records, floor))
 
     def _limit(self, limit: int) -> int:
         return max(0, min(limit, self.maximum))

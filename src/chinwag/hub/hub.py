@@ -176,7 +176,7 @@ class Hub:
             lobby = self._rooms[names.fold(names.LOBBY)]
             lobby.add(member)
             member.rooms[lobby.folded] = lobby.name
-            member.entered[lobby.folded] = self._id_at(self._clock())
+            member.entered[lobby.folded] = member.named = self._id_at(self._clock())
             joined = Joined(
                 member.nick,
                 lobby.name,
@@ -203,6 +203,7 @@ class Hub:
             self._check_ban(member)
             self._check_free(member, nick)
             member.nick = nick
+            member.named = self._id_at(self._clock())
             member.username = username or member.client_id
             member.realname = realname
             self._identify(member)
@@ -581,6 +582,10 @@ class Hub:
             del self._members[names.fold(old)]
             self._drop_looks(member)
             self._members[names.fold(nick)] = member
+            if names.fold(nick) != names.fold(old):
+                # A name someone else may have held: what was said privately to it
+                # before now is not this member's to read (history.replay.private_floor).
+                member.named = self._id_at(self._clock())
             member.nick = nick
             self._take_looks(member, names.looks(nick))
             others = self._co_members(member)

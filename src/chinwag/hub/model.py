@@ -37,6 +37,7 @@ class Member:
         "invisible",
         "invitations",
         "last_active",
+        "named",
         "nick",
         "operator",
         "password_attempts",
@@ -62,6 +63,9 @@ class Member:
         # Folded room key -> the message id the member's entering took: messages before
         # it are the room's history to them, messages after it reach them live.
         self.entered: dict[str, int] = {}
+        # The message id the member's taking its name took (see ``Hub.rename``): names
+        # are not accounts, so private history before it was someone else's.
+        self.named = 0
         self.username = client_id  # what the client calls its user, where it says
         self.realname = ""
         self.away = ""  # the away message; empty: present

@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chinwag.history import ids
-from chinwag.history.replay import Replayer, event_of
+from chinwag.history.replay import Replayer, event_of, not_before, private_floor, since
 from chinwag.history.store import (
     Conversation,
     Cursor,
     HistoryUnavailable,
     Record,
     lower_bound,
+    position,
     upper_bound,
 )
 from chinwag.irc import casemap
@@ -108,6 +109,10 @@ def _messages(session: IrcSession, replayer: Replayer, sub: str, params: tuple[s
     limit = _limit(replayer, sub, params[needed - 1])
     history = replayer.history
     records: list[Record] = []
+    # Of a private conversation, only what was said since the asker took their name.
+    private = conversation is not None and conversation.is_private
+    floor = private_floor(session.member.named) if private else None
+    first, second = _from_floor(sub, first, second, floor)
     try:
         if conversation is not None:
             if sub == "LATEST":
@@ -125,10 +130,29 @@ def _messages(session: IrcSession, replayer: Replayer, sub: str, params: tuple[s
                 records = history.between(conversation, first, second, limit)
     except HistoryUnavailable:
         raise _Fail("MESSAGE_ERROR", sub, target, text="History is unavailable") from None
+    records = since(records, floor) if floor is not None else records
     formatter = session.formatter
     lines = formatter.history(target, [event_of(record) for record in records])
     for line in lines:
         session.send(line)
+
+
+def _from_floor(
+    sub: str, first: Cursor | None, second: Cursor | None, floor: str | None
+) -> tuple[Cursor | None, Cursor | None]:
+    """The references of a question about a private conversation, their lower end moved
+    up to ``floor`` (``None``: not private): only what was said since the asker took
+    their name is theirs (see :mod:`chinwag.history.replay`; the answer is filtered
+    too)."""
+    if floor is None:
+        return first, second
+    if sub in ("LATEST", "AFTER"):
+        return not_before(first, floor), second
+    if sub == "BETWEEN" and first is not None and second is not None:
+        if position(first) <= position(second):
+            return not_before(first, floor), second
+        return first, not_before(second, floor)
+    return first, second
 
 
 def _conversation(
@@ -168,6 +192,10 @@ def _targets(session: IrcSession, replayer: Replayer, params: tuple[str, ...]) -
         )
     except HistoryUnavailable:
         raise _Fail("MESSAGE_ERROR", "TARGETS", "*", text="History is unavailable") from None
+    # A private conversation last spoken in before the asker took their name is not theirs
+    # (see history.replay): left out, to the millisecond, erring on leaving out.
+    floor = private_floor(session.member.named)
+    found = [t for t in found if not t.private or ids.floor(t.latest) > floor]
     server = session.server.name
     formatter = session.formatter
     batch = formatter.batch_reference() if formatter.batch else ""

@@ -43,7 +43,8 @@ def history_command(session: TextSession, args: str) -> list[Delivery]:
             replay = replayer.room(where, count)
         else:
             where = words[0]
-            replay = replayer.private(session.member.nick, where, count)
+            member = session.member
+            replay = replayer.private(member.nick, where, count, named=member.named)
     except HistoryUnavailable:
         return [Delivery(Problem(UNAVAILABLE), to(session.member))]
     if replay is None:
