@@ -42,6 +42,8 @@ class LineClient:
     """A test's chat user: a plain socket that sends lines and waits for expected ones."""
 
     EOL = "\n"
+    # A command with no effect and the start of its answer: see round_trip().
+    ROUND_TRIP = ("/who", r"^\* \d+ users? in ")
 
     def __init__(
         self,
@@ -120,6 +122,16 @@ class LineClient:
         rest = self.received[self._next :]
         self._next = len(self.received)
         return rest
+
+    def round_trip(self) -> list[str]:
+        """The lines not yet consumed that arrive before the answer to a command sent now:
+        everything the server had for this client before it handled the command, so that
+        a check that something did not come waits for a barrier, not a quiet period."""
+        start = self._next
+        command, answer = self.ROUND_TRIP
+        self.send(command)
+        self.expect(answer)
+        return self.received[start : self._next - 1]
 
     def quiet_for(self, seconds: float) -> list[str]:
         """Everything that arrives within ``seconds`` (to check that nothing does)."""

@@ -25,7 +25,7 @@ def test_a_message_reaches_everyone_else_stamped_and_without_echo(harness: Harne
     clients[0].send("hello, everyone")
     for other in clients[1:]:
         other.expect(f"^{STAMP} user0: hello, everyone$")
-    assert not any("hello" in line for line in clients[0].quiet_for(0.2))
+    assert not any("hello" in line for line in clients[0].round_trip())
 
 
 def test_each_senders_lines_arrive_in_order_and_whole(harness: Harness) -> None:
@@ -79,7 +79,7 @@ def test_private_message_goes_to_one_user_only(harness: Harness) -> None:
     alice, bob, carol = (harness.connect(n) for n in ("alice", "bob", "carol"))
     alice.send("/msg BOB just between us")
     bob.expect(rf"^{STAMP} \*alice\* just between us$")
-    assert not any("between us" in line for line in carol.quiet_for(0.2))
+    assert not any("between us" in line for line in carol.round_trip())
     alice.send("/msg nobody hello")
     alice.expect(r"^! there is no user called nobody$")
     alice.send("/msg bob")
@@ -119,9 +119,10 @@ def test_rooms_keep_conversations_apart(harness: Harness) -> None:
     bob.expect(f"^{STAMP} carol: in dev only$")
     alice.send("/rooms")
     alice.expect(r"^\* rooms: lobby \(1\), dev \(2\)$")
-    assert not any("in dev only" in line for line in alice.quiet_for(0.2))
+    assert not any("in dev only" in line for line in alice.round_trip())
     alice.send("in lobby only")
-    assert not any("in lobby only" in line for line in bob.quiet_for(0.2))
+    alice.round_trip()  # handled, and handed to whoever it was for
+    assert not any("in lobby only" in line for line in bob.round_trip())
     bob.send("/leave")
     bob.expect(r"^\* you are now in lobby \(2 here\)$")
     carol.expect(r"^\* bob left dev$")

@@ -129,7 +129,7 @@ def test_a_server_password_is_required_before_chatting(
     assert intruder.expect_closed() == ["* Wrong password"]
     harness.log.wait_for(r"^\[SERVER\] Client-2 gave a wrong server password from 127\.0\.0\.1$")
     harness.log.wait_for(r"^\[SERVER\] Removed connection for Client-2$")
-    assert not any("Client-2" in line for line in member.quiet_for(0.2))  # never joined
+    assert not any("Client-2" in line for line in member.round_trip())  # never joined
 
 
 def test_a_plain_server_password_works_too(make_harness: Callable[..., Harness]) -> None:

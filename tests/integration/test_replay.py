@@ -42,7 +42,7 @@ def test_joining_a_room_shows_its_topic_and_last_messages(harness: Harness) -> N
     bob.expect(r"^\* --- end of history ---$")
     # The replay is bob's alone: alice sees him arrive, not her own messages again.
     alice.expect(r"^\* bob joined kitchen$")
-    assert not any("--- last" in line for line in alice.quiet_for(0.2))
+    assert not any("--- last" in line for line in alice.round_trip())
 
 
 def test_the_lobby_replays_to_whoever_connects(harness: Harness) -> None:
@@ -139,7 +139,7 @@ def test_private_history_needs_the_flag_and_stays_with_its_two_sides(
     carol.expect(r"^\* no history of bob$")
     # Nor does it show up in the room's history.
     carol.send("/history")
-    assert "between us" not in " ".join(carol.quiet_for(0.3))
+    assert "between us" not in " ".join(carol.round_trip())
 
 
 def test_whoever_takes_a_name_again_sees_none_of_its_private_history(

@@ -152,6 +152,7 @@ class LineSocket(LineClient):
     """A raw IRC client socket: lines end with CRLF."""
 
     EOL = "\r\n"
+    ROUND_TRIP = ("PING :round-trip", r" PONG .*round-trip$")
 
 
 class IrcHarness:

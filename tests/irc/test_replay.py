@@ -110,7 +110,7 @@ def test_chathistory_clients_ask_for_history_themselves(irc_server: IrcHarness) 
     assert any("MSGREFTYPES=timestamp,msgid" in line for line in bob.received)
     bob.send("JOIN #den")
     bob.expect(r" 366 bob #den ")
-    assert not any("PRIVMSG" in line for line in bob.quiet_for(0.3))  # no replay on JOIN
+    assert not any("PRIVMSG" in line for line in bob.round_trip())  # no replay on JOIN
 
     bob.send("CHATHISTORY LATEST #den * 10")
     hello, waves = history_batch(bob)
