@@ -10,6 +10,7 @@ import pytest
 
 from chinwag.history.sqlite import StateStore, open_database
 from chinwag.history.store import Pending, Record
+from chinwag.passwords import hash_password
 from tests.integration.conftest import DEADLINE, Harness
 from tests.support import LineClient
 
@@ -22,6 +23,15 @@ def settle(harness: Harness, speaker: LineClient) -> None:
     speaker.send("/who")
     speaker.expect(r"^\* \d+ users? in ")
     assert harness.server.history.writer.flush(DEADLINE)
+
+
+def restarted(first: Harness, speaker: LineClient, start: Callable[[], Harness]) -> Harness:
+    """``start`` a server on the data of ``first``, stopped once what ``speaker`` said is
+    written."""
+    settle(first, speaker)
+    first.close()
+    first.server.shutdown()
+    return start()
 
 
 def test_joining_a_room_shows_its_topic_and_last_messages(harness: Harness) -> None:
@@ -102,11 +112,7 @@ def test_rooms_history_topics_keys_and_bans_outlive_a_restart(
     alice.send("/mode +b *!*@192.0.2.*")
     alice.expect(r"^\* alice set mode \+b \*!\*@192\.0\.2\.\* on den$")
     alice.send("remember this")
-    settle(first, alice)
-    first.close()
-    first.server.shutdown()
-
-    second = make_harness(data_dir=data)
+    second = restarted(first, alice, lambda: make_harness(data_dir=data))
     bob = second.connect("bob")
     bob.send("/join den")
     bob.expect(r"^! den needs the right key$")
@@ -119,6 +125,30 @@ def test_rooms_history_topics_keys_and_bans_outlive_a_restart(
     assert [(mask, by) for mask, by, _ in bans] == [("*!*@192.0.2.*", "alice")]
     bob.send("/mode")
     bob.expect(r"^\* modes of den: \+k?ntk?$")
+
+
+def test_an_invite_only_room_outlives_a_restart_and_a_server_operator_reopens_it(
+    make_harness: Callable[..., Harness], tmp_path: Path
+) -> None:
+    data = str(tmp_path / "data")
+    first = make_harness(data_dir=data)
+    alice = first.connect("alice")
+    alice.send("/join den", "/mode +i")
+    alice.expect(r"^\* alice set mode \+i on den$")
+    second = restarted(
+        first, alice, lambda: make_harness(data_dir=data, oper_password_hash=hash_password("pw"))
+    )
+    alice, admin = second.connect("alice"), second.connect("keeper")
+    alice.send("/join den")
+    alice.expect(r"^! den is invite-only$")
+    alice.send("/invite keeper #den")  # nobody is in it to invite anyone
+    alice.expect(r"^! you are not in den$")
+    admin.send("/op pw", "/join den")
+    admin.expect(r"^\* you are now in den \(1 here\)$")
+    admin.send("/invite alice #den")
+    alice.expect(r"^\* keeper invites you to den \(/join den\)$")
+    alice.send("/join den")
+    alice.expect(r"^\* you are now in den \(2 here\)$")
 
 
 def test_private_history_needs_the_flag_and_stays_with_its_two_sides(

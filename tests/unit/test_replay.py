@@ -220,6 +220,29 @@ def test_a_kept_room_is_made_again_as_it_was_and_saved_after_each_change() -> No
     assert hub.room("den").topic == "warm"
 
 
+def test_an_empty_kept_invite_only_room_is_reopened_by_a_server_operator() -> None:
+    state = RoomState("Den", flags="int")
+    hub = Hub(clock=lambda: NOON, kept_rooms=KeptRooms([state], [].append, [].append))
+    bob, admin = member("Client-1"), member("Client-2")
+    for one in (bob, admin):
+        hub.add(one)
+    with pytest.raises(errors.InviteOnly):
+        hub.join(bob, "den")
+    with pytest.raises(errors.NotInRoom):  # an invitation nobody could keep: refused
+        hub.invite(admin, bob.nick, "den")
+    admin.operator = True
+    hub.join(admin, "den")  # nobody is in it to invite anyone: a server operator enters
+    assert hub.room("den").flags >= {"i"}
+    hub.invite(admin, bob.nick, "den")
+    hub.join(bob, "den")
+    hub.part(bob, "den")
+    with pytest.raises(errors.InviteOnly):  # while it is open, +i holds as ever
+        hub.join(bob, "den")
+    bob.operator = True
+    with pytest.raises(errors.InviteOnly):
+        hub.join(bob, "den")
+
+
 def test_message_tags_formatting_adds_the_id_to_messages_only() -> None:
     formatter = IrcFormatter("irc.test", tag_msgid=True)
     msgid = ids.decode(ids.floor(NOON)) + 1

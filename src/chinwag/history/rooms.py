@@ -68,6 +68,11 @@ class KeptRooms:
         state = self._states.get(names.fold(name))
         return state.key if state is not None else ""
 
+    def invite_only(self, name: str) -> bool:
+        """Whether ``name`` was invite-only (``+i``) when last kept."""
+        state = self._states.get(names.fold(name))
+        return state is not None and "i" in state.flags
+
     def states(self) -> list[RoomState]:
         """Every room's kept state (for a server that shares them with another)."""
         return list(self._states.values())

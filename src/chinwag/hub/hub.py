@@ -259,9 +259,11 @@ class Hub:
                     )
                 room = Room(room_name, created_at=self._clock())
                 if self._kept is not None:
-                    # A kept room is made again as it was: its key and bans still count.
+                    # A kept room is made again as it was: its key and bans still count,
+                    # and so does +i, which nobody is in it to invite past, but a server
+                    # operator, whom it would otherwise shut out for good.
                     self._kept.restore(room)
-                    self._check_admission(member, room, password)
+                    self._check_admission(member, room, password, reopening=True)
                 self._rooms[key] = room
                 room.operators.add(member)
             else:
@@ -507,6 +509,10 @@ class Hub:
         with self._lock:
             target = self._find(nick)
             room = self._rooms.get(names.fold(room_name))
+            if room is None and self._kept is not None and self._kept.invite_only(room_name):
+                # Kept invite-only with nobody in it: an invitation could not be kept
+                # until it is made again, so say so rather than send one that fails.
+                raise errors.NotInRoom(f"you are not in {room_name}")
             if room is not None:
                 if actor not in room:
                     raise errors.NotInRoom(f"you are not in {room.name}")
@@ -935,18 +941,22 @@ class Hub:
         return member.operator or member in room.operators
 
     @staticmethod
-    def _check_admission(member: Member, room: Room, password: str) -> None:
-        """Raise unless ``member`` may enter ``room``.
+    def _check_admission(
+        member: Member, room: Room, password: str, *, reopening: bool = False
+    ) -> None:
+        """Raise unless ``member`` may enter ``room`` (``reopening``: a kept room made
+        again, with nobody in it).
 
         An invitation lets them past ``+i``, ``+b`` and ``+l`` but never past a key: the
-        key is a secret the room shares on purpose, and anyone in the room may invite."""
+        key is a secret the room shares on purpose, and anyone in the room may invite.
+        Into an empty invite-only room nobody can invite, so a server operator enters it."""
         if room.key and password != room.key:
             raise errors.WrongRoomKey(f"{room.name} needs the right key")
         if member in room.invited:
             return
         if room.banned(member):
             raise errors.BannedFromRoom(f"you are banned from {room.name}")
-        if "i" in room.flags:
+        if "i" in room.flags and not (reopening and member.operator):
             raise errors.InviteOnly(f"{room.name} is invite-only")
         if room.limit and len(room) >= room.limit:
             raise errors.RoomFull(f"{room.name} is full")
