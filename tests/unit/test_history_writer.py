@@ -13,7 +13,7 @@ import pytest
 from chinwag.history import writer as writer_module
 from chinwag.history.ids import MessageIds
 from chinwag.history.service import History
-from chinwag.history.sqlite import SqliteHistory, open_database
+from chinwag.history.sqlite import RoomState, SqliteHistory, StateStore, open_database
 from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory, Record
 from chinwag.history.writer import BATCH, PRUNE_BATCH, HistoryWriter, RateLimitedReport
 from chinwag.hub.events import PrivateMessage, RoomMessage
@@ -189,6 +189,51 @@ def test_a_read_only_data_directory_costs_history_not_chat(tmp_path: Path) -> No
     finally:
         writer.close()
         database.close()
+
+
+def test_changes_of_rooms_a_failed_write_left_unsaved_are_saved_when_it_works_again(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    database = open_database(tmp_path / "data")
+    store = SqliteHistory(database)
+    writer = HistoryWriter(store)
+    history = History(store, writer, state=StateStore(database), database=database)
+    writer.start()
+    try:
+        history.save_room(RoomState("den", "before"))
+        assert writer.flush(5)
+        database.writer.execute("PRAGMA query_only = ON")  # the disk fails
+        history.save_room(RoomState("den", "during"))
+        history.save_room(RoomState("attic", "also during"))
+        writer.put(record("lost"))
+        assert writer.flush(5)
+        assert not writer.available
+        assert {room.name: room.topic for room in history.load_rooms()} == {"den": "before"}
+        database.writer.execute("PRAGMA query_only = OFF")  # and works again
+        writer.put(record("back"))  # the next batch, or RETRY_SECONDS, saves them
+        assert writer.flush(5)
+        wait_for(
+            lambda: (
+                {room.name: room.topic for room in history.load_rooms()}
+                == {"den": "during", "attic": "also during"}
+            ),
+            what="the unsaved changes saved",
+        )
+    finally:
+        writer.close()
+        database.close()
+    assert not any("not saved" in r.getMessage() for r in logs.records)
+
+
+def test_a_full_queue_still_takes_changes_of_bans_and_rooms(store: CountingStore) -> None:
+    writer = HistoryWriter(store, max_queued=5, batch=10)  # not started: nothing drains
+    assert all(writer.put(record(f"m{n}")) for n in range(5))
+    assert not writer.put(record("dropped"))
+    saved: list[str] = []
+    assert writer.put(lambda: saved.append("ban"))
+    writer.close()  # not started: writes what is queued, here
+    assert saved == ["ban"]
+    assert writer.dropped == 1
 
 
 def test_the_recorder_keeps_room_messages_and_private_ones_only_if_asked() -> None:

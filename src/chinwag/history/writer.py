@@ -15,10 +15,13 @@ being written, oldest first. An item leaves the queue only after it joined the b
 being written, which :meth:`pending` also reads, and that batch is forgotten only once
 written, so whatever :meth:`pending` misses is already in the store.
 
-A write that fails (disk full, database deleted) loses its batch; the failure is logged
-at most once a minute and :attr:`available` turns false until a write succeeds again,
-so queries can say history is unavailable instead of showing a hole. Chat never waits:
-a slow disk only lets the queue fill.
+A write that fails (disk full, database deleted) loses its batch's messages; the failure
+is logged at most once a minute and :attr:`available` turns false until a write succeeds
+again, so queries can say history is unavailable instead of showing a hole. Chat never
+waits: a slow disk only lets the queue fill. State changes (bans, rooms' topics and
+settings) are not lost so: a full queue still takes them, and one that fails is tried
+again, in order with those after it, every :data:`RETRY_SECONDS` and before every batch
+until it succeeds (each is a whole snapshot or deletion, so doing one twice is harmless).
 
 :meth:`close` writes what is queued, within a bounded wait, and joins the thread.
 """
@@ -57,6 +60,7 @@ LINGER_SECONDS: Final = 0.5
 TICK_SECONDS: Final = 0.05
 REPORT_SECONDS: Final = 60.0
 CLOSE_SECONDS: Final = 5.0
+RETRY_SECONDS: Final = 5.0  # state changes a failed write left unsaved are tried again
 
 StateChange = Callable[[], None]  # a call on the state store, made in the writer thread
 Item = Record | Pending | StateChange
@@ -121,6 +125,9 @@ class HistoryWriter:
         self._error_report = RateLimitedReport(REPORT_SECONDS, clock)
         self._next_prune = clock()
         self._since_prune = 0  # records written since the last pruning step
+        # State changes not yet made in the store (a write failed), oldest first; only
+        # the writer thread touches it once started.
+        self._unsaved: deque[StateChange] = deque()
         self._worker = Worker("chinwag-history", self._step, log.problem)
         self._started = False
 
@@ -129,8 +136,11 @@ class HistoryWriter:
         self._worker.start()
 
     def put(self, item: Item) -> bool:
-        """Queue ``item`` for writing; False (and counted) when the queue is full."""
-        if len(self._queue) >= self.max_queued:
+        """Queue ``item`` for writing; False (and counted) when the queue is full, which
+        refuses records and messages, not state changes (at most as many again)."""
+        if len(self._queue) >= self.max_queued and (
+            not callable(item) or len(self._queue) >= 2 * self.max_queued
+        ):
             self._dropped += 1
             if self._drop_report.due():
                 log.event(
@@ -186,9 +196,13 @@ class HistoryWriter:
         self._worker.stop(self._wake.set, timeout)
         if self._queue:
             log.event(f"history: {len(self._queue)} item(s) not written at shutdown")
+        if self._unsaved:
+            log.event(f"history: {len(self._unsaved)} change(s) of bans or rooms not saved")
 
     def _step(self) -> bool:
         wait = max(0.0, self._next_prune - self._clock())
+        if self._unsaved:
+            wait = min(wait, RETRY_SECONDS)
         self._wake.clear()
         self._asleep = True  # first: a put() from now on wakes this thread ...
         if not self._queue:  # ... and one before it left something here to write
@@ -197,6 +211,7 @@ class HistoryWriter:
         if 0 < len(self._queue) < self.batch:
             self._gather()
         self._write_batch()  # one at a time, so that pruning gets its turn under load
+        self._save_changes()  # whatever an earlier failure left unsaved
         # Every minute, and after every PRUNE_BATCH records, so that deleting keeps up
         # with writing however busy the chat is.
         if self._clock() >= self._next_prune or self._since_prune >= PRUNE_BATCH:
@@ -230,26 +245,37 @@ class HistoryWriter:
             popleft = queue.popleft
             for _ in repeat(None, count):
                 popleft()
+            messages, records, changes = _sorted_out(items)
             try:
-                messages, records, changes = _sorted_out(items)
                 if messages:
                     # Straight from the events: no record is made on the way to the disk.
                     self.history.append_messages(messages)
                 if records:
                     self.history.append(records)
-                for change in changes:
-                    change()
             except Exception as exc:  # noqa: BLE001 - a disk's failure must not stop chat
-                self._failed(exc, len(items))
+                self._failed(exc, len(messages) + len(records))
             else:
                 written = len(messages) + len(records)
                 self.written += written
                 self._since_prune += written
                 self.available = True
+            self._unsaved.extend(changes)
+            self._save_changes()
             self._writing = []
             with self._progress:
                 self._busy = False
                 self._progress.notify_all()
+
+    def _save_changes(self) -> None:
+        """Make the unsaved state changes, in order, until one fails (kept for later)."""
+        unsaved = self._unsaved
+        while unsaved:
+            try:
+                unsaved[0]()
+            except Exception as exc:  # noqa: BLE001 - as for writes; tried again later
+                self._failed(exc, 0)
+                return
+            unsaved.popleft()
 
     def _prune(self) -> None:
         try:
