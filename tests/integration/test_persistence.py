@@ -75,12 +75,12 @@ def test_room_messages_are_recorded_and_outlive_the_server(
         history.close()
 
 
-def serve(*args: str) -> subprocess.CompletedProcess[str]:
+def serve(*args: str, timeout: float = DEADLINE) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "chinwag", "serve", "--host", "127.0.0.1", "--port", "0", *args],
         capture_output=True,
         text=True,
-        timeout=DEADLINE,
+        timeout=timeout,
         env=SUBPROCESS_ENV,
         stdin=subprocess.DEVNULL,
         check=False,
@@ -127,3 +127,43 @@ def test_a_second_server_on_the_same_data_directory_stops_naming_it(
     assert result.stderr == (
         f"chinwag: the data directory {tmp_path} is in use by another chinwag server\n"
     )
+
+
+def test_a_database_another_program_holds_stops_the_server_with_one_line(tmp_path: Path) -> None:
+    History.open(Config(data_dir=str(tmp_path))).close()
+    holder = sqlite3.connect(tmp_path / "chinwag.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing, and writing, and writing
+    try:
+        result = serve("--data-dir", str(tmp_path), timeout=4 * DEADLINE)  # waits for it first
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1
+    assert result.stderr == f"chinwag: {tmp_path / 'chinwag.db'}: database is locked\n"
+
+
+def test_a_damaged_ban_or_room_is_left_out_and_the_rest_kept(
+    make_harness: Callable[..., Harness], tmp_path: Path
+) -> None:
+    History.open(Config(data_dir=str(tmp_path))).close()
+    with sqlite3.connect(tmp_path / "chinwag.db") as connection:
+        rows = [
+            ("192.0.2.1/32", "192.0.2.1", "op", "x", "soon"),
+            ("192.0.2.2/32", "192.0.2.2", "op", "y", None),
+        ]
+        connection.executemany("INSERT INTO bans VALUES (?, ?, ?, ?, ?)", rows)
+        rooms = [
+            ("den", "den", "warm", "op", None, "nt", "", 0, "not json"),
+            ("attic", "attic", "dusty", "op", None, "nt", "", 0, "[]"),
+        ]
+        connection.executemany("INSERT INTO rooms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rooms)
+    connection.close()
+    harness = make_harness(data_dir=str(tmp_path))
+    harness.log.wait_for(r"a damaged ban of '192\.0\.2\.1' is left out$")
+    harness.log.wait_for(r"the damaged state of room 'den' is left out$")
+    assert [ban.address for ban in harness.server.hub.bans.active()] == ["192.0.2.2"]
+    alice = harness.connect("alice")
+    alice.send("/join attic")
+    alice.expect(r"^\* topic: dusty ")
+    alice.send("/join den")
+    alice.expect(r"^\* you are now in den ")

@@ -44,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice, pairwise
 from pathlib import Path
 
+from chinwag import log
 from chinwag.history import ids, pages
 from chinwag.history.store import (
     Conversation,
@@ -847,13 +848,24 @@ class StateStore:
         self._db = database
 
     def load_bans(self, now: float) -> list[Ban]:
-        """The bans still in force at ``now`` (a ``time.time()``); expired ones are deleted."""
-        with self._db.transaction() as connection:
-            connection.execute("DELETE FROM bans WHERE until IS NOT NULL AND until <= ?", (now,))
-            rows = connection.execute(
-                "SELECT address, by, nick, until FROM bans ORDER BY network"
-            ).fetchall()
-        bans = [Ban(str(a), str(b), str(n), None if u is None else float(u)) for a, b, n, u in rows]
+        """The bans still in force at ``now`` (a ``time.time()``); expired ones are deleted.
+        At start: a database that cannot be read is a :class:`StorageError`, a damaged
+        row is left out (and said so)."""
+        try:
+            with self._db.transaction() as connection:
+                sql = "DELETE FROM bans WHERE until IS NOT NULL AND until <= ?"
+                connection.execute(sql, (now,))
+                rows = connection.execute(
+                    "SELECT address, by, nick, until FROM bans ORDER BY network"
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"{self._db.path}: {_describe(exc)}") from None
+        bans = []
+        for address, by, nick, until in rows:
+            try:
+                bans.append(Ban(str(address), str(by), str(nick), _seconds(until)))
+            except (TypeError, ValueError):
+                log.event(f"{self._db.path}: a damaged ban of {address!r} is left out")
         return [ban for ban in bans if not ban.expired(now)]
 
     def save_ban(self, ban: Ban) -> None:
@@ -875,12 +887,22 @@ class StateStore:
             connection.execute("DELETE FROM bans WHERE network = ?", (str(network),))
 
     def load_rooms(self) -> list[RoomState]:
-        with self._db.write_lock:
-            rows = self._db.writer.execute(
-                "SELECT name, topic, topic_by, topic_at, flags, key, member_limit, bans "
-                "FROM rooms ORDER BY room"
-            ).fetchall()
-        return [_room_state(row) for row in rows]
+        """Every kept room (at start: as :meth:`load_bans`)."""
+        try:
+            with self._db.write_lock:
+                rows = self._db.writer.execute(
+                    "SELECT name, topic, topic_by, topic_at, flags, key, member_limit, bans "
+                    "FROM rooms ORDER BY room"
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"{self._db.path}: {_describe(exc)}") from None
+        rooms = []
+        for row in rows:
+            try:
+                rooms.append(_room_state(row))
+            except (ValueError, TypeError, OverflowError):
+                log.event(f"{self._db.path}: the damaged state of room {row[0]!r} is left out")
+        return rooms
 
     def save_room(self, room: RoomState) -> None:
         bans = json.dumps([[mask, by, at.timestamp()] for mask, by, at in room.bans])
@@ -905,6 +927,15 @@ class StateStore:
     def delete_room(self, name: str) -> None:
         with self._db.transaction() as connection:
             connection.execute("DELETE FROM rooms WHERE room = ?", (names.fold(name),))
+
+
+def _seconds(value: object) -> float | None:
+    """A kept time (seconds since the epoch), or None; ``TypeError`` if it is not one."""
+    if value is None:
+        return None
+    if not isinstance(value, int | float):
+        raise TypeError(f"not a time: {value!r}")
+    return float(value)
 
 
 def _room_state(row: Sequence[object]) -> RoomState:
