@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import difflib
 import json
+import math
 import os
 import re
 import textwrap
@@ -34,6 +35,10 @@ def default_data_dir() -> str:
     """Where the server keeps its data unless told: the user's state directory."""
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return str(Path(state) / "chinwag")
+
+
+# A century: an age limit longer than message ids reach back (they count from 1970).
+MAX_RETENTION_DAYS = 36_500
 
 
 class ConfigError(Exception):
@@ -313,14 +318,7 @@ class Config:
     )
 
     def __post_init__(self) -> None:
-        for spec in dataclasses.fields(self):
-            minimum = spec.metadata.get("minimum")
-            value = getattr(self, spec.name)
-            if minimum is not None and value < minimum:
-                raise ConfigError(f"{spec.name} must be at least {minimum}, not {value}")
-        for name in ("port", "tls_port", "irc_port", "irc_tls_port"):
-            if getattr(self, name) > 65535:
-                raise ConfigError(f"{name} must be at most 65535, not {getattr(self, name)}")
+        self._check_numbers()
         if not _SERVER_NAME.fullmatch(self.server_name):
             raise ConfigError(f"server_name must look like a host name, not {self.server_name!r}")
         for name in ("oper_password_hash", "password_hash"):
@@ -337,6 +335,23 @@ class Config:
             parse_networks(self.exempt_addresses)
         except ValueError as exc:
             raise ConfigError(f"exempt_addresses: {exc}") from None
+
+    def _check_numbers(self) -> None:
+        for spec in dataclasses.fields(self):
+            minimum = spec.metadata.get("minimum")
+            value = getattr(self, spec.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{spec.name} must be a finite number, not {value}")
+            if minimum is not None and value < minimum:
+                raise ConfigError(f"{spec.name} must be at least {minimum}, not {value}")
+        if self.history_retention_days > MAX_RETENTION_DAYS:
+            raise ConfigError(
+                f"history_retention_days must be at most {MAX_RETENTION_DAYS} (0: no age "
+                f"limit), not {self.history_retention_days}"
+            )
+        for name in ("port", "tls_port", "irc_port", "irc_tls_port"):
+            if getattr(self, name) > 65535:
+                raise ConfigError(f"{name} must be at most 65535, not {getattr(self, name)}")
 
     def _check_cluster(self) -> None:
         if self.cluster and not self.cluster.startswith(("redis://", "rediss://", "unix://")):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,26 @@ def test_type_errors_in_the_environment(env: dict[str, str], message: str) -> No
     with pytest.raises(ConfigError) as caught:
         load({}, env)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("nan", "history_retention_days must be a finite number, not nan"),
+        ("inf", "history_retention_days must be a finite number, not inf"),
+        ("1e300", "history_retention_days must be at most 36500 (0: no age limit), not 1e+300"),
+        ("36501", "history_retention_days must be at most 36500"),
+    ],
+)
+def test_a_number_of_days_is_finite_and_within_a_century(value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load({}, {"CHINWAG_HISTORY_RETENTION_DAYS": value})
+    assert load({}, {"CHINWAG_HISTORY_RETENTION_DAYS": "36500"}).history_retention_days == 36500
+
+
+def test_no_number_of_seconds_may_be_infinite() -> None:
+    with pytest.raises(ConfigError, match="pushback_seconds must be a finite number, not inf"):
+        load({}, {"CHINWAG_PUSHBACK_SECONDS": "inf"})
 
 
 @pytest.mark.parametrize(
