@@ -59,6 +59,16 @@ def test_one_server_per_data_directory(tmp_path: Path) -> None:
     open_database(tmp_path).close()  # free again once closed
 
 
+def test_the_data_directory_stays_locked_when_its_lock_file_is_deleted(tmp_path: Path) -> None:
+    database = open_database(tmp_path)
+    try:
+        (tmp_path / storage.LOCK_NAME).unlink()  # a cleaner of stale files, say
+        with pytest.raises(StorageError, match=f"{tmp_path} is in use by another chinwag"):
+            open_database(tmp_path)
+    finally:
+        database.close()
+
+
 def test_a_file_that_is_not_a_database_is_refused_by_name(tmp_path: Path) -> None:
     (tmp_path / "chinwag.db").write_text("my shopping list\n" * 100)
     with pytest.raises(StorageError) as caught:

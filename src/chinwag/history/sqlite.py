@@ -1,11 +1,11 @@
 """The data directory and its SQLite database: history and the state that outlives a restart.
 
 :func:`open_database` takes the directory (made ``0700`` if missing), locks it for this
-process's lifetime (``flock`` on ``chinwag.lock``: one server per directory), opens
-``chinwag.db`` and checks it is ours (``PRAGMA application_id``) and of a schema this
-version knows (``PRAGMA user_version``; older ones are migrated in place, newer ones are
-refused). Every problem is a :class:`StorageError` whose message names the file and
-says what is wrong, in one line, for the operator.
+process's lifetime (``flock`` on the directory and on ``chinwag.lock``: one server per
+directory), opens ``chinwag.db`` and checks it is ours (``PRAGMA application_id``) and
+of a schema this version knows (``PRAGMA user_version``; older ones are migrated in
+place, newer ones are refused). Every problem is a :class:`StorageError` whose message
+names the file and says what is wrong, in one line, for the operator.
 
 The database runs in WAL mode with ``synchronous=NORMAL`` (a power cut may lose the
 last transactions, never the file), a busy timeout, (made new) pages of 16 KiB and a
@@ -138,10 +138,12 @@ class StorageError(Exception):
 class Database:
     """The open database of a data directory, locked for this process (see the module)."""
 
-    def __init__(self, directory: Path, lock_fd: int, writer: sqlite3.Connection) -> None:
+    def __init__(
+        self, directory: Path, lock_fds: tuple[int, ...], writer: sqlite3.Connection
+    ) -> None:
         self.directory = directory
         self.path = directory / DATABASE_NAME
-        self._lock_fd = lock_fd
+        self._lock_fds = lock_fds
         self.writer = writer
         self.write_lock = threading.Lock()
         self.reader = _connect(self.path)
@@ -156,7 +158,7 @@ class Database:
             self.writer.close()
         with self.read_lock:
             self.reader.close()
-        os.close(self._lock_fd)  # releases the lock
+        _unlock(self._lock_fds)  # closed, they are unlocked
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -175,33 +177,50 @@ class Database:
 def open_database(directory: str | Path) -> Database:
     """Lock ``directory`` and open its database (see the module docstring)."""
     directory = Path(directory).expanduser()
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock_fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise StorageError(f"cannot use the data directory {directory}: {exc.strerror}") from None
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(lock_fd)
-        raise StorageError(
-            f"the data directory {directory} is in use by another chinwag server"
-        ) from None
+    lock_fds = _lock(directory)
     path = directory / DATABASE_NAME
     try:
         writer = _connect(path)
         try:
             _prepare(writer, path)
-            return Database(directory, lock_fd, writer)
+            return Database(directory, lock_fds, writer)
         except BaseException:
             writer.close()
             raise
     except sqlite3.Error as exc:
-        os.close(lock_fd)
+        _unlock(lock_fds)
         raise StorageError(f"{path}: {_describe(exc)}") from None
     except BaseException:
-        os.close(lock_fd)
+        _unlock(lock_fds)
         raise
+
+
+def _lock(directory: Path) -> tuple[int, ...]:
+    """Make ``directory`` if missing and lock it: the directory itself, which no cleaner
+    of stale files can take away, and ``chinwag.lock`` in it, as earlier versions do."""
+    fds: list[int] = []
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for name, flags in (
+            ("", os.O_RDONLY | os.O_DIRECTORY),
+            (LOCK_NAME, os.O_RDWR | os.O_CREAT),
+        ):
+            fds.append(os.open(directory / name, flags | os.O_CLOEXEC, 0o600))
+            fcntl.flock(fds[-1], fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        _unlock(fds)
+        raise StorageError(
+            f"the data directory {directory} is in use by another chinwag server"
+        ) from None
+    except OSError as exc:
+        _unlock(fds)
+        raise StorageError(f"cannot use the data directory {directory}: {exc.strerror}") from None
+    return tuple(fds)
+
+
+def _unlock(fds: Sequence[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
