@@ -236,6 +236,30 @@ def test_a_full_queue_still_takes_changes_of_bans_and_rooms(store: CountingStore
     assert writer.dropped == 1
 
 
+def test_a_database_deleted_while_in_use_makes_history_unavailable_and_says_why(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    database = open_database(tmp_path / "data")
+    store = SqliteHistory(database)
+    writer = HistoryWriter(store)
+    writer.start()
+    try:
+        writer.put(record("kept"))
+        assert writer.flush(5)
+        for name in ("chinwag.db", "chinwag.db-wal", "chinwag.db-shm"):
+            (tmp_path / "data" / name).unlink(missing_ok=True)
+        writer.put(record("into a deleted file"))
+        assert writer.flush(5)
+        assert not writer.available
+        with pytest.raises(HistoryUnavailable):
+            History(store, writer).latest(LOBBY, 5)
+        [failure] = [r for r in logs.records if "cannot write history" in r.getMessage()]
+        assert "chinwag.db was deleted or replaced while in use" in failure.getMessage()
+    finally:
+        writer.close()
+        database.close()
+
+
 def test_the_recorder_keeps_room_messages_and_private_ones_only_if_asked() -> None:
     now = datetime.now().replace(microsecond=123_000)  # history keeps milliseconds
     room = RoomMessage(now, "ann", "lobby", "hello", action=True)

@@ -152,6 +152,7 @@ class Database:
         # look like a leaked descriptor).
         self.reader.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         self.read_lock = threading.Lock()
+        self._file = _identity(self.path)
 
     def close(self) -> None:
         with self.write_lock:
@@ -162,8 +163,15 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """The writing connection inside ``BEGIN IMMEDIATE`` ... ``COMMIT``."""
+        """The writing connection inside ``BEGIN IMMEDIATE`` ... ``COMMIT``; a
+        :class:`StorageError` if the file was deleted or replaced since it was opened
+        (what is written would be lost: SQLite goes on writing the open file)."""
         with self.write_lock:
+            if _identity(self.path) != self._file:
+                raise StorageError(
+                    f"{self.path} was deleted or replaced while in use; "
+                    "history is kept again after a restart"
+                )
             self.writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self.writer
@@ -216,6 +224,15 @@ def _lock(directory: Path) -> tuple[int, ...]:
         _unlock(fds)
         raise StorageError(f"cannot use the data directory {directory}: {exc.strerror}") from None
     return tuple(fds)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` is (device and inode), or None if there is none."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_dev, status.st_ino
 
 
 def _unlock(fds: Sequence[int]) -> None:
