@@ -13,7 +13,13 @@ import pytest
 from chinwag.history import writer as writer_module
 from chinwag.history.ids import MessageIds
 from chinwag.history.service import History
-from chinwag.history.sqlite import RoomState, SqliteHistory, StateStore, open_database
+from chinwag.history.sqlite import (
+    Database,
+    RoomState,
+    SqliteHistory,
+    StateStore,
+    open_database,
+)
 from chinwag.history.store import Conversation, HistoryUnavailable, MemoryHistory, Record
 from chinwag.history.writer import BATCH, PRUNE_BATCH, HistoryWriter, RateLimitedReport
 from chinwag.hub.events import PrivateMessage, RoomMessage
@@ -54,6 +60,18 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 @pytest.fixture
 def store() -> CountingStore:
     return CountingStore()
+
+
+@pytest.fixture
+def on_disk(tmp_path: Path) -> Iterator[tuple[Database, SqliteHistory, HistoryWriter]]:
+    """A started writer on a real database in ``tmp_path / "data"``."""
+    database = open_database(tmp_path / "data")
+    store = SqliteHistory(database)
+    writer = HistoryWriter(store)
+    writer.start()
+    yield database, store, writer
+    writer.close()
+    database.close()
 
 
 @pytest.fixture
@@ -173,55 +191,43 @@ def test_the_writer_prunes_old_history_as_it_goes(store: CountingStore) -> None:
     assert [r.text for r in store.latest(LOBBY, 10)] == ["new"]
 
 
-def test_a_read_only_data_directory_costs_history_not_chat(tmp_path: Path) -> None:
-    database = open_database(tmp_path / "data")
-    store = SqliteHistory(database)
-    writer = HistoryWriter(store)
-    writer.start()
-    try:
-        # The database is taken away from under the writer.
-        database.writer.execute("PRAGMA query_only = ON")
-        writer.put(record("lost"))
-        assert writer.flush(5)
-        assert not writer.available
-        with pytest.raises(HistoryUnavailable):
-            History(store, writer).latest(LOBBY, 5)
-    finally:
-        writer.close()
-        database.close()
+def test_a_read_only_data_directory_costs_history_not_chat(
+    on_disk: tuple[Database, SqliteHistory, HistoryWriter],
+) -> None:
+    database, store, writer = on_disk
+    # The database is taken away from under the writer.
+    database.writer.execute("PRAGMA query_only = ON")
+    writer.put(record("lost"))
+    assert writer.flush(5)
+    assert not writer.available
+    with pytest.raises(HistoryUnavailable):
+        History(store, writer).latest(LOBBY, 5)
 
 
 def test_changes_of_rooms_a_failed_write_left_unsaved_are_saved_when_it_works_again(
-    tmp_path: Path, logs: pytest.LogCaptureFixture
+    on_disk: tuple[Database, SqliteHistory, HistoryWriter], logs: pytest.LogCaptureFixture
 ) -> None:
-    database = open_database(tmp_path / "data")
-    store = SqliteHistory(database)
-    writer = HistoryWriter(store)
+    database, store, writer = on_disk
     history = History(store, writer, state=StateStore(database), database=database)
-    writer.start()
-    try:
-        history.save_room(RoomState("den", "before"))
-        assert writer.flush(5)
-        database.writer.execute("PRAGMA query_only = ON")  # the disk fails
-        history.save_room(RoomState("den", "during"))
-        history.save_room(RoomState("attic", "also during"))
-        writer.put(record("lost"))
-        assert writer.flush(5)
-        assert not writer.available
-        assert {room.name: room.topic for room in history.load_rooms()} == {"den": "before"}
-        database.writer.execute("PRAGMA query_only = OFF")  # and works again
-        writer.put(record("back"))  # the next batch, or RETRY_SECONDS, saves them
-        assert writer.flush(5)
-        wait_for(
-            lambda: (
-                {room.name: room.topic for room in history.load_rooms()}
-                == {"den": "during", "attic": "also during"}
-            ),
-            what="the unsaved changes saved",
-        )
-    finally:
-        writer.close()
-        database.close()
+    history.save_room(RoomState("den", "before"))
+    assert writer.flush(5)
+    database.writer.execute("PRAGMA query_only = ON")  # the disk fails
+    history.save_room(RoomState("den", "during"))
+    history.save_room(RoomState("attic", "also during"))
+    writer.put(record("lost"))
+    assert writer.flush(5)
+    assert not writer.available
+    assert {room.name: room.topic for room in history.load_rooms()} == {"den": "before"}
+    database.writer.execute("PRAGMA query_only = OFF")  # and works again
+    writer.put(record("back"))  # the next batch, or RETRY_SECONDS, saves them
+    assert writer.flush(5)
+    wait_for(
+        lambda: (
+            {room.name: room.topic for room in history.load_rooms()}
+            == {"den": "during", "attic": "also during"}
+        ),
+        what="the unsaved changes saved",
+    )
     assert not any("not saved" in r.getMessage() for r in logs.records)
 
 
@@ -237,27 +243,20 @@ def test_a_full_queue_still_takes_changes_of_bans_and_rooms(store: CountingStore
 
 
 def test_a_database_deleted_while_in_use_makes_history_unavailable_and_says_why(
-    tmp_path: Path, logs: pytest.LogCaptureFixture
+    on_disk: tuple[Database, SqliteHistory, HistoryWriter], logs: pytest.LogCaptureFixture
 ) -> None:
-    database = open_database(tmp_path / "data")
-    store = SqliteHistory(database)
-    writer = HistoryWriter(store)
-    writer.start()
-    try:
-        writer.put(record("kept"))
-        assert writer.flush(5)
-        for name in ("chinwag.db", "chinwag.db-wal", "chinwag.db-shm"):
-            (tmp_path / "data" / name).unlink(missing_ok=True)
-        writer.put(record("into a deleted file"))
-        assert writer.flush(5)
-        assert not writer.available
-        with pytest.raises(HistoryUnavailable):
-            History(store, writer).latest(LOBBY, 5)
-        [failure] = [r for r in logs.records if "cannot write history" in r.getMessage()]
-        assert "chinwag.db was deleted or replaced while in use" in failure.getMessage()
-    finally:
-        writer.close()
-        database.close()
+    database, store, writer = on_disk
+    writer.put(record("kept"))
+    assert writer.flush(5)
+    for name in ("chinwag.db", "chinwag.db-wal", "chinwag.db-shm"):
+        (database.directory / name).unlink(missing_ok=True)
+    writer.put(record("into a deleted file"))
+    assert writer.flush(5)
+    assert not writer.available
+    with pytest.raises(HistoryUnavailable):
+        History(store, writer).latest(LOBBY, 5)
+    [failure] = [r for r in logs.records if "cannot write history" in r.getMessage()]
+    assert "chinwag.db was deleted or replaced while in use" in failure.getMessage()
 
 
 def test_the_recorder_keeps_room_messages_and_private_ones_only_if_asked() -> None:
