@@ -34,6 +34,9 @@ from chinwag.text.sanitize import clean
         ("c1\x85\x9c\x9f", "c1"),
         ("a\rb\nc\x0bd\x0ce", "abcde"),
         ("evil\u202etxt.exe", "eviltxt.exe"),  # a bidirectional override
+        ("alice\u200f: hi", "alice: hi"),  # a bidirectional mark, and the others
+        ("x\u200ey\u061cz", "xyz"),
+        ("one\u2028two\u2029three", "onetwothree"),  # line and paragraph separators
         ("a\tb", "a\tb"),
         ("Привет, мир", "Привет, мир"),
         ("🙂👍🏽 👨‍👩‍👧", "🙂👍🏽 👨‍👩‍👧"),  # the zero-width joiner is part of the emoji
@@ -109,6 +112,8 @@ def test_what_clean_returns_events_accept(text: str) -> None:
     assert is_clean(clean(text))
 
 
-@pytest.mark.parametrize("char", ["\x00", "\x1b", "\n", "\x7f", "\x85", "\x9b", "\u202e", "\u2068"])
+@pytest.mark.parametrize(
+    "char", ["\x00", "\x1b", "\n", "\x7f", "\x85", "\x9b", "\u202e", "\u2068", "\u200f", "\u2028"]
+)
 def test_unsafe_characters_are_not_clean(char: str) -> None:
     assert not is_clean(f"a{char}b")

@@ -11,9 +11,12 @@ loudly instead of reaching a terminal.
 
 import re
 
-# C0 controls except tab, DEL, C1 controls (ESC and the 8-bit CSI among them), then the
-# bidirectional embeddings, overrides and isolates: the body of a character class.
-UNSAFE_CHARACTERS = "\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+# C0 controls except tab, DEL, C1 controls (ESC and the 8-bit CSI among them), the line
+# and paragraph separators, then every bidirectional control (Unicode's Bidi_Control: the
+# marks, embeddings, overrides and isolates): the body of a character class.
+UNSAFE_CHARACTERS = (
+    "\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+)
 _UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
 
 
