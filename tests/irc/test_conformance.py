@@ -110,6 +110,13 @@ def test_secret_channels_and_invisible_users_stay_hidden(world: World) -> None:
     assert any("bob" in line for line in lines if " 353 " in line)
     bob.send("NAMES #open")  # bob shares #open with alice: he sees her
     assert any("alice" in line for line in bob.lines() if " 353 " in line)
+    eve.send("MODE #hidden", "MODE #nowhere")  # its modes: as if it were not there
+    assert eve.lines() == [
+        ":irc.test 403 eve #hidden :No such channel",
+        ":irc.test 403 eve #nowhere :No such channel",
+    ]
+    alice.send("MODE #hidden")
+    assert alice.lines()[0].startswith(":irc.test 324 alice #hidden +")
 
 
 def test_names_and_who_show_the_highest_prefix_unless_multi_prefix(world: World) -> None:
@@ -184,6 +191,20 @@ def test_echo_message(world: World) -> None:
     bob.send("PRIVMSG #c :hi")
     assert bob.lines() == []  # without echo-message, nothing comes back
     assert f":bob!user@{HOST} PRIVMSG #c :hi" in alice.lines()
+
+
+def test_a_target_named_again_in_one_line_gets_the_message_once(world: World) -> None:
+    alice = world.irc("alice")
+    bob = world.irc("bob")
+    alice.send("JOIN #c")
+    bob.send("JOIN #c")
+    alice.lines()
+    bob.lines()
+    alice.send("PRIVMSG bob,BOB,bob,#c :once")
+    assert bob.lines() == [
+        f":alice!user@{HOST} PRIVMSG bob :once",
+        f":alice!user@{HOST} PRIVMSG #c :once",
+    ]
 
 
 def test_whowas(world: World) -> None:

@@ -249,6 +249,15 @@ def _targets(text: str) -> list[str]:
     return [item for item in text.split(",") if item]
 
 
+def _distinct_targets(text: str) -> list[str]:
+    """The targets of a message, each once (the first spelling of each folded name): a
+    line that names one target four times reaches it once, not four times a line."""
+    first: dict[str, str] = {}
+    for item in _targets(text):
+        first.setdefault(casemap.fold(item), item)
+    return list(first.values())
+
+
 # --- connection ----------------------------------------------------------------------------
 
 
@@ -508,7 +517,7 @@ def _message(session: IrcSession, message: Message, *, notice: bool) -> None:
     # made of the deliveries; and what this step holds for others must reach them first:
     # only without any of these may the hub deliver the message later.
     answered = "echo-message" in session.capabilities or session.labeled(message)
-    for target in _targets(message.params[0])[:MAX_TARGETS]:
+    for target in _distinct_targets(message.params[0])[:MAX_TARGETS]:
         reply = answered or session.holding()
         try:
             _message_one(
@@ -595,7 +604,7 @@ def _tagmsg(session: IrcSession, message: Message) -> None:
     tags = client_tags(session, message)
     if not tags:
         return
-    for target in _targets(message.params[0])[:MAX_TARGETS]:
+    for target in _distinct_targets(message.params[0])[:MAX_TARGETS]:
         try:
             _tag_one(session, target, tags)
         except errors.ChatError as error:
@@ -863,14 +872,20 @@ def _apply_user_mode(session: IrcSession, member: Member, letter: str, on: bool)
 
 
 def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
-    view = session.hub.room(casemap.to_room(channel))
-    channel = casemap.to_channel(view.name)
     if len(message.params) < 2:
+        try:  # a secret channel's modes are its members' business: to others it is not there
+            view = actions.visible_room(session.hub, session.member, casemap.to_room(channel))
+        except errors.SecretRoom:
+            session.numeric(rpl.ERR_NOSUCHCHANNEL, channel, "No such channel")
+            return
+        channel = casemap.to_channel(view.name)
         shown = view.mode_params(with_key=actions.inside(view, session.member))
         session.numeric(rpl.RPL_CHANNELMODEIS, channel, *shown)
         stamp = str(int(view.created_at.timestamp()))
         session.numeric(rpl.RPL_CREATIONTIME, channel, stamp)
         return
+    view = session.hub.room(casemap.to_room(channel))
+    channel = casemap.to_channel(view.name)
     # Keys and masks reach every member of the room, text users' terminals too.
     arguments = [clean_text(argument) for argument in message.params[2:]]
     changes: list[modes.ModeChange] = []
