@@ -2,8 +2,8 @@
 
 Invariants checked for every input:
 
-* no ESC, no other C0/C1 control character, no DEL and no bidirectional override survives
-  (tab is the one control kept);
+* no ESC, no other C0/C1 control character, no DEL, no bidirectional control (Unicode's
+  Bidi_Control) and no line or paragraph separator survives (tab is the one control kept);
 * cleaning is idempotent: ``clean(clean(s)) == clean(s)``;
 * it only removes: the result is a subsequence of the input, and text with nothing to
   remove comes back unchanged.
@@ -24,14 +24,17 @@ import atheris
 with atheris.instrument_imports(include=["chinwag"]):
     from chinwag.text.sanitize import clean
 
-_BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Bidi_Control (Unicode's PropList.txt), and the line and paragraph separators.
+_UNSAFE_FORMATTING = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+)
 
 
 def forbidden(char: str) -> bool:
     """Whether ``char`` must never reach another user's terminal."""
     if char == "\t":
         return False
-    return unicodedata.category(char) == "Cc" or char in _BIDI_OVERRIDES
+    return unicodedata.category(char) == "Cc" or char in _UNSAFE_FORMATTING
 
 
 def is_subsequence(part: str, whole: str) -> bool:
