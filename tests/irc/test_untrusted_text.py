@@ -16,8 +16,11 @@ from hypothesis import strategies as st
 from tests.irc.conftest import HOST, MemoryClient, World
 
 # What must never reach a terminal: C0 controls (tab aside), DEL, C1 controls (ESC and
-# the 8-bit CSI among them) and the bidirectional overrides and isolates.
-UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# the 8-bit CSI among them), the line and paragraph separators and the bidirectional
+# controls (marks, embeddings, overrides and isolates).
+UNSAFE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 CLEAR = "\x1b[2J"
 TITLE = "\x1b]0;owned\x07"
 CLIPBOARD = "\x1b]52;c;aGVsbG8=\x07"
@@ -81,7 +84,20 @@ def test_every_field_reaches_text_users_clean(world: World) -> None:
 
 # --- any input, through either front end ----------------------------------------------
 
-PIECES = [CLEAR, TITLE, CLIPBOARD, "\x1b", "\x9b", "\x07", "\x00", "\x03", "\x02", "\u202e"]
+PIECES = [
+    CLEAR,
+    TITLE,
+    CLIPBOARD,
+    "\x1b",
+    "\x9b",
+    "\x07",
+    "\x00",
+    "\x03",
+    "\x02",
+    "\u202e",
+    "\u200f",
+    "\u2028",
+]
 hostile = st.lists(
     st.one_of(st.sampled_from(PIECES), st.text(max_size=4)), min_size=1, max_size=8
 ).map(lambda parts: "".join(parts).replace("\r", "").replace("\n", ""))
