@@ -207,6 +207,14 @@ def test_a_target_named_again_in_one_line_gets_the_message_once(world: World) ->
     ]
 
 
+def test_a_full_ban_list_is_answered_478(world: World) -> None:
+    alice = world.irc("alice")
+    alice.send("JOIN #b", *(f"MODE #b +b mask{n}!*@*" for n in range(100)))
+    alice.lines()
+    alice.send("MODE #b +b extra!*@*", "MODE #b +b mask7!*@*")  # new; already there
+    assert alice.lines() == [":irc.test 478 alice #b b :Channel ban list is full"]
+
+
 def test_whowas(world: World) -> None:
     alice = world.irc("alice")
     old = world.irc("old", user="first")

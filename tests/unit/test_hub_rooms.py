@@ -171,6 +171,21 @@ def test_a_refused_join_tried_again_does_not_match_the_masks_again(hub: Hub) -> 
         assert bob.ban_verdicts["den"] is verdict
 
 
+def test_a_full_ban_list_refuses_more_masks_and_changes_nothing(hub: Hub) -> None:
+    ann = enter(hub, "Client-1")
+    hub.join(ann, "den")
+    set_modes(hub, ann, "den", *((True, "b", f"*!*@10.9.{n}.*") for n in range(modes.MAX_BANS - 1)))
+    with pytest.raises(errors.BanListFull, match=r"the ban list of den is full \(100 masks\)"):
+        set_modes(hub, ann, "den", (True, "m"), (True, "b", "one"), (True, "b", "two"))
+    view = hub.room("den")
+    assert len(view.bans) == modes.MAX_BANS - 1 and "m" not in view.flags
+    set_modes(hub, ann, "den", (True, "b", "*!*@10.9.0.*"), (True, "b", "one"))  # one is new
+    assert len(hub.room("den").bans) == modes.MAX_BANS
+    with pytest.raises(errors.BanListFull):
+        set_modes(hub, ann, "den", (True, "b", "two"))
+    set_modes(hub, ann, "den", (False, "b", "one"), (True, "b", "ONE"))  # swapped: fits
+
+
 def test_a_ban_verdict_follows_the_ban_list_and_the_name(hub: Hub) -> None:
     ann, bob = enter(hub, "Client-1"), enter(hub, "Client-2", "10.0.0.2")
     hub.join(ann, "den")

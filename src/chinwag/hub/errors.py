@@ -106,6 +106,10 @@ class TooManyRooms(ChatError):
     """The user is in as many rooms as one member may be in."""
 
 
+class BanListFull(ChatError):
+    """The room's ban list holds as many masks as a room may have."""
+
+
 class TooManyRoomsOnServer(ChatError):
     """The server has as many rooms as it may have, so no new one can be made."""
 

@@ -471,6 +471,7 @@ class Hub:
                 for change in changes
                 if change.letter in modes.PRIVILEGES
             }
+            _check_room_for_bans(room, changes)
             applied = [
                 done
                 for change in changes
@@ -1019,6 +1020,16 @@ class Hub:
 
 def _ignore(message: RoomMessage | PrivateMessage) -> None:
     """The recorder of a hub that keeps no history."""
+
+
+def _check_room_for_bans(room: Room, changes: list[modes.ModeChange]) -> None:
+    """Raise, before any change is made, if the masks ``changes`` add would not all fit."""
+    kept = {names.fold(mask) for mask in room.bans}
+    added = {names.fold(c.argument) for c in changes if c.on and c.letter == "b"} - kept
+    if added and len(kept) + len(added) > modes.MAX_BANS:
+        raise errors.BanListFull(
+            f"the ban list of {room.name} is full ({modes.MAX_BANS} masks): remove one first"
+        )
 
 
 def _paren(text: str) -> str:

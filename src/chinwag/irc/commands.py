@@ -901,6 +901,8 @@ def _channel_mode(session: IrcSession, message: Message, channel: str) -> None:
     if changes:
         try:
             session.add(session.hub.change_modes(session.member, view.name, changes))
+        except errors.BanListFull:
+            session.numeric(rpl.ERR_BANLISTFULL, channel, "b", "Channel ban list is full")
         except errors.ChatError as error:
             nick = next((c.argument for c in changes if c.letter in modes.PRIVILEGES), "")
             report(session, error, message, channel=channel, nick=nick)
