@@ -167,6 +167,8 @@ def test_names_in_one_script_or_an_allowed_mix_are_accepted(nick: str) -> None:
         ("mary", "rnary"),
         ("Ivan", "lvan"),
         ("ALICE", "alIce"),
+        ("alice", "a\u4e28ice"),  # the vertical stroke of Han
+        ("alice", "a\u3163ice"),  # Hangul's ㅣ
     ],
 )
 def test_look_alikes_share_a_key(one: str, other: str) -> None:

@@ -57,6 +57,10 @@ _EXTRA_CHARACTERS = frozenset("_-.")
 NICK_SYMBOLS = frozenset("[]{}\\|^`")
 # TR39 maps "|" to "l" (confusables.txt); the table of letters above does not hold it.
 _SYMBOL_PROTOTYPES = str.maketrans({"|": "l"})
+# The vertical stroke of Han (U+4E28, which TR39 gives Hangul's ㅣ and the Kangxi radical
+# as their prototype) looks like "l" in every font, and TR39 lets Latin mix with Han and
+# Hangul: taken as "l", so that "a丨ice" cannot pass for alice.
+_STROKE_PROTOTYPES = str.maketrans({"\u4e28": "l"})
 # Letters and format characters that show as nothing: Unicode's default-ignorable code
 # points (DerivedCoreProperties.txt), the Hangul fillers among them, and the Braille blank.
 _INVISIBLE = re.compile(
@@ -89,7 +93,7 @@ def skeleton(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).translate(_SYMBOL_PROTOTYPES)
     text = text.translate(PROTOTYPES)
     text = unicodedata.normalize("NFKD", text.casefold()).translate(PROTOTYPES)
-    return unicodedata.normalize("NFD", text).casefold()
+    return unicodedata.normalize("NFD", text).casefold().translate(_STROKE_PROTOTYPES)
 
 
 def looks(name: str) -> frozenset[str]:
