@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import pytest
@@ -218,6 +219,30 @@ def test_a_kept_room_is_made_again_as_it_was_and_saved_after_each_change() -> No
     hub.part(bob, "den")  # freed, then made again: as last kept, not as at start
     hub.join(bob, "den")
     assert hub.room("den").topic == "warm"
+
+
+def test_rooms_settings_are_kept_for_at_most_the_limit_of_rooms(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="chinwag")
+    saved: list[RoomState] = []
+    kept = KeptRooms([RoomState("Den", "cosy")], saved.append, [].append, limit=2)
+    hub = Hub(clock=lambda: NOON, kept_rooms=kept)
+    bob = member("Client-1")
+    hub.add(bob)
+    for room in ("attic", "cellar", "den"):
+        hub.join(bob, room)
+        hub.set_topic(bob, room, f"{room} topic")
+    assert [state.name for state in saved] == ["attic", "den"]  # the cellar did not fit
+    assert "those of cellar last only while it is open" in caplog.text
+    for room in ("attic", "cellar"):
+        hub.part(bob, room)
+        hub.join(bob, room)
+    assert hub.room("attic").topic == "attic topic"
+    assert hub.room("cellar").topic == ""
+    hub.set_topic(bob, "attic", "")  # back to nothing to keep: its place is free
+    hub.set_topic(bob, "cellar", "kept now")
+    assert saved[-1].name == "cellar"
 
 
 def test_an_empty_kept_invite_only_room_is_reopened_by_a_server_operator() -> None:

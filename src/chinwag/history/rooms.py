@@ -25,7 +25,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from chinwag import log
 from chinwag.history.sqlite import RoomState
+from chinwag.history.writer import REPORT_SECONDS, RateLimitedReport
 from chinwag.hub import names
 from chinwag.hub.model import LOBBY_FLAGS, ROOM_FLAGS, Room
 
@@ -41,10 +43,16 @@ class KeptRooms:
         states: Iterable[RoomState],
         save: Callable[[RoomState], None],
         forget: Callable[[str], None],
+        *,
+        limit: int | None = None,
     ) -> None:
+        """``limit``: the most rooms kept; past it, a room not kept yet keeps its settings
+        only while it is open (said in the log at most once a minute)."""
         self._states: dict[str, RoomState] = {}
         self._save = save
         self._forget = forget
+        self._limit = limit
+        self._full_report = RateLimitedReport(REPORT_SECONDS)
         for state in states:
             if is_default(state):
                 forget(state.name)  # kept by an earlier version: nothing to keep
@@ -81,12 +89,23 @@ class KeptRooms:
         """Keep ``states`` instead of what was kept (another server's, shared)."""
         self._states = {names.fold(state.name): state for state in states}
 
-    def snapshot(self, room: Room) -> RoomState:
+    def snapshot(self, room: Room) -> RoomState | None:
+        """What to save of ``room`` after a change (under the hub's lock); None: nothing,
+        as the table of kept rooms is full and this one is not in it."""
         state = snapshot(room)
         if is_default(state):
             self._states.pop(room.folded, None)
-        else:
+        elif (
+            room.folded in self._states or self._limit is None or (len(self._states) < self._limit)
+        ):
             self._states[room.folded] = state
+        else:
+            if self._full_report.due():
+                log.event(
+                    f"{self._limit} rooms' settings are kept already: those of {room.name} "
+                    "last only while it is open"
+                )
+            return None
         return state
 
 

@@ -184,7 +184,10 @@ class ChatServer:
         self.hub: ChatHub = (
             make_hub(
                 kept_rooms=KeptRooms(
-                    self.history.load_rooms(), self.history.save_room, self.history.forget_room
+                    self.history.load_rooms(),
+                    self.history.save_room,
+                    self.history.forget_room,
+                    limit=config.max_rooms,
                 )
             )
             if not config.cluster
