@@ -129,6 +129,16 @@ class World:
             assert "001" in client.numerics()
         return client
 
+    def in_channel(self, channel: str, *nicks: str) -> list[MemoryClient]:
+        """IRC clients registered as ``nicks``, each having joined ``channel`` (what that
+        told them already read)."""
+        clients = [self.irc(nick) for nick in nicks]
+        for client in clients:
+            client.send(f"JOIN {channel}")
+        for client in clients:
+            client.lines()
+        return clients
+
     def text(self, nick: str | None = None) -> MemoryClient:
         endpoint, member = self._endpoint()
         endpoint.session = TextSession(self.hub, member)

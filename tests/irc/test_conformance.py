@@ -194,12 +194,7 @@ def test_echo_message(world: World) -> None:
 
 
 def test_a_target_named_again_in_one_line_gets_the_message_once(world: World) -> None:
-    alice = world.irc("alice")
-    bob = world.irc("bob")
-    alice.send("JOIN #c")
-    bob.send("JOIN #c")
-    alice.lines()
-    bob.lines()
+    alice, bob = world.in_channel("#c", "alice", "bob")
     alice.send("PRIVMSG bob,BOB,bob,#c :once")
     assert bob.lines() == [
         f":alice!user@{HOST} PRIVMSG bob :once",

@@ -151,12 +151,7 @@ def test_text_users_get_the_same_refusals(world: World) -> None:
 
 
 def test_many_mode_changes_go_out_at_most_modes_per_line(world: World) -> None:
-    alice = world.irc("alice")
-    bob = world.irc("bob")
-    alice.send("JOIN #room")
-    bob.send("JOIN #room")
-    alice.lines()
-    bob.lines()
+    alice, bob = world.in_channel("#room", "alice", "bob")
     masks = [f"{'n' * 30}{n:02}!{'u' * 16}@{'h' * 60}" for n in range(45)]
     deliveries = world.hub.change_modes(
         alice.member, "room", [modes.ModeChange(True, "b", mask) for mask in masks]

@@ -107,9 +107,8 @@ class Replayer:
         if not self.history.private:
             return None
         conversation = Conversation.private(viewer, other)
-        floor = private_floor(named)
-        records = self.history.latest(conversation, self._limit(limit), floor)
-        return self._replay(other, since(records, floor))
+        records = self.history.latest(conversation, self._limit(limit), private_floor(named))
+        return self._replay(other, records)
 
     def _limit(self, limit: int) -> int:
         return max(0, min(limit, self.maximum))

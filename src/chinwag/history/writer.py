@@ -210,8 +210,10 @@ class HistoryWriter:
         self._asleep = False
         if 0 < len(self._queue) < self.batch:
             self._gather()
-        self._write_batch()  # one at a time, so that pruning gets its turn under load
-        self._save_changes()  # whatever an earlier failure left unsaved
+        if self._queue:
+            self._write_batch()  # one at a time, so that pruning gets its turn under load
+        else:
+            self._save_changes()  # what an earlier failure left unsaved (a batch does too)
         # Every minute, and after every PRUNE_BATCH records, so that deleting keeps up
         # with writing however busy the chat is.
         if self._clock() >= self._next_prune or self._since_prune >= PRUNE_BATCH:
