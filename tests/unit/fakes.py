@@ -24,6 +24,16 @@ def fixed_clock() -> datetime:
     return NOON
 
 
+class Clock:
+    """A monotonic clock that moves only when a test sets ``now``."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class FakeEndpoint:
     """Records what a connection would have sent, and whether (and why) it was closed."""
 

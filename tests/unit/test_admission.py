@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from chinwag.server.admission import WINDOW_SECONDS, AdmissionControl, parse_networks
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fakes import Clock
 
 
 def test_concurrent_connections_per_address_are_capped_and_released() -> None:

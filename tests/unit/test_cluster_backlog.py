@@ -5,14 +5,7 @@ from __future__ import annotations
 import threading
 
 from chinwag.cluster.backlog import MAX_AGE_SECONDS, MAX_MESSAGES, Backlog
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fakes import Clock
 
 
 def test_operations_keep_their_order_and_numbers_until_written() -> None:
@@ -40,7 +33,7 @@ def test_past_the_number_bound_a_message_is_refused_and_a_change_never() -> None
 
 
 def test_messages_that_waited_too_long_untried_are_taken_out_and_named() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     backlog = Backlog(max_age=10.0, clock=clock)
     backlog.put(b"old message", droppable=True)
     backlog.put(b"old change")
@@ -54,7 +47,7 @@ def test_messages_that_waited_too_long_untried_are_taken_out_and_named() -> None
 
 
 def test_a_message_already_tried_is_never_taken_out() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     backlog = Backlog(max_age=1.0, clock=clock)
     backlog.put(b"tried", droppable=True)
     backlog.put(b"not tried", droppable=True)

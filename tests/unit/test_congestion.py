@@ -13,14 +13,7 @@ import pytest
 from chinwag.server.congestion import Congestion
 from chinwag.server.outbox import Outbox
 from tests.support import DEADLINE
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fakes import Clock
 
 
 class Gauge:

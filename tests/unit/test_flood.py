@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chinwag.server.flood import Pace, Pacer, TokenBucket
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fakes import Clock
 
 
 def follow(pacer: Pacer, clock: Clock, lines: int) -> list[Pace]:

@@ -11,14 +11,7 @@ import pytest
 from chinwag.log import LOGGER
 from chinwag.password_guard import Attempts, CheckPool, PasswordGuard, Penalties, TryLater
 from tests.support import wait_for
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.fakes import Clock
 
 
 @pytest.fixture
