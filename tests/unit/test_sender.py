@@ -15,10 +15,10 @@ from chinwag.hub.hub import Member
 from chinwag.server import sender as sender_module
 from chinwag.server.outbox import Outbox
 from chinwag.server.router import Router
-from chinwag.server.sender import Sender
+from chinwag.server.sender import DeliveryRate, Sender
 from chinwag.text.format import TEXT
 from tests.support import DEADLINE, wait_for
-from tests.unit.fakes import FakeEndpoint, make_member
+from tests.unit.fakes import Clock, FakeEndpoint, make_member
 
 ROUTER = Router()
 
@@ -93,6 +93,73 @@ def test_a_quiet_sender_leaves_a_message_to_its_submitter() -> None:
         assert "quiet" in lines(bob)  # sent before submit returned: no hand-over
     finally:
         sender.stop()
+
+
+class ThreadNoting(FakeEndpoint):
+    """Notes which thread sent it each piece."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.senders: list[str] = []
+
+    def send(self, data: bytes) -> None:
+        self.senders.append(threading.current_thread().name)
+        super().send(data)
+
+
+def test_a_busy_server_leaves_even_a_lone_message_to_the_thread() -> None:
+    router = Router()
+    clock = Clock()
+    rate = DeliveryRate(busy=1000, window=0.1, clock=clock)
+    sender = Sender(router, rate)
+    noted = ThreadNoting()
+    router.add("Client-1", noted)
+    ann = make_member("Client-1")
+    sender.start()
+    try:
+        wait_for(lambda: sender.idle, what="the sender thread waiting for work")
+        sender.submit([problem("quiet", ann)])
+        assert noted.senders == [threading.current_thread().name]  # dispatched here
+        rate.add(100)  # 101 copies within a tenth of a second: past 1,000 a second
+        wait_for(lambda: sender.idle, what="the sender thread waiting for work")
+        sender.submit([problem("busy", ann)])
+        wait_for(lambda: len(noted.senders) == 2, what="the second message sent")
+        assert noted.senders[1] == "chinwag-sender"
+        assert lines_of(noted) == "! quiet\r\n! busy\r\n"
+        clock.now += 10  # ten quiet seconds: the window that ends says so
+        sender.submit([problem("sent by the thread, which ends the window", ann)])
+        wait_for(lambda: len(noted.senders) == 3, what="the third message sent")
+        wait_for(lambda: sender.idle, what="the sender thread waiting for work")
+        sender.submit([problem("quiet again", ann)])
+        assert noted.senders[3] == threading.current_thread().name
+    finally:
+        sender.stop()
+
+
+def lines_of(endpoint: FakeEndpoint) -> str:
+    return b"".join(endpoint.sent).decode()
+
+
+def test_the_delivery_rate_is_judged_over_the_last_window_or_the_current_one() -> None:
+    clock = Clock()
+    rate = DeliveryRate(busy=1000, window=0.1, clock=clock)
+    assert not rate.busy()
+    rate.add(100)  # the mark of a window (1,000 a second for a tenth), not past it
+    assert not rate.busy()
+    rate.add(1)
+    assert rate.busy()  # past it before the window ended: busy at once
+    clock.now += 0.1
+    rate.add(0)  # the window ended with 101: busy over the next one too
+    assert rate.busy()
+    clock.now += 0.1
+    rate.add(50)  # the window that ended held nothing
+    assert not rate.busy()
+    clock.now += 0.05
+    rate.add(60)  # 110 within a tenth of a second
+    assert rate.busy()
+    clock.now += 60
+    rate.add(1)  # a minute after: 110 over the whole minute is quiet
+    assert not rate.busy()
 
 
 class HeldEndpoint(FakeEndpoint):

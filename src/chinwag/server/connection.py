@@ -217,7 +217,7 @@ class Connection(_Reached):
         burst, rate = flood if flood is not None else (config.flood_burst, config.flood_rate)
         self._pacer = Pacer(burst, rate, config.flood_max_seconds) if burst and rate else None
         # Hand deliveries over in order: to the sender thread when there is one.
-        self._deliver: Callable[[list[Delivery]], None] = (
+        self._deliver: Callable[[list[Delivery]], object] = (
             sender.submit if sender is not None else lambda ds: deliver(ds, router)
         )
         self.thread = threading.Thread(target=self._run, name=info.name, daemon=True)

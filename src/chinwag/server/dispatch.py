@@ -23,43 +23,49 @@ from chinwag.hub.events import Audience, Delivery, Farewell
 from chinwag.server.router import Router
 
 
-def deliver(deliveries: Iterable[Delivery], router: Router) -> None:
+def deliver(deliveries: Iterable[Delivery], router: Router) -> int:
+    """Queue ``deliveries`` for their recipients; how many recipients' copies that was."""
+    posted = 0
     run: list[Delivery] = []  # consecutive deliveries with the same audience
     audience: Audience | None = None
     for delivery in deliveries:
         if isinstance(delivery.event, Farewell):
-            _send(run, router)
+            posted += _send(run, router)
             run, audience = [], None
-            _send([delivery], router, last_words=delivery.event.reason)
+            posted += _send([delivery], router, last_words=delivery.event.reason)
         # The same room audience is one shared value: ``is`` settles nearly every
         # comparison before ``==`` (key, version and ids) has to.
         elif delivery.audience is not audience and delivery.audience != audience:
-            _send(run, router)
+            posted += _send(run, router)
             run, audience = [delivery], delivery.audience
         else:
             run.append(delivery)
-    _send(run, router)
+    return posted + _send(run, router)
 
 
-def _send(run: list[Delivery], router: Router, last_words: str | None = None) -> None:
-    """Queue ``run`` for its recipients; with ``last_words``, close each right after."""
+def _send(run: list[Delivery], router: Router, last_words: str | None = None) -> int:
+    """Queue ``run`` for its recipients; with ``last_words``, close each right after.
+    How many recipients' copies that was (a recipient of a burst counts once per event)."""
     try:
         if len(run) == 1:
-            _send_one(run[0], router, last_words)
-        elif run:
-            _send_burst(run, router)
+            return _send_one(run[0], router, last_words)
+        if run:
+            return _send_burst(run, router) * len(run)
     except Exception:  # noqa: BLE001 - a bug must cost these deliveries, not the rest
         log.problem(f"error while delivering {type(run[0].event).__name__}")
+    return 0
 
 
-def _send_one(delivery: Delivery, router: Router, last_words: str | None) -> None:
+def _send_one(delivery: Delivery, router: Router, last_words: str | None) -> int:
+    """Queue one delivery; the number of its recipients (the excluded one too)."""
     exclude = router.endpoint(delivery.exclude)
     # The hot loop of the server: one pass per recipient. Recipients nearly always share
     # their neighbour's formatter, so that is checked before the dict.
     encoded: dict[Formatter, bytes] = {}
     formatter: Formatter | None = None
     data = b""
-    for endpoint in router.resolve(delivery.audience):
+    endpoints = router.resolve(delivery.audience)
+    for endpoint in endpoints:
         if endpoint is exclude:
             continue
         if endpoint.formatter is not formatter:
@@ -73,6 +79,7 @@ def _send_one(delivery: Delivery, router: Router, last_words: str | None) -> Non
                 endpoint.send(data)
         else:
             endpoint.close(last_words, data)  # the farewell, and nothing after it
+    return len(endpoints)
 
 
 class _Burst:
@@ -97,7 +104,8 @@ class _Burst:
         return b"".join(parts)
 
 
-def _send_burst(run: list[Delivery], router: Router) -> None:
+def _send_burst(run: list[Delivery], router: Router) -> int:
+    """Queue a burst to one audience; the number of its recipients."""
     left_out: dict[str, list[int]] = {}  # who is left out of which events of the run
     for index, delivery in enumerate(run):
         if delivery.exclude is not None:
@@ -110,7 +118,8 @@ def _send_burst(run: list[Delivery], router: Router) -> None:
     bursts: dict[Formatter, _Burst] = {}
     formatter: Formatter | None = None
     burst: _Burst
-    for endpoint in router.resolve(run[0].audience):
+    endpoints = router.resolve(run[0].audience)
+    for endpoint in endpoints:
         if endpoint.formatter is not formatter:
             formatter = endpoint.formatter
             if formatter not in bursts:
@@ -122,3 +131,4 @@ def _send_burst(run: list[Delivery], router: Router) -> None:
                 endpoint.send(data)
         elif burst.whole:  # empty: quiet events this recipient's protocol does not show
             endpoint.send(burst.whole)
+    return len(endpoints)

@@ -11,12 +11,18 @@ everything since the last round in one ``send``. The busier the chat, the more e
 carries. A round of one delivery, which has nothing to gather, sends as it posts
 (:attr:`Sender.at_once`: each outbox sends at once unless something waits in it).
 
-When it is quiet (the thread waits for work and nothing is queued), waking the thread
-would only hand a round of one delivery from one thread to another: two context switches
-and a hand-over of the interpreter's lock for every message. So a submitter that finds
-the thread idle and the queue empty dispatches its own deliveries, under the same lock
-and with the same rule for sending at once; whatever others submit meanwhile waits for
-that lock, so the order of submission is kept.
+When it is quiet (the thread waits for work, nothing is queued, and the server has
+been delivering fewer than :data:`BUSY_COPIES_PER_SECOND` copies a second), waking the
+thread would only hand a round of one delivery from one thread to another: two context
+switches and a hand-over of the interpreter's lock for every message. So such a submitter
+dispatches its own deliveries, under the same lock and with the same rule for sending at
+once; whatever others submit meanwhile waits for that lock, so the order of submission
+is kept. When the server is busy, a message is likely to have company within the time a
+hand-over takes, and a message dispatched at once would cost a ``send`` per recipient
+that the thread's round would have shared with the messages behind it (in a room of 500,
+500 ``send`` calls against one hand-over): then the thread gathers even when it is idle.
+The rate is counted in copies (recipients), not messages, because that is what a round
+saves: a message to 5 is worth dispatching at once at a rate where one to 500 is not.
 
 Two things are dispatched at once by the thread that submits them, under the same lock, in
 the same order: a farewell (its recipient is closed right after its last words, which must
@@ -27,8 +33,9 @@ follow everything submitted before them), and anything submitted while the queue
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain
 
 from chinwag import log
@@ -39,11 +46,53 @@ from chinwag.server.router import Router
 from chinwag.worker import Worker
 
 MAX_QUEUED = 100  # submissions waiting before submitters dispatch themselves
+# Copies of messages (one per recipient) dispatched a second above which the server is
+# busy, so that submitters leave even a lone message to the thread (see the module
+# docstring): about a tenth of a core's time in ``send`` calls, if each went alone. A
+# room of 100 with five people talking at 20 lines a second each is about 10,000.
+BUSY_COPIES_PER_SECOND = 20_000
+RATE_WINDOW_SECONDS = 0.1
+
+
+class DeliveryRate:
+    """Whether the server is busy delivering: more than ``busy`` copies a second, over
+    the last window of ``window`` seconds that ended, or over the current one already.
+
+    :meth:`add` is called by one thread at a time (the dispatcher, under its lock);
+    :meth:`busy` by any: a reading that misses a beat only misjudges one message.
+    """
+
+    def __init__(
+        self,
+        busy: float = BUSY_COPIES_PER_SECOND,
+        window: float = RATE_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rate = busy
+        self._window = window
+        self._per_window = busy * window
+        self._clock = clock
+        self._start = clock()
+        self._count = 0
+        self._busy = False  # over the last window that ended
+
+    def add(self, copies: int) -> None:
+        """Count ``copies`` just dispatched."""
+        now = self._clock()
+        elapsed = now - self._start
+        if elapsed >= self._window:  # a window ended: judged over all the time since
+            self._busy = self._count > self._rate * elapsed
+            self._start, self._count = now, 0
+        self._count += copies
+
+    def busy(self) -> bool:
+        return self._busy or self._count > self._per_window
 
 
 class Sender:
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, rate: DeliveryRate | None = None) -> None:
         self._router = router  # this server's endpoints, by member id
+        self._rate = rate if rate is not None else DeliveryRate()
         self._lock = threading.Lock()
         self._due: dict[Outbox, None] = {}  # ordered: outboxes flush in the order marked
         self._queue: deque[Sequence[Delivery]] = deque()
@@ -76,6 +125,7 @@ class Sender:
             self._idle
             and len(queue) == 1
             and not self._wake.is_set()
+            and not self._rate.busy()
             and self._dispatching.acquire(blocking=False)
         ):
             try:  # quiet: dispatched here, as the thread would (see the module docstring)
@@ -103,7 +153,7 @@ class Sender:
             batch = [queue.popleft() for _ in range(len(queue))]
             self.at_once = at_once and len(batch) == 1 and len(batch[0]) == 1
             try:
-                deliver(chain.from_iterable(batch), self._router)
+                self._rate.add(deliver(chain.from_iterable(batch), self._router))
             finally:
                 self.at_once = False
 
