@@ -36,7 +36,11 @@ def endpoint(member: Member) -> FakeEndpoint:
 
 
 def lines(member: Member) -> str:
-    return b"".join(endpoint(member).sent).decode()
+    return lines_of(endpoint(member))
+
+
+def lines_of(sink: FakeEndpoint) -> str:
+    return b"".join(sink.sent).decode()
 
 
 def problem(text: str, *recipients: Member) -> Delivery:
@@ -134,10 +138,6 @@ def test_a_busy_server_leaves_even_a_lone_message_to_the_thread() -> None:
         assert noted.senders[3] == threading.current_thread().name
     finally:
         sender.stop()
-
-
-def lines_of(endpoint: FakeEndpoint) -> str:
-    return b"".join(endpoint.sent).decode()
 
 
 def test_the_delivery_rate_is_judged_over_the_last_window_or_the_current_one() -> None:

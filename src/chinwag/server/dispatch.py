@@ -45,12 +45,12 @@ def deliver(deliveries: Iterable[Delivery], router: Router) -> int:
 
 def _send(run: list[Delivery], router: Router, last_words: str | None = None) -> int:
     """Queue ``run`` for its recipients; with ``last_words``, close each right after.
-    How many recipients' copies that was (a recipient of a burst counts once per event)."""
+    How many recipients' copies that was."""
     try:
         if len(run) == 1:
             return _send_one(run[0], router, last_words)
         if run:
-            return _send_burst(run, router) * len(run)
+            return _send_burst(run, router)
     except Exception:  # noqa: BLE001 - a bug must cost these deliveries, not the rest
         log.problem(f"error while delivering {type(run[0].event).__name__}")
     return 0
@@ -105,7 +105,8 @@ class _Burst:
 
 
 def _send_burst(run: list[Delivery], router: Router) -> int:
-    """Queue a burst to one audience; the number of its recipients."""
+    """Queue a burst to one audience; the copies that was (each recipient, the ones
+    left out of some of its events too, once per event)."""
     left_out: dict[str, list[int]] = {}  # who is left out of which events of the run
     for index, delivery in enumerate(run):
         if delivery.exclude is not None:
@@ -131,4 +132,4 @@ def _send_burst(run: list[Delivery], router: Router) -> int:
                 endpoint.send(data)
         elif burst.whole:  # empty: quiet events this recipient's protocol does not show
             endpoint.send(burst.whole)
-    return len(endpoints)
+    return len(endpoints) * len(run)

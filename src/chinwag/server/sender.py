@@ -68,7 +68,7 @@ class DeliveryRate:
         window: float = RATE_WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._rate = busy
+        self._busy_rate = busy
         self._window = window
         self._per_window = busy * window
         self._clock = clock
@@ -81,7 +81,7 @@ class DeliveryRate:
         now = self._clock()
         elapsed = now - self._start
         if elapsed >= self._window:  # a window ended: judged over all the time since
-            self._busy = self._count > self._rate * elapsed
+            self._busy = self._count > self._busy_rate * elapsed
             self._start, self._count = now, 0
         self._count += copies
 
