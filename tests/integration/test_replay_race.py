@@ -61,10 +61,14 @@ def test_a_join_amid_a_stream_sees_every_line_once(make_harness: Callable[..., H
     for _ in range(ROUNDS // 3):
         first = sent
         start = len(bob.received)
-        # A burst on its way while bob joins: some of it before his join, some after.
+        # A burst on its way while bob joins: some of it before his join, some after,
+        # and some perhaps not written yet; the next burst leaves once the join is done
+        # (the two clients' lines reach the server by different connections, so sending
+        # the join first would not make it come first).
         alice.send(*(f"n {sent + n}" for n in range(40)))
         sent += 40
         bob.send("/join kitchen")
+        bob.expect(r"^\* you are now in kitchen")
         alice.send(*(f"n {sent + n}" for n in range(40)))
         sent += 40
         barrier(alice)  # every line accepted and handed over ...
