@@ -45,6 +45,7 @@ def test_a_missing_data_directory_is_made_private(tmp_path: Path) -> None:
         assert database.writer.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         for each in (database.reader, database.writer):  # a bounded cache each
             assert each.execute("PRAGMA cache_size").fetchone()[0] == storage.CACHE_PAGES
+            assert each.execute("PRAGMA secure_delete").fetchone()[0] == 2  # FAST
     finally:
         database.close()
 

@@ -8,11 +8,12 @@ place, newer ones are refused). Every problem is a :class:`StorageError` whose m
 names the file and says what is wrong, in one line, for the operator.
 
 The database runs in WAL mode with ``synchronous=NORMAL`` (a power cut may lose the
-last transactions, never the file), a busy timeout, (made new) pages of 16 KiB and a
-cache of :data:`CACHE_PAGES` pages a connection. It has two connections: one for
-writing (the writer thread, and loading state at start) and one for reading (queries
-from reader threads, which WAL lets run while a write is in progress); each is used
-under its own lock.
+last transactions, never the file), ``secure_delete=FAST`` (what is deleted is wiped
+from b-tree pages, not from pages deleting frees), a busy timeout, (made new) pages of
+16 KiB and a cache of :data:`CACHE_PAGES` pages a connection. It has two connections:
+one for writing (the writer thread, and loading state at start) and one for reading
+(queries from reader threads, which WAL lets run while a write is in progress); each is
+used under its own lock.
 
 :class:`SqliteHistory` is the :class:`~chinwag.history.store.HistoryStore` on it:
 records are kept many to a row (:mod:`chinwag.history.pages`), up to 256 consecutive
@@ -246,6 +247,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     )
     connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     connection.execute(f"PRAGMA cache_size = {CACHE_PAGES}")
+    # Deleted records are overwritten where that writes nothing more (b-tree pages), not
+    # on pages that deleting frees: some builds zero each freed page, and write it to
+    # the log, which made a pruning step cost as much as the batch it followed.
+    connection.execute("PRAGMA secure_delete = FAST")
     return connection
 
 
