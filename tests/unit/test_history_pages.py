@@ -234,6 +234,34 @@ def test_part_of_a_page_is_that_part_of_its_entries(by_column: bool, part: slice
     assert pages.entries(text, part) == every[part]
 
 
+@pytest.mark.parametrize("layout", ["room", "private", "by record"])
+def test_a_page_without_its_oldest_records_holds_the_rest_in_its_layout(layout: str) -> None:
+    records = flagged(made(7))
+    if layout == "private":
+        records = [
+            dataclasses.replace(r, private=True, target=f"u{n % 2}") for n, r in enumerate(records)
+        ]
+    if layout == "by record":
+        text = pages.page([pages.pack(pages.row_of(r)) for r in records])
+    else:
+        text = pages.columns([as_pending(r) for r in records])
+    every = pages.entries(text)
+    assert pages.numbers(text) == [message_ids.decode(r.msgid) for r in records]
+    for count in range(1, len(records)):
+        rest = pages.without_oldest(text, count)
+        assert rest.startswith(pages.FS) == (layout != "by record")
+        assert pages.entries(rest) == every[count:]
+        assert pages.numbers(rest) == pages.numbers(text)[count:]
+
+
+def test_a_damaged_page_by_column_cannot_be_cut() -> None:
+    text = pages.columns([as_pending(r) for r in made(4)])
+    senders = text.split(pages.US)[1]
+    damaged = text.replace(senders, senders.rsplit(pages.RS, 1)[0])  # a sender short
+    with pytest.raises(ValueError, match="damaged"):
+        pages.without_oldest(damaged, 1)
+
+
 def test_a_separator_in_a_message_is_refused_by_columns_and_kept_cleaned(
     tmp_path: Path,
 ) -> None:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate, repeat
+from itertools import accumulate, islice, repeat
 
 from chinwag.history import ids
 from chinwag.history.store import Pending, Record
@@ -169,6 +169,47 @@ def _by_column(text: str, part: slice | None) -> list[str]:
     )
 
 
+def numbers(text: str) -> list[int]:
+    """The ids of a page's records, oldest first, as numbers (of any layout)."""
+    if text.startswith(FS):
+        msgids = text[1 : text.index(US)].split(RS)
+        return list(accumulate(map(int, msgids[1:], repeat(16)), initial=int(msgids[0], 16)))
+    return list(map(entry_id, entries(text)))
+
+
+def without_oldest(text: str, count: int) -> str:
+    """The page ``text`` without its oldest ``count`` records (fewer than it holds): by
+    column, with its times in its ids, if it was so (what retention leaves of a page of
+    the hub's reads as fast as the page did), else by record; ``ValueError`` if its
+    columns do not hold the same number of values."""
+    if not text.startswith(FS):
+        return RS.join(entries(text)[count:])
+    packed = text[1:].split(US)
+    if len(packed) != FIELDS - 1:
+        raise ValueError("a page's columns are damaged")
+    flags = packed[4]
+    total = len(flags)
+    msgids, senders, targets, texts, userhosts = (
+        column.split(RS) for column in packed[:4] + packed[5:]
+    )
+    one_target = len(targets) == 1
+    if any(len(values) != total for values in (msgids, senders, texts, userhosts)) or not (
+        one_target or len(targets) == total
+    ):
+        raise ValueError("a page's columns are damaged")
+    first = sum(map(int, msgids[: count + 1], repeat(16)))  # the first id kept
+    return FS + US.join(
+        (
+            RS.join((hex(first), *msgids[count + 1 :])),
+            RS.join(senders[count:]),
+            targets[0] if one_target else RS.join(targets[count:]),
+            RS.join(texts[count:]),
+            flags[count:],
+            RS.join(userhosts[count:]),
+        )
+    )
+
+
 def last_entry(text: str) -> str:
     """The newest of a page's packed records."""
     return entries(text, slice(-1, None))[0]
@@ -184,14 +225,26 @@ _NOTICE = operator.attrgetter("notice")
 _USERHOST = operator.attrgetter("userhost")
 
 
-def columns(messages: Sequence[Pending]) -> str:
+def columns(
+    messages: Sequence[Pending], numbers: Sequence[int] | None = None, target: str | None = None
+) -> str:
     """The page, by column, of the records of ``messages`` (the hub's, of one
     conversation, ascending ids, each made from its message's time; at least one);
-    ``ValueError`` if a field holds a separator. Every step is a ``map`` or a ``join``
-    over a column: this runs for every message said."""
+    ``ValueError`` if a field holds a separator. ``numbers``, their ids, and ``target``,
+    the room of them all, spare a pass over the messages where the caller has them.
+    Every step is a ``map`` or a ``join`` over a column: this runs for every message said.
+    """
     count = len(messages)
     room = isinstance(messages[0], RoomMessage)  # else private: never an action
-    targets = list(map(_ROOM if room else _RECIPIENT, messages))
+    if target is not None:  # a room's page: its one target once
+        where, separators = target, 0
+    else:
+        targets = list(map(_ROOM if room else _RECIPIENT, messages))
+        target = targets[0]
+        if targets.count(target) == count:
+            where, separators = target, 0
+        else:
+            where, separators = RS.join(targets), count - 1
     if (room and any(map(_ACTION, messages))) or any(map(_NOTICE, messages)):
         notices = list(map(_NOTICE, messages))
         actions = map(_ACTION, messages) if room else repeat(0)
@@ -199,11 +252,6 @@ def columns(messages: Sequence[Pending]) -> str:
         flags = "".join(map(FLAGS.__getitem__, bits))
     else:
         flags = "0" * count
-    target = targets[0]
-    if targets.count(target) == count:  # a room's page: its one target once
-        where, separators = target, 0
-    else:
-        where, separators = RS.join(targets), count - 1
     said = (  # the columns of what people chose: only these may hold a separator
         RS.join(map(_SENDER, messages)),
         RS.join(map(_TEXT, messages)),
@@ -215,8 +263,10 @@ def columns(messages: Sequence[Pending]) -> str:
         if US in column or column.count(RS) != count - 1:
             raise ValueError("a record's fields hold a separator")
     senders, texts, userhosts = said
-    numbers = list(map(_MSGID, messages))
-    msgids = RS.join((hex(numbers[0]), *map(hex, map(operator.sub, numbers[1:], numbers))))
+    if numbers is None:
+        numbers = list(map(_MSGID, messages))
+    deltas = map(operator.sub, islice(numbers, 1, None), numbers)
+    msgids = RS.join((hex(numbers[0]), *map(hex, deltas)))
     return FS + US.join((msgids, senders, where, texts, flags, userhosts))
 
 

@@ -404,47 +404,58 @@ class SqliteHistory:
     def append_messages(self, messages: Sequence[Pending]) -> None:
         # The records of kept(message), made into pages by column without the records:
         # the hub made these messages, in the order of their ids. Each check is one pass
-        # in C (map, all, set): this runs for every message.
+        # in C (map, all, set, count): this runs for every message.
         numbers = list(map(_MSGID, messages))
         if not all(map(operator.lt, numbers, islice(numbers, 1, None))):
             self.append([kept(message) for message in messages])  # not the hub's: sorted
             return
-        groups: dict[str, Sequence[Pending]]
-        rooms = set(map(_ROOM, messages)) if set(map(type, messages)) == _ROOM_MESSAGES else ()
-        if len(rooms) == 1:
+        try:
+            rooms = list(map(_ROOM, messages))  # a room message's room ...
+        except AttributeError:  # ... which a private message has not
+            rooms = [None]
+        room = rooms[0]
+        if room is not None and rooms.count(room) == len(rooms):
             # All to one room, as in a busy room's batch: one group.
-            groups = {self._room_key(next(iter(rooms))): messages}
-        else:
-            grouped: dict[str, list[Pending]] = {}
-            for message in messages:
-                key = (
-                    self._room_key(message.room)
-                    if isinstance(message, RoomMessage)
-                    else Conversation.private(message.sender, message.recipient).key
-                )
-                grouped.setdefault(key, []).append(message)
-            groups = dict(grouped)
+            with self._writing() as connection:
+                key = self._room_key(room)
+                self._keep_messages(connection, key, messages, numbers, room)
+            return
+        grouped: dict[str, list[Pending]] = {}
+        for message in messages:
+            key = (
+                self._room_key(message.room)
+                if isinstance(message, RoomMessage)
+                else Conversation.private(message.sender, message.recipient).key
+            )
+            grouped.setdefault(key, []).append(message)
         with self._writing() as connection:
-            for key, group in groups.items():
-                self._keep_messages(connection, key, group)
+            for key, group in grouped.items():
+                self._keep_messages(connection, key, group, list(map(_MSGID, group)), None)
 
     def _keep_messages(
-        self, connection: sqlite3.Connection, key: str, messages: Sequence[Pending]
+        self,
+        connection: sqlite3.Connection,
+        key: str,
+        messages: Sequence[Pending],
+        numbers: Sequence[int],
+        room: str | None,
     ) -> None:
-        """Keep the records of ``messages`` (the hub's, ascending ids) of conversation
-        ``key``: new pages by column, or merged with what is kept if not all after it."""
-        last = _bytes(messages[-1].msgid)
+        """Keep the records of ``messages`` (the hub's, ids ``numbers``, ascending) of
+        conversation ``key`` (of ``room``, if known to be one room's): new pages by
+        column, or merged with what is kept if not all after it."""
+        last = _bytes(numbers[-1])
         kept_last = self._kept_last(connection, key)
-        if _bytes(messages[0].msgid) > kept_last:
+        if _bytes(numbers[0]) > kept_last:
             size = pages.PAGE_RECORDS
             for start in range(0, len(messages), size):
                 chunk = messages[start : start + size]
+                ids_of_chunk = numbers[start : start + size]
                 try:
-                    text = pages.columns(chunk)
+                    text = pages.columns(chunk, ids_of_chunk, room)
                 except ValueError:  # a field held a separator: kept by record, cleaned
                     rows = _rows_of(key, chunk)
                     text = pages.page([pages.pack(row) for row in rows], rows)
-                first_id, last_id = _bytes(chunk[0].msgid), _bytes(chunk[-1].msgid)
+                first_id, last_id = _bytes(ids_of_chunk[0]), _bytes(ids_of_chunk[-1])
                 connection.execute(_INSERT, (key, first_id, last_id, len(chunk), text))
             added = len(messages)
         else:
@@ -812,20 +823,19 @@ def _delete_oldest(
         text = connection.execute(
             "SELECT records FROM pages WHERE conversation = ? AND first = ?", (key, partial)
         ).fetchone()[0]
-        entries = pages.entries(text)
-        cut = min(len(entries), limit - removed)
-        if below is not None:  # the entries' ids ascend: the first not below, by halves
-            cut = bisect.bisect_left(entries, below, hi=cut, key=_entry_key)
+        numbers = pages.numbers(text)
+        cut = min(len(numbers), limit - removed)
+        if below is not None:  # the ids ascend: the first not below, by halves
+            cut = bisect.bisect_left(numbers, int.from_bytes(below, "big"), hi=cut)
         removed += cut
         if cut:
-            rest = entries[cut:]
             connection.execute(
                 "DELETE FROM pages WHERE conversation = ? AND first = ?", (key, partial)
             )
-            if rest:
-                first = _entry_key(rest[0])
-                last = _entry_key(rest[-1])
-                connection.execute(_INSERT, (key, first, last, len(rest), pages.RS.join(rest)))
+            if cut < len(numbers):
+                first, last = _bytes(numbers[cut]), _bytes(numbers[-1])
+                rest = pages.without_oldest(text, cut)
+                connection.execute(_INSERT, (key, first, last, len(numbers) - cut, rest))
     return removed
 
 
@@ -837,7 +847,6 @@ def _unreadable(exc: Exception) -> str:
 
 _MSGID = operator.attrgetter("msgid")  # a pending message's id ...
 _ROOM = operator.attrgetter("room")  # ... and a room message's room
-_ROOM_MESSAGES = {RoomMessage}
 
 
 def _entry_key(entry: str) -> bytes:

@@ -33,7 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from itertools import islice, repeat
+from itertools import repeat, starmap
 from typing import Final, cast
 
 from chinwag import log
@@ -241,12 +241,13 @@ class HistoryWriter:
         if self._queue:
             self._busy = True
             queue = self._queue
-            # The batch pending() reads holds its items before they leave the queue.
             count = min(self.batch, len(queue))
-            items = self._writing = list(islice(queue, count))
-            popleft = queue.popleft
-            for _ in repeat(None, count):
-                popleft()
+            # The batch pending() reads is published first, then filled from the queue
+            # in one call in C, which no other thread can run in the middle of: an item
+            # is always in one of them, as pending() needs.
+            items: list[Item] = []
+            self._writing = items
+            items.extend(starmap(queue.popleft, repeat((), count)))
             messages, records, changes = _sorted_out(items)
             try:
                 if messages:
