@@ -22,6 +22,19 @@ STAMP = r"\[\d\d:\d\d:\d\d\]"
 SRC = str(Path(chinwag.__file__).resolve().parents[1])  # the code under test, not an install
 
 
+def python_output(program: str, *args: str) -> str:
+    """What ``program`` prints, run with ``args`` by a fresh interpreter on the code
+    under test (for what changes an interpreter for good: allocator, collector)."""
+    result = subprocess.run(
+        [sys.executable, "-c", program, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    return result.stdout
+
+
 def start_server(port: int = 0) -> ChatServer:
     server = ChatServer(Config(host="127.0.0.1", port=port, console=False, data_dir=""))
     server.start()

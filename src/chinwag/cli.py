@@ -25,10 +25,11 @@ def serve(args: argparse.Namespace) -> int:
     except config.ConfigError as error:
         print(f"chinwag: {error}", file=sys.stderr)
         return 2
-    from chinwag.allocator import tune
+    from chinwag import allocator, collector
 
     # Before any thread starts (the log's is the first): a thread keeps the heap it got.
-    tune()  # password checks' 16 MiB must not stay resident per thread, nor freed memory
+    allocator.tune()  # password checks' 16 MiB must not stay resident per thread, nor freed memory
+    collector.tune()  # messages held for history must not set the collector off again and again
     log.configure(settings.log_file)
     code = 1
     try:

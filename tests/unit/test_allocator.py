@@ -4,16 +4,13 @@ is given back (glibc only: elsewhere there is nothing to do)."""
 
 from __future__ import annotations
 
-import os
 import platform
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
 from chinwag import allocator
-from tests.client_support import SRC
+from tests.client_support import python_output
 
 PROGRAM = textwrap.dedent(
     """
@@ -46,14 +43,7 @@ PROGRAM = textwrap.dedent(
 
 def run(program: str, mode: str) -> str:
     """What ``program`` prints, run with the allocator ``mode`` ("fixed" or "default")."""
-    result = subprocess.run(
-        [sys.executable, "-c", program, mode],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": SRC},
-    )
-    return result.stdout
+    return python_output(program, mode)
 
 
 def grown_mib(mode: str) -> float:
