@@ -138,20 +138,40 @@ def entries(text: str, part: slice | None = None) -> list[str]:
     )
 
 
-def _by_column(text: str, part: slice | None) -> list[str]:
-    """:func:`entries` of a page by column whose times are in its ids."""
+Columns = tuple[list[str], list[str], list[str], list[str], str, list[str]]
+
+
+def _split(text: str) -> Columns:
+    """The columns of a page by column whose times are in its ids, each split into its
+    values: ids (as kept: the first, then differences), senders, targets (one value
+    for a page of one target), texts, flags (a string) and user@hosts; ``ValueError``
+    if they do not hold the same number of values."""
     packed = text[1:].split(US)
     if len(packed) != FIELDS - 1:
         raise ValueError("a page's columns are damaged")
     flags = packed[4]
     count = len(flags)
-    split = [column.split(RS) for column in packed[:4] + packed[5:]]
-    msgids, senders, targets, texts, userhosts = split
-    if len(targets) == 1:
-        split[2] = targets = targets * count  # one target for every record
-    if any(len(values) != count for values in split):
+    msgids, senders, targets, texts, userhosts = (
+        column.split(RS) for column in packed[:4] + packed[5:]
+    )
+    if any(len(values) != count for values in (msgids, senders, texts, userhosts)) or (
+        len(targets) not in (1, count)
+    ):
         raise ValueError("a page's columns are damaged")
-    numbers = list(accumulate(map(int, msgids[1:], repeat(16)), initial=int(msgids[0], 16)))
+    return msgids, senders, targets, texts, flags, userhosts
+
+
+def _numbers(msgids: list[str]) -> list[int]:
+    """The ids of a column of ids as kept (the first, then differences), as numbers."""
+    return list(accumulate(map(int, msgids[1:], repeat(16)), initial=int(msgids[0], 16)))
+
+
+def _by_column(text: str, part: slice | None) -> list[str]:
+    """:func:`entries` of a page by column whose times are in its ids."""
+    msgids, senders, targets, texts, flags, userhosts = _split(text)
+    if len(targets) == 1:
+        targets = targets * len(flags)  # one target for every record
+    numbers = _numbers(msgids)
     if part is not None:
         numbers = numbers[part]
         senders, targets, texts, userhosts = (
@@ -172,8 +192,7 @@ def _by_column(text: str, part: slice | None) -> list[str]:
 def numbers(text: str) -> list[int]:
     """The ids of a page's records, oldest first, as numbers (of any layout)."""
     if text.startswith(FS):
-        msgids = text[1 : text.index(US)].split(RS)
-        return list(accumulate(map(int, msgids[1:], repeat(16)), initial=int(msgids[0], 16)))
+        return _numbers(text[1 : text.index(US)].split(RS))
     return list(map(entry_id, entries(text)))
 
 
@@ -184,25 +203,13 @@ def without_oldest(text: str, count: int) -> str:
     columns do not hold the same number of values."""
     if not text.startswith(FS):
         return RS.join(entries(text)[count:])
-    packed = text[1:].split(US)
-    if len(packed) != FIELDS - 1:
-        raise ValueError("a page's columns are damaged")
-    flags = packed[4]
-    total = len(flags)
-    msgids, senders, targets, texts, userhosts = (
-        column.split(RS) for column in packed[:4] + packed[5:]
-    )
-    one_target = len(targets) == 1
-    if any(len(values) != total for values in (msgids, senders, texts, userhosts)) or not (
-        one_target or len(targets) == total
-    ):
-        raise ValueError("a page's columns are damaged")
+    msgids, senders, targets, texts, flags, userhosts = _split(text)
     first = sum(map(int, msgids[: count + 1], repeat(16)))  # the first id kept
     return FS + US.join(
         (
             RS.join((hex(first), *msgids[count + 1 :])),
             RS.join(senders[count:]),
-            targets[0] if one_target else RS.join(targets[count:]),
+            targets[0] if len(targets) == 1 else RS.join(targets[count:]),
             RS.join(texts[count:]),
             flags[count:],
             RS.join(userhosts[count:]),
