@@ -206,7 +206,7 @@ def test_chat_goes_on_when_history_cannot_be_written(
 ) -> None:
     alice, bob = harness.connect("alice"), harness.connect("bob")
 
-    def broken(records: list[Record] | list[Pending]) -> None:
+    def broken(records: list[Record] | list[Pending], flagged: int | None = None) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(harness.server.history.store, "append", broken)

@@ -192,6 +192,19 @@ def test_a_private_page_by_column_keeps_each_records_target() -> None:
     assert back == records
 
 
+def test_a_page_of_messages_known_to_be_plain_is_the_page_made_by_looking() -> None:
+    # Ids a millisecond apart (made()) and ids counting up within one, side by side.
+    source, later = MessageIds(), START + timedelta(milliseconds=10)
+    records = made(3) + [
+        Record(message_ids.encode(source.at_time(later)), later, "bob", "lobby", f"n{n}")
+        for n in range(3)
+    ]
+    messages = [as_pending(r) for r in records]
+    text = pages.columns(messages, plain=True)
+    assert text == pages.columns(messages)
+    assert [pages.record(e, private=False) for e in pages.entries(text)] == records
+
+
 def test_a_page_by_column_with_its_times_written_out_still_reads() -> None:
     # As chinwag wrote pages by column before ids told the time: GS, then seven columns,
     # the times the first's microseconds and then each other's microseconds after it.

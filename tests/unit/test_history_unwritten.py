@@ -126,12 +126,12 @@ class WatchedStore(MemoryHistory):
         self.writer: HistoryWriter | None = None
         self.seen_while_writing: list[list[int]] = []
 
-    def append_messages(self, messages: Sequence[Pending]) -> None:
+    def append_messages(self, messages: Sequence[Pending], flagged: int | None = None) -> None:
         assert self.writer is not None
         waiting = self.writer.pending()
         seen = [item.msgid for item in waiting if type(item) is RoomMessage]
         self.seen_while_writing.append(seen)
-        super().append_messages(messages)
+        super().append_messages(messages, flagged)
 
 
 def test_a_batch_being_written_is_still_pending_until_it_is_written() -> None:

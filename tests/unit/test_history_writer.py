@@ -275,6 +275,30 @@ def test_the_recorder_keeps_room_messages_and_private_ones_only_if_asked() -> No
         assert kept[0].time == now.astimezone(UTC)
 
 
+def test_actions_and_notices_among_many_plain_messages_keep_their_flags(
+    on_disk: tuple[Database, SqliteHistory, HistoryWriter],
+) -> None:
+    # The recorder tells the writer of each flagged message, which spares the pages of
+    # plain ones looking: those told of must still be kept flagged, wherever they fall.
+    _, store, writer = on_disk
+    history = History(store, writer, private=True)
+    ids = MessageIds()
+    now = datetime.now()
+    flags = {300: (True, False), 450: (False, True), 1000: (True, True)}
+    for n in range(1200):
+        action, notice = flags.get(n, (False, False))
+        event = RoomMessage(now, "ann", "lobby", f"m{n}", action, notice, msgid=ids.at_time(now))
+        history.record(event)
+    history.record(PrivateMessage(now, "ann", "bob", "psst", notice=True, msgid=ids.at_time(now)))
+    history.record(PrivateMessage(now, "ann", "bob", "plain", msgid=ids.at_time(now)))
+    assert writer.flush(10)
+    kept = store.latest(LOBBY, 2000)
+    assert [r.text for r in kept] == [f"m{n}" for n in range(1200)]
+    assert {n: (r.action, r.notice) for n, r in enumerate(kept) if r.action or r.notice} == flags
+    told = store.latest(Conversation.private("ann", "bob"), 5)
+    assert [(r.text, r.notice) for r in told] == [("psst", True), ("plain", False)]
+
+
 def test_a_report_is_due_at_most_once_an_interval() -> None:
     now = [0.0]
     report = RateLimitedReport(60, clock=lambda: now[0])

@@ -111,13 +111,16 @@ class History:
         if type(event) is RoomMessage:
             if not event.status:
                 # The event itself: this runs for every message said, under the hub's lock.
-                if event.msgid:
-                    self.writer.put(event)
-                else:
-                    self.writer.put(pending(self._ids.at_time(event.time), event))
+                message = event if event.msgid else pending(self._ids.at_time(event.time), event)
+                if event.action or event.notice:
+                    self.writer.flag(message.msgid)
+                self.writer.put(message)
         elif self.private:
             # The hub gave the message its id; one made before ids did gets one here.
-            self.writer.put(pending(event.msgid or self._ids.at_time(event.time), event))
+            message = pending(event.msgid or self._ids.at_time(event.time), event)
+            if event.notice:
+                self.writer.flag(message.msgid)
+            self.writer.put(message)
 
     # --- queries ----------------------------------------------------------------------------
     # Each asks the store and adds what the writer has yet to write (``unwritten``).

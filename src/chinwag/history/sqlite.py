@@ -401,7 +401,7 @@ class SqliteHistory:
                 entries = [pages.pack(row) for row in rows]
                 self._keep(connection, key, entries, unique=unique, rows=rows)
 
-    def append_messages(self, messages: Sequence[Pending]) -> None:
+    def append_messages(self, messages: Sequence[Pending], flagged: int | None = None) -> None:
         # The records of kept(message), made into pages by column without the records:
         # the hub made these messages, in the order of their ids. Each check is one pass
         # in C (map, all, set, count): this runs for every message.
@@ -418,7 +418,7 @@ class SqliteHistory:
             # All to one room, as in a busy room's batch: one group.
             with self._writing() as connection:
                 key = self._room_key(room)
-                self._keep_messages(connection, key, messages, numbers, room)
+                self._keep_messages(connection, key, messages, numbers, room=room, flagged=flagged)
             return
         grouped: dict[str, list[Pending]] = {}
         for message in messages:
@@ -430,7 +430,8 @@ class SqliteHistory:
             grouped.setdefault(key, []).append(message)
         with self._writing() as connection:
             for key, group in grouped.items():
-                self._keep_messages(connection, key, group, list(map(_MSGID, group)), None)
+                numbers = list(map(_MSGID, group))
+                self._keep_messages(connection, key, group, numbers, room=None, flagged=flagged)
 
     def _keep_messages(
         self,
@@ -438,11 +439,14 @@ class SqliteHistory:
         key: str,
         messages: Sequence[Pending],
         numbers: Sequence[int],
+        *,
         room: str | None,
+        flagged: int | None,
     ) -> None:
         """Keep the records of ``messages`` (the hub's, ids ``numbers``, ascending) of
-        conversation ``key`` (of ``room``, if known to be one room's): new pages by
-        column, or merged with what is kept if not all after it."""
+        conversation ``key`` (of ``room``, if known to be one room's; ``flagged`` as for
+        :meth:`append_messages`): new pages by column, or merged with what is kept if
+        not all after it."""
         last = _bytes(numbers[-1])
         kept_last = self._kept_last(connection, key)
         if _bytes(numbers[0]) > kept_last:
@@ -451,7 +455,8 @@ class SqliteHistory:
                 chunk = messages[start : start + size]
                 ids_of_chunk = numbers[start : start + size]
                 try:
-                    text = pages.columns(chunk, ids_of_chunk, room)
+                    plain = flagged is not None and flagged < ids_of_chunk[0]
+                    text = pages.columns(chunk, ids_of_chunk, room, plain=plain)
                 except ValueError:  # a field held a separator: kept by record, cleaned
                     rows = _rows_of(key, chunk)
                     text = pages.page([pages.pack(row) for row in rows], rows)

@@ -147,8 +147,10 @@ class HistoryStore(Protocol):
     def append(self, records: Sequence[Record]) -> None:
         """Keep ``records`` (in one transaction, where the store has them)."""
 
-    def append_messages(self, messages: Sequence[Pending]) -> None:
-        """Keep the records of ``messages`` (:func:`kept` each), as :meth:`append`."""
+    def append_messages(self, messages: Sequence[Pending], flagged: int | None = None) -> None:
+        """Keep the records of ``messages`` (:func:`kept` each), as :meth:`append`;
+        ``flagged``, if given, is known to be at or above the id of every action and
+        notice among them (0: there is none), which spares looking at the others."""
 
     def latest(
         self, conversation: Conversation, limit: int, after: Cursor | None = None
@@ -211,7 +213,7 @@ class MemoryHistory:
         self._records: dict[str, list[Record]] = {}
         self._ids: dict[str, list[str]] = {}  # the records' ids, for bisecting
 
-    def append_messages(self, messages: Sequence[Pending]) -> None:
+    def append_messages(self, messages: Sequence[Pending], flagged: int | None = None) -> None:
         self.append([kept(message) for message in messages])
 
     def append(self, records: Sequence[Record]) -> None:

@@ -119,6 +119,10 @@ class HistoryWriter:
         self._busy = False
         self._progress = threading.Condition()
         self._flushing = 0  # callers of flush() waiting (changed under _progress)
+        # The highest id of an action or a notice put so far (0: none), told by the
+        # recorder before it puts the message: pages of messages with ids above it are
+        # spared looking for them.
+        self._flagged = 0
         self._dropped = 0
         self._lost = 0
         self._drop_report = RateLimitedReport(REPORT_SECONDS, clock)
@@ -137,7 +141,8 @@ class HistoryWriter:
 
     def put(self, item: Item) -> bool:
         """Queue ``item`` for writing; False (and counted) when the queue is full, which
-        refuses records and messages, not state changes (at most as many again)."""
+        refuses records and messages, not state changes (at most as many again). A
+        message that is an action or a notice is told first (:meth:`flag`)."""
         if len(self._queue) >= self.max_queued and (
             not callable(item) or len(self._queue) >= 2 * self.max_queued
         ):
@@ -153,6 +158,11 @@ class HistoryWriter:
             self._asleep = False
             self._wake.set()
         return True
+
+    def flag(self, msgid: int) -> None:
+        """Note that the message with id ``msgid``, to be put next, is an action or a
+        notice (from one thread at a time: the hub's recorder, under its lock)."""
+        self._flagged = max(self._flagged, msgid)
 
     def pending(self) -> list[Item]:
         """What is queued or being written, oldest first (some items perhaps twice):
@@ -252,7 +262,8 @@ class HistoryWriter:
             try:
                 if messages:
                     # Straight from the events: no record is made on the way to the disk.
-                    self.history.append_messages(messages)
+                    # Every flagged message taken was flagged before it was put.
+                    self.history.append_messages(messages, self._flagged)
                 if records:
                     self.history.append(records)
             except Exception as exc:  # noqa: BLE001 - a disk's failure must not stop chat
