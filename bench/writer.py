@@ -4,7 +4,8 @@ A busy room's history, without a server around it: each run is a fresh process t
 starts a real :class:`~chinwag.history.writer.HistoryWriter` on an SQLite store in a
 temporary directory (retention 10,000 records a room and 30 days, as shipped), fills the
 room past its retention, then puts ``--messages`` room messages of ``--size`` bytes from
-50 senders at ``--rate`` a second, as the hub's recorder would, and reads the writer
+50 senders at ``--rate`` a second, as the hub's recorder would (spread over ``--rooms``
+rooms, ten messages at a time to each in turn), and reads the writer
 thread's CPU time over them (``/proc/self/task/TID/schedstat``, in nanoseconds, not the
 10 ms ticks of ``/proc/PID/stat``). The figure is that time per message.
 
@@ -34,7 +35,7 @@ SENDERS = 50
 WARM_UP = 40_000  # past the retention of 10,000: the runs measure pruning too
 
 
-def _child(messages: int, rate: float, size: int) -> dict[str, float]:
+def _child(messages: int, rate: float, size: int, rooms: int) -> dict[str, float]:
     """One run, in this process (whose ``chinwag`` is the checkout being measured)."""
     import gc
 
@@ -54,6 +55,7 @@ def _child(messages: int, rate: float, size: int) -> dict[str, float]:
         senders = [f"c{n}" for n in range(SENDERS)]
         userhosts = [f"~c{n}@127.0.0.1" for n in range(SENDERS)]
         filler = "x" * max(1, size - 34)
+        names = [f"#bench{n}" for n in range(rooms)]
 
         def feed(count: int) -> None:
             start = time.monotonic()
@@ -61,8 +63,9 @@ def _child(messages: int, rate: float, size: int) -> dict[str, float]:
                 now = datetime.now(UTC)
                 n = sent % SENDERS
                 text = f"~#{n:05d}~{sent:07d}~{time.monotonic_ns() // 1000:016d}~{filler}"
+                room = names[sent // 10 % rooms]
                 event = RoomMessage(
-                    now, senders[n], "#bench", text, userhost=userhosts[n], msgid=ids.at_time(now)
+                    now, senders[n], room, text, userhost=userhosts[n], msgid=ids.at_time(now)
                 )
                 writer.put(event)
                 if sent % 200 == 199:  # paced in steps: a sleep per message would dominate
@@ -84,8 +87,8 @@ def _child(messages: int, rate: float, size: int) -> dict[str, float]:
     return {"us_per_message": spent / 1000 / messages, "written": written}
 
 
-def _run(src: Path, messages: int, rate: float, size: int) -> dict[str, float]:
-    argv = [sys.executable, "-m", "bench.writer", "--child"]
+def _run(src: Path, messages: int, rate: float, size: int, rooms: int) -> dict[str, float]:
+    argv = [sys.executable, "-m", "bench.writer", "--child", "--rooms", str(rooms)]
     argv += ["--messages", str(messages), "--rate", str(rate), "--size", str(size)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join((str(src), str(REPO))))
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=True)
@@ -98,12 +101,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--rate", type=float, default=40_000.0, help="messages a second")
     parser.add_argument("--size", type=int, default=100, help="bytes of text a message")
+    parser.add_argument("--rooms", type=int, default=1, help="rooms the messages go to")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline", type=Path, help="another checkout, run alternately")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_child(args.messages, args.rate, args.size)))
+        print(json.dumps(_child(args.messages, args.rate, args.size, args.rooms)))
         return
     sources = {"chinwag": REPO / "src"}
     if args.baseline is not None:
@@ -114,10 +118,13 @@ def main() -> None:
         if repetition % 2:
             order.reverse()  # neither always goes first
         for name, src in order:
-            result = _run(src, args.messages, args.rate, args.size)
+            result = _run(src, args.messages, args.rate, args.size, args.rooms)
             found[name].append(result["us_per_message"])
             print(f"{name}: {result['us_per_message']:.3f} µs a message", file=sys.stderr)
-    print(f"writer thread CPU per message, {args.messages} messages at {args.rate:g}/s:")
+    print(
+        f"writer thread CPU per message, {args.messages} messages at {args.rate:g}/s "
+        f"to {args.rooms} room(s):"
+    )
     for name, values in found.items():
         print(
             f"  {name:13s} median {statistics.median(values):.3f} µs "

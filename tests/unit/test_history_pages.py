@@ -149,6 +149,31 @@ def test_pruning_by_age_cuts_into_a_page_where_the_age_falls(
         database.close()
 
 
+def test_a_batch_spread_over_rooms_is_kept_in_each_room_in_order(tmp_path: Path) -> None:
+    # Room 0 is said as "Tea" and "tea": one room, whose messages stay in one order.
+    rooms = 3
+    names = ["Tea", *(f"room{n}" for n in range(1, rooms))]
+    ids = MessageIds()
+    said = datetime(2026, 1, 2, 3, 4, 5)
+    messages = []
+    for n in range(pages.PAGE_RECORDS * 3):
+        name = names[n // 7 % rooms]
+        if name == "Tea" and n % 2:
+            name = "tea"
+        event = RoomMessage(said, f"u{n % 5}", name, f"m{n}", n % 11 == 0, userhost=f"h{n % 3}")
+        messages.append(pending(ids.at_time(said), event))
+    database = open_database(tmp_path)
+    try:
+        store = SqliteHistory(database)
+        store.append_messages(messages)
+        for name in names:
+            room = Conversation.room(name)
+            expected = [kept(m) for m in messages if Conversation.room(m.room) == room]
+            assert store.latest(room, 10_000) == expected
+    finally:
+        database.close()
+
+
 def test_the_hubs_messages_go_in_pages_and_come_back(tmp_path: Path) -> None:
     ids = MessageIds()
     said = datetime(2026, 1, 2, 3, 4, 5)
