@@ -233,6 +233,17 @@ _NOTICE = operator.attrgetter("notice")
 _USERHOST = operator.attrgetter("userhost")
 
 
+class _Hexes(dict[int, str]):
+    """``hex`` of numbers, those below 1,024 made once: nearly every id differs from
+    the one before it by a few (ids made in the same millisecond count up)."""
+
+    def __missing__(self, number: int) -> str:
+        return hex(number)
+
+
+_HEXES = _Hexes((number, hex(number)) for number in range(1024))
+
+
 def columns(
     messages: Sequence[Pending],
     numbers: Sequence[int] | None = None,
@@ -275,17 +286,6 @@ def columns(
     senders = RS.join(map(_SENDER, messages))
     texts = RS.join(map(_TEXT, messages))
     return FS + US.join((msgids, senders, where, texts, flags, userhosts))
-
-
-class _Hexes(dict[int, str]):
-    """``hex`` of numbers, those below 1,024 made once: nearly every id differs from
-    the one before it by a few (ids made in the same millisecond count up)."""
-
-    def __missing__(self, number: int) -> str:
-        return hex(number)
-
-
-_HEXES = _Hexes((number, hex(number)) for number in range(1024))
 
 
 def entry_id(entry: str) -> int:

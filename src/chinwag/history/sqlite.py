@@ -404,7 +404,7 @@ class SqliteHistory:
     def append_messages(self, messages: Sequence[Pending], flagged: int | None = None) -> None:
         # The records of kept(message), made into pages by column without the records:
         # the hub made these messages, in the order of their ids. Each check is one pass
-        # in C (map, all, set, count): this runs for every message.
+        # in C (map, all, count): this runs for every message.
         numbers = list(map(_MSGID, messages))
         if not all(map(operator.lt, numbers, islice(numbers, 1, None))):
             self.append([kept(message) for message in messages])  # not the hub's: sorted
@@ -430,8 +430,10 @@ class SqliteHistory:
             grouped.setdefault(key, []).append(message)
         with self._writing() as connection:
             for key, group in grouped.items():
-                numbers = list(map(_MSGID, group))
-                self._keep_messages(connection, key, group, numbers, room=None, flagged=flagged)
+                ids_of_group = list(map(_MSGID, group))
+                self._keep_messages(
+                    connection, key, group, ids_of_group, room=None, flagged=flagged
+                )
 
     def _keep_messages(
         self,
